@@ -1,0 +1,344 @@
+//! The `helpdesk` command line: the server and the operator's plugin tools.
+
+use crate::config::Settings;
+use crate::db::{self, Db};
+use crate::domain::rules::Slot;
+use crate::plugins::{Plugins, Runtime, examples};
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "helpdesk",
+    version,
+    about = "Self-hosted help desk with WebAssembly rule plugins"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "HELPDESK_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The portal's public URL, used for links in email (never the request's Host header).
+        #[arg(long, env = "HELPDESK_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// How often to look for a change of active plugin, in milliseconds.
+        #[arg(long, env = "HELPDESK_PLUGIN_POLL_MS", default_value_t = 500)]
+        plugin_poll_ms: u64,
+    },
+    /// Manage rule plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// List installed plugins, marking the active one of each slot with `*`.
+    List,
+    /// Check a component and store it; running servers switch to it only on activation.
+    Install {
+        /// password-policy, signup-eligibility or ticket-workflow.
+        slot: Slot,
+        /// The component (`.wasm`), built for wasm32-wasip2.
+        file: PathBuf,
+        /// A file holding the plugin's config; checked by the plugin before anything is stored.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Also make it the active plugin of its slot.
+        #[arg(long)]
+        activate: bool,
+    },
+    /// Make an installed plugin the active one of its slot, on every server within seconds.
+    Activate { slot: Slot, id: i64 },
+    /// Return a slot to the plugin that was active before the current one.
+    Rollback { slot: Slot },
+    /// Run a component against an examples file offline, with timings; needs no database.
+    Test {
+        slot: Slot,
+        file: PathBuf,
+        examples: PathBuf,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    match cli.command {
+        Command::Serve {
+            listen,
+            public_url,
+            plugin_poll_ms,
+        } => {
+            serve(
+                settings,
+                listen,
+                public_url,
+                Duration::from_millis(plugin_poll_ms),
+            )
+            .await
+        }
+        Command::Plugin(PluginCommand::Test {
+            slot,
+            file,
+            examples,
+        }) => test_plugin(&settings, slot, &file, &examples),
+        Command::Plugin(cmd) => manage(settings, cmd).await,
+    }
+}
+
+/// Connects, migrates and builds the plugin runtime: what every database-backed command needs.
+pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Arc<Plugins>)> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data dir {}", settings.data_dir.display()))?;
+    let url = settings.database_url();
+    let db = Db::connect(&url)
+        .await
+        .with_context(|| format!("connecting to {}", redact(&url)))?;
+    db.migrate().await?;
+    let runtime = Arc::new(Runtime::new(
+        settings.plugin_limits(),
+        Some(settings.plugin_cache_dir()),
+    )?);
+    Ok((db, Arc::new(Plugins::new(runtime))))
+}
+
+async fn serve(
+    settings: Settings,
+    listen: SocketAddr,
+    public_url: Option<String>,
+    poll: Duration,
+) -> anyhow::Result<()> {
+    let (db, plugins) = open(&settings).await?;
+    plugins.ensure_defaults(&db).await?;
+    plugins.refresh(&db).await?;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(plugins.clone().watch(db.clone(), poll, {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }));
+
+    let app = crate::app(crate::AppState {
+        db: db.clone(),
+        plugins,
+    });
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        public_url = public_url.as_deref().unwrap_or("(unset)"),
+        database = %redact(&settings.database_url()),
+        "help desk serving"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop_tx.send(true);
+    let _ = watcher.await;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
+    let (db, plugins) = open(&settings).await?;
+    let by = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
+    match cmd {
+        PluginCommand::List => {
+            let rows = db::plugins::list(&db).await?;
+            if rows.is_empty() {
+                println!(
+                    "No plugins installed yet; `helpdesk serve` installs the bundled ones on first start."
+                );
+            }
+            println!(
+                "{:<3} {:>4}  {:<19} {:<30} {:<10} {:<12} {:<20} BY",
+                "", "ID", "SLOT", "NAME", "VERSION", "SHA256", "INSTALLED (UTC)"
+            );
+            for r in rows {
+                let installed = time::OffsetDateTime::from_unix_timestamp_nanos(
+                    r.installed_at as i128 * 1_000_000,
+                )
+                .map(|t| {
+                    format!(
+                        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                        t.year(),
+                        t.month() as u8,
+                        t.day(),
+                        t.hour(),
+                        t.minute(),
+                        t.second()
+                    )
+                })
+                .unwrap_or_default();
+                println!(
+                    "{:<3} {:>4}  {:<19} {:<30} {:<10} {:<12} {:<20} {}",
+                    if r.active { "*" } else { "" },
+                    r.id,
+                    r.slot,
+                    r.name,
+                    r.version,
+                    &r.sha256[..12.min(r.sha256.len())],
+                    installed,
+                    r.installed_by
+                );
+            }
+        }
+        PluginCommand::Install {
+            slot,
+            file,
+            config,
+            activate,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let config = match config {
+                Some(path) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?,
+                None => String::new(),
+            };
+            let id = plugins
+                .install(&db, slot, &bytes, &config, &by, activate)
+                .await?;
+            let row = db::plugins::get(&db, id)
+                .await?
+                .context("the installed plugin vanished")?;
+            println!(
+                "Installed {} {} as plugin #{id} for {slot} (sha256 {}).",
+                row.name, row.version, row.sha256
+            );
+            if activate {
+                println!("Activated: running servers switch to it within seconds.");
+            } else {
+                println!("Activate it with: helpdesk plugin activate {slot} {id}");
+            }
+        }
+        PluginCommand::Activate { slot, id } => {
+            plugins.activate(&db, slot, id, &by).await?;
+            println!(
+                "Plugin #{id} is now the active {slot} plugin; running servers switch within seconds."
+            );
+        }
+        PluginCommand::Rollback { slot } => {
+            let id = plugins.rollback(&db, slot, &by).await?;
+            println!("Rolled back: plugin #{id} is the active {slot} plugin again.");
+        }
+        PluginCommand::Test { .. } => unreachable!("handled without a database"),
+    }
+    db.close().await;
+    Ok(())
+}
+
+fn test_plugin(
+    settings: &Settings,
+    slot: Slot,
+    file: &PathBuf,
+    examples_file: &PathBuf,
+) -> anyhow::Result<()> {
+    let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let json = std::fs::read_to_string(examples_file)
+        .with_context(|| format!("reading {}", examples_file.display()))?;
+    let examples = examples::Examples::parse(&json).map_err(anyhow::Error::msg)?;
+    if examples.slot != slot {
+        bail!(
+            "{} holds {} examples, not {slot} examples",
+            examples_file.display(),
+            examples.slot
+        );
+    }
+    let runtime = Arc::new(Runtime::new(settings.plugin_limits(), None)?);
+    let report = examples::run(&runtime, &wasm, &examples).map_err(anyhow::Error::msg)?;
+    for case in &report.cases {
+        let what = if case.index == 0 {
+            "statuses".to_owned()
+        } else {
+            format!("case {}", case.index)
+        };
+        if case.passed {
+            println!(
+                "ok    {what:<10} {:>8.1} µs",
+                case.elapsed.as_secs_f64() * 1e6
+            );
+        } else {
+            println!(
+                "FAIL  {what:<10} {:>8.1} µs  expected {} got {}",
+                case.elapsed.as_secs_f64() * 1e6,
+                case.expected,
+                case.got
+            );
+        }
+    }
+    let mut times: Vec<f64> = report
+        .cases
+        .iter()
+        .map(|c| c.elapsed.as_secs_f64() * 1e6)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let median = times.get(times.len() / 2).copied().unwrap_or_default();
+    let limits = runtime.limits();
+    println!(
+        "{} passed, {} failed; median {median:.1} µs per decision (limits: {} ms, {} MiB, {} KiB output)",
+        report.passed(),
+        report.failed(),
+        limits.deadline.as_millis(),
+        limits.max_memory >> 20,
+        limits.max_output >> 10
+    );
+    if report.failed() > 0 {
+        bail!("{} example(s) failed", report.failed());
+    }
+    Ok(())
+}
+
+/// A database URL without its password, for logs and messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,11 @@
+//! The help-desk host: accounts, tickets and email in Rust, with the rules every vendor wants
+//! different delegated to WebAssembly component plugins. See ARCHITECTURE.md for the map.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod plugins;
+
+pub use http::{AppState, app};

@@ -1,0 +1,182 @@
+//! Hostile plugins are contained: each misbehaviour is cut off, reported as a typed error naming
+//! the plugin, and leaves the runtime (and the server) serving.
+
+use crate::support;
+use helpdesk::domain::rules::{PasswordContext, PasswordVerdict, Slot};
+use helpdesk::plugins::{Loaded, ManageError, PluginErrorKind};
+use helpdesk_bundled_plugins::{DEFAULTS, fixtures::HOSTILE};
+use std::time::{Duration, Instant};
+
+fn hostile(config: &str) -> Loaded {
+    Loaded::prepare(
+        &support::runtime(),
+        Slot::PasswordPolicy,
+        HOSTILE,
+        config,
+        7,
+    )
+    .expect("hostile fixture loads")
+}
+
+fn check(plugin: &Loaded) -> Result<PasswordVerdict, helpdesk::plugins::PluginError> {
+    plugin
+        .check_password("secret", &PasswordContext::default())
+        .map(|d| d.value)
+}
+
+#[test]
+fn an_infinite_loop_is_cut_off_at_the_deadline() {
+    let plugin = hostile("loop");
+    let started = Instant::now();
+    let err = check(&plugin).unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(
+        err.kind,
+        PluginErrorKind::Timeout(Duration::from_millis(50))
+    );
+    assert!(
+        elapsed >= Duration::from_millis(45) && elapsed < Duration::from_millis(150),
+        "{elapsed:?}"
+    );
+    let p = err.plugin.as_ref().unwrap();
+    assert_eq!(
+        (p.id, p.name.as_str(), p.version.as_str()),
+        (7, "hostile", "0.1.0")
+    );
+    assert_eq!(p.sha256.len(), 64);
+    assert!(
+        err.to_string()
+            .starts_with("plugin hostile 0.1.0 (#7, sha256 "),
+        "{err}"
+    );
+    assert!(
+        err.to_string().ends_with("ran past its 50 ms deadline"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_memory_bomb_stops_at_the_cap() {
+    let err = check(&hostile("memory")).unwrap_err();
+    assert_eq!(err.kind, PluginErrorKind::MemoryLimit(32 << 20));
+}
+
+#[test]
+fn a_panic_traps_and_its_message_is_kept() {
+    let err = check(&hostile("panic")).unwrap_err();
+    let PluginErrorKind::Trap { stderr, .. } = &err.kind else {
+        panic!("{err}")
+    };
+    assert!(stderr.contains("hostile plugin about to panic"), "{stderr}");
+    assert!(stderr.contains("deliberate panic"), "{stderr}");
+}
+
+#[test]
+fn a_huge_answer_is_refused() {
+    let err = check(&hostile("huge")).unwrap_err();
+    assert!(
+        matches!(err.kind, PluginErrorKind::OutputTooLarge { limit: 65536, bytes } if bytes > 1 << 20),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_rejection_without_violations_is_malformed() {
+    let err = check(&hostile("empty-rejection")).unwrap_err();
+    assert!(
+        matches!(&err.kind, PluginErrorKind::Malformed(why) if why.contains("without naming a violation")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_plugin_sees_no_clock_randomness_environment_or_files() {
+    let plugin = hostile("ambient");
+    let first = check(&plugin).unwrap();
+    let PasswordVerdict::Rejected(v) = &first else {
+        panic!("{first:?}")
+    };
+    let report = &v[0].message;
+    assert!(report.starts_with("clock=0 "), "{report}");
+    assert!(report.ends_with(" env=0 file=false"), "{report}");
+    // Fresh instance, fixed randomness: the same answer every time.
+    assert_eq!(check(&plugin).unwrap(), first);
+}
+
+#[test]
+fn the_runtime_keeps_serving_after_every_kind_of_failure() {
+    let runtime = support::runtime();
+    let good = Loaded::prepare(&runtime, Slot::PasswordPolicy, DEFAULTS[0].wasm, "", 1).unwrap();
+    for config in ["loop", "memory", "panic", "huge", "empty-rejection"] {
+        let bad = Loaded::prepare(&runtime, Slot::PasswordPolicy, HOSTILE, config, 2).unwrap();
+        assert!(check(&bad).is_err(), "{config}");
+        assert_eq!(
+            good.check_password("Abcdefg1", &PasswordContext::default())
+                .unwrap()
+                .value,
+            PasswordVerdict::Accepted,
+            "after {config}"
+        );
+    }
+}
+
+fn refusal(slot: Slot, bytes: &[u8], config: &str) -> String {
+    match Loaded::prepare(&support::runtime(), slot, bytes, config, 0) {
+        Err(ManageError::Refused(why)) | Err(ManageError::InvalidConfig(why)) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_component_of_another_world_is_refused_naming_what_is_missing() {
+    let why = refusal(Slot::PasswordPolicy, DEFAULTS[2].wasm, "");
+    assert_eq!(
+        why,
+        "the component does not implement the password-policy slot: it does not export `helpdesk:plugins/password-rules@0.1.0` (it exports `helpdesk:plugins/workflow@0.1.0`); it looks like a ticket-workflow plugin"
+    );
+}
+
+#[test]
+fn a_core_module_is_refused() {
+    // The smallest valid core module: magic and version 1.
+    let why = refusal(Slot::PasswordPolicy, b"\0asm\x01\0\0\0", "");
+    assert!(
+        why.starts_with("this is a core WebAssembly module, not a component"),
+        "{why}"
+    );
+}
+
+#[test]
+fn bytes_that_are_not_webassembly_are_refused() {
+    let why = refusal(Slot::TicketWorkflow, b"#!/bin/sh\necho hi\n", "");
+    assert!(
+        why.starts_with("this is not a WebAssembly component"),
+        "{why}"
+    );
+    let truncated = &DEFAULTS[0].wasm[..DEFAULTS[0].wasm.len() / 2];
+    let why = refusal(Slot::PasswordPolicy, truncated, "");
+    assert!(why.starts_with("the component does not compile"), "{why}");
+}
+
+#[test]
+fn a_config_the_plugin_rejects_is_refused_with_its_message() {
+    assert_eq!(
+        refusal(Slot::PasswordPolicy, HOSTILE, "refuse"),
+        "this config is refused"
+    );
+    assert_eq!(
+        refusal(Slot::PasswordPolicy, DEFAULTS[0].wasm, "min-length = 20"),
+        "`min-length` (20) is greater than `max-length` (16)"
+    );
+}
+
+#[test]
+fn a_hostile_config_at_install_fails_closed_too() {
+    // validate-config itself runs under the same limits.
+    let runtime = support::runtime();
+    let plugin = Loaded::prepare(&runtime, Slot::PasswordPolicy, HOSTILE, "", 0).unwrap();
+    assert_eq!(plugin.info.name, "hostile");
+    assert!(plugin.password_requirements().is_ok());
+    let err = hostile("loop").password_requirements().unwrap_err();
+    assert!(matches!(err.kind, PluginErrorKind::Timeout(_)));
+}

@@ -1,0 +1,211 @@
+//! The HTTP surface of the foundation: health, readiness and the password-policy API.
+
+use crate::support::{self, TestDb, TestServer, on_both_backends};
+use helpdesk::AppState;
+use helpdesk::domain::rules::Slot;
+use helpdesk_bundled_plugins::fixtures::HOSTILE;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+async fn health_and_readiness(t: TestDb) {
+    let server = TestServer::start(&t.db, Duration::from_millis(100)).await;
+    let client = support::client();
+    let health = client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+
+    let ready = client.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["ready"], true);
+    assert_eq!(
+        body["plugins"]["password-policy"]["name"],
+        "password-default"
+    );
+    assert_eq!(
+        body["plugins"]["ticket-workflow"]["name"],
+        "workflow-default"
+    );
+
+    let home = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(
+        home.text()
+            .await
+            .unwrap()
+            .contains("<h1>Customer Portal</h1>")
+    );
+}
+on_both_backends!(health, health_and_readiness);
+
+#[tokio::test]
+async fn not_ready_until_every_slot_has_a_plugin() {
+    let t = TestDb::new(support::Backend::Sqlite).await;
+    let router = helpdesk::app(AppState {
+        db: t.db.clone(),
+        plugins: support::plugins(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let ready = support::client()
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({ "ready": false, "database": true, "plugins": { "password-policy": null, "signup-eligibility": null, "ticket-workflow": null } })
+    );
+}
+
+async fn password_policy_api(t: TestDb) {
+    let server = TestServer::start(&t.db, Duration::from_millis(100)).await;
+    let client = support::client();
+
+    let req: Value = client
+        .get(server.url("/api/v1/password-policy"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        req["requirements"]
+            .as_str()
+            .unwrap()
+            .starts_with("Use 8 to 16 characters, with at least 3 of:"),
+        "{req}"
+    );
+    assert_eq!(req["decided_by"]["name"], "password-default");
+
+    let check = |password: &'static str| {
+        let client = client.clone();
+        let url = server.url("/api/v1/password-policy/check");
+        async move {
+            client
+                .post(url)
+                .json(&json!({ "password": password, "email": "Ana@Example.com" }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let weak = check("abc").await;
+    assert_eq!(weak.status(), 200);
+    let body: Value = weak.json().await.unwrap();
+    assert_eq!(body["outcome"], "rejected");
+    let codes: Vec<&str> = body["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["too-short", "too-few-classes"]);
+    assert_eq!(body["decided_by"]["name"], "password-default");
+    assert_eq!(body["decided_by"]["sha256"].as_str().unwrap().len(), 64);
+
+    let good: Value = check("Abcdefg1").await.json().await.unwrap();
+    assert_eq!(good["outcome"], "accepted");
+
+    let bad_json = client
+        .post(server.url("/api/v1/password-policy/check"))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_json.status(), 400);
+    let body: Value = bad_json.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_json");
+
+    let huge = client
+        .post(server.url("/api/v1/password-policy/check"))
+        .json(&json!({ "password": "x".repeat(20_000) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+}
+on_both_backends!(password_api, password_policy_api);
+
+/// A looping password plugin makes password checks fail closed within the deadline, while the
+/// rest of the server answers at once; rolling back restores service without a restart.
+async fn a_looping_plugin_fails_closed_and_the_server_keeps_serving(t: TestDb) {
+    let server = TestServer::start(&t.db, Duration::from_millis(100)).await;
+    let plugins = server.state.plugins.clone();
+    plugins
+        .install(&t.db, Slot::PasswordPolicy, HOSTILE, "loop", "test", true)
+        .await
+        .unwrap();
+    let client = support::client();
+    let check_url = server.url("/api/v1/password-policy/check");
+    let check = || {
+        client
+            .post(&check_url)
+            .json(&json!({ "password": "Abcdefg1" }))
+            .send()
+    };
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let resp = check().await.unwrap();
+        if resp.status() == 503 {
+            let body: Value = resp.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "rule_unavailable");
+            assert!(
+                !body.to_string().contains("hostile"),
+                "plugin details stay on the server: {body}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the hostile plugin never became active"
+        );
+    }
+
+    // Eight looping checks at once, and health checks alongside them.
+    let started = Instant::now();
+    let looping: Vec<_> = (0..8).map(|_| tokio::spawn(check())).collect();
+    for _ in 0..20 {
+        let t0 = Instant::now();
+        let resp = client.get(server.url("/healthz")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert!(
+            t0.elapsed() < Duration::from_millis(250),
+            "health check took {:?}",
+            t0.elapsed()
+        );
+    }
+    for handle in looping {
+        assert_eq!(handle.await.unwrap().unwrap().status(), 503);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    plugins
+        .rollback(&t.db, Slot::PasswordPolicy, "test")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let resp = check().await.unwrap();
+        if resp.status() == 200 {
+            let body: Value = resp.json().await.unwrap();
+            assert_eq!(body["decided_by"]["name"], "password-default");
+            break;
+        }
+        assert!(Instant::now() < deadline, "rollback never took effect");
+    }
+}
+on_both_backends!(
+    hostile_server,
+    a_looping_plugin_fails_closed_and_the_server_keeps_serving
+);

@@ -1,0 +1,11 @@
+//! The host's integration tests, in one binary. Tests that touch the database run twice, on
+//! SQLite and on PostgreSQL (`HELPDESK_TEST_POSTGRES_URL`, default the local server's `test`
+//! database); a PostgreSQL that cannot be reached fails them rather than skipping them.
+
+mod support;
+
+mod examples;
+mod hostile;
+mod http;
+mod manage;
+mod swap;

@@ -1,0 +1,174 @@
+//! The operator's swap: while requests run in a loop, the active password policy is replaced
+//! through the CLI and then rolled back. No request fails, and each change applies within
+//! 2 seconds of the command returning, with the server's default poll interval.
+
+use crate::support::{self, TestDb, TestServer, on_both_backends};
+use helpdesk_bundled_plugins::DEFAULTS;
+use serde_json::{Value, json};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// One answered check: when it was sent and which plugin decided.
+#[derive(Debug, Clone)]
+struct Sample {
+    sent: Instant,
+    status: u16,
+    plugin_id: i64,
+    accepted: bool,
+}
+
+fn cli(t: &TestDb, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .args(args)
+        .env("HELPDESK_DATABASE_URL", &t.url)
+        .env("HELPDESK_DATA_DIR", t.dir.path().join("cli-data"))
+        .output()
+        .expect("run helpdesk");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "helpdesk {args:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Waits until a sample sent after `after` was decided by `plugin_id`; returns how long after
+/// `after` that sample was sent.
+async fn time_to_switch(samples: &Mutex<Vec<Sample>>, after: Instant, plugin_id: i64) -> Duration {
+    let give_up = after + Duration::from_secs(10);
+    loop {
+        if let Some(s) = samples
+            .lock()
+            .await
+            .iter()
+            .find(|s| s.sent >= after && s.plugin_id == plugin_id)
+        {
+            return s.sent - after;
+        }
+        assert!(
+            Instant::now() < give_up,
+            "plugin #{plugin_id} never took over"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn swap_under_load_through_the_cli(t: TestDb) {
+    let server = TestServer::start(&t.db, Duration::from_millis(500)).await;
+    let bundled = server
+        .state
+        .plugins
+        .active(helpdesk::domain::rules::Slot::PasswordPolicy)
+        .unwrap()
+        .plugin
+        .id;
+    let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
+    let running = Arc::new(AtomicBool::new(true));
+    let url = server.url("/api/v1/password-policy/check");
+    let load: Vec<_> = (0..4)
+        .map(|_| {
+            let (samples, running, url, client) = (
+                samples.clone(),
+                running.clone(),
+                url.clone(),
+                support::client(),
+            );
+            tokio::spawn(async move {
+                while running.load(Ordering::Relaxed) {
+                    let sent = Instant::now();
+                    let resp = client
+                        .post(&url)
+                        .json(&json!({ "password": "Abcdefg1" }))
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = resp.status().as_u16();
+                    let body: Value = resp.json().await.unwrap_or_default();
+                    samples.lock().await.push(Sample {
+                        sent,
+                        status,
+                        plugin_id: body["decided_by"]["id"].as_i64().unwrap_or(-1),
+                        accepted: body["outcome"] == "accepted",
+                    });
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let dir = t.dir.path();
+    let wasm = support::write_file(dir, "password.wasm", DEFAULTS[0].wasm);
+    let config = support::write_file(dir, "strict.conf", b"min-length = 12\n");
+    let out = cli(
+        &t,
+        &[
+            "plugin",
+            "install",
+            "password-policy",
+            wasm.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--activate",
+        ],
+    );
+    let swapped_at = Instant::now();
+    let strict: i64 = out
+        .split("as plugin #")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .expect(&out);
+    let took = time_to_switch(&samples, swapped_at, strict).await;
+    eprintln!("swap: new password policy served {took:?} after the CLI returned");
+    assert!(took <= Duration::from_secs(2), "{took:?}");
+
+    let list = cli(&t, &["plugin", "list"]);
+    let active_line = list
+        .lines()
+        .find(|l| l.starts_with('*') && l.contains("password-policy"))
+        .expect(&list);
+    assert!(
+        active_line.split_whitespace().nth(1) == Some(strict.to_string().as_str()),
+        "{list}"
+    );
+
+    let out = cli(&t, &["plugin", "rollback", "password-policy"]);
+    assert!(
+        out.contains(&format!(
+            "plugin #{bundled} is the active password-policy plugin again"
+        )),
+        "{out}"
+    );
+    let rolled_back_at = Instant::now();
+    let took = time_to_switch(&samples, rolled_back_at, bundled).await;
+    eprintln!("rollback: previous password policy served {took:?} after the CLI returned");
+    assert!(took <= Duration::from_secs(2), "{took:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    running.store(false, Ordering::Relaxed);
+    for handle in load {
+        handle.await.unwrap();
+    }
+    let samples = samples.lock().await;
+    assert!(samples.len() > 50, "only {} requests ran", samples.len());
+    let failed: Vec<_> = samples
+        .iter()
+        .filter(|s| s.status != 200 || s.plugin_id < 0)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests failed: {:?}",
+        failed.len(),
+        samples.len(),
+        &failed[..failed.len().min(5)]
+    );
+    // Each answer matches the rule of the plugin that gave it.
+    for s in samples.iter() {
+        assert_eq!(s.accepted, s.plugin_id != strict, "{s:?}");
+    }
+}
+on_both_backends!(cli_swap, swap_under_load_through_the_cli);

@@ -1,0 +1,61 @@
+//! The plugins that ship inside the `helpdesk` binary, as WebAssembly component bytes, together
+//! with the examples each one is tested against. On first start the host installs and activates
+//! one per slot.
+
+/// A plugin compiled into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Bundled {
+    /// The slot it fills: `password-policy`, `signup-eligibility` or `ticket-workflow`.
+    pub slot: &'static str,
+    /// The component's bytes.
+    pub wasm: &'static [u8],
+    /// The plugin's `examples.json`, runnable with `helpdesk plugin test`.
+    pub examples: &'static str,
+}
+
+macro_rules! wasm {
+    ($file:literal) => {
+        include_bytes!(concat!(env!("OUT_DIR"), "/", $file))
+    };
+}
+
+pub const PASSWORD_DEFAULT: Bundled = Bundled {
+    slot: "password-policy",
+    wasm: wasm!("helpdesk_plugin_password_default.wasm"),
+    examples: include_str!("../../password-default/examples.json"),
+};
+
+pub const ELIGIBILITY_REGISTERED_DOMAIN: Bundled = Bundled {
+    slot: "signup-eligibility",
+    wasm: wasm!("helpdesk_plugin_eligibility_registered_domain.wasm"),
+    examples: include_str!("../../eligibility-registered-domain/examples.json"),
+};
+
+pub const WORKFLOW_DEFAULT: Bundled = Bundled {
+    slot: "ticket-workflow",
+    wasm: wasm!("helpdesk_plugin_workflow_default.wasm"),
+    examples: include_str!("../../workflow-default/examples.json"),
+};
+
+/// The default plugin of every slot, installed and activated on first start.
+pub const DEFAULTS: [Bundled; 3] = [
+    PASSWORD_DEFAULT,
+    ELIGIBILITY_REGISTERED_DOMAIN,
+    WORKFLOW_DEFAULT,
+];
+
+/// Components for the host's own tests; built only with the `fixtures` feature.
+#[cfg(feature = "fixtures")]
+pub mod fixtures {
+    use super::Bundled;
+
+    /// A password policy that misbehaves as its config says (see `plugins/fixtures/hostile`).
+    pub const HOSTILE: &[u8] = wasm!("helpdesk_plugin_hostile.wasm");
+
+    /// The plugin template: a passphrase policy.
+    pub const TEMPLATE: Bundled = Bundled {
+        slot: "password-policy",
+        wasm: wasm!("helpdesk_plugin_template.wasm"),
+        examples: include_str!("../../template/examples.json"),
+    };
+}

@@ -1,0 +1,159 @@
+//! The default ticket workflow: Open, In Progress, On Hold, Closed.
+//!
+//! Who may move a request:
+//! - Vendor staff (agents, operators) and the host itself may move it between any two statuses.
+//! - A customer or Site Administrator may close it from any open status, and may reopen a closed
+//!   request (back to Open) within the reopen window.
+//!
+//! Automatic moves:
+//! - an agent's reply or an assignment moves an Open request to In Progress;
+//! - a customer's reply moves an On Hold request back to In Progress, and reopens a Closed one
+//!   (to In Progress) within the reopen window; after the window the request stays Closed.
+//!
+//! Config (all optional):
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `reopen-window-days` | 14 | how long after closing a customer may reopen (0 = never) |
+
+use helpdesk_plugin_sdk::config::Config;
+use helpdesk_plugin_sdk::ticket_workflow::exports::helpdesk::plugins::workflow::{
+    self, EventContext, Status, TicketEvent, TransitionDecision, TransitionRequest,
+};
+use helpdesk_plugin_sdk::ticket_workflow::helpdesk::plugins::types::ActorRole;
+use helpdesk_plugin_sdk::ticket_workflow::helpdesk::plugins::types::PluginInfo;
+
+pub const OPEN: &str = "open";
+pub const IN_PROGRESS: &str = "in-progress";
+pub const ON_HOLD: &str = "on-hold";
+pub const CLOSED: &str = "closed";
+
+/// `(key, label, open)` in display order; the first is initial.
+const STATUSES: [(&str, &str, bool); 4] = [
+    (OPEN, "Open", true),
+    (IN_PROGRESS, "In Progress", true),
+    (ON_HOLD, "On Hold", true),
+    (CLOSED, "Closed", false),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub reopen_window_seconds: u64,
+}
+
+impl Settings {
+    pub fn parse(src: &str) -> Result<Settings, String> {
+        let mut c = Config::parse(src)?;
+        let days = c.take_int("reopen-window-days", 0, 3650)?.unwrap_or(14) as u64;
+        c.finish()?;
+        Ok(Settings {
+            reopen_window_seconds: days * 86_400,
+        })
+    }
+
+    fn within_reopen_window(&self, seconds_in_status: u64) -> bool {
+        seconds_in_status < self.reopen_window_seconds
+    }
+
+    pub fn can_transition(&self, r: &TransitionRequest) -> TransitionDecision {
+        let known = |key: &str| STATUSES.iter().any(|(k, _, _)| *k == key);
+        if !known(&r.from) {
+            return TransitionDecision::Refused(format!("Unknown status \"{}\".", r.from));
+        }
+        if !known(&r.to) {
+            return TransitionDecision::Refused(format!("Unknown status \"{}\".", r.to));
+        }
+        if r.from == r.to {
+            return TransitionDecision::Refused("The request is already in that status.".into());
+        }
+        match r.actor {
+            ActorRole::Agent | ActorRole::Operator | ActorRole::System => TransitionDecision::Allowed,
+            ActorRole::Customer | ActorRole::SiteAdmin => match (r.from.as_str(), r.to.as_str()) {
+                (_, CLOSED) => TransitionDecision::Allowed,
+                (CLOSED, OPEN) if self.within_reopen_window(r.seconds_in_status) => {
+                    TransitionDecision::Allowed
+                }
+                (CLOSED, OPEN) => TransitionDecision::Refused(
+                    "This request was closed too long ago to reopen; please raise a new request."
+                        .into(),
+                ),
+                (CLOSED, _) => TransitionDecision::Refused(
+                    "A closed request can only be reopened to Open.".into(),
+                ),
+                _ => TransitionDecision::Refused(
+                    "Only support staff can change the status of an open request, other than closing it."
+                        .into(),
+                ),
+            },
+        }
+    }
+
+    pub fn on_event(&self, e: &EventContext) -> Option<String> {
+        let to = match (e.event, e.status.as_str()) {
+            (TicketEvent::AgentReplied | TicketEvent::Assigned, OPEN) => IN_PROGRESS,
+            (TicketEvent::CustomerReplied, ON_HOLD) => IN_PROGRESS,
+            (TicketEvent::CustomerReplied, CLOSED)
+                if self.within_reopen_window(e.seconds_in_status) =>
+            {
+                IN_PROGRESS
+            }
+            _ => return None,
+        };
+        Some(to.to_owned())
+    }
+}
+
+pub fn statuses() -> Vec<Status> {
+    STATUSES
+        .iter()
+        .enumerate()
+        .map(|(i, (key, label, open))| Status {
+            key: (*key).to_owned(),
+            label: (*label).to_owned(),
+            open: *open,
+            initial: i == 0,
+        })
+        .collect()
+}
+
+/// The component: the exports of the `ticket-workflow` world.
+#[derive(Debug)]
+pub struct WorkflowDefault;
+
+impl workflow::Guest for WorkflowDefault {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "workflow-default".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            summary:
+                "Open, In Progress, On Hold, Closed; customers close and reopen, staff move freely"
+                    .to_owned(),
+        }
+    }
+
+    fn validate_config(config: String) -> Result<(), String> {
+        Settings::parse(&config).map(|_| ())
+    }
+
+    fn statuses(_config: String) -> Vec<Status> {
+        statuses()
+    }
+
+    fn can_transition(config: String, request: TransitionRequest) -> TransitionDecision {
+        match Settings::parse(&config) {
+            Ok(s) => s.can_transition(&request),
+            Err(e) => TransitionDecision::Refused(format!("The workflow is misconfigured: {e}")),
+        }
+    }
+
+    fn on_event(config: String, context: EventContext) -> Option<String> {
+        Settings::parse(&config).ok()?.on_event(&context)
+    }
+}
+
+// The component exports exist only in the wasm build; native builds run the same code in tests.
+#[cfg(target_arch = "wasm32")]
+helpdesk_plugin_sdk::export_ticket_workflow!(WorkflowDefault);
+
+#[cfg(test)]
+mod tests;

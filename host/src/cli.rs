@@ -20,8 +20,20 @@ use std::time::Duration;
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
+    /// What to do; `serve` when omitted.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// Parses the process arguments; with no command, runs `serve` with the same options.
+    pub fn parse_or_serve() -> Cli {
+        let cli = Cli::parse();
+        if cli.command.is_some() {
+            return cli;
+        }
+        Cli::parse_from(std::env::args_os().chain(["serve".into()]))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,7 +47,7 @@ pub enum Command {
         #[arg(long, env = "HELPDESK_PUBLIC_URL")]
         public_url: Option<String>,
         /// How often to look for a change of active plugin, in milliseconds.
-        #[arg(long, env = "HELPDESK_PLUGIN_POLL_MS", default_value_t = 500)]
+        #[arg(long, env = "HELPDESK_PLUGIN_POLL_MS", default_value_t = 250)]
         plugin_poll_ms: u64,
     },
     /// Manage rule plugins.
@@ -74,7 +86,10 @@ pub enum PluginCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
-    match cli.command {
+    let Some(command) = cli.command else {
+        bail!("no command given; try `helpdesk serve` or `helpdesk --help`");
+    };
+    match command {
         Command::Serve {
             listen,
             public_url,

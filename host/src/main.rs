@@ -1,12 +1,11 @@
 //! The `helpdesk` binary: parses the command line, sets up logging, runs the command.
 
-use clap::Parser;
 use helpdesk::cli::{Cli, run};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_or_serve();
     let filter = EnvFilter::try_from_env("HELPDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

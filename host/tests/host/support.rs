@@ -131,7 +131,18 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(db: &Db, poll: Duration) -> TestServer {
-        let plugins = plugins();
+        TestServer::start_with(db, poll, None).await
+    }
+
+    /// As [`TestServer::start`], keeping compiled plugins in `cache_dir`.
+    pub async fn start_with(
+        db: &Db,
+        poll: Duration,
+        cache_dir: Option<std::path::PathBuf>,
+    ) -> TestServer {
+        let plugins = Arc::new(Plugins::new(Arc::new(
+            Runtime::new(test_limits(), cache_dir).expect("runtime"),
+        )));
         plugins.ensure_defaults(db).await.expect("bundled plugins");
         plugins.refresh(db).await.expect("refresh");
         let state = AppState {

@@ -1,6 +1,7 @@
 //! The operator's swap: while requests run in a loop, the active password policy is replaced
 //! through the CLI and then rolled back. No request fails, and each change applies within
-//! 2 seconds of the command returning, with the server's default poll interval.
+//! 2 seconds of the command returning, with the server's default poll interval. As in the
+//! default deployment, the CLI and the server share one data directory.
 
 use crate::support::{self, TestDb, TestServer, on_both_backends};
 use helpdesk_bundled_plugins::DEFAULTS;
@@ -24,7 +25,7 @@ fn cli(t: &TestDb, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
         .args(args)
         .env("HELPDESK_DATABASE_URL", &t.url)
-        .env("HELPDESK_DATA_DIR", t.dir.path().join("cli-data"))
+        .env("HELPDESK_DATA_DIR", t.dir.path().join("data"))
         .output()
         .expect("run helpdesk");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -58,7 +59,12 @@ async fn time_to_switch(samples: &Mutex<Vec<Sample>>, after: Instant, plugin_id:
 }
 
 async fn swap_under_load_through_the_cli(t: TestDb) {
-    let server = TestServer::start(&t.db, Duration::from_millis(500)).await;
+    let server = TestServer::start_with(
+        &t.db,
+        Duration::from_millis(250),
+        Some(t.dir.path().join("data/plugin-cache")),
+    )
+    .await;
     let bundled = server
         .state
         .plugins

@@ -41,7 +41,8 @@ pub const DEFAULT_GENERIC_DOMAINS: &[&str] = &[
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    pub generic_domains: Vec<String>,
+    /// The operator's generic-domain list; `None` means [`DEFAULT_GENERIC_DOMAINS`].
+    pub generic_domains: Option<Vec<String>>,
     pub min_active_licences: u32,
     pub review_unregistered: bool,
 }
@@ -49,7 +50,8 @@ pub struct Settings {
 impl Settings {
     pub fn parse(src: &str) -> Result<Settings, String> {
         let mut c = Config::parse(src)?;
-        let generic_domains = match c.take_list("generic-domains")? {
+        let generic_domains = c.take_list("generic-domains")?;
+        let generic_domains = match generic_domains {
             Some(list) => {
                 let list: Vec<String> = list.into_iter().map(|d| d.trim().to_lowercase()).collect();
                 if let Some(bad) = list
@@ -60,12 +62,9 @@ impl Settings {
                         "`generic-domains`: {bad:?} is not a domain like \"gmail.com\""
                     ));
                 }
-                list
+                Some(list)
             }
-            None => DEFAULT_GENERIC_DOMAINS
-                .iter()
-                .map(|d| (*d).to_owned())
-                .collect(),
+            None => None,
         };
         let min_active_licences = c
             .take_int("min-active-licences", 0, 1_000_000)?
@@ -80,7 +79,10 @@ impl Settings {
     }
 
     pub fn decide(&self, request: &EligibilityRequest) -> Decision {
-        let generic = self.generic_domains.iter().any(|d| *d == request.domain);
+        let generic = match &self.generic_domains {
+            Some(list) => list.iter().any(|d| *d == request.domain),
+            None => DEFAULT_GENERIC_DOMAINS.contains(&request.domain.as_str()),
+        };
         // For a generic domain, a domain match says nothing about the person.
         let registered: Vec<&CandidateSite> = request
             .candidates

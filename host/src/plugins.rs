@@ -40,14 +40,15 @@ pub enum PluginErrorKind {
 /// A failed plugin call, naming the plugin.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct PluginError {
-    pub plugin: Option<PluginRef>,
+    /// Boxed to keep `Result<_, PluginError>` small on the happy path.
+    pub plugin: Option<Box<PluginRef>>,
     pub kind: PluginErrorKind,
 }
 
 impl PluginError {
     pub(crate) fn new(plugin: PluginRef, kind: PluginErrorKind) -> PluginError {
         PluginError {
-            plugin: Some(plugin),
+            plugin: Some(Box::new(plugin)),
             kind,
         }
     }
@@ -225,15 +226,13 @@ impl Loaded {
         let v = self
             .pre
             .on_event(&self.runtime, &self.plugin, &self.config, context)?;
-        if let Some(key) = &v {
-            if !self.statuses()?.iter().any(|s| &s.key == key) {
-                return Err(PluginError::new(
-                    self.plugin.clone(),
-                    PluginErrorKind::Malformed(format!(
-                        "`on-event` named the unknown status {key:?}"
-                    )),
-                ));
-            }
+        if let Some(key) = &v
+            && !self.statuses()?.iter().any(|s| &s.key == key)
+        {
+            return Err(PluginError::new(
+                self.plugin.clone(),
+                PluginErrorKind::Malformed(format!("`on-event` named the unknown status {key:?}")),
+            ));
         }
         Ok(self.decided(v))
     }

@@ -2,6 +2,8 @@
 //! SQLite and on PostgreSQL (`HELPDESK_TEST_POSTGRES_URL`, default the local server's `test`
 //! database); a PostgreSQL that cannot be reached fails them rather than skipping them.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns panic on purpose
+
 mod support;
 
 mod examples;

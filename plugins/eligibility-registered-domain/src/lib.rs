@@ -80,7 +80,7 @@ impl Settings {
 
     pub fn decide(&self, request: &EligibilityRequest) -> Decision {
         let generic = match &self.generic_domains {
-            Some(list) => list.iter().any(|d| *d == request.domain),
+            Some(list) => list.contains(&request.domain),
             None => DEFAULT_GENERIC_DOMAINS.contains(&request.domain.as_str()),
         };
         // For a generic domain, a domain match says nothing about the person.

@@ -160,18 +160,27 @@ async fn point_slot(
     Ok(())
 }
 
+/// Appends `plugin_id` to the activation history of `slot`.
+async fn record_activation(
+    tx: &mut Transaction<'_, Any>,
+    slot: &str,
+    plugin_id: i64,
+    by: &str,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO plugin_activations (slot, plugin_id, activated_at, activated_by) VALUES ($1, $2, $3, $4)")
+        .bind(slot)
+        .bind(plugin_id)
+        .bind(now_ms())
+        .bind(by)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn activate(db: &Db, slot: &str, plugin_id: i64, by: &str) -> Result<(), DbError> {
     let mut tx = db.pool().begin().await?;
     point_slot(&mut tx, slot, plugin_id).await?;
-    sqlx::query(
-        "INSERT INTO plugin_activations (slot, plugin_id, activated_at, activated_by) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(slot)
-    .bind(plugin_id)
-    .bind(now_ms())
-    .bind(by)
-    .execute(&mut *tx)
-    .await?;
+    record_activation(&mut tx, slot, plugin_id, by).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -194,15 +203,7 @@ pub async fn activate_if_none(
     .rows_affected()
         == 1;
     if inserted {
-        sqlx::query(
-            "INSERT INTO plugin_activations (slot, plugin_id, activated_at, activated_by) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(slot)
-        .bind(plugin_id)
-        .bind(now_ms())
-        .bind(by)
-        .execute(&mut *tx)
-        .await?;
+        record_activation(&mut tx, slot, plugin_id, by).await?;
     }
     tx.commit().await?;
     Ok(inserted)

@@ -122,7 +122,7 @@ pub fn plugins() -> Arc<Plugins> {
 }
 
 /// A server on a real loopback socket, with the bundled plugins active and the plugin watcher
-/// polling every 100 ms. Dropping it stops the server.
+/// polling every `poll`. Dropping it stops the server.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: AppState,

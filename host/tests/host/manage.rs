@@ -301,3 +301,66 @@ fn compiled_artifacts_are_cached_and_a_damaged_one_is_rebuilt() {
         "the damaged artifact was replaced"
     );
 }
+
+/// Two operators rolling back at the same moment step back twice, never both to the same plugin.
+async fn concurrent_rollbacks_queue_on_the_slot(t: TestDb) {
+    let db = &t.db;
+    let plugins = support::plugins();
+    plugins.ensure_defaults(db).await.unwrap();
+    let bundled = db::plugins::active_id(db, "password-policy")
+        .await
+        .unwrap()
+        .unwrap();
+    let a = plugins
+        .install(
+            db,
+            PASSWORD,
+            DEFAULTS[0].wasm,
+            "min-length = 10",
+            "test",
+            true,
+        )
+        .await
+        .unwrap();
+    let b = plugins
+        .install(
+            db,
+            PASSWORD,
+            DEFAULTS[0].wasm,
+            "min-length = 11",
+            "test",
+            true,
+        )
+        .await
+        .unwrap();
+    let _c = plugins
+        .install(
+            db,
+            PASSWORD,
+            DEFAULTS[0].wasm,
+            "min-length = 12",
+            "test",
+            true,
+        )
+        .await
+        .unwrap();
+
+    let (first, second) = tokio::join!(
+        plugins.rollback(db, PASSWORD, "one"),
+        plugins.rollback(db, PASSWORD, "two")
+    );
+    let mut got = [first.unwrap(), second.unwrap()];
+    got.sort();
+    let mut want = [a, b];
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(
+        db::plugins::active_id(db, "password-policy").await.unwrap(),
+        Some(a)
+    );
+    assert_eq!(
+        plugins.rollback(db, PASSWORD, "three").await.unwrap(),
+        bundled
+    );
+}
+on_both_backends!(concurrent_rollbacks, concurrent_rollbacks_queue_on_the_slot);

@@ -20,6 +20,14 @@ fn verdict_codes(plugins: &Plugins, password: &str) -> (Vec<String>, i64) {
     (codes, d.by.id)
 }
 
+/// Installs the bundled password policy under `config`, optionally activating it.
+async fn install_password(plugins: &Plugins, db: &db::Db, config: &str, activate: bool) -> i64 {
+    plugins
+        .install(db, PASSWORD, DEFAULTS[0].wasm, config, "test", activate)
+        .await
+        .unwrap()
+}
+
 async fn first_start_installs_and_activates_the_bundled_plugins(t: TestDb) {
     let plugins = support::plugins();
     for slot in Slot::ALL {
@@ -74,30 +82,10 @@ async fn install_activate_and_roll_back(t: TestDb) {
     assert_eq!(verdict_codes(&plugins, "Abcdefg1"), (vec![], bundled));
 
     // Same component, stricter config: a new installation, not active until asked.
-    let strict = plugins
-        .install(
-            db,
-            PASSWORD,
-            DEFAULTS[0].wasm,
-            "min-length = 12",
-            "test",
-            false,
-        )
-        .await
-        .unwrap();
+    let strict = install_password(&plugins, db, "min-length = 12", false).await;
     assert_ne!(strict, bundled);
     assert_eq!(
-        plugins
-            .install(
-                db,
-                PASSWORD,
-                DEFAULTS[0].wasm,
-                "min-length = 12",
-                "test",
-                false
-            )
-            .await
-            .unwrap(),
+        install_password(&plugins, db, "min-length = 12", false).await,
         strict
     );
     plugins.refresh(db).await.unwrap();
@@ -311,39 +299,9 @@ async fn concurrent_rollbacks_queue_on_the_slot(t: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let a = plugins
-        .install(
-            db,
-            PASSWORD,
-            DEFAULTS[0].wasm,
-            "min-length = 10",
-            "test",
-            true,
-        )
-        .await
-        .unwrap();
-    let b = plugins
-        .install(
-            db,
-            PASSWORD,
-            DEFAULTS[0].wasm,
-            "min-length = 11",
-            "test",
-            true,
-        )
-        .await
-        .unwrap();
-    let _c = plugins
-        .install(
-            db,
-            PASSWORD,
-            DEFAULTS[0].wasm,
-            "min-length = 12",
-            "test",
-            true,
-        )
-        .await
-        .unwrap();
+    let a = install_password(&plugins, db, "min-length = 10", true).await;
+    let b = install_password(&plugins, db, "min-length = 11", true).await;
+    let _c = install_password(&plugins, db, "min-length = 12", true).await;
 
     let (first, second) = tokio::join!(
         plugins.rollback(db, PASSWORD, "one"),

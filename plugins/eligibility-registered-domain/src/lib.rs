@@ -50,22 +50,10 @@ pub struct Settings {
 impl Settings {
     pub fn parse(src: &str) -> Result<Settings, String> {
         let mut c = Config::parse(src)?;
-        let generic_domains = c.take_list("generic-domains")?;
-        let generic_domains = match generic_domains {
-            Some(list) => {
-                let list: Vec<String> = list.into_iter().map(|d| d.trim().to_lowercase()).collect();
-                if let Some(bad) = list
-                    .iter()
-                    .find(|d| d.is_empty() || d.contains('@') || !d.contains('.'))
-                {
-                    return Err(format!(
-                        "`generic-domains`: {bad:?} is not a domain like \"gmail.com\""
-                    ));
-                }
-                Some(list)
-            }
-            None => None,
-        };
+        let generic_domains = c
+            .take_list("generic-domains")?
+            .map(normalise_domains)
+            .transpose()?;
         let min_active_licences = c
             .take_int("min-active-licences", 0, 1_000_000)?
             .unwrap_or(1) as u32;
@@ -138,6 +126,20 @@ impl Settings {
         } else {
             Decision::Eligible(eligible)
         }
+    }
+}
+
+/// Lowercases and trims an operator's domain list, refusing anything that is not a domain.
+fn normalise_domains(list: Vec<String>) -> Result<Vec<String>, String> {
+    let list: Vec<String> = list.into_iter().map(|d| d.trim().to_lowercase()).collect();
+    match list
+        .iter()
+        .find(|d| d.is_empty() || d.contains('@') || !d.contains('.'))
+    {
+        Some(bad) => Err(format!(
+            "`generic-domains`: {bad:?} is not a domain like \"gmail.com\""
+        )),
+        None => Ok(list),
     }
 }
 

@@ -338,11 +338,9 @@ impl Plugins {
             }
         };
         tracing::info!(slot = %slot, id, plugin.name = %loaded.info.name, plugin.version = %loaded.info.version, plugin.sha256 = %loaded.plugin.sha256, by, "plugin installed");
-        if activate {
-            match self.activate(db, slot, id, by).await {
-                Ok(()) | Err(ManageError::AlreadyActive(..)) => {}
-                Err(e) => return Err(e),
-            }
+        // The component was prepared on this host just above: no need to prove it again.
+        if activate && db::plugins::active_id(db, slot.as_str()).await? != Some(id) {
+            self.record_activation(db, slot, id, by).await?;
         }
         Ok(id)
     }
@@ -374,6 +372,16 @@ impl Plugins {
             .ok_or(ManageError::UnknownPlugin(id))?;
         self.prepare_blocking(slot, wasm, row.config.clone(), id)
             .await?;
+        self.record_activation(db, slot, id, by).await
+    }
+
+    async fn record_activation(
+        &self,
+        db: &Db,
+        slot: Slot,
+        id: i64,
+        by: &str,
+    ) -> Result<(), ManageError> {
         db::plugins::activate(db, slot.as_str(), id, by).await?;
         tracing::info!(slot = %slot, id, by, "plugin activated");
         Ok(())

@@ -1,8 +1,12 @@
 //! The `helpdesk` command line: the server and the operator's plugin tools.
 
+use crate::auth::password::Hasher;
+use crate::auth::{Role, SiteInput};
+use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::domain::rules::Slot;
+use crate::mail::{Mailer, Retry, Transport, Worker};
 use crate::plugins::{Plugins, Runtime, examples};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -43,9 +47,6 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "HELPDESK_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// The portal's public URL, used for links in email (never the request's Host header).
-        #[arg(long, env = "HELPDESK_PUBLIC_URL")]
-        public_url: Option<String>,
         /// How often to look for a change of active plugin, in milliseconds.
         #[arg(long, env = "HELPDESK_PLUGIN_POLL_MS", default_value_t = 250)]
         plugin_poll_ms: u64,
@@ -53,6 +54,66 @@ pub enum Command {
     /// Manage rule plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Manage customer sites.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Manage vendor staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Register a customer site.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// A registered email domain (repeat for several).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        /// A registered individual address, for generic domains (repeat for several).
+        #[arg(long = "address")]
+        addresses: Vec<String>,
+        /// Last day of the maintenance contract, YYYY-MM-DD.
+        #[arg(long)]
+        maintenance_until: Option<String>,
+        /// Number of active product licences.
+        #[arg(long, default_value_t = 0)]
+        licences: i64,
+    },
+    /// List sites.
+    List,
+    /// Change a site; lists given replace the stored ones, fields not given stay.
+    Update {
+        /// The site's id or exact name.
+        site: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "domain")]
+        domains: Option<Vec<String>>,
+        #[arg(long = "address")]
+        addresses: Option<Vec<String>>,
+        /// YYYY-MM-DD, or `none`.
+        #[arg(long)]
+        maintenance_until: Option<String>,
+        #[arg(long)]
+        licences: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create an agent or operator and print a one-time link to set their password (72 hours).
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["agent", "operator"])]
+        role: String,
+        #[arg(long, default_value = "")]
+        given_name: String,
+        #[arg(long, default_value = "")]
+        surname: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,17 +153,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match command {
         Command::Serve {
             listen,
-            public_url,
             plugin_poll_ms,
-        } => {
-            serve(
-                settings,
-                listen,
-                public_url,
-                Duration::from_millis(plugin_poll_ms),
-            )
-            .await
-        }
+        } => serve(settings, listen, Duration::from_millis(plugin_poll_ms)).await,
+        Command::Site(cmd) => sites(settings, cmd).await,
+        Command::Staff(cmd) => staff(settings, cmd).await,
         Command::Plugin(PluginCommand::Test {
             slot,
             file,
@@ -128,15 +182,30 @@ pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Arc<Plugins>)> {
     Ok((db, Arc::new(Plugins::new(runtime))))
 }
 
-async fn serve(
-    settings: Settings,
-    listen: SocketAddr,
-    public_url: Option<String>,
-    poll: Duration,
-) -> anyhow::Result<()> {
+/// The account flows over an open database, as the server and the CLI use them.
+pub fn state(settings: &Settings, db: &Db, plugins: Arc<Plugins>) -> crate::AppState {
+    crate::AppState::new(
+        db.clone(),
+        plugins,
+        Mailer::new(&settings.public_url),
+        settings.auth_config(),
+        Arc::new(SystemClock),
+        Arc::new(Hasher::owasp()),
+    )
+}
+
+async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow::Result<()> {
     let (db, plugins) = open(&settings).await?;
     plugins.ensure_defaults(&db).await?;
     plugins.refresh(&db).await?;
+    let from: lettre::message::Mailbox = settings.mail_from.parse().with_context(|| {
+        format!(
+            "HELPDESK_MAIL_FROM `{}` is not an email address",
+            settings.mail_from
+        )
+    })?;
+    let transport = Transport::from_settings(settings.smtp_url.as_deref(), settings.outbox_dir())
+        .map_err(anyhow::Error::msg)?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let watcher = tokio::spawn(plugins.clone().watch(db.clone(), poll, {
@@ -146,24 +215,42 @@ async fn serve(
         }
     }));
 
-    let app = crate::app(crate::AppState {
-        db: db.clone(),
-        plugins,
-    });
+    let state = state(&settings, &db, plugins);
+    let mailer = tokio::spawn(
+        Worker {
+            db: db.clone(),
+            transport,
+            from,
+            wake: state.accounts.mailer.waker(),
+            retry: Retry::default(),
+        }
+        .run({
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        }),
+    );
+    let app = crate::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(
         listen = %listener.local_addr()?,
-        public_url = public_url.as_deref().unwrap_or("(unset)"),
+        public_url = %settings.public_url,
+        mail = settings.smtp_url.as_deref().map(redact).unwrap_or_else(|| settings.outbox_dir().display().to_string()),
         database = %redact(&settings.database_url()),
         "help desk serving"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     let _ = stop_tx.send(true);
     let _ = watcher.await;
+    let _ = mailer.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -278,6 +365,104 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
             println!("Rolled back: plugin #{id} is the active {slot} plugin again.");
         }
         PluginCommand::Test { .. } => unreachable!("handled without a database"),
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn sites(settings: Settings, cmd: SiteCommand) -> anyhow::Result<()> {
+    let (db, plugins) = open(&settings).await?;
+    let accounts = state(&settings, &db, plugins).accounts;
+    match cmd {
+        SiteCommand::Add {
+            name,
+            domains,
+            addresses,
+            maintenance_until,
+            licences,
+        } => {
+            let input = SiteInput {
+                name,
+                domains,
+                addresses,
+                maintenance_until,
+                licences,
+            };
+            let id = accounts.save_site(None, None, &input).await?;
+            println!("Added site #{id} {}.", input.name.trim());
+        }
+        SiteCommand::List => {
+            println!(
+                "{:>4}  {:<30} {:<12} {:>8}  DOMAINS / ADDRESSES",
+                "ID", "NAME", "MAINTAINED", "LICENCES"
+            );
+            for s in accounts.sites(None).await? {
+                let mut reg = s.domains.clone();
+                reg.extend(s.addresses.iter().cloned());
+                println!(
+                    "{:>4}  {:<30} {:<12} {:>8}  {}",
+                    s.id,
+                    s.name,
+                    s.maintenance_until.as_deref().unwrap_or("-"),
+                    s.licences,
+                    reg.join(", ")
+                );
+            }
+        }
+        SiteCommand::Update {
+            site,
+            name,
+            domains,
+            addresses,
+            maintenance_until,
+            licences,
+        } => {
+            let all = accounts.sites(None).await?;
+            let Some(current) = all
+                .iter()
+                .find(|s| s.id.to_string() == site || s.name == site)
+            else {
+                bail!("no site with id or name `{site}`; see `helpdesk site list`");
+            };
+            let input = SiteInput {
+                name: name.unwrap_or_else(|| current.name.clone()),
+                domains: domains.unwrap_or_else(|| current.domains.clone()),
+                addresses: addresses.unwrap_or_else(|| current.addresses.clone()),
+                maintenance_until: match maintenance_until.as_deref() {
+                    Some("none") => None,
+                    Some(d) => Some(d.to_owned()),
+                    None => current.maintenance_until.clone(),
+                },
+                licences: licences.unwrap_or(current.licences),
+            };
+            accounts.save_site(None, Some(current.id), &input).await?;
+            println!("Updated site #{} {}.", current.id, input.name.trim());
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn staff(settings: Settings, cmd: StaffCommand) -> anyhow::Result<()> {
+    let (db, plugins) = open(&settings).await?;
+    let accounts = state(&settings, &db, plugins).accounts;
+    match cmd {
+        StaffCommand::Add {
+            email,
+            role,
+            given_name,
+            surname,
+        } => {
+            let role = Role::parse(&role).context("role must be agent or operator")?;
+            let link = accounts
+                .add_staff(&email, role, &given_name, &surname)
+                .await?;
+            println!(
+                "Created {} {email}. Send them this one-time link to set their password (valid 72 hours):",
+                role.as_str()
+            );
+            println!("{link}");
+        }
     }
     db.close().await;
     Ok(())

@@ -1,5 +1,6 @@
 //! Settings shared by every command, from flags or `HELPDESK_*` environment variables.
 
+use crate::auth::{AuthConfig, MfaPolicy};
 use crate::plugins::Limits;
 use clap::Args;
 use std::path::PathBuf;
@@ -32,6 +33,44 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_PLUGIN_OUTPUT_KIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536), global = true)]
     pub plugin_output_kib: u64,
 
+    /// The portal's public URL: every link in email is built from it (never from a request's
+    /// Host header), and cookies are `Secure` and `__Host-` prefixed when it is https.
+    #[arg(
+        long,
+        env = "HELPDESK_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub public_url: String,
+
+    /// Sender of every email, e.g. `Customer Portal <portal@example.com>`.
+    #[arg(
+        long,
+        env = "HELPDESK_MAIL_FROM",
+        default_value = "Customer Portal <portal@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// SMTP server for outgoing mail (`smtp://host:2525`, `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host`). Unset: each message is written as a `.eml` file in `<data dir>/outbox/`.
+    #[arg(long, env = "HELPDESK_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// When a login asks for an emailed code: `always`, `new-device` or `never`.
+    #[arg(
+        long,
+        env = "HELPDESK_MFA",
+        value_enum,
+        default_value = "new-device",
+        global = true
+    )]
+    pub mfa: MfaPolicy,
+
+    /// Days a device that passed the emailed code may skip it.
+    #[arg(long, env = "HELPDESK_MFA_TRUST_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=365), global = true)]
+    pub mfa_trust_days: i64,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "HELPDESK_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
@@ -52,6 +91,18 @@ impl Settings {
             max_output: (self.plugin_output_kib as usize) << 10,
             ..Limits::default()
         }
+    }
+
+    pub fn auth_config(&self) -> AuthConfig {
+        AuthConfig {
+            mfa: self.mfa,
+            mfa_trust_days: self.mfa_trust_days,
+            ..AuthConfig::default()
+        }
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
     }
 
     pub fn plugin_cache_dir(&self) -> PathBuf {

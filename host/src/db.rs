@@ -2,7 +2,14 @@
 //! `migrations/<backend>/` applied at start. SQL lives in this module's children, one per entity;
 //! queries are plain runtime SQL with `$n` parameters, which both backends accept.
 
+pub mod audit;
+pub mod limits;
+pub mod outbox;
 pub mod plugins;
+pub mod sessions;
+pub mod sites;
+pub mod tokens;
+pub mod users;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;

@@ -1,15 +1,26 @@
 //! The HTTP server: one router per area, combined by [`app`], which `main` and the tests share.
+//! Pages (server-rendered HTML with cookie sessions and CSRF tokens) and the JSON API under
+//! `/api/v1/` (bearer sessions) call the same account code in `crate::auth`.
 
+mod accounts_api;
 mod error;
 mod health;
-mod home;
+pub mod openapi;
+mod pages;
 mod policy;
+mod session;
 
 pub use error::ApiError;
 
+use crate::auth::password::Hasher;
+use crate::auth::{Accounts, AuthConfig};
+use crate::clock::Clock;
 use crate::db::Db;
+use crate::mail::Mailer;
 use crate::plugins::Plugins;
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 
@@ -18,16 +29,84 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub db: Db,
     pub plugins: Arc<Plugins>,
+    pub accounts: Arc<Accounts>,
+    pub web: Arc<Web>,
+}
+
+/// How the browser side is set up, derived from the public URL.
+#[derive(Debug, Clone)]
+pub struct Web {
+    /// Cookies carry `Secure` (and the `__Host-` prefix) when the portal is served over https.
+    pub secure: bool,
+}
+
+impl Web {
+    pub fn cookie_name(&self, base: &str) -> String {
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
+    }
+}
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        plugins: Arc<Plugins>,
+        mailer: Mailer,
+        config: AuthConfig,
+        clock: Arc<dyn Clock>,
+        hasher: Arc<Hasher>,
+    ) -> AppState {
+        let secure = mailer.public_url().starts_with("https://");
+        AppState {
+            accounts: Arc::new(Accounts {
+                db: db.clone(),
+                plugins: plugins.clone(),
+                mailer,
+                clock,
+                hasher,
+                config: Arc::new(config),
+            }),
+            db,
+            plugins,
+            web: Arc::new(Web { secure }),
+        }
+    }
 }
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .merge(home::router())
         .merge(health::router())
         .merge(policy::router())
+        .merge(accounts_api::router())
+        .merge(pages::router())
+        .merge(openapi::router())
+        .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Headers every answer carries: no framing, no MIME sniffing, no referrer leaking tokens in
+/// paths, and a strict content policy for pages.
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// Runs a plugin call on the blocking pool: a call may take up to its deadline, and async

@@ -1,11 +1,14 @@
 //! The help-desk host: accounts, tickets and email in Rust, with the rules every vendor wants
 //! different delegated to WebAssembly component plugins. See ARCHITECTURE.md for the map.
 
+pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod mail;
 pub mod plugins;
 
 pub use http::{AppState, app};

@@ -1,6 +1,7 @@
 //! The API's error answer: a stable snake_case `code` and a human `message`. Details of server
 //! faults go to the log, never to the client.
 
+use crate::auth::AuthError;
 use crate::plugins::PluginError;
 use axum::Json;
 use axum::http::StatusCode;
@@ -12,6 +13,10 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Structured detail for the client, e.g. the password rule violations.
+    pub details: Option<serde_json::Value>,
+    /// Seconds, sent as `Retry-After`.
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -20,6 +25,8 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
+            retry_after: None,
         }
     }
 
@@ -71,9 +78,65 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
+/// Account errors keep their meaning on the wire: a stable code per case, and no detail that
+/// would tell a visitor whether an account exists.
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            AuthError::InvalidCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message)
+            }
+            AuthError::TooManyAttempts { retry_after_s } => ApiError {
+                retry_after: Some(retry_after_s),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+            },
+            AuthError::AccountUnavailable(code, _) => {
+                ApiError::new(StatusCode::FORBIDDEN, code, message)
+            }
+            AuthError::InvalidLink => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_link", message)
+            }
+            AuthError::WrongCode { attempts_left } => ApiError {
+                details: Some(json!({ "attempts_left": attempts_left })),
+                ..ApiError::new(StatusCode::BAD_REQUEST, "wrong_code", message)
+            },
+            AuthError::CodeUnusable => {
+                ApiError::new(StatusCode::BAD_REQUEST, "code_unusable", message)
+            }
+            AuthError::PasswordRejected(violations) => ApiError {
+                details: Some(json!({ "violations": violations })),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "password_rejected",
+                    message,
+                )
+            },
+            AuthError::Invalid(code, _) => ApiError::new(StatusCode::BAD_REQUEST, code, message),
+            AuthError::Unauthenticated => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+            }
+            AuthError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            AuthError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            AuthError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            AuthError::Plugin(p) => ApiError::from(p),
+            AuthError::Db(d) => ApiError::internal(d),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Json(json!({ "error": { "code": self.code, "message": self.message } }));
-        (self.status, body).into_response()
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(details) = self.details {
+            error["details"] = details;
+        }
+        let mut res = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(s) = self.retry_after {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&s.to_string()) {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        res
     }
 }

@@ -57,7 +57,21 @@ fn an_infinite_loop_is_cut_off_at_the_deadline() {
 
 #[test]
 fn a_memory_bomb_stops_at_the_cap() {
-    let err = check(&hostile("memory")).unwrap_err();
+    // A generous deadline, so a busy machine (the argon2-heavy account tests run alongside)
+    // cannot turn the memory cap into a timeout.
+    let runtime = std::sync::Arc::new(
+        helpdesk::plugins::Runtime::new(
+            helpdesk::plugins::Limits {
+                deadline: Duration::from_secs(5),
+                ..support::test_limits()
+            },
+            None,
+        )
+        .expect("runtime"),
+    );
+    let plugin = Loaded::prepare(&runtime, Slot::PasswordPolicy, HOSTILE, "memory", 7)
+        .expect("hostile fixture loads");
+    let err = check(&plugin).unwrap_err();
     assert_eq!(err.kind, PluginErrorKind::MemoryLimit(32 << 20));
 }
 

@@ -41,10 +41,14 @@ on_both_backends!(health, health_and_readiness);
 #[tokio::test]
 async fn not_ready_until_every_slot_has_a_plugin() {
     let t = TestDb::new(support::Backend::Sqlite).await;
-    let router = helpdesk::app(AppState {
-        db: t.db.clone(),
-        plugins: support::plugins(),
-    });
+    let router = helpdesk::app(AppState::new(
+        t.db.clone(),
+        support::plugins(),
+        helpdesk::mail::Mailer::new("http://127.0.0.1"),
+        Default::default(),
+        std::sync::Arc::new(helpdesk::clock::SystemClock),
+        support::hasher(),
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });

@@ -6,8 +6,13 @@
 
 mod support;
 
+mod accounts;
+mod browser;
+mod cli;
 mod examples;
 mod hostile;
 mod http;
+mod mail;
 mod manage;
+mod pages;
 mod swap;

@@ -1,13 +1,17 @@
 //! Test fixtures: a fresh database per test on either backend, a plugin runtime with test
 //! limits, and a server on a real socket.
 
+use helpdesk::auth::AuthConfig;
+use helpdesk::auth::password::Hasher;
+use helpdesk::clock::ManualClock;
 use helpdesk::db::Db;
+use helpdesk::mail::{Mailer, Retry, Transport, Worker};
 use helpdesk::plugins::{Limits, Plugins, Runtime};
 use helpdesk::{AppState, app};
 use sqlx::{Connection, Executor};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,17 +125,56 @@ pub fn plugins() -> Arc<Plugins> {
     Arc::new(Plugins::new(runtime()))
 }
 
-/// A server on a real loopback socket, with the bundled plugins active and the plugin watcher
-/// polling every `poll`. Dropping it stops the server.
+/// A server on a real loopback socket, with the bundled plugins active, the plugin watcher
+/// polling every `poll`, a clock the test moves, and mail delivered to a real SMTP server on
+/// loopback ([`SmtpSink`]) when one is given. Dropping it stops the server.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: AppState,
+    pub clock: Arc<ManualClock>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// How a [`TestServer`] is set up.
+pub struct Options {
+    pub poll: Duration,
+    pub cache_dir: Option<std::path::PathBuf>,
+    pub smtp: Option<String>,
+    pub auth: AuthConfig,
+    pub public_url: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            poll: Duration::from_millis(100),
+            cache_dir: None,
+            smtp: None,
+            auth: AuthConfig::default(),
+            public_url: None,
+        }
+    }
+}
+
+/// Retry quickly in tests: a message refused by a stopped SMTP server goes again within 200 ms.
+pub fn test_retry() -> Retry {
+    Retry {
+        base: Duration::from_millis(100),
+        max: Duration::from_millis(200),
+        poll: Duration::from_millis(100),
+    }
 }
 
 impl TestServer {
     pub async fn start(db: &Db, poll: Duration) -> TestServer {
-        TestServer::start_with(db, poll, None).await
+        TestServer::with(
+            db,
+            Options {
+                poll,
+                ..Options::default()
+            },
+        )
+        .await
     }
 
     /// As [`TestServer::start`], keeping compiled plugins in `cache_dir`.
@@ -140,37 +183,78 @@ impl TestServer {
         poll: Duration,
         cache_dir: Option<std::path::PathBuf>,
     ) -> TestServer {
+        TestServer::with(
+            db,
+            Options {
+                poll,
+                cache_dir,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    pub async fn with(db: &Db, o: Options) -> TestServer {
         let plugins = Arc::new(Plugins::new(Arc::new(
-            Runtime::new(test_limits(), cache_dir).expect("runtime"),
+            Runtime::new(test_limits(), o.cache_dir).expect("runtime"),
         )));
         plugins.ensure_defaults(db).await.expect("bundled plugins");
         plugins.refresh(db).await.expect("refresh");
-        let state = AppState {
-            db: db.clone(),
-            plugins: plugins.clone(),
-        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let public_url = o.public_url.unwrap_or_else(|| format!("http://{addr}"));
+        let clock = ManualClock::new();
+        let state = AppState::new(
+            db.clone(),
+            plugins.clone(),
+            Mailer::new(&public_url),
+            o.auth,
+            clock.clone(),
+            hasher(),
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (watch_stop, watch_stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(plugins.watch(db.clone(), poll, async move {
-            let _ = watch_stopped.await;
+        let (watch_stop, watch_stopped) = tokio::sync::watch::channel(false);
+        let mut rx = watch_stopped.clone();
+        tokio::spawn(plugins.watch(db.clone(), o.poll, async move {
+            let _ = rx.wait_for(|s| *s).await;
         }));
+        if let Some(smtp) = o.smtp {
+            let mut rx = watch_stopped.clone();
+            tokio::spawn(
+                Worker {
+                    db: db.clone(),
+                    transport: Transport::from_settings(Some(&smtp), std::path::PathBuf::new())
+                        .expect("smtp url"),
+                    from: "Customer Portal <portal@example.test>"
+                        .parse()
+                        .expect("from"),
+                    wake: state.accounts.mailer.waker(),
+                    retry: test_retry(),
+                }
+                .run(async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                }),
+            );
+        }
         let router = app(state.clone());
         tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                    let _ = watch_stop.send(());
-                })
-                .await
-                .expect("serve");
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+                let _ = watch_stop.send(true);
+            })
+            .await
+            .expect("serve");
         });
         TestServer {
             addr,
             state,
+            clock,
             stop: Some(stop),
         }
     }
@@ -180,10 +264,179 @@ impl TestServer {
     }
 }
 
+/// One argon2id hasher with the product's parameters, built once per test binary.
+pub fn hasher() -> Arc<Hasher> {
+    static H: std::sync::OnceLock<Arc<Hasher>> = std::sync::OnceLock::new();
+    H.get_or_init(|| Arc::new(Hasher::owasp())).clone()
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+    }
+}
+
+/// A message as an SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub raw: String,
+}
+
+impl Received {
+    /// The first absolute link in the plain-text part that contains `fragment`.
+    pub fn link(&self, fragment: &str) -> String {
+        self.text
+            .split_whitespace()
+            .find(|w| w.starts_with("http") && w.contains(fragment))
+            .unwrap_or_else(|| panic!("no link with {fragment} in {:?}", self.text))
+            .to_owned()
+    }
+
+    /// The six-digit code in a verification email.
+    pub fn code(&self) -> String {
+        self.text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .unwrap_or_else(|| panic!("no code in {:?}", self.text))
+            .to_owned()
+    }
+}
+
+/// A real SMTP server (mailin-embedded) on a loopback port, keeping what it receives.
+#[derive(Clone)]
+pub struct SmtpSink {
+    pub port: u16,
+    inbox: Arc<Mutex<Vec<Received>>>,
+}
+
+#[derive(Clone)]
+struct SinkHandler {
+    inbox: Arc<Mutex<Vec<Received>>>,
+    to: Vec<String>,
+    buf: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for SinkHandler {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        to: &[String],
+    ) -> mailin_embedded::Response {
+        self.to = to.to_vec();
+        self.buf.clear();
+        mailin_embedded::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.buf.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        let raw = String::from_utf8_lossy(&self.buf).into_owned();
+        let parsed = mail_parser::MessageParser::default().parse(&self.buf);
+        if let Some(m) = parsed {
+            let from = m
+                .from()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_owned();
+            let received = Received {
+                to: self.to.clone(),
+                from,
+                subject: m.subject().unwrap_or_default().to_owned(),
+                text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+                html: m.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+                raw,
+            };
+            self.inbox.lock().unwrap().push(received);
+        }
+        mailin_embedded::response::OK
+    }
+}
+
+impl SmtpSink {
+    /// Starts a server on a free port.
+    pub fn start() -> SmtpSink {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind smtp");
+        let port = listener.local_addr().expect("addr").port();
+        SmtpSink::serve(listener, port)
+    }
+
+    /// Starts a server on `port`, which must be free (a "down" server coming back).
+    pub fn start_on(port: u16) -> SmtpSink {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind smtp port");
+        SmtpSink::serve(listener, port)
+    }
+
+    fn serve(listener: std::net::TcpListener, port: u16) -> SmtpSink {
+        let inbox = Arc::new(Mutex::new(Vec::new()));
+        let handler = SinkHandler {
+            inbox: inbox.clone(),
+            to: Vec::new(),
+            buf: Vec::new(),
+        };
+        let mut server = mailin_embedded::Server::new(handler);
+        server
+            .with_name("sink.test")
+            .with_ssl(mailin_embedded::SslConfig::None)
+            .expect("no tls")
+            .with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        SmtpSink { port, inbox }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.inbox.lock().unwrap().clone()
+    }
+
+    /// Every message to `to` so far.
+    pub fn to(&self, to: &str) -> Vec<Received> {
+        self.all()
+            .into_iter()
+            .filter(|m| m.to.iter().any(|t| t == to))
+            .collect()
+    }
+
+    /// Waits (up to 10 s) for the `n`th message (1-based) to `to` whose subject contains
+    /// `subject`.
+    pub async fn wait(&self, to: &str, subject: &str, n: usize) -> Received {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let found: Vec<Received> = self
+                .to(to)
+                .into_iter()
+                .filter(|m| m.subject.contains(subject))
+                .collect();
+            if found.len() >= n {
+                return found[n - 1].clone();
+            }
+            if std::time::Instant::now() > deadline {
+                panic!(
+                    "no message {n} to {to} about {subject:?}; received: {:#?}",
+                    self.all()
+                        .iter()
+                        .map(|m| (&m.to, &m.subject))
+                        .collect::<Vec<_>>()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }

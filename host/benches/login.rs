@@ -1,0 +1,170 @@
+//! Password logins per second through the HTTP API against raw argon2id verifications per
+//! second with the same parameters, in one run. Bar: logins reach at least 85% of the raw rate.
+//!
+//! `cargo bench -p helpdesk --bench login` (SQLite in a temp dir); set
+//! `HELPDESK_BENCH_DATABASE_URL=postgres://…` to measure on PostgreSQL.
+
+use helpdesk::auth::limits::Limit;
+use helpdesk::auth::password::Hasher;
+use helpdesk::auth::{AuthConfig, LimitConfig, MfaPolicy};
+use helpdesk::clock::SystemClock;
+use helpdesk::db::{self, Db};
+use helpdesk::mail::Mailer;
+use helpdesk::plugins::{Limits, Plugins, Runtime};
+use helpdesk::{AppState, app};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const SECONDS: u64 = 10;
+const PASSWORD: &str = "Sunny-Day42";
+
+fn main() {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let hasher = Arc::new(Hasher::owasp());
+    let hash = hasher.hash(PASSWORD);
+
+    // Raw: `workers` threads verifying as fast as they can.
+    let done = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..workers)
+        .map(|_| {
+            let (hasher, hash, done, count) =
+                (hasher.clone(), hash.clone(), done.clone(), count.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    assert_ne!(
+                        hasher.verify(PASSWORD, Some(&hash)),
+                        helpdesk::auth::password::Verified::Wrong
+                    );
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(SECONDS));
+    done.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().expect("verifier");
+    }
+    let raw = count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (http, backend) = rt.block_on(logins(hasher, hash, workers));
+    println!("argon2id m=19456 t=2 p=1, {workers} cores, {SECONDS} s each");
+    println!("raw argon2 verifications: {raw:8.1} /s");
+    println!("HTTP logins ({backend}):   {http:8.1} /s");
+    println!(
+        "logins reach {:.1}% of the raw rate (bar: 85%)",
+        100.0 * http / raw
+    );
+}
+
+async fn logins(hasher: Arc<Hasher>, hash: String, workers: usize) -> (f64, &'static str) {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = std::env::var("HELPDESK_BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let db = Db::connect(&url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let backend = match db.backend() {
+        db::Backend::Sqlite => "SQLite",
+        db::Backend::Postgres => "PostgreSQL",
+    };
+    sqlx::query("DELETE FROM users WHERE email = 'bench@example.test'")
+        .execute(db.pool())
+        .await
+        .expect("clean");
+    let user = db::users::NewUser {
+        email: "bench@example.test",
+        given_name: "Bench",
+        surname: "Mark",
+        password_hash: Some(&hash),
+        role: "customer",
+        state: "active",
+        site_id: None,
+        must_change_password: false,
+    };
+    db::users::insert(db.pool(), &user, db::now_ms())
+        .await
+        .expect("user");
+    let plugins = Arc::new(Plugins::new(Arc::new(
+        Runtime::new(Limits::default(), None).expect("plugin runtime"),
+    )));
+    plugins.ensure_defaults(&db).await.expect("plugins");
+    plugins.refresh(&db).await.expect("plugins");
+    // Every rule of the login path stays on; the per-address allowance is raised so one
+    // benchmarking client is not refused.
+    let config = AuthConfig {
+        mfa: MfaPolicy::Never,
+        limits: LimitConfig {
+            login_per_ip: Limit::new(i64::MAX / 2, 60_000),
+            ..LimitConfig::default()
+        },
+        ..AuthConfig::default()
+    };
+    let state = AppState::new(
+        db.clone(),
+        plugins,
+        Mailer::new("http://127.0.0.1"),
+        config,
+        Arc::new(SystemClock),
+        hasher,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/api/v1/login");
+    let body = serde_json::json!({ "email": "bench@example.test", "password": PASSWORD });
+    // Warm up connections and caches.
+    for _ in 0..workers {
+        let res = client.post(&url).json(&body).send().await.expect("login");
+        assert_eq!(
+            res.status(),
+            200,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..workers * 2)
+        .map(|_| {
+            let (client, url, body) = (client.clone(), url.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let res = client.post(&url).json(&body).send().await.expect("login");
+                    assert_eq!(res.status(), 200);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("client");
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    db.close().await;
+    (rate, backend)
+}

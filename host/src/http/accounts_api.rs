@@ -1,0 +1,584 @@
+//! The accounts JSON API: every sign-up, sign-in and administration flow of the pages, for
+//! programs. Sessions are bearer tokens; see `/api/openapi.json`.
+
+use super::session::{Bearer, ClientInfo};
+use super::{ApiError, AppState};
+use crate::auth::{Invite, InviteMode, Me, Role, SignedIn, SiteInput, Stage};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/signup", post(start_signup))
+        .route(
+            "/api/v1/signup/{token}",
+            get(open_signup).post(complete_signup),
+        )
+        .route("/api/v1/login", post(login))
+        .route("/api/v1/login/code", post(send_code))
+        .route("/api/v1/login/code/verify", post(verify_code))
+        .route("/api/v1/logout", post(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/me/sites", get(eligible_sites))
+        .route("/api/v1/me/site", post(choose_site))
+        .route("/api/v1/sessions", get(sessions))
+        .route("/api/v1/sessions/{id}", axum::routing::delete(end_session))
+        .route("/api/v1/sessions/end-all", post(end_all))
+        .route("/api/v1/password-reset", post(request_reset))
+        .route(
+            "/api/v1/password-reset/{token}",
+            get(open_reset).post(complete_reset),
+        )
+        .route("/api/v1/approvals", get(approvals))
+        .route("/api/v1/approvals/{user_id}", post(decide))
+        .route("/api/v1/invitations", post(invite))
+        .route("/api/v1/invitations/{token}", get(open_invitation))
+        .route(
+            "/api/v1/invitations/{token}/accept",
+            post(accept_invitation),
+        )
+        .route("/api/v1/users", get(users))
+        .route(
+            "/api/v1/users/{id}/resend-invitation",
+            post(resend_invitation),
+        )
+        .route("/api/v1/users/{id}/role", post(set_role))
+        .route("/api/v1/users/{id}/disable", post(disable))
+        .route("/api/v1/sites", get(sites).post(create_site))
+        .route("/api/v1/sites/{id}", put(update_site))
+        .route("/api/v1/audit", get(audit))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    Ok(payload?.0)
+}
+
+/// The action needs a full session (password and, when asked, the emailed code).
+fn full(me: &Me) -> ApiResult<()> {
+    match me.stage {
+        Stage::Full => Ok(()),
+        Stage::Mfa => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "verification_required",
+            "Verify the emailed code first.",
+        )),
+        Stage::PasswordChange => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            "Choose a new password first.",
+        )),
+    }
+}
+
+fn accepted(message: &str) -> (StatusCode, Json<Value>) {
+    (StatusCode::ACCEPTED, Json(json!({ "message": message })))
+}
+
+#[derive(Debug, Serialize)]
+struct SessionAnswer {
+    /// Send as `Authorization: Bearer <token>`.
+    token: String,
+    #[serde(flatten)]
+    session: SignedIn,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_token: Option<String>,
+}
+
+impl From<SignedIn> for SessionAnswer {
+    fn from(s: SignedIn) -> SessionAnswer {
+        SessionAnswer {
+            token: s.token.clone(),
+            device_token: s.device_token.clone(),
+            session: s,
+        }
+    }
+}
+
+// --- sign-up ---
+
+#[derive(Debug, Deserialize)]
+struct EmailBody {
+    email: String,
+}
+
+pub const SIGNUP_SENT: &str =
+    "Check your email: we have sent a message to that address with the next step.";
+
+async fn start_signup(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    p: Result<Json<EmailBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    s.accounts.start_signup(&body(p)?.email, &c).await?;
+    Ok(accepted(SIGNUP_SENT))
+}
+
+async fn open_signup(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let link = s.accounts.open_signup_link(&token).await?;
+    let requirements = s.accounts.password_requirements().await?;
+    Ok(Json(
+        json!({ "email": link.email, "eligible": link.eligible, "password_requirements": requirements }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewPassword {
+    password: String,
+    confirm_password: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompleteSignup {
+    #[serde(flatten)]
+    password: NewPassword,
+    given_name: String,
+    surname: String,
+}
+
+async fn complete_signup(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Path(token): Path<String>,
+    p: Result<Json<CompleteSignup>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let b = body(p)?;
+    s.accounts
+        .complete_signup(
+            &token,
+            &b.password.password,
+            &b.password.confirm_password,
+            &b.given_name,
+            &b.surname,
+            &c,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "message": "Your account has been created. Log in to choose your site." })),
+    ))
+}
+
+// --- login ---
+
+#[derive(Debug, Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+    #[serde(default)]
+    stay_logged_in: bool,
+    /// From an earlier `verify` with `remember_device`.
+    #[serde(default)]
+    device_token: Option<String>,
+}
+
+async fn login(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    p: Result<Json<LoginBody>, JsonRejection>,
+) -> ApiResult<Json<SessionAnswer>> {
+    let b = body(p)?;
+    let signed_in = s
+        .accounts
+        .login(
+            &b.email,
+            &b.password,
+            b.stay_logged_in,
+            b.device_token.as_deref(),
+            &c,
+        )
+        .await?;
+    Ok(Json(signed_in.into()))
+}
+
+async fn send_code(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    s.accounts.send_code(&me, &c).await?;
+    Ok(accepted(
+        "A verification code is on its way to your email address. It is valid for 10 minutes.",
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct VerifyBody {
+    code: String,
+    #[serde(default)]
+    remember_device: bool,
+}
+
+async fn verify_code(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    p: Result<Json<VerifyBody>, JsonRejection>,
+) -> ApiResult<Json<SessionAnswer>> {
+    let b = body(p)?;
+    Ok(Json(
+        s.accounts
+            .verify_code(&me, &b.code, b.remember_device, &c)
+            .await?
+            .into(),
+    ))
+}
+
+async fn logout(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+) -> ApiResult<StatusCode> {
+    s.accounts.logout(&me, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(Bearer(me): Bearer) -> Json<Me> {
+    Json(me)
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangePassword {
+    #[serde(default)]
+    current_password: Option<String>,
+    #[serde(flatten)]
+    password: NewPassword,
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    p: Result<Json<ChangePassword>, JsonRejection>,
+) -> ApiResult<Json<SessionAnswer>> {
+    let b = body(p)?;
+    let signed_in = s
+        .accounts
+        .change_password(
+            &me,
+            b.current_password.as_deref(),
+            &b.password.password,
+            &b.password.confirm_password,
+            &c,
+        )
+        .await?;
+    Ok(Json(signed_in.into()))
+}
+
+async fn eligible_sites(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    let sites: Vec<Value> = s
+        .accounts
+        .eligible_sites(&me)
+        .await?
+        .into_iter()
+        .map(|(id, name)| json!({ "id": id, "name": name }))
+        .collect();
+    Ok(Json(json!({ "sites": sites })))
+}
+
+#[derive(Debug, Deserialize)]
+struct ChooseSite {
+    site_id: i64,
+}
+
+async fn choose_site(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    p: Result<Json<ChooseSite>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    s.accounts.choose_site(&me, body(p)?.site_id, &c).await?;
+    Ok(Json(json!({ "message": crate::auth::AWAITING })))
+}
+
+// --- sessions ---
+
+async fn sessions(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    Ok(Json(json!({ "sessions": s.accounts.sessions(&me).await? })))
+}
+
+async fn end_session(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    full(&me)?;
+    s.accounts.end_session(&me, id, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn end_all(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    let n = s.accounts.end_all_sessions(&me, &c).await?;
+    Ok(Json(json!({ "ended": n })))
+}
+
+// --- password reset ---
+
+pub const RESET_SENT: &str = "If that address has an account, we have sent it a link to choose a new password. The link works for one hour.";
+
+async fn request_reset(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    p: Result<Json<EmailBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    s.accounts.request_reset(&body(p)?.email, &c).await?;
+    Ok(accepted(RESET_SENT))
+}
+
+async fn open_reset(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Json<Value>> {
+    if !s.accounts.reset_link_usable(&token).await? {
+        return Err(crate::auth::AuthError::InvalidLink.into());
+    }
+    Ok(Json(
+        json!({ "usable": true, "password_requirements": s.accounts.password_requirements().await? }),
+    ))
+}
+
+async fn complete_reset(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Path(token): Path<String>,
+    p: Result<Json<NewPassword>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let b = body(p)?;
+    s.accounts
+        .complete_reset(&token, &b.password, &b.confirm_password, &c)
+        .await?;
+    Ok(Json(
+        json!({ "message": "Your password has been changed and every session has ended. Log in with the new password." }),
+    ))
+}
+
+// --- approvals and invitations ---
+
+async fn approvals(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    Ok(Json(
+        json!({ "pending": s.accounts.pending_approvals(&me).await? }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct Decision {
+    approve: bool,
+}
+
+async fn decide(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    Path(user_id): Path<i64>,
+    p: Result<Json<Decision>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    full(&me)?;
+    s.accounts
+        .decide_approval(&me, user_id, body(p)?.approve, &c)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+struct InviteBody {
+    email: String,
+    given_name: String,
+    surname: String,
+    #[serde(default)]
+    site_id: Option<i64>,
+    #[serde(default)]
+    mode: InviteMode,
+}
+
+async fn invite(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    p: Result<Json<InviteBody>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    full(&me)?;
+    let b = body(p)?;
+    let id = s
+        .accounts
+        .invite(
+            &me,
+            &Invite {
+                email: b.email,
+                given_name: b.given_name,
+                surname: b.surname,
+                site_id: b.site_id,
+                mode: b.mode,
+            },
+            &c,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "user_id": id }))))
+}
+
+async fn resend_invitation(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    full(&me)?;
+    s.accounts.resend_invitation(&me, id, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn open_invitation(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let user = s.accounts.open_invitation(&token).await?;
+    Ok(Json(
+        json!({ "email": user.email, "given_name": user.given_name, "surname": user.surname, "password_requirements": s.accounts.password_requirements().await? }),
+    ))
+}
+
+async fn accept_invitation(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Path(token): Path<String>,
+    p: Result<Json<NewPassword>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let b = body(p)?;
+    s.accounts
+        .accept_invitation(&token, &b.password, &b.confirm_password, &c)
+        .await?;
+    Ok(Json(
+        json!({ "message": "Your account is ready. Log in with your new password." }),
+    ))
+}
+
+// --- administration ---
+
+#[derive(Debug, Serialize)]
+struct UserView {
+    id: i64,
+    email: String,
+    given_name: String,
+    surname: String,
+    role: String,
+    state: String,
+    site_id: Option<i64>,
+}
+
+async fn users(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    let users: Vec<UserView> = s
+        .accounts
+        .users(&me)
+        .await?
+        .into_iter()
+        .map(|u| UserView {
+            id: u.id,
+            email: u.email,
+            given_name: u.given_name,
+            surname: u.surname,
+            role: u.role,
+            state: u.state,
+            site_id: u.site_id,
+        })
+        .collect();
+    Ok(Json(json!({ "users": users })))
+}
+
+#[derive(Debug, Deserialize)]
+struct RoleBody {
+    role: String,
+}
+
+async fn set_role(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    Path(id): Path<i64>,
+    p: Result<Json<RoleBody>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    full(&me)?;
+    let raw = body(p)?.role;
+    let role = Role::parse(&raw).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_role",
+            format!("`{raw}` is not a role: customer, site_admin, agent or operator."),
+        )
+    })?;
+    s.accounts.set_role(&me, id, role, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn disable(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    full(&me)?;
+    s.accounts.disable(&me, id, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn sites(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    Ok(Json(json!({ "sites": s.accounts.sites(Some(&me)).await? })))
+}
+
+async fn create_site(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    p: Result<Json<SiteInput>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    full(&me)?;
+    let id = s.accounts.save_site(Some(&me), None, &body(p)?).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn update_site(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    Path(id): Path<i64>,
+    p: Result<Json<SiteInput>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    full(&me)?;
+    s.accounts.save_site(Some(&me), Some(id), &body(p)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn audit(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    Ok(Json(
+        json!({ "events": s.accounts.audit_log(&me, q.before, q.limit.unwrap_or(100)).await? }),
+    ))
+}

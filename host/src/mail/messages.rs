@@ -1,0 +1,215 @@
+//! The text of every email the portal sends. Each has a plain-text and an HTML part carrying the
+//! same words; links are absolute, built from the configured public URL.
+
+use super::Email;
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Paragraphs of text, with at most one link each: `(before, Some((label, url)))`.
+fn compose(to: &str, subject: &str, paragraphs: &[(&str, Option<(&str, &str)>)]) -> Email {
+    let mut text = String::new();
+    let mut html = String::from("<!doctype html><html><body style=\"font-family: sans-serif\">");
+    for (words, link) in paragraphs {
+        text.push_str(words);
+        html.push_str("<p>");
+        html.push_str(&esc(words));
+        if let Some((label, url)) = link {
+            text.push_str(&format!("\n{label}: {url}"));
+            html.push_str(&format!(" <a href=\"{}\">{}</a>", esc(url), esc(label)));
+        }
+        text.push_str("\n\n");
+        html.push_str("</p>");
+    }
+    html.push_str("</body></html>");
+    Email {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        text,
+        html,
+    }
+}
+
+pub fn signup_verification(to: &str, link: &str) -> Email {
+    compose(
+        to,
+        "Verify your email to join the Customer Portal",
+        &[
+            (
+                "Someone, hopefully you, asked to join the Customer Portal with this address.",
+                None,
+            ),
+            (
+                "The link works once and for 24 hours.",
+                Some(("Click here to verify your email and sign up", link)),
+            ),
+            (
+                "If you did not ask to join, ignore this email; nothing will happen.",
+                None,
+            ),
+        ],
+    )
+}
+
+pub fn signup_existing_account(to: &str, login: &str, reset: &str) -> Email {
+    compose(
+        to,
+        "You already have a Customer Portal account",
+        &[
+            (
+                "Someone asked to join the Customer Portal with this address, but it already has an account.",
+                None,
+            ),
+            ("You can log in with it.", Some(("Log in", login))),
+            (
+                "If you have forgotten your password, reset it.",
+                Some(("Forgot your password?", reset)),
+            ),
+            (
+                "If this was not you, ignore this email; nothing has changed.",
+                None,
+            ),
+        ],
+    )
+}
+
+pub fn verification_code(to: &str, code: &str) -> Email {
+    compose(
+        to,
+        "Account email verification code",
+        &[
+            (&format!("Your verification code is {code}"), None),
+            (
+                "It is valid for 10 minutes. If you did not try to log in, change your password.",
+                None,
+            ),
+        ],
+    )
+}
+
+pub fn password_reset(to: &str, link: &str) -> Email {
+    compose(
+        to,
+        "Reset your Customer Portal password",
+        &[
+            (
+                "Someone, hopefully you, asked to reset the password of this account.",
+                None,
+            ),
+            (
+                "The link works once and for one hour.",
+                Some(("Choose a new password", link)),
+            ),
+            (
+                "If you did not ask for this, ignore this email; your password is unchanged.",
+                None,
+            ),
+        ],
+    )
+}
+
+pub fn approval_needed(to: &str, who: &str, email: &str, site: &str, link: &str) -> Email {
+    compose(
+        to,
+        &format!("New user waiting for activation: {who}"),
+        &[
+            (
+                &format!("{who} <{email}> has signed up for {site} and is waiting for activation."),
+                None,
+            ),
+            (
+                "Approve or reject the account.",
+                Some(("Approve a New User Account", link)),
+            ),
+        ],
+    )
+}
+
+pub fn account_activated(to: &str, login: &str) -> Email {
+    compose(
+        to,
+        "Your Customer Portal account is active",
+        &[(
+            "Your account has been activated. You can now log in.",
+            Some(("Log in", login)),
+        )],
+    )
+}
+
+pub fn account_rejected(to: &str) -> Email {
+    compose(
+        to,
+        "Your Customer Portal sign-up was not approved",
+        &[(
+            "Your request to join the Customer Portal was not approved. If you think this is a mistake, contact your local representative.",
+            None,
+        )],
+    )
+}
+
+pub fn invitation(to: &str, site: &str, link: &str) -> Email {
+    compose(
+        to,
+        "Welcome to the Customer Portal",
+        &[
+            (
+                &format!("You have been invited to the Customer Portal for {site}."),
+                None,
+            ),
+            (
+                "Sign in to choose your password. The link works once and for 72 hours.",
+                Some(("Sign in", link)),
+            ),
+        ],
+    )
+}
+
+pub fn invitation_with_password(to: &str, site: &str, password: &str, login: &str) -> Email {
+    compose(
+        to,
+        "Welcome to the Customer Portal",
+        &[
+            (
+                &format!("You have been invited to the Customer Portal for {site}."),
+                None,
+            ),
+            (
+                &format!("Username: {to}\nTemporary password: {password}"),
+                None,
+            ),
+            (
+                "You must choose a new password when you first sign in. The temporary password expires after 72 hours.",
+                Some(("Sign in", login)),
+            ),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_part_escapes_and_text_part_carries_the_link() {
+        let m = signup_verification("a@example.com", "https://portal.example/join/abc?x=1&y=<2>");
+        assert!(m.text.contains(
+            "Click here to verify your email and sign up: https://portal.example/join/abc?x=1&y=<2>"
+        ));
+        assert!(
+            m.html
+                .contains("href=\"https://portal.example/join/abc?x=1&amp;y=&lt;2&gt;\"")
+        );
+    }
+}

@@ -1,0 +1,190 @@
+// Follows the customer documentation (sign up, first login, log in, forgot password) word for
+// word in headless Chromium against a running portal. Started by host/tests/host/browser.rs,
+// which provides BASE_URL, MAIL_URL (what the test SMTP server received), STAFF_LINK (from
+// `helpdesk staff add`) and CHROMIUM.
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL;
+const MAIL = process.env.MAIL_URL;
+const PASSWORD = 'Sunny-Day42';
+const NEW_PASSWORD = 'Rainy-Night77';
+
+function step(what) {
+  console.log(`step: ${what}`);
+}
+
+async function mail(to, subject, n = 1) {
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const res = await fetch(`${MAIL}/mail?to=${encodeURIComponent(to)}&subject=${encodeURIComponent(subject)}`);
+    const list = await res.json();
+    if (list.length >= n) return list[n - 1];
+    if (Date.now() > deadline) throw new Error(`no email ${n} to ${to} about "${subject}"`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function link(message, fragment) {
+  const found = (message.text.match(/https?:\/\/\S+/g) || []).find((u) => u.includes(fragment));
+  if (!found) throw new Error(`no ${fragment} link in: ${message.text}`);
+  return found;
+}
+
+function code(message) {
+  const m = message.text.match(/\b(\d{6})\b/);
+  if (!m) throw new Error(`no code in: ${message.text}`);
+  return m[1];
+}
+
+async function expectText(page, text) {
+  await page.getByText(text, { exact: false }).first().waitFor({ state: 'visible' });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+
+async function newPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  return page;
+}
+
+// Sign up for the Customer Portal (seeds/001): Join now → Email → Submit → verification email →
+// Email Validation → Continue → the form → Create → Continue.
+async function signUp(page, email, given) {
+  step(`${email} joins`);
+  await page.goto(BASE);
+  await page.getByRole('link', { name: 'Join now' }).click();
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Submit' }).click();
+  await expectText(page, 'Check your email');
+  const verification = await mail(email, 'Verify your email');
+  await page.goto(link(verification, '/join/verify/'));
+  await page.getByRole('heading', { name: 'Email Validation' }).waitFor();
+  await page.getByRole('link', { name: 'Continue' }).click();
+  // A password that breaks the policy: every violation is listed.
+  await page.getByLabel('New password', { exact: true }).fill('abc');
+  await page.getByLabel('Confirm new password').fill('abd');
+  await page.getByLabel('Given name').fill(given);
+  await page.getByLabel('Surname').fill('Tester');
+  await page.getByRole('button', { name: 'Create' }).click();
+  const problems = await page.locator('.error li').count();
+  if (problems < 2) throw new Error(`expected every violation listed, saw ${problems}`);
+  await page.getByLabel('New password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Confirm new password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create' }).click();
+  await expectText(page, 'Your account has been created');
+  await page.getByRole('link', { name: 'Continue' }).click();
+}
+
+// Log in (seeds/000): EMAIL ADDRESS, PASSWORD, Stay logged in, then the emailed code when asked.
+async function logIn(page, email, password, codesSoFar) {
+  step(`${email} logs in`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Stay logged in').check();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState();
+  if (page.url().includes('/login/verify')) {
+    step(`${email} verifies the emailed code`);
+    await page.getByRole('button', { name: 'Send verification code' }).click();
+    const message = await mail(email, 'verification code', codesSoFar + 1);
+    await page.getByLabel('Verification code').fill(code(message));
+    await page.getByRole('button', { name: 'Verify code' }).click();
+    await expectText(page, 'has been verified');
+    await page.getByRole('link', { name: 'Continue' }).click();
+    return 1;
+  }
+  return 0;
+}
+
+async function openLogin(page) {
+  await page.goto(BASE);
+  await page.getByRole('link', { name: 'Log in' }).click();
+}
+
+async function approve(page, email) {
+  step(`approving ${email}`);
+  await page.getByRole('link', { name: 'Approvals' }).first().click();
+  await page.getByRole('button', { name: `Approve ${email}` }).click();
+  await expectText(page, 'Nobody is waiting');
+}
+
+try {
+  // Vendor staff set their password from the CLI's link.
+  const staff = await newPage();
+  step('staff sets a password');
+  await staff.goto(process.env.STAFF_LINK);
+  await staff.getByLabel('New password', { exact: true }).fill(PASSWORD);
+  await staff.getByLabel('Confirm new password').fill(PASSWORD);
+  await staff.getByRole('button', { name: 'Sign in' }).click();
+  await expectText(staff, 'Your account is ready');
+  // A visitor signs up and, at first login, selects their site.
+  const ann = await newPage();
+  await signUp(ann, 'ann@acme.example', 'Ann');
+  let annCodes = await logIn(ann, 'ann@acme.example', PASSWORD, 0);
+  step('ann selects her site');
+  await ann.getByRole('heading', { name: 'Select your site' }).waitFor();
+  await expectText(ann, 'Do not select an unrecognised company name');
+  await ann.getByLabel('Acme Mining').check();
+  await ann.getByRole('button', { name: 'Continue' }).click();
+  await expectText(ann, 'Thank you for signing up');
+
+  // Staff are told someone waits, sign in and activate her.
+  await mail('ops@vendor.test', 'waiting for activation');
+  await openLogin(staff);
+  await logIn(staff, 'ops@vendor.test', PASSWORD, 0);
+  await staff.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await approve(staff, 'ann@acme.example');
+  await mail('ann@acme.example', 'is active');
+
+  // Returning user: this device passed the code recently, so no code is asked.
+  await openLogin(ann);
+  annCodes += await logIn(ann, 'ann@acme.example', PASSWORD, annCodes);
+  await ann.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  if (annCodes !== 1) throw new Error('a remembered device was asked for a code again');
+  step('ann logs out');
+  await ann.getByRole('button', { name: 'Log out' }).click();
+  await expectText(ann, 'You have logged out');
+
+  // Forgot your password?
+  step('ann resets her password');
+  await openLogin(ann);
+  await ann.getByRole('link', { name: 'Forgot your password?' }).click();
+  await ann.getByLabel('Email address').fill('ann@acme.example');
+  await ann.getByRole('button', { name: 'Submit' }).click();
+  await expectText(ann, 'If that address has an account');
+  const reset = await mail('ann@acme.example', 'Reset your');
+  await ann.goto(link(reset, '/reset/'));
+  await ann.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await ann.getByLabel('Confirm new password').fill(NEW_PASSWORD);
+  await ann.getByRole('button', { name: 'Submit' }).click();
+  await expectText(ann, 'Your password has been changed');
+  annCodes += await logIn(ann, 'ann@acme.example', NEW_PASSWORD, annCodes);
+  await ann.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+  // A second user of the same site is approved by the first, now its Site Administrator.
+  const bob = await newPage();
+  await signUp(bob, 'bob@acme.example', 'Bob');
+  await logIn(bob, 'bob@acme.example', PASSWORD, 0);
+  await bob.getByLabel('Acme Mining').check();
+  await bob.getByRole('button', { name: 'Continue' }).click();
+  await expectText(bob, 'Thank you for signing up');
+  await mail('ann@acme.example', 'waiting for activation');
+  await approve(ann, 'bob@acme.example');
+  await mail('bob@acme.example', 'is active');
+  await openLogin(bob);
+  await logIn(bob, 'bob@acme.example', PASSWORD, 1);
+  await bob.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await expectText(bob, 'Welcome, Bob');
+  console.log('browser flow passed');
+} catch (e) {
+  console.error(e);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,159 @@
+//! The seed pages followed in headless Chromium (playwright-core, `host/tests/browser/`): a site
+//! made by CLI, a visitor joins and reads the emails a real SMTP server received, chooses the
+//! site, is activated by staff, logs in with the emailed code, logs out, resets the password
+//! and logs in again; a second user is approved by the first.
+
+use crate::support::{self, Options, SmtpSink, TestDb, TestServer};
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+fn chromium() -> String {
+    let path =
+        std::env::var("HELPDESK_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(
+        Path::new(&path).exists(),
+        "the browser test needs Chromium at {path}: install Debian's `chromium` package (.ci/run does) or set HELPDESK_CHROMIUM"
+    );
+    path
+}
+
+/// Installs playwright-core from the lock file the first time.
+fn ensure_playwright() {
+    let dir = browser_dir();
+    if dir.join("node_modules/playwright-core").exists() {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .expect("the browser test needs Node.js and npm");
+    assert!(status.success(), "npm ci in {} failed", dir.display());
+}
+
+/// What the test SMTP server received, for the script: `GET /mail?to=…&subject=…`.
+async fn serve_mailbox(sink: SmtpSink) -> String {
+    async fn mail(
+        State(sink): State<SmtpSink>,
+        Query(q): Query<HashMap<String, String>>,
+    ) -> Json<Value> {
+        let to = q.get("to").cloned().unwrap_or_default();
+        let subject = q.get("subject").cloned().unwrap_or_default();
+        let list: Vec<Value> = sink
+            .to(&to)
+            .into_iter()
+            .filter(|m| m.subject.contains(&subject))
+            .map(|m| json!({ "subject": m.subject, "text": m.text }))
+            .collect();
+        Json(Value::Array(list))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = Router::new().route("/mail", get(mail)).with_state(sink);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_follows_the_seed_pages_in_chromium() {
+    let chromium = chromium();
+    ensure_playwright();
+    let t = TestDb::new(support::Backend::Sqlite).await;
+    let sink = SmtpSink::start();
+    let server = TestServer::with(
+        &t.db,
+        Options {
+            smtp: Some(sink.url()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+            .args(args)
+            .env("HELPDESK_DATABASE_URL", &t.url)
+            .env("HELPDESK_DATA_DIR", t.dir.path().join("data"))
+            .env("HELPDESK_PUBLIC_URL", server.url(""))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli(&[
+        "site",
+        "add",
+        "--name",
+        "Acme Mining",
+        "--domain",
+        "acme.example",
+        "--maintenance-until",
+        "2099-12-31",
+        "--licences",
+        "3",
+    ]);
+    let out = cli(&[
+        "staff",
+        "add",
+        "--email",
+        "ops@vendor.test",
+        "--role",
+        "operator",
+        "--given-name",
+        "Olive",
+        "--surname",
+        "Ops",
+    ]);
+    let staff_link = out
+        .split_whitespace()
+        .find(|w| w.contains("/invite/"))
+        .unwrap()
+        .to_owned();
+    let mail_url = serve_mailbox(sink.clone()).await;
+
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir().join("portal.mjs"))
+        .env("BASE_URL", server.url(""))
+        .env("MAIL_URL", mail_url)
+        .env("STAFF_LINK", staff_link)
+        .env("CHROMIUM", chromium)
+        .output()
+        .await
+        .expect("the browser test needs Node.js");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser flow failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("browser flow passed"));
+
+    let ann = helpdesk::db::users::by_email(t.db.pool(), "ann@acme.example")
+        .await
+        .unwrap()
+        .unwrap();
+    let bob = helpdesk::db::users::by_email(t.db.pool(), "bob@acme.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (ann.role.as_str(), ann.state.as_str()),
+        ("site_admin", "active")
+    );
+    assert_eq!(
+        (bob.role.as_str(), bob.state.as_str()),
+        ("customer", "active")
+    );
+}

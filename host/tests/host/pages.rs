@@ -1,0 +1,262 @@
+//! The portal's pages over HTTP: CSRF tokens, cookie flags, local-only redirects and form
+//! errors. The browser test (`browser.rs`) drives the same pages in Chromium.
+
+use crate::accounts::{Env, PASSWORD};
+use crate::support::{self, Options, TestDb, TestServer, on_both_backends};
+use helpdesk::auth::{AuthConfig, MfaPolicy, Role};
+use reqwest::StatusCode;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The CSRF cookie a page set and the token its forms carry.
+async fn csrf(client: &reqwest::Client, url: &str, cookie_name: &str) -> (String, String) {
+    let res = client.get(url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let set: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    let cookie = set
+        .iter()
+        .find(|c| c.starts_with(&format!("{cookie_name}=")))
+        .unwrap_or_else(|| panic!("no {cookie_name} in {set:?}"))
+        .clone();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let html = res.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(value, token);
+    (format!("{cookie_name}={value}"), token)
+}
+
+async fn forms_need_csrf_and_cookies_are_strict(t: TestDb) {
+    let env = Env::with(
+        &t,
+        AuthConfig {
+            mfa: MfaPolicy::Never,
+            ..AuthConfig::default()
+        },
+    )
+    .await;
+    env.staff("ops@vendor.test", Role::Operator).await;
+    let c = no_redirects();
+    let (cookie, token) = csrf(&c, &env.server.url("/login"), "hd_csrf").await;
+    let form = |csrf: &str, next: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("email", "ops@vendor.test".into()),
+            ("password", PASSWORD.into()),
+            ("next", next.into()),
+            ("stay", "1".into()),
+        ]
+    };
+
+    // No token, a wrong token, or a token without its cookie: refused, nothing happens.
+    for (cookie_header, csrf) in [
+        (cookie.as_str(), ""),
+        (cookie.as_str(), "f".repeat(64).as_str()),
+        ("", token.as_str()),
+    ] {
+        let res = c
+            .post(env.server.url("/login"))
+            .header("cookie", cookie_header)
+            .form(&form(csrf, "/"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.headers().get("set-cookie").is_none());
+    }
+
+    // With both: signed in, HttpOnly + SameSite=Lax session cookie, persistent for "Stay logged in".
+    let res = c
+        .post(env.server.url("/login"))
+        .header("cookie", &cookie)
+        .form(&form(&token, "//evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()["location"],
+        "/",
+        "redirects stay on this site"
+    );
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("hd_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Lax")
+            && session.contains("Max-Age=2592000")
+            && !session.contains("Secure"),
+        "{session}"
+    );
+    let session = session.split(';').next().unwrap().to_owned();
+    let res = c
+        .get(env.server.url("/dashboard"))
+        .header("cookie", format!("{session}; {cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Dashboard") && html.contains("Audit log"),
+        "{html}"
+    );
+    assert_eq!(
+        res_headers_ok(
+            &c,
+            &env.server.url("/dashboard"),
+            &format!("{session}; {cookie}")
+        )
+        .await,
+        "DENY"
+    );
+
+    // Logging out is a form post too.
+    let res = c
+        .post(env.server.url("/logout"))
+        .header("cookie", format!("{session}; {cookie}"))
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = c
+        .get(env.server.url("/dashboard"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "the old session cookie no longer works"
+    );
+}
+on_both_backends!(csrf_and_cookies, forms_need_csrf_and_cookies_are_strict);
+
+async fn res_headers_ok(c: &reqwest::Client, url: &str, cookie: &str) -> String {
+    let res = c.get(url).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    res.headers()["x-frame-options"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn https_portals_use_secure_host_cookies() {
+    let t = TestDb::new(support::Backend::Sqlite).await;
+    let server = TestServer::with(
+        &t.db,
+        Options {
+            public_url: Some("https://portal.example.test".into()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let c = no_redirects();
+    let (cookie, token) = csrf(&c, &server.url("/join"), "__Host-hd_csrf").await;
+    let res = c.get(server.url("/join")).send().await.unwrap();
+    let set = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set.starts_with("__Host-hd_csrf=") && set.contains("; Secure") && set.contains("Path=/"),
+        "{set}"
+    );
+    let res = c
+        .post(server.url("/join"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", token.as_str()), ("email", "a@b.example")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Check your email"));
+}
+
+#[tokio::test]
+async fn the_signup_form_lists_every_violation() {
+    let t = TestDb::new(support::Backend::Sqlite).await;
+    let env = Env::new(&t).await;
+    env.add_site("Acme Mining", &["acme.example"], &[]).await;
+    env.post(
+        "/api/v1/signup",
+        None,
+        serde_json::json!({ "email": "ann@acme.example" }),
+    )
+    .await;
+    let token = env
+        .emailed_token("ann@acme.example", "Verify your email", "/join/verify/", 1)
+        .await;
+    let c = no_redirects();
+    let url = env.server.url(&format!("/join/create/{token}"));
+    let (cookie, csrf) = csrf(&c, &url, "hd_csrf").await;
+    let page = c.get(&url).send().await.unwrap().text().await.unwrap();
+    for label in [
+        "New password",
+        "Confirm new password",
+        "Given name",
+        "Surname",
+        "Create",
+    ] {
+        assert!(page.contains(label), "{label}");
+    }
+    assert!(page.contains("8"), "the requirement sentence is shown");
+    let res = c
+        .post(&url)
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("password", "abc"),
+            ("confirm_password", "abd"),
+            ("given_name", "Ann"),
+            ("surname", "Lee"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    let items = html.matches("<li>").count();
+    assert!(items >= 2, "{html}");
+    assert!(html.contains("The confirmation does not match the new password."));
+    assert!(html.contains("value=\"Ann\""), "names typed are kept");
+    assert!(
+        helpdesk::db::users::by_email(t.db.pool(), "ann@acme.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let _ = PASSWORD;
+}

@@ -1116,11 +1116,11 @@ impl Accounts {
         }
         let mut detail = String::from(to);
         if approve {
-            if let Some(site) = target.site_id {
-                if !db::users::site_has_admin(&mut *tx, site).await? {
-                    db::users::set_role(&mut *tx, user_id, "site_admin", now).await?;
-                    detail.push_str(" as Site Administrator");
-                }
+            if let Some(site) = target.site_id
+                && !db::users::site_has_admin(&mut *tx, site).await?
+            {
+                db::users::set_role(&mut *tx, user_id, "site_admin", now).await?;
+                detail.push_str(" as Site Administrator");
             }
             self.mailer
                 .queue(
@@ -1806,10 +1806,10 @@ impl Accounts {
         id: Option<i64>,
         input: &SiteInput,
     ) -> Result<i64> {
-        if let Some(me) = me {
-            if !(me.is_active() && me.role == Role::Operator) {
-                return Err(AuthError::Forbidden);
-            }
+        if let Some(me) = me
+            && !(me.is_active() && me.role == Role::Operator)
+        {
+            return Err(AuthError::Forbidden);
         }
         let fields = input.validate()?;
         if db::sites::name_taken(self.db.pool(), &fields.name, id.unwrap_or(0)).await? {
@@ -1843,10 +1843,10 @@ impl Accounts {
     }
 
     pub async fn sites(&self, me: Option<&Me>) -> Result<Vec<db::sites::Site>> {
-        if let Some(me) = me {
-            if !(me.is_active() && me.is_staff()) {
-                return Err(AuthError::Forbidden);
-            }
+        if let Some(me) = me
+            && !(me.is_active() && me.is_staff())
+        {
+            return Err(AuthError::Forbidden);
         }
         Ok(db::sites::list(&mut *self.db.pool().acquire().await?).await?)
     }

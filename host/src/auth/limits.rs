@@ -39,12 +39,12 @@ impl<'a> Limiter<'a> {
 
     /// Refuses while `key` is backing off after repeated failures.
     pub async fn check_backoff(&self, key: &str) -> Result<(), AuthError> {
-        if let Some(c) = db::limits::get(self.db.pool(), key).await? {
-            if c.blocked_until > self.now {
-                return Err(AuthError::TooManyAttempts {
-                    retry_after_s: ((c.blocked_until - self.now) / 1000).max(1),
-                });
-            }
+        if let Some(c) = db::limits::get(self.db.pool(), key).await?
+            && c.blocked_until > self.now
+        {
+            return Err(AuthError::TooManyAttempts {
+                retry_after_s: ((c.blocked_until - self.now) / 1000).max(1),
+            });
         }
         Ok(())
     }

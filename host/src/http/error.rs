@@ -132,10 +132,10 @@ impl IntoResponse for ApiError {
             error["details"] = details;
         }
         let mut res = (self.status, Json(json!({ "error": error }))).into_response();
-        if let Some(s) = self.retry_after {
-            if let Ok(v) = axum::http::HeaderValue::from_str(&s.to_string()) {
-                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-            }
+        if let Some(s) = self.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&s.to_string())
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
         }
         res
     }

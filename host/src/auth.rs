@@ -71,6 +71,8 @@ pub struct LimitConfig {
     pub reset_per_email: Limit,
     pub code_sends_per_account: Limit,
     pub code_checks_per_ip: Limit,
+    /// Calls of the public password-check API, which runs a plugin per call.
+    pub password_checks_per_ip: Limit,
     /// Failed passwords on one account before it backs off, doubling from `backoff_base_ms`.
     pub failures_before_backoff: i64,
     pub backoff_base_ms: i64,
@@ -87,6 +89,7 @@ impl Default for LimitConfig {
             reset_per_email: Limit::new(3, HOUR),
             code_sends_per_account: Limit::new(10, 15 * MINUTE),
             code_checks_per_ip: Limit::new(30, 15 * MINUTE),
+            password_checks_per_ip: Limit::new(300, MINUTE),
             failures_before_backoff: 5,
             backoff_base_ms: 30_000,
             backoff_max_ms: 15 * MINUTE,
@@ -306,6 +309,8 @@ pub struct Accounts {
     pub clock: Arc<dyn Clock>,
     pub hasher: Arc<Hasher>,
     pub config: Arc<AuthConfig>,
+    /// One permit per core for argon2 work.
+    pub argon_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// A syntactically plausible email address, lowercased; the only proof of an address is the
@@ -392,6 +397,16 @@ impl Accounts {
         Ok(())
     }
 
+    /// Counts a call of the public password check from `client`.
+    pub async fn limit_password_check(&self, client: &Client) -> Result<()> {
+        self.limiter()
+            .hit(
+                &format!("password-check:ip:{}", client.ip),
+                self.config.limits.password_checks_per_ip,
+            )
+            .await
+    }
+
     /// The active password plugin's sentence for forms.
     pub async fn password_requirements(&self) -> Result<String> {
         let plugins = self.plugins.clone();
@@ -438,7 +453,18 @@ impl Accounts {
     async fn hash(&self, password: &str) -> Result<String> {
         let hasher = self.hasher.clone();
         let pw = password.to_owned();
-        blocking(move || hasher.hash(&pw)).await
+        self.argon(move || hasher.hash(&pw)).await
+    }
+
+    /// Runs argon2 work with at most one computation per core: more at once only thrash the
+    /// caches (each holds 19 MiB) and let a burst of logins claim unbounded memory.
+    async fn argon<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let _slot = self
+            .argon_slots
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Db(DbError::Sqlx(sqlx::Error::Protocol(e.to_string()))))?;
+        blocking(f).await
     }
 
     // --- sign-up ---
@@ -627,7 +653,7 @@ impl Accounts {
             .await?;
         let email = raw_email.trim().to_lowercase();
         let fail_key = format!("login-fail:{email}");
-        self.limiter().check_backoff(&fail_key).await?;
+        let had_failures = self.limiter().check_backoff(&fail_key).await?;
         let user = if email.len() <= 254 {
             db::users::by_email(self.db.pool(), &email).await?
         } else {
@@ -639,7 +665,8 @@ impl Accounts {
         let verified = if password.len() > 4096 {
             Verified::Wrong
         } else {
-            blocking(move || hasher.verify(&pw, stored.as_deref())).await?
+            self.argon(move || hasher.verify(&pw, stored.as_deref()))
+                .await?
         };
         let user = match user {
             Some(u) if verified != Verified::Wrong => u,
@@ -664,7 +691,6 @@ impl Accounts {
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        self.limiter().clear(&fail_key).await?;
         if verified == Verified::RightNeedsRehash {
             let new = self.hash(password).await?;
             if let Some(old) = &user.password_hash {
@@ -731,25 +757,41 @@ impl Accounts {
             _ if user.must_change_password == 1 => Stage::PasswordChange,
             _ => Stage::Full,
         };
-        let signed_in = self.open_session(&user, stage, stay, client).await?;
+        // One commit for the session, its audit entry and the reset failure count.
+        let mut tx = self.db.pool().begin().await?;
+        let signed_in = self
+            .open_session(&mut tx, &user, stage, stay, client, now)
+            .await?;
+        if had_failures {
+            db::limits::clear(&mut *tx, &fail_key).await?;
+        }
         let event = if stage == Stage::Full {
             "login_succeeded"
         } else {
             "login_password_ok"
         };
-        self.audit(event, Some(&user), &email, "user", client, stage.as_str())
-            .await?;
+        let entry = db::audit::Entry {
+            event,
+            user_id: Some(user.id),
+            email: &user.email,
+            actor: "user",
+            ip: &client.ip,
+            detail: stage.as_str(),
+        };
+        db::audit::record(&mut *tx, &entry, now).await?;
+        tx.commit().await?;
         Ok(signed_in)
     }
 
     async fn open_session(
         &self,
+        conn: &mut sqlx::AnyConnection,
         user: &UserRow,
         stage: Stage,
         stay: bool,
         client: &Client,
+        now: i64,
     ) -> Result<SignedIn> {
-        let now = self.now();
         let (token, hash) = secret::new_token();
         let expires_at = match stage {
             // A half-finished login is short-lived.
@@ -758,7 +800,7 @@ impl Accounts {
             Stage::Full => now + self.config.session_absolute_ms,
         };
         db::sessions::insert(
-            self.db.pool(),
+            conn,
             &db::sessions::NewSession {
                 token_hash: &hash,
                 user_id: user.id,
@@ -1287,7 +1329,9 @@ impl Accounts {
                 let hasher = self.hasher.clone();
                 let cur = current.unwrap_or_default().to_owned();
                 let stored = user.password_hash.clone();
-                if blocking(move || hasher.verify(&cur, stored.as_deref())).await?
+                if self
+                    .argon(move || hasher.verify(&cur, stored.as_deref()))
+                    .await?
                     == Verified::Wrong
                 {
                     return Err(AuthError::Invalid(

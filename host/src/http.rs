@@ -68,6 +68,9 @@ impl AppState {
                 clock,
                 hasher,
                 config: Arc::new(config),
+                argon_slots: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                )),
             }),
             db,
             plugins,
@@ -85,7 +88,9 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .merge(openapi::router())
         .layer(axum::middleware::map_response(security_headers))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::debug_span!("request", method = %req.method(), path = %redact_path(req.uri().path()))
+        }))
         .with_state(state)
 }
 
@@ -109,6 +114,21 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
+/// A request path fit for logs: segments that look like secrets (the tokens of emailed links)
+/// are replaced, and the query string is never included.
+pub fn redact_path(path: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.len() >= 32 && seg.bytes().all(|b| b.is_ascii_hexdigit()) {
+                "[token]"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Runs a plugin call on the blocking pool: a call may take up to its deadline, and async
 /// workers must keep serving meanwhile.
 pub(crate) async fn blocking<T: Send + 'static>(
@@ -117,4 +137,20 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logged_paths_hide_link_tokens() {
+        let token = "ab".repeat(32);
+        assert_eq!(
+            super::redact_path(&format!("/join/verify/{token}")),
+            "/join/verify/[token]"
+        );
+        assert_eq!(
+            super::redact_path("/api/v1/sessions/42"),
+            "/api/v1/sessions/42"
+        );
+    }
 }

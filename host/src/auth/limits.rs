@@ -37,16 +37,18 @@ impl<'a> Limiter<'a> {
         Ok(())
     }
 
-    /// Refuses while `key` is backing off after repeated failures.
-    pub async fn check_backoff(&self, key: &str) -> Result<(), AuthError> {
-        if let Some(c) = db::limits::get(self.db.pool(), key).await?
-            && c.blocked_until > self.now
-        {
+    /// Refuses while `key` is backing off after repeated failures; otherwise says whether it
+    /// has failures on record (which a success should clear).
+    pub async fn check_backoff(&self, key: &str) -> Result<bool, AuthError> {
+        let Some(c) = db::limits::get(self.db.pool(), key).await? else {
+            return Ok(false);
+        };
+        if c.blocked_until > self.now {
             return Err(AuthError::TooManyAttempts {
                 retry_after_s: ((c.blocked_until - self.now) / 1000).max(1),
             });
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Counts a failure; from the `threshold`th failure within a day, each further failure

@@ -1,6 +1,7 @@
 //! The password policy, asked of the active password-policy plugin: its requirement sentence
 //! for forms, and a check clients can call as the user types.
 
+use super::session::ClientInfo;
 use super::{ApiError, AppState, blocking};
 use crate::domain::rules::{PasswordContext, PasswordVerdict, PluginRef};
 use axum::extract::rejection::JsonRejection;
@@ -50,8 +51,10 @@ struct CheckResponse {
 
 async fn check(
     State(state): State<AppState>,
+    ClientInfo(client): ClientInfo,
     payload: Result<Json<CheckRequest>, JsonRejection>,
 ) -> Result<Json<CheckResponse>, ApiError> {
+    state.accounts.limit_password_check(&client).await?;
     let Json(req) = payload?;
     if req.password.len() > 4096 {
         return Err(ApiError::bad_request(

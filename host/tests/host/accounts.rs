@@ -1354,3 +1354,37 @@ async fn email_links_use_the_public_url_not_the_host_header() {
     );
     assert!(!m.text.contains("evil.example") && !m.html.contains("evil.example"));
 }
+
+#[tokio::test]
+async fn the_password_check_api_is_rate_limited() {
+    let t = TestDb::new(support::Backend::Sqlite).await;
+    let mut auth = AuthConfig::default();
+    auth.limits.password_checks_per_ip = helpdesk::auth::limits::Limit::new(3, 60_000);
+    let env = Env::with(&t, auth).await;
+    for _ in 0..3 {
+        let (s, body) = env
+            .post(
+                "/api/v1/password-policy/check",
+                None,
+                json!({ "password": "abc" }),
+            )
+            .await;
+        assert_eq!(
+            (s, body["outcome"].as_str()),
+            (StatusCode::OK, Some("rejected"))
+        );
+    }
+    let res = support::client()
+        .post(env.server.url("/api/v1/password-policy/check"))
+        .json(&json!({ "password": "abc" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: i64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+}

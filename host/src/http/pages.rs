@@ -58,7 +58,11 @@ pub fn router() -> Router<AppState> {
         .route("/invitations", get(invitations_page).post(invite))
         .route("/invitations/{id}/resend", post(resend_invitation))
         .route("/staff/sites", get(sites_page).post(create_site))
+        .route("/staff/sites/{id}", get(edit_site_page).post(update_site))
         .route("/staff/audit", get(audit_page))
+        .route("/staff/people", get(people_page))
+        .route("/staff/people/role", post(change_role))
+        .route("/staff/people/disable", post(disable_person))
 }
 
 // --- plumbing ---
@@ -116,6 +120,7 @@ impl Visit {
             }
             if me.role == Role::Operator {
                 nav.push(("/staff/sites".into(), "Sites".into()));
+                nav.push(("/staff/people".into(), "People".into()));
                 nav.push(("/staff/audit".into(), "Audit log".into()));
             }
             nav.push(("/sessions".into(), "Sessions".into()));
@@ -397,6 +402,8 @@ struct DashboardPage {
 struct Row {
     id: i64,
     label: String,
+    /// Where the first cell links to, if anywhere.
+    href: Option<String>,
     cells: Vec<String>,
 }
 
@@ -1155,6 +1162,7 @@ async fn sessions_page(v: Visit) -> Response {
         .map(|s| Row {
             id: s.id,
             label: format!("session {}", s.id),
+            href: None,
             cells: vec![
                 when(s.created_at),
                 when(s.last_seen_at),
@@ -1232,6 +1240,7 @@ async fn approvals_page(v: Visit) -> Response {
         .map(|p| Row {
             id: p.id,
             label: p.email.clone(),
+            href: None,
             cells: vec![
                 format!("{} {}", p.given_name, p.surname),
                 p.email,
@@ -1295,6 +1304,7 @@ async fn invitations_view(
         .map(|u| Row {
             id: u.id,
             label: u.email.clone(),
+            href: None,
             cells: vec![
                 format!("{} {}", u.given_name, u.surname),
                 u.email,
@@ -1408,7 +1418,13 @@ async fn resend_invitation(v: Visit, Path(id): Path<i64>, _f: Posted) -> Respons
 
 // --- operators ---
 
-async fn sites_view(v: &Visit, me: &Me, error: Option<String>, notice: Option<String>) -> Response {
+async fn sites_view(
+    v: &Visit,
+    me: &Me,
+    editing: Option<i64>,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
     let sites = match v.state.accounts.sites(Some(me)).await {
         Ok(s) => s,
         Err(e) => return error_page(e),
@@ -1427,11 +1443,22 @@ async fn sites_view(v: &Visit, me: &Me, error: Option<String>, notice: Option<St
     );
     page.error = error;
     page.notice = notice;
+    let edited = editing.and_then(|id| sites.iter().find(|s| s.id == id).cloned());
+    page.forms = vec![match &edited {
+        Some(site) => site_form(
+            format!("/staff/sites/{}", site.id),
+            format!("Edit {}", site.name),
+            "Save site",
+            Some(site),
+        ),
+        None => site_form("/staff/sites".into(), "Add a site".into(), "Add site", None),
+    }];
     page.rows = sites
         .into_iter()
         .map(|s| Row {
             id: s.id,
             label: s.name.clone(),
+            href: Some(format!("/staff/sites/{}", s.id)),
             cells: vec![
                 s.name,
                 s.domains.join(", "),
@@ -1441,32 +1468,42 @@ async fn sites_view(v: &Visit, me: &Me, error: Option<String>, notice: Option<St
             ],
         })
         .collect();
+    let status = if page.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    v.render(status, page)
+}
+
+/// The form that adds a site, or edits `site` with its current values filled in.
+fn site_form(
+    action: String,
+    title: String,
+    button: &str,
+    site: Option<&crate::db::sites::Site>,
+) -> FormSpec {
+    let mut name = Field::new("name", "Name", "text", true);
     let mut domains = Field::new("domains", "Email domains", "text", false);
     domains.hint = "Separated by commas, e.g. example.com, example.co.uk";
     let mut addresses = Field::new("addresses", "Individual addresses", "text", false);
     addresses.hint = "For people on generic domains such as gmail.com; separated by commas.";
+    let mut until = Field::new("maintenance_until", "Maintenance until", "date", false);
     let mut licences = Field::new("licences", "Active licences", "number", true);
     licences.value = "0".into();
-    page.forms = vec![FormSpec {
-        action: "/staff/sites".into(),
-        title: "Add a site".into(),
-        button: "Add site".into(),
-        fields: vec![
-            Field::new("name", "Name", "text", true),
-            domains,
-            addresses,
-            Field::new("maintenance_until", "Maintenance until", "date", false),
-            licences,
-        ],
-    }];
-    v.render(
-        if page.error.is_some() {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        },
-        page,
-    )
+    if let Some(s) = site {
+        name.value = s.name.clone();
+        domains.value = s.domains.join(", ");
+        addresses.value = s.addresses.join(", ");
+        until.value = s.maintenance_until.clone().unwrap_or_default();
+        licences.value = s.licences.to_string();
+    }
+    FormSpec {
+        action,
+        title,
+        button: button.to_owned(),
+        fields: vec![name, domains, addresses, until, licences],
+    }
 }
 
 async fn sites_page(v: Visit) -> Response {
@@ -1474,7 +1511,15 @@ async fn sites_page(v: Visit) -> Response {
         Ok(me) => me.clone(),
         Err(r) => return r,
     };
-    sites_view(&v, &me, None, None).await
+    sites_view(&v, &me, None, None, None).await
+}
+
+async fn edit_site_page(v: Visit, Path(id): Path<i64>) -> Response {
+    let me = match v.require_active("/staff/sites") {
+        Ok(me) => me.clone(),
+        Err(r) => return r,
+    };
+    sites_view(&v, &me, Some(id), None, None).await
 }
 
 fn list(raw: &str) -> Vec<String> {
@@ -1486,18 +1531,21 @@ fn list(raw: &str) -> Vec<String> {
 }
 
 async fn create_site(v: Visit, f: Posted) -> Response {
+    save_site(v, None, f).await
+}
+
+async fn update_site(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
+    save_site(v, Some(id), f).await
+}
+
+async fn save_site(v: Visit, id: Option<i64>, f: Posted) -> Response {
     let me = match v.require_active("/staff/sites") {
         Ok(me) => me.clone(),
         Err(r) => return r,
     };
     let Ok(licences) = f.get("licences").trim().parse::<i64>() else {
-        return sites_view(
-            &v,
-            &me,
-            Some("Active licences must be a whole number.".into()),
-            None,
-        )
-        .await;
+        let msg = "Active licences must be a whole number.".to_owned();
+        return sites_view(&v, &me, id, Some(msg), None).await;
     };
     let input = SiteInput {
         name: f.get("name").to_owned(),
@@ -1506,18 +1554,161 @@ async fn create_site(v: Visit, f: Posted) -> Response {
         maintenance_until: Some(f.get("maintenance_until").to_owned()),
         licences,
     };
-    match v.state.accounts.save_site(Some(&me), None, &input).await {
+    match v.state.accounts.save_site(Some(&me), id, &input).await {
         Ok(_) => {
-            sites_view(
+            let done = if id.is_some() { "saved" } else { "added" };
+            let notice = format!("Site {} {done}.", input.name.trim());
+            sites_view(&v, &me, None, None, Some(notice)).await
+        }
+        Err(e) => match visible(e) {
+            Ok((msg, _)) => sites_view(&v, &me, id, Some(msg), None).await,
+            Err(page) => page,
+        },
+    }
+}
+
+async fn people_view(
+    v: &Visit,
+    me: &Me,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let (people, sites) = match (
+        v.state.accounts.users(me).await,
+        v.state.accounts.sites(Some(me)).await,
+    ) {
+        (Ok(p), Ok(s)) => (p, s),
+        (Err(e), _) | (_, Err(e)) => return error_page(e),
+    };
+    let mut page = TablePage::new(
+        v.layout("People"),
+        "People",
+        "Nobody yet.",
+        vec!["Name", "Email", "Role", "State", "Site"],
+    );
+    page.error = error;
+    page.notice = notice;
+    page.rows = people
+        .into_iter()
+        .map(|u| Row {
+            id: u.id,
+            label: u.email.clone(),
+            href: None,
+            cells: vec![
+                format!("{} {}", u.given_name, u.surname),
+                u.email,
+                u.role,
+                u.state,
+                sites
+                    .iter()
+                    .find(|s| Some(s.id) == u.site_id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+            ],
+        })
+        .collect();
+    let mut role = Field::new("role", "Role", "select", true);
+    role.options = ["customer", "site_admin", "agent", "operator"]
+        .iter()
+        .map(|r| ((*r).to_owned(), (*r).replace('_', " ")))
+        .collect();
+    page.forms = vec![
+        FormSpec {
+            action: "/staff/people/role".into(),
+            title: "Change a role".into(),
+            button: "Change role".into(),
+            fields: vec![Field::new("email", "Email address", "email", true), role],
+        },
+        FormSpec {
+            action: "/staff/people/disable".into(),
+            title: "Disable an account".into(),
+            button: "Disable".into(),
+            fields: vec![Field::new("email", "Email address", "email", true)],
+        },
+    ];
+    let status = if page.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    v.render(status, page)
+}
+
+async fn people_page(v: Visit) -> Response {
+    let me = match v.require_active("/staff/people") {
+        Ok(me) => me.clone(),
+        Err(r) => return r,
+    };
+    people_view(&v, &me, None, None).await
+}
+
+/// The person an operator's form names by email address.
+async fn person(v: &Visit, me: &Me, email: &str) -> Result<i64, AuthError> {
+    let email = email.trim().to_lowercase();
+    v.state
+        .accounts
+        .users(me)
+        .await?
+        .into_iter()
+        .find(|u| u.email == email)
+        .map(|u| u.id)
+        .ok_or(AuthError::Invalid(
+            "unknown_person",
+            format!("Nobody has the address {email}."),
+        ))
+}
+
+async fn change_role(v: Visit, f: Posted) -> Response {
+    let me = match v.require_active("/staff/people") {
+        Ok(me) => me.clone(),
+        Err(r) => return r,
+    };
+    let result = match (
+        person(&v, &me, f.get("email")).await,
+        Role::parse(f.get("role")),
+    ) {
+        (Ok(id), Some(role)) => v.state.accounts.set_role(&me, id, role, &v.client).await,
+        (Err(e), _) => Err(e),
+        (_, None) => Err(AuthError::Invalid("invalid_role", "Choose a role.".into())),
+    };
+    match result {
+        Ok(()) => {
+            people_view(
                 &v,
                 &me,
                 None,
-                Some(format!("Site {} added.", input.name.trim())),
+                Some(format!("Role of {} changed.", f.get("email").trim())),
             )
             .await
         }
         Err(e) => match visible(e) {
-            Ok((msg, _)) => sites_view(&v, &me, Some(msg), None).await,
+            Ok((msg, _)) => people_view(&v, &me, Some(msg), None).await,
+            Err(page) => page,
+        },
+    }
+}
+
+async fn disable_person(v: Visit, f: Posted) -> Response {
+    let me = match v.require_active("/staff/people") {
+        Ok(me) => me.clone(),
+        Err(r) => return r,
+    };
+    let result = match person(&v, &me, f.get("email")).await {
+        Ok(id) => v.state.accounts.disable(&me, id, &v.client).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => {
+            people_view(
+                &v,
+                &me,
+                None,
+                Some(format!("{} can no longer sign in.", f.get("email").trim())),
+            )
+            .await
+        }
+        Err(e) => match visible(e) {
+            Ok((msg, _)) => people_view(&v, &me, Some(msg), None).await,
             Err(page) => page,
         },
     }
@@ -1543,6 +1734,7 @@ async fn audit_page(v: Visit) -> Response {
         .map(|e| Row {
             id: e.id,
             label: e.event.clone(),
+            href: None,
             cells: vec![when(e.at), e.event, e.email, e.actor, e.ip, e.detail],
         })
         .collect();

@@ -260,3 +260,220 @@ async fn the_signup_form_lists_every_violation() {
     );
     let _ = PASSWORD;
 }
+
+async fn operators_add_and_edit_sites_in_pages(t: TestDb) {
+    let env = Env::with(
+        &t,
+        AuthConfig {
+            mfa: MfaPolicy::Never,
+            ..AuthConfig::default()
+        },
+    )
+    .await;
+    env.staff("ops@vendor.test", Role::Operator).await;
+    let c = no_redirects();
+    let (cookie, token) = csrf(&c, &env.server.url("/login"), "hd_csrf").await;
+    let res = c
+        .post(env.server.url("/login"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", "ops@vendor.test"),
+            ("password", PASSWORD),
+            ("next", "/staff/sites"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/staff/sites");
+    let session = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let cookies = format!("{session}; {cookie}");
+    let post = |path: &str, fields: &[(&'static str, &'static str)]| {
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf", token.as_str()));
+        c.post(env.server.url(path))
+            .header("cookie", &cookies)
+            .form(&form)
+            .send()
+    };
+    let res = post(
+        "/staff/sites",
+        &[
+            ("name", "Acme Mining"),
+            ("domains", "acme.example, Acme.example.au"),
+            ("addresses", ""),
+            ("maintenance_until", "2030-06-30"),
+            ("licences", "4"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Site Acme Mining added.")
+    );
+    let id = env.server.state.accounts.sites(None).await.unwrap()[0].id;
+
+    // The edit page shows the current values; a bad value changes nothing.
+    let page = c
+        .get(env.server.url(&format!("/staff/sites/{id}")))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Edit Acme Mining")
+            && page.contains("value=\"acme.example, acme.example.au\"")
+            && page.contains("value=\"2030-06-30\""),
+        "{page}"
+    );
+    let path = format!("/staff/sites/{id}");
+    let res = post(
+        &path,
+        &[
+            ("name", "Acme Mining"),
+            ("domains", "not a domain!"),
+            ("addresses", ""),
+            ("maintenance_until", "2030-06-30"),
+            ("licences", "4"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        env.server.state.accounts.sites(None).await.unwrap()[0].domains,
+        ["acme.example", "acme.example.au"]
+    );
+    let res = post(
+        &path,
+        &[
+            ("name", "Acme Mining Pty"),
+            ("domains", "acme.example"),
+            ("addresses", "pat@gmail.example"),
+            ("maintenance_until", ""),
+            ("licences", "7"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let site = env
+        .server
+        .state
+        .accounts
+        .sites(None)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        (
+            site.name.as_str(),
+            site.domains.len(),
+            site.addresses.len(),
+            site.maintenance_until,
+            site.licences
+        ),
+        ("Acme Mining Pty", 1, 1, None, 7)
+    );
+}
+on_both_backends!(site_pages, operators_add_and_edit_sites_in_pages);
+
+#[tokio::test]
+async fn operators_change_roles_and_disable_people_in_pages() {
+    let t = TestDb::new(support::Backend::Sqlite).await;
+    let env = Env::with(
+        &t,
+        AuthConfig {
+            mfa: MfaPolicy::Never,
+            ..AuthConfig::default()
+        },
+    )
+    .await;
+    env.staff("ops@vendor.test", Role::Operator).await;
+    let agent = env.staff("agent@vendor.test", Role::Agent).await;
+    let c = no_redirects();
+    let (cookie, token) = csrf(&c, &env.server.url("/login"), "hd_csrf").await;
+    let res = c
+        .post(env.server.url("/login"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", "ops@vendor.test"),
+            ("password", PASSWORD),
+            ("next", "/staff/people"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let session = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let cookies = format!("{session}; {cookie}");
+    let page = c
+        .get(env.server.url("/staff/people"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("agent@vendor.test") && page.contains("Change role"),
+        "{page}"
+    );
+    let res = c
+        .post(env.server.url("/staff/people/role"))
+        .header("cookie", &cookies)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", "Agent@Vendor.test"),
+            ("role", "operator"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        env.get("/api/v1/me", Some(&agent)).await.1["role"],
+        "operator"
+    );
+    let res = c
+        .post(env.server.url("/staff/people/disable"))
+        .header("cookie", &cookies)
+        .form(&[("csrf", token.as_str()), ("email", "nobody@vendor.test")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = c
+        .post(env.server.url("/staff/people/disable"))
+        .header("cookie", &cookies)
+        .form(&[("csrf", token.as_str()), ("email", "agent@vendor.test")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        env.get("/api/v1/me", Some(&agent)).await.0,
+        StatusCode::UNAUTHORIZED,
+        "a disabled account's sessions end"
+    );
+}

@@ -173,27 +173,34 @@ impl Visit {
         }
     }
 
-    /// After a successful password or code: set the session cookie and go to the next step.
-    fn signed_in(&self, s: &SignedIn, next: &str) -> Response {
+    /// The cookies that hold a new session (and a remembered device, if any).
+    fn session_cookies(&self, s: &SignedIn) -> Vec<HeaderValue> {
         let max_age = s
             .persistent
             .then(|| (s.expires_at - self.state.accounts.clock.now_ms()) / 1000);
+        let mut cookies = vec![set_cookie(&self.state.web, SESSION, &s.token, max_age)];
+        if let Some(device) = &s.device_token {
+            let days = self.state.accounts.config.mfa_trust_days;
+            cookies.push(set_cookie(
+                &self.state.web,
+                DEVICE,
+                device,
+                Some(days * 86_400),
+            ));
+        }
+        cookies
+    }
+
+    /// After a successful password or code: set the session cookie and go to the next step.
+    fn signed_in(&self, s: &SignedIn, next: &str) -> Response {
         let to = match s.stage {
             Stage::Mfa => "/login/verify",
             Stage::PasswordChange => "/password/change",
             Stage::Full => next,
         };
         let mut res = see_other(to);
-        res.headers_mut().append(
-            SET_COOKIE,
-            set_cookie(&self.state.web, SESSION, &s.token, max_age),
-        );
-        if let Some(device) = &s.device_token {
-            let days = self.state.accounts.config.mfa_trust_days;
-            res.headers_mut().append(
-                SET_COOKIE,
-                set_cookie(&self.state.web, DEVICE, device, Some(days * 86_400)),
-            );
+        for c in self.session_cookies(s) {
+            res.headers_mut().append(SET_COOKIE, c);
         }
         res
     }
@@ -396,7 +403,6 @@ struct ChooseSitePage {
 struct DashboardPage {
     layout: Layout,
     given_name: String,
-    notice: Option<String>,
 }
 
 struct Row {
@@ -643,24 +649,17 @@ async fn verify_code(v: Visit, f: Posted) -> Response {
         .verify_code(me, f.get("code"), f.checked("remember"), &v.client)
         .await
     {
+        // A temporary password still has to be replaced.
+        Ok(s) if s.stage != Stage::Full => v.signed_in(&s, "/"),
         Ok(s) => {
-            let mut res = v.signed_in(&s, "/");
-            if s.stage == Stage::Full {
-                // The seed's "verification message" page, then Continue to the dashboard.
-                let page = MessagePage::new(
-                    v.layout("Verified"),
-                    "Email address verified",
-                    &["Thank you: your email address has been verified."],
-                    &[("/", "Continue")],
-                    false,
-                );
-                let html = page.render().unwrap_or_default();
-                let cookies: Vec<HeaderValue> =
-                    res.headers().get_all(SET_COOKIE).iter().cloned().collect();
-                res = Html(html).into_response();
-                for c in cookies {
-                    res.headers_mut().append(SET_COOKIE, c);
-                }
+            // The seed's "verification message", then Continue to the dashboard.
+            let mut res = v.message(
+                "Email address verified",
+                &["Thank you: your email address has been verified."],
+                &[("/", "Continue")],
+            );
+            for c in v.session_cookies(&s) {
+                res.headers_mut().append(SET_COOKIE, c);
             }
             res
         }
@@ -949,7 +948,6 @@ async fn dashboard(v: Visit) -> Response {
         DashboardPage {
             layout: v.layout("Dashboard"),
             given_name: me.given_name.clone(),
-            notice: None,
         },
     )
 }

@@ -397,6 +397,20 @@ impl Accounts {
         Ok(())
     }
 
+    /// An event the signed-in user caused; `Me` already names the account.
+    async fn audit_me(&self, event: &str, me: &Me, client: &Client, detail: &str) -> Result<()> {
+        let entry = db::audit::Entry {
+            event,
+            user_id: Some(me.id),
+            email: &me.email,
+            actor: "user",
+            ip: &client.ip,
+            detail,
+        };
+        db::audit::record(self.db.pool(), &entry, self.now()).await?;
+        Ok(())
+    }
+
     /// Counts a call of the public password check from `client`.
     pub async fn limit_password_check(&self, client: &Client) -> Result<()> {
         self.limiter()
@@ -930,16 +944,7 @@ impl Accounts {
             .await?;
         tx.commit().await?;
         self.mailer.wake();
-        let user = db::users::by_id(self.db.pool(), me.id).await?;
-        self.audit(
-            "mfa_code_sent",
-            user.as_ref(),
-            &me.email,
-            "user",
-            client,
-            "",
-        )
-        .await
+        self.audit_me("mfa_code_sent", me, client, "").await
     }
 
     /// "Verify code": at most five tries per code, ten minutes each; success rotates the
@@ -1088,16 +1093,7 @@ impl Accounts {
         self.mailer.wake();
         // The account waits now: its session ends, as an unapproved account cannot sign in.
         db::sessions::revoke_all(self.db.pool(), me.id, None, now).await?;
-        let user = db::users::by_id(self.db.pool(), me.id).await?;
-        self.audit(
-            "site_chosen",
-            user.as_ref(),
-            &me.email,
-            "user",
-            client,
-            &site,
-        )
-        .await
+        self.audit_me("site_chosen", me, client, &site).await
     }
 
     /// Accounts waiting for `me` to approve them: all of them for staff, their site's for a
@@ -1607,9 +1603,7 @@ impl Accounts {
 
     pub async fn logout(&self, me: &Me, client: &Client) -> Result<()> {
         db::sessions::revoke(self.db.pool(), me.session_id, me.id, self.now()).await?;
-        let user = db::users::by_id(self.db.pool(), me.id).await?;
-        self.audit("logout", user.as_ref(), &me.email, "user", client, "")
-            .await
+        self.audit_me("logout", me, client, "").await
     }
 
     pub async fn sessions(&self, me: &Me) -> Result<Vec<SessionInfo>> {
@@ -1639,31 +1633,15 @@ impl Accounts {
         if !db::sessions::revoke(self.db.pool(), session_id, me.id, self.now()).await? {
             return Err(AuthError::NotFound);
         }
-        let user = db::users::by_id(self.db.pool(), me.id).await?;
-        self.audit(
-            "session_ended",
-            user.as_ref(),
-            &me.email,
-            "user",
-            client,
-            &session_id.to_string(),
-        )
-        .await
+        self.audit_me("session_ended", me, client, &session_id.to_string())
+            .await
     }
 
     /// "Sign out everywhere", this session included.
     pub async fn end_all_sessions(&self, me: &Me, client: &Client) -> Result<u64> {
         let n = db::sessions::revoke_all(self.db.pool(), me.id, None, self.now()).await?;
-        let user = db::users::by_id(self.db.pool(), me.id).await?;
-        self.audit(
-            "signed_out_everywhere",
-            user.as_ref(),
-            &me.email,
-            "user",
-            client,
-            &n.to_string(),
-        )
-        .await?;
+        self.audit_me("signed_out_everywhere", me, client, &n.to_string())
+            .await?;
         Ok(n)
     }
 

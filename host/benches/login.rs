@@ -169,6 +169,12 @@ async fn server(hasher: Arc<Hasher>, hash: String) -> (Server, &'static str) {
         config,
         Arc::new(SystemClock),
         hasher,
+        helpdesk::requests::files::Files {
+            store: Arc::new(helpdesk::requests::files::LocalStore::new(
+                std::env::temp_dir().join("helpdesk-bench-files"),
+            )),
+            limits: Default::default(),
+        },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -60,6 +60,25 @@ pub enum Command {
     /// Manage vendor staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Fill the database with synthetic sites, people and requests, for trying the portal or
+    /// measuring it. Every generated person is active and signs in with `--password`.
+    Generate {
+        #[arg(long, default_value_t = 500)]
+        sites: usize,
+        #[arg(long, default_value_t = 100_000)]
+        requests: usize,
+        /// Messages in all, one description per request included.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 20)]
+        agents: usize,
+        /// The same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Password of every generated person.
+        #[arg(long)]
+        password: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,7 +182,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             examples,
         }) => test_plugin(&settings, slot, &file, &examples),
         Command::Plugin(cmd) => manage(settings, cmd).await,
+        Command::Generate {
+            sites,
+            requests,
+            messages,
+            agents,
+            seed,
+            password,
+        } => {
+            let scale = crate::requests::generate::Scale {
+                sites,
+                customers_per_site: 4,
+                agents,
+                requests,
+                messages: messages.max(requests),
+                seed,
+            };
+            generate(settings, scale, &password).await
+        }
     }
+}
+
+async fn generate(
+    settings: Settings,
+    scale: crate::requests::generate::Scale,
+    password: &str,
+) -> anyhow::Result<()> {
+    let (db, plugins) = open(&settings).await?;
+    plugins.ensure_defaults(&db).await?;
+    let started = std::time::Instant::now();
+    let hash = Hasher::owasp().hash(password);
+    let g = crate::requests::generate::generate(&db, scale, &hash, db::now_ms()).await?;
+    println!(
+        "Generated {} sites, {} requests (REQ-{} to REQ-{}) and {} messages in {:.0} s.",
+        g.site_ids.len(),
+        scale.requests,
+        g.first_request,
+        g.last_request,
+        scale.messages,
+        started.elapsed().as_secs_f64()
+    );
+    if let (Some((admin, _)), Some(agent)) = (g.customers.first(), g.agents.first()) {
+        println!("Sign in as the Site Administrator {admin} or the agent {agent}.");
+    }
+    Ok(())
 }
 
 /// Connects, migrates and builds the plugin runtime: what every database-backed command needs.
@@ -191,6 +253,7 @@ pub fn state(settings: &Settings, db: &Db, plugins: Arc<Plugins>) -> crate::AppS
         settings.auth_config(),
         Arc::new(SystemClock),
         Arc::new(Hasher::owasp()),
+        settings.files(),
     )
 }
 
@@ -350,6 +413,7 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
             );
             if activate {
                 println!("Activated: running servers switch to it within seconds.");
+                report_statuses(&db, &plugins, slot).await?;
             } else {
                 println!("Activate it with: helpdesk plugin activate {slot} {id}");
             }
@@ -359,14 +423,38 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
             println!(
                 "Plugin #{id} is now the active {slot} plugin; running servers switch within seconds."
             );
+            report_statuses(&db, &plugins, slot).await?;
         }
         PluginCommand::Rollback { slot } => {
             let id = plugins.rollback(&db, slot, &by).await?;
             println!("Rolled back: plugin #{id} is the active {slot} plugin again.");
+            report_statuses(&db, &plugins, slot).await?;
         }
         PluginCommand::Test { .. } => unreachable!("handled without a database"),
     }
     db.close().await;
+    Ok(())
+}
+
+/// After a workflow change: the requests whose status the now active workflow does not know.
+async fn report_statuses(db: &Db, plugins: &Plugins, slot: Slot) -> anyhow::Result<()> {
+    if slot != Slot::TicketWorkflow {
+        return Ok(());
+    }
+    plugins.refresh(db).await?;
+    let known = plugins.statuses()?.value;
+    let unknown: Vec<String> = db::requests::status_counts(db.pool())
+        .await?
+        .into_iter()
+        .filter(|(k, _)| !known.iter().any(|s| &s.key == k))
+        .map(|(k, n)| format!("{k} ({n})"))
+        .collect();
+    if !unknown.is_empty() {
+        println!(
+            "Requests in statuses this workflow does not know: {}. They stay listed as open; map them to a new status at /staff/statuses.",
+            unknown.join(", ")
+        );
+    }
     Ok(())
 }
 

@@ -2,8 +2,10 @@
 
 use crate::auth::{AuthConfig, MfaPolicy};
 use crate::plugins::Limits;
+use crate::requests::files::{AttachmentLimits, Files, LocalStore};
 use clap::Args;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Args)]
@@ -71,6 +73,14 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_MFA_TRUST_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=365), global = true)]
     pub mfa_trust_days: i64,
 
+    /// Largest file one message may carry, in MiB.
+    #[arg(long, env = "HELPDESK_ATTACHMENT_MAX_MIB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
+    pub attachment_max_mib: u64,
+
+    /// Most files one message may carry.
+    #[arg(long, env = "HELPDESK_ATTACHMENT_MAX_FILES", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=100), global = true)]
+    pub attachment_max_files: u64,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "HELPDESK_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
@@ -103,6 +113,17 @@ impl Settings {
 
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
+    }
+
+    /// The attachment store (files under `<data dir>/attachments/`) and its limits.
+    pub fn files(&self) -> Files {
+        Files {
+            store: Arc::new(LocalStore::new(self.data_dir.join("attachments"))),
+            limits: AttachmentLimits {
+                max_file_bytes: (self.attachment_max_mib as usize) << 20,
+                max_files: self.attachment_max_files as usize,
+            },
+        }
     }
 
     pub fn plugin_cache_dir(&self) -> PathBuf {

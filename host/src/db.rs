@@ -6,6 +6,7 @@ pub mod audit;
 pub mod limits;
 pub mod outbox;
 pub mod plugins;
+pub mod requests;
 pub mod sessions;
 pub mod sites;
 pub mod tokens;
@@ -72,7 +73,7 @@ impl Db {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
+                        conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL;")
                             .await?;
                     }
                     Ok(())

@@ -8,7 +8,9 @@ mod health;
 pub mod openapi;
 mod pages;
 mod policy;
+mod requests_api;
 mod session;
+mod upload;
 
 pub use error::ApiError;
 
@@ -18,6 +20,8 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::mail::Mailer;
 use crate::plugins::Plugins;
+use crate::requests::Requests;
+use crate::requests::files::Files;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
@@ -30,6 +34,7 @@ pub struct AppState {
     pub db: Db,
     pub plugins: Arc<Plugins>,
     pub accounts: Arc<Accounts>,
+    pub requests: Arc<Requests>,
     pub web: Arc<Web>,
 }
 
@@ -58,9 +63,17 @@ impl AppState {
         config: AuthConfig,
         clock: Arc<dyn Clock>,
         hasher: Arc<Hasher>,
+        files: Files,
     ) -> AppState {
         let secure = mailer.public_url().starts_with("https://");
         AppState {
+            requests: Arc::new(Requests {
+                db: db.clone(),
+                plugins: plugins.clone(),
+                mailer: mailer.clone(),
+                clock: clock.clone(),
+                files,
+            }),
             accounts: Arc::new(Accounts {
                 db: db.clone(),
                 plugins: plugins.clone(),
@@ -81,11 +94,13 @@ impl AppState {
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let upload_limit = state.requests.files.limits.body_limit();
     Router::new()
         .merge(health::router())
         .merge(policy::router())
         .merge(accounts_api::router())
-        .merge(pages::router())
+        .merge(requests_api::router(upload_limit))
+        .merge(pages::router(upload_limit))
         .merge(openapi::router())
         .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -10,5 +10,6 @@ pub mod domain;
 pub mod http;
 pub mod mail;
 pub mod plugins;
+pub mod requests;
 
 pub use http::{AppState, app};

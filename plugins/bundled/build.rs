@@ -11,7 +11,7 @@ const BUNDLED: &[&str] = &[
     "eligibility-registered-domain",
     "workflow-default",
 ];
-const FIXTURES: &[&str] = &["hostile", "template"];
+const FIXTURES: &[&str] = &["hostile", "template", "workflow-triage"];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -80,7 +80,7 @@ fn main() {
 
 fn plugin_dir(workspace: &Path, name: &str) -> PathBuf {
     match name {
-        "hostile" => workspace.join("plugins/fixtures/hostile"),
+        "hostile" | "workflow-triage" => workspace.join("plugins/fixtures").join(name),
         other => workspace.join("plugins").join(other),
     }
 }

@@ -63,7 +63,7 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
 }
 
 /// The action needs a full session (password and, when asked, the emailed code).
-fn full(me: &Me) -> ApiResult<()> {
+pub(super) fn full(me: &Me) -> ApiResult<()> {
     match me.stage {
         Stage::Full => Ok(()),
         Stage::Mfa => Err(ApiError::new(

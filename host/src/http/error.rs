@@ -140,3 +140,34 @@ impl IntoResponse for ApiError {
         res
     }
 }
+
+/// Request errors keep their meaning on the wire; a refused status change carries the
+/// workflow plugin that refused it.
+impl From<crate::requests::RequestError> for ApiError {
+    fn from(e: crate::requests::RequestError) -> ApiError {
+        use crate::requests::RequestError as E;
+        let message = e.to_string();
+        match e {
+            E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::Invalid(code, _) => ApiError::bad_request(code, message),
+            E::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            E::Refused(_, by) => ApiError {
+                details: Some(json!({ "plugin": by })),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "transition_refused",
+                    message,
+                )
+            },
+            E::TooLarge(_) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "attachment_too_large",
+                message,
+            ),
+            E::Plugin(p) => ApiError::from(p),
+            E::Db(d) => ApiError::internal(d),
+            E::Storage(s) => ApiError::internal(s),
+        }
+    }
+}

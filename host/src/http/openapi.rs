@@ -26,6 +26,8 @@ fn operations() -> Vec<Op> {
         "name": { "type": "string" }, "domains": { "type": "array", "items": { "type": "string" } },
         "addresses": { "type": "array", "items": { "type": "string", "format": "email" } },
         "maintenance_until": { "type": ["string", "null"], "format": "date" }, "licences": { "type": "integer", "minimum": 0 } } });
+    let new_request = json!({ "type": "object", "required": ["subject", "description"], "properties": { "subject": { "type": "string", "maxLength": 200 }, "description": { "type": "string" } } });
+    let message = json!({ "type": "object", "required": ["body"], "properties": { "body": { "type": "string" }, "internal": { "type": "boolean" } } });
     vec![
         (
             "get",
@@ -255,6 +257,121 @@ fn operations() -> Vec<Op> {
             "/api/v1/audit",
             "Authentication events, newest first (operators)",
             None,
+            true,
+        ),
+        (
+            "get",
+            "/api/v1/requests",
+            "Requests the caller may see, newest change first. Query: status (open, closed, a status key), site, assignee, unassigned, q (words or REQ-number), sort (newest, oldest), limit, after (the previous page's `next`)",
+            None,
+            true,
+        ),
+        (
+            "post",
+            "/api/v1/requests",
+            "Raise a request for the caller's site: JSON, or multipart with `files` parts",
+            Some(new_request),
+            true,
+        ),
+        (
+            "get",
+            "/api/v1/requests/{id}",
+            "A request with its messages, attachments, status timeline and the statuses the caller may move it to",
+            None,
+            true,
+        ),
+        (
+            "post",
+            "/api/v1/requests/{id}/messages",
+            "Reply (staff: `internal: true` for a note no customer sees): JSON, or multipart with `files` parts",
+            Some(message),
+            true,
+        ),
+        (
+            "put",
+            "/api/v1/requests/{id}/status",
+            "Move the request to a status, if the active workflow plugin allows it; `version` guards against concurrent changes (409)",
+            Some(
+                json!({ "type": "object", "required": ["status"], "properties": { "status": { "type": "string" }, "version": { "type": "integer" } } }),
+            ),
+            true,
+        ),
+        (
+            "put",
+            "/api/v1/requests/{id}/assignee",
+            "Assign to a member of staff, or `null` to unassign (staff)",
+            Some(
+                json!({ "type": "object", "properties": { "assignee_id": { "type": ["integer", "null"] }, "version": { "type": "integer" } } }),
+            ),
+            true,
+        ),
+        (
+            "get",
+            "/api/v1/requests/{id}/attachments/{file}",
+            "Download an attachment (always `Content-Disposition: attachment`)",
+            None,
+            true,
+        ),
+        (
+            "get",
+            "/api/v1/statuses",
+            "The active workflow plugin's statuses and the plugin",
+            None,
+            true,
+        ),
+        (
+            "get",
+            "/api/v1/statuses/unknown",
+            "Status keys held by requests that the active workflow does not know, with counts (operators)",
+            None,
+            true,
+        ),
+        (
+            "post",
+            "/api/v1/statuses/map",
+            "Move every request in an unknown status to a status of the active workflow (operators)",
+            Some(
+                json!({ "type": "object", "required": ["from", "to"], "properties": { "from": { "type": "string" }, "to": { "type": "string" } } }),
+            ),
+            true,
+        ),
+        (
+            "get",
+            "/api/v1/dashboard",
+            "Open Requests and the Quick Links the caller's role sees",
+            None,
+            true,
+        ),
+        (
+            "get",
+            "/api/v1/quick-links",
+            "Every quick link (operators)",
+            None,
+            true,
+        ),
+        (
+            "post",
+            "/api/v1/quick-links",
+            "Add a dashboard quick link for chosen roles (operators)",
+            Some(
+                json!({ "type": "object", "required": ["title", "url", "roles"], "properties": { "title": { "type": "string" }, "url": { "type": "string" }, "roles": { "type": "array", "items": { "enum": ["customer", "site_admin", "agent", "operator"] } } } }),
+            ),
+            true,
+        ),
+        (
+            "delete",
+            "/api/v1/quick-links/{id}",
+            "Remove a quick link (operators)",
+            None,
+            true,
+        ),
+        (
+            "put",
+            "/api/v1/me/watching",
+            "Whether the caller (staff) is emailed about customer replies to unassigned requests",
+            Some(
+                json!({ "type": "object", "required": ["watching"], "properties": { "watching": { "type": "boolean" } } }),
+            ),
             true,
         ),
     ]

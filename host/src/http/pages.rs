@@ -20,12 +20,15 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use std::collections::HashMap;
 
+mod requests;
+
 const SESSION: &str = "hd_session";
 const CSRF: &str = "hd_csrf";
 const DEVICE: &str = "hd_device";
 
-pub fn router() -> Router<AppState> {
+pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
+        .merge(requests::router(upload_limit))
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
         .route("/login/verify", get(mfa_page).post(verify_code))
@@ -38,7 +41,6 @@ pub fn router() -> Router<AppState> {
             get(signup_form).post(create_account),
         )
         .route("/choose-site", get(choose_site_page).post(choose_site))
-        .route("/dashboard", get(dashboard))
         .route("/forgot", get(forgot_page).post(forgot))
         .route("/reset/{token}", get(reset_page).post(reset))
         .route(
@@ -114,6 +116,12 @@ impl Visit {
         let mut nav = Vec::new();
         if let Some(me) = self.me.as_ref().filter(|m| m.is_active()) {
             nav.push(("/dashboard".to_owned(), "Dashboard".to_owned()));
+            if me.is_staff() {
+                nav.push(("/requests".into(), "Queue".into()));
+            } else {
+                nav.push(("/requests".into(), "Requests".into()));
+                nav.push(("/requests/new".into(), "New request".into()));
+            }
             if me.is_staff() || me.role == Role::SiteAdmin {
                 nav.push(("/approvals".into(), "Approvals".into()));
                 nav.push(("/invitations".into(), "Invitations".into()));
@@ -121,6 +129,8 @@ impl Visit {
             if me.role == Role::Operator {
                 nav.push(("/staff/sites".into(), "Sites".into()));
                 nav.push(("/staff/people".into(), "People".into()));
+                nav.push(("/staff/quick-links".into(), "Quick links".into()));
+                nav.push(("/staff/statuses".into(), "Statuses".into()));
                 nav.push(("/staff/audit".into(), "Audit log".into()));
             }
             nav.push(("/sessions".into(), "Sessions".into()));
@@ -227,13 +237,18 @@ impl FromRequest<AppState> for Posted {
         let given = fields.get("csrf").map(String::as_str).unwrap_or_default();
         match expected {
             Some(e) if !given.is_empty() && auth::secret::same(&e, given) => Ok(Posted(fields)),
-            _ => Err((
-                StatusCode::FORBIDDEN,
-                Html("<!doctype html><title>Form expired</title><p>This form has expired or did not come from this site. Go back, reload the page and try again.</p>"),
-            )
-                .into_response()),
+            _ => Err(form_expired()),
         }
     }
+}
+
+/// The answer to a form whose CSRF token is missing or wrong.
+fn form_expired() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Html("<!doctype html><title>Form expired</title><p>This form has expired or did not come from this site. Go back, reload the page and try again.</p>"),
+    )
+        .into_response()
 }
 
 impl Posted {
@@ -396,13 +411,6 @@ struct ChooseSitePage {
     layout: Layout,
     error: Option<String>,
     sites: Vec<(i64, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardPage {
-    layout: Layout,
-    given_name: String,
 }
 
 struct Row {
@@ -936,20 +944,6 @@ async fn choose_site(v: Visit, f: Posted) -> Response {
             Err(page) => page,
         },
     }
-}
-
-async fn dashboard(v: Visit) -> Response {
-    let me = match v.require_active("/dashboard") {
-        Ok(me) => me,
-        Err(r) => return r,
-    };
-    v.render(
-        StatusCode::OK,
-        DashboardPage {
-            layout: v.layout("Dashboard"),
-            given_name: me.given_name.clone(),
-        },
-    )
 }
 
 // --- password reset, invitations, change ---

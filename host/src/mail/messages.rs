@@ -213,3 +213,91 @@ mod tests {
         );
     }
 }
+
+/// The acknowledgement of a new request, to its requester.
+pub fn request_received(to: &str, number: &str, subject: &str, link: &str) -> Email {
+    compose(
+        to,
+        &format!("[{number}] We received your request: {subject}"),
+        &[
+            (
+                &format!(
+                    "Thank you. Your request {number}, \"{subject}\", has reached our support team."
+                ),
+                None,
+            ),
+            (
+                "We will reply by email; you can follow the request in the Customer Portal.",
+                Some(("Open the request", link)),
+            ),
+        ],
+    )
+}
+
+/// A public reply by support staff, to the requester; `status` names the request's new status
+/// when the reply moved it.
+pub fn staff_reply(
+    to: &str,
+    number: &str,
+    subject: &str,
+    author: &str,
+    body: &str,
+    status: Option<&str>,
+    link: &str,
+) -> Email {
+    let said = format!("{author} replied to your request {number}, \"{subject}\":");
+    let status = status.map(|s| format!("The request is now {s}."));
+    let mut paragraphs: Vec<(&str, Option<(&str, &str)>)> = vec![(&said, None), (body, None)];
+    if let Some(s) = &status {
+        paragraphs.push((s, None));
+    }
+    paragraphs.push((
+        "To answer, open the request in the Customer Portal.",
+        Some(("Open the request", link)),
+    ));
+    compose(to, &format!("[{number}] New reply: {subject}"), &paragraphs)
+}
+
+/// A customer's reply, to the assignee (or the staff watching the queue).
+pub fn customer_reply(
+    to: &str,
+    number: &str,
+    subject: &str,
+    author: &str,
+    body: &str,
+    link: &str,
+) -> Email {
+    compose(
+        to,
+        &format!("[{number}] Customer replied: {subject}"),
+        &[
+            (
+                &format!("{author} added a message to {number}, \"{subject}\":"),
+                None,
+            ),
+            (body, None),
+            (
+                "Open the request in the Customer Portal.",
+                Some(("Open the request", link)),
+            ),
+        ],
+    )
+}
+
+/// A status change made by someone other than the requester, to the requester.
+pub fn status_changed(to: &str, number: &str, subject: &str, status: &str, link: &str) -> Email {
+    compose(
+        to,
+        &format!("[{number}] Status changed to {status}: {subject}"),
+        &[
+            (
+                &format!("Your request {number}, \"{subject}\", is now {status}."),
+                None,
+            ),
+            (
+                "Open the request in the Customer Portal.",
+                Some(("Open the request", link)),
+            ),
+        ],
+    )
+}

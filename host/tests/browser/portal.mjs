@@ -181,6 +181,86 @@ try {
   await logIn(bob, 'bob@acme.example', PASSWORD, 1);
   await bob.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await expectText(bob, 'Welcome, Bob');
+
+  // --- How to use the Customer Portal (seeds/002) ---
+  // An operator configures a quick link for customers.
+  step('the operator adds a quick link');
+  await staff.goto(`${BASE}/staff/quick-links`);
+  await staff.getByLabel('Title').fill('Documentation');
+  await staff.getByLabel('URL').fill('https://docs.example.com/portal');
+  await staff.getByRole('button', { name: 'Add link' }).click();
+  await staff.getByRole('cell', { name: 'Documentation' }).waitFor();
+
+  // Navigating the Home Page: Open Requests and Quick Links.
+  step('ann sees her dashboard');
+  await ann.goto(BASE);
+  await ann.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await ann.getByRole('heading', { name: 'Open Requests' }).waitFor();
+  await ann.getByRole('heading', { name: 'Quick Links' }).waitFor();
+  await ann.getByRole('link', { name: 'Documentation' }).waitFor();
+
+  // Ann raises a request with a screenshot.
+  step('ann raises a request with an attachment');
+  await ann.getByRole('link', { name: 'New request' }).first().click();
+  await ann.getByLabel('Subject').fill('Conveyor telemetry missing');
+  await ann.getByLabel('Description').fill('Since 3 May the dashboard shows no conveyor data.');
+  await ann.getByLabel('Attach files').setInputFiles({ name: 'screenshot.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
+  await ann.getByRole('button', { name: 'Submit' }).click();
+  await expectText(ann, 'Your request has been sent');
+  const number = (await ann.locator('h1 .number').innerText()).trim();
+  if (!/^REQ-\d+$/.test(number)) throw new Error(`unexpected request number ${number}`);
+  await ann.getByRole('link', { name: 'screenshot.png' }).waitFor();
+  await mail('ann@acme.example', `[${number}] We received your request`);
+  await ann.goto(`${BASE}/dashboard`);
+  await ann.getByRole('link', { name: number }).waitFor();
+
+  // Staff take it from the queue: assign, reply, add an internal note, change the status.
+  step('staff answer from the queue');
+  await staff.getByRole('link', { name: 'Queue' }).click();
+  await staff.getByRole('link', { name: 'Conveyor telemetry missing' }).click();
+  await staff.getByLabel('Assign to').selectOption({ index: 1 });
+  await staff.getByRole('button', { name: 'Assign' }).click();
+  await expectText(staff, 'Assignment saved');
+  await staff.getByLabel('Message').fill('We restarted the gateway; please check again.');
+  await staff.getByRole('button', { name: 'Send' }).click();
+  await expectText(staff, 'Your message has been sent');
+  await staff.getByLabel('Message').fill('Internal: site runs old firmware zebrafish-7.');
+  await staff.getByRole('button', { name: 'Add internal note' }).click();
+  await expectText(staff, 'Internal note added');
+  await staff.getByLabel('Change status').selectOption({ label: 'On Hold' });
+  await staff.getByRole('button', { name: 'Change status' }).click();
+  await expectText(staff, 'Status changed');
+  const assignee = (await staff.locator('#request-assignee').innerText()).trim();
+
+  // Viewing and Tracking Requests: Requests → the list → the request.
+  step('ann reads the reply, the status and the assignee');
+  await mail('ann@acme.example', `[${number}] New reply`);
+  await mail('ann@acme.example', `[${number}] Status changed to On Hold`);
+  await ann.getByRole('link', { name: 'Requests', exact: true }).click();
+  const row = ann.getByRole('row', { name: new RegExp(number) });
+  await row.getByText('On Hold').waitFor();
+  await row.getByRole('link', { name: number }).click();
+  await expectText(ann, 'We restarted the gateway; please check again.');
+  if ((await ann.locator('#request-status').innerText()).trim() !== 'On Hold') throw new Error('status not shown');
+  if ((await ann.locator('#request-assignee').innerText()).trim() !== assignee) throw new Error('assignee not shown');
+  await ann.getByRole('link', { name: 'screenshot.png' }).waitFor();
+  if ((await ann.content()).includes('zebrafish')) throw new Error('the internal note is visible to the customer');
+
+  // Updating a Request or Replying to the Team: Message, Attach / Add file, Send.
+  step('ann replies with a file');
+  await ann.getByLabel('Message').fill('Data is back since 10:00, see the log.');
+  await ann.getByLabel('Attach', { exact: true }).setInputFiles({ name: 'gateway.log', mimeType: 'text/plain', buffer: Buffer.from('10:00 connected') });
+  await ann.getByRole('button', { name: 'Send' }).click();
+  await expectText(ann, 'Your message has been sent');
+  await ann.getByRole('link', { name: 'gateway.log' }).waitFor();
+  if ((await ann.locator('#request-status').innerText()).trim() !== 'In Progress') throw new Error('a customer reply should bring the request back to In Progress');
+  if ((await ann.content()).includes('zebrafish')) throw new Error('the internal note is visible to the customer');
+  await mail('ops@vendor.test', `[${number}] Customer replied`);
+  await staff.reload();
+  await expectText(staff, 'Data is back since 10:00');
+  await staff.getByRole('link', { name: 'gateway.log' }).waitFor();
+  const annMail = await (await fetch(`${MAIL}/mail?to=${encodeURIComponent('ann@acme.example')}&subject=`)).json();
+  if (annMail.some((m) => m.text.includes('zebrafish'))) throw new Error('the internal note was emailed to the customer');
   console.log('browser flow passed');
 } catch (e) {
   console.error(e);

@@ -48,6 +48,12 @@ async fn not_ready_until_every_slot_has_a_plugin() {
         Default::default(),
         std::sync::Arc::new(helpdesk::clock::SystemClock),
         support::hasher(),
+        helpdesk::requests::files::Files {
+            store: std::sync::Arc::new(helpdesk::requests::files::LocalStore::new(
+                t.dir.path().join("files"),
+            )),
+            limits: Default::default(),
+        },
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -15,4 +15,5 @@ mod http;
 mod mail;
 mod manage;
 mod pages;
+mod requests;
 mod swap;

@@ -7,6 +7,7 @@ use helpdesk::clock::ManualClock;
 use helpdesk::db::Db;
 use helpdesk::mail::{Mailer, Retry, Transport, Worker};
 use helpdesk::plugins::{Limits, Plugins, Runtime};
+use helpdesk::requests::files::{AttachmentLimits, Files, LocalStore};
 use helpdesk::{AppState, app};
 use sqlx::{Connection, Executor};
 use std::net::SocketAddr;
@@ -128,6 +129,16 @@ pub fn plugins() -> Arc<Plugins> {
 /// A server on a real loopback socket, with the bundled plugins active, the plugin watcher
 /// polling every `poll`, a clock the test moves, and mail delivered to a real SMTP server on
 /// loopback ([`SmtpSink`]) when one is given. Dropping it stops the server.
+/// A name no other test of this run uses.
+pub fn unique() -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: AppState,
@@ -142,6 +153,8 @@ pub struct Options {
     pub smtp: Option<String>,
     pub auth: AuthConfig,
     pub public_url: Option<String>,
+    /// Attachment limits; files go to a fresh temporary folder.
+    pub attachments: AttachmentLimits,
 }
 
 impl Default for Options {
@@ -152,6 +165,7 @@ impl Default for Options {
             smtp: None,
             auth: AuthConfig::default(),
             public_url: None,
+            attachments: AttachmentLimits::default(),
         }
     }
 }
@@ -208,6 +222,12 @@ impl TestServer {
             o.auth,
             clock.clone(),
             hasher(),
+            Files {
+                store: Arc::new(LocalStore::new(
+                    std::env::temp_dir().join(format!("helpdesk-files-{}", unique())),
+                )),
+                limits: o.attachments,
+            },
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (watch_stop, watch_stopped) = tokio::sync::watch::channel(false);

@@ -58,4 +58,7 @@ pub mod fixtures {
         wasm: wasm!("helpdesk_plugin_template.wasm"),
         examples: include_str!("../../template/examples.json"),
     };
+
+    /// A second ticket workflow with other statuses: New, Triaged, Waiting on Customer, Resolved.
+    pub const WORKFLOW_TRIAGE: &[u8] = wasm!("helpdesk_plugin_workflow_triage.wasm");
 }

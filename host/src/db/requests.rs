@@ -1,0 +1,625 @@
+//! SQL for requests: the request rows, their messages, attachments and status timeline, the
+//! full-text index of public messages, and the operators' quick links.
+//!
+//! Lists page by keyset on `(updated_at, id)`, so every page costs the same however deep it is.
+
+use super::{Backend, DbError};
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+/// One request with the names a list shows.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct RequestRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub site_name: String,
+    pub requester_id: i64,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub assignee_email: Option<String>,
+    pub subject: String,
+    pub status: String,
+    pub status_since: i64,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const SELECT_REQUEST: &str = "SELECT r.id, r.site_id, s.name AS site_name, r.requester_id,
+        q.given_name || ' ' || q.surname AS requester_name, q.email AS requester_email,
+        r.assignee_id, a.given_name || ' ' || a.surname AS assignee_name, a.email AS assignee_email,
+        r.subject, r.status, r.status_since, r.version, r.created_at, r.updated_at
+     FROM requests r
+     JOIN sites s ON s.id = r.site_id
+     JOIN users q ON q.id = r.requester_id
+     LEFT JOIN users a ON a.id = r.assignee_id";
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct MessageRow {
+    pub id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub author_role: String,
+    pub body: String,
+    pub internal: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub request_id: i64,
+    pub message_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: i64,
+    /// 1 when the message it belongs to is an internal note.
+    pub internal: i64,
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct StatusChangeRow {
+    pub id: i64,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    pub actor_role: String,
+    pub cause: String,
+    pub plugin_id: i64,
+    pub plugin_name: String,
+    pub plugin_version: String,
+    pub plugin_sha256: String,
+    pub at: i64,
+}
+
+/// Which requests a list holds. Every field narrows it; `None` and `false` leave it open.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub requester: Option<i64>,
+    pub site: Option<i64>,
+    pub assignee: Option<i64>,
+    pub unassigned: bool,
+    /// Only these status keys.
+    pub status_in: Option<Vec<String>>,
+    /// None of these status keys (how "open" is asked: not in a closed status, so a status the
+    /// active workflow does not know still shows as open).
+    pub status_not_in: Option<Vec<String>>,
+    /// Words that must all appear in the subject or a public message.
+    pub search: Option<Vec<String>>,
+    /// Also match this request number exactly (a search for `REQ-1042`).
+    pub id: Option<i64>,
+}
+
+/// Where a page starts and which way it runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page {
+    /// The `(updated_at, id)` of the last row of the previous page.
+    pub after: Option<(i64, i64)>,
+    pub oldest_first: bool,
+    pub limit: i64,
+}
+
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// Builds the WHERE clause of `f`, pushing its parameters.
+fn where_clause(backend: Backend, f: &Filter, params: &mut Vec<Param>) -> String {
+    let mut conds: Vec<String> = Vec::new();
+    let push = |params: &mut Vec<Param>, p: Param| {
+        params.push(p);
+        format!("${}", params.len())
+    };
+    if let Some(id) = f.requester {
+        conds.push(format!("r.requester_id = {}", push(params, Param::Int(id))));
+    }
+    if let Some(id) = f.site {
+        conds.push(format!("r.site_id = {}", push(params, Param::Int(id))));
+    }
+    if let Some(id) = f.assignee {
+        conds.push(format!("r.assignee_id = {}", push(params, Param::Int(id))));
+    }
+    if f.unassigned {
+        conds.push("r.assignee_id IS NULL".to_owned());
+    }
+    for (keys, op) in [(&f.status_in, "IN"), (&f.status_not_in, "NOT IN")] {
+        if let Some(keys) = keys {
+            if keys.is_empty() {
+                conds.push(if op == "IN" { "1 = 0" } else { "1 = 1" }.to_owned());
+                continue;
+            }
+            let list: Vec<String> = keys
+                .iter()
+                .map(|k| push(params, Param::Text(k.clone())))
+                .collect();
+            conds.push(format!("r.status {op} ({})", list.join(", ")));
+        }
+    }
+    if let Some(words) = &f.search {
+        let matched = match backend {
+            Backend::Sqlite => {
+                // Each word quoted, so FTS5 operators in the input are plain text.
+                let q = words
+                    .iter()
+                    .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                format!(
+                    "r.id IN (SELECT m.request_id FROM message_search JOIN messages m ON m.id = message_search.rowid WHERE message_search MATCH {})",
+                    push(params, Param::Text(q))
+                )
+            }
+            Backend::Postgres => format!(
+                "r.id IN (SELECT request_id FROM message_search WHERE doc @@ plainto_tsquery('english', {}))",
+                push(params, Param::Text(words.join(" ")))
+            ),
+        };
+        match f.id {
+            Some(id) => conds.push(format!(
+                "({matched} OR r.id = {})",
+                push(params, Param::Int(id))
+            )),
+            None => conds.push(matched),
+        }
+    } else if let Some(id) = f.id {
+        conds.push(format!("r.id = {}", push(params, Param::Int(id))));
+    }
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    }
+}
+
+/// One page of requests matching `f`, newest change first unless `page.oldest_first`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    f: &Filter,
+    page: Page,
+) -> Result<Vec<RequestRow>, DbError> {
+    let mut params = Vec::new();
+    let mut sql = format!("{SELECT_REQUEST}{}", where_clause(backend, f, &mut params));
+    let (cmp, dir) = if page.oldest_first {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    if let Some((at, id)) = page.after {
+        params.push(Param::Int(at));
+        params.push(Param::Int(id));
+        let joiner = if sql.contains(" WHERE ") {
+            " AND"
+        } else {
+            " WHERE"
+        };
+        sql.push_str(&format!(
+            "{joiner} (r.updated_at, r.id) {cmp} (${}, ${})",
+            params.len() - 1,
+            params.len()
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY r.updated_at {dir}, r.id {dir} LIMIT {}",
+        page.limit.clamp(1, 200)
+    ));
+    // Only our own SQL fragments and `$n` placeholders are formatted in; values are bound.
+    let mut q = sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql));
+    for p in params {
+        q = match p {
+            Param::Int(i) => q.bind(i),
+            Param::Text(s) => q.bind(s),
+        };
+    }
+    Ok(q.fetch_all(&mut *conn).await?)
+}
+
+pub async fn by_id<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+) -> Result<Option<RequestRow>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_REQUEST} WHERE r.id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(e)
+    .await?)
+}
+
+#[derive(Debug)]
+pub struct NewRequest<'a> {
+    pub site_id: i64,
+    pub requester_id: i64,
+    pub subject: &'a str,
+    pub status: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert(conn: &mut AnyConnection, r: &NewRequest<'_>) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO requests (site_id, requester_id, subject, status, status_since, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 1, $5, $5) RETURNING id",
+    )
+    .bind(r.site_id)
+    .bind(r.requester_id)
+    .bind(r.subject)
+    .bind(r.status)
+    .bind(r.now)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Raises the version of request `id` if it is still `expected` (any version when `None`);
+/// returns the new version, or `None` when someone else changed it first.
+pub async fn bump(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected: Option<i64>,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE requests SET version = version + 1, updated_at = $2
+         WHERE id = $1 AND ($3 IS NULL OR version = $3) RETURNING version",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(expected)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE requests SET status = $2, status_since = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_assignee(
+    conn: &mut AnyConnection,
+    id: i64,
+    assignee: Option<i64>,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE requests SET assignee_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(assignee)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Stores a message; a public one is also indexed for search, with `extra` (the subject, for
+/// the first message) indexed beside its body.
+pub async fn insert_message(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    request_id: i64,
+    author_id: i64,
+    body: &str,
+    internal: bool,
+    extra: &str,
+    now: i64,
+) -> Result<i64, DbError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (request_id, author_id, body, internal, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(request_id)
+    .bind(author_id)
+    .bind(body)
+    .bind(i64::from(internal))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !internal {
+        let text = if extra.is_empty() {
+            body.to_owned()
+        } else {
+            format!("{extra}\n{body}")
+        };
+        let sql = match backend {
+            Backend::Sqlite => "INSERT INTO message_search (rowid, text) VALUES ($1, $3)",
+            Backend::Postgres => {
+                "INSERT INTO message_search (message_id, request_id, doc) VALUES ($1, $2, to_tsvector('english', $3))"
+            }
+        };
+        sqlx::query(sql)
+            .bind(id)
+            .bind(request_id)
+            .bind(text)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+pub async fn messages<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    request_id: i64,
+    with_internal: bool,
+) -> Result<Vec<MessageRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.author_id, u.given_name || ' ' || u.surname AS author_name, u.role AS author_role,
+                m.body, m.internal, m.created_at
+         FROM messages m JOIN users u ON u.id = m.author_id
+         WHERE m.request_id = $1 AND ($2 = 1 OR m.internal = 0)
+         ORDER BY m.id",
+    )
+    .bind(request_id)
+    .bind(i64::from(with_internal))
+    .fetch_all(e)
+    .await?)
+}
+
+#[derive(Debug)]
+pub struct NewAttachment<'a> {
+    pub request_id: i64,
+    pub message_id: i64,
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub size: i64,
+    pub sha256: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert_attachment(
+    conn: &mut AnyConnection,
+    a: &NewAttachment<'_>,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO attachments (request_id, message_id, file_name, content_type, size, sha256, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(a.request_id)
+    .bind(a.message_id)
+    .bind(a.file_name)
+    .bind(a.content_type)
+    .bind(a.size)
+    .bind(a.sha256)
+    .bind(a.now)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+const SELECT_ATTACHMENT: &str =
+    "SELECT a.id, a.request_id, a.message_id, a.file_name, a.content_type, a.size,
+        a.sha256, a.created_at, m.internal
+     FROM attachments a JOIN messages m ON m.id = a.message_id";
+
+pub async fn attachments<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    request_id: i64,
+    with_internal: bool,
+) -> Result<Vec<AttachmentRow>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_ATTACHMENT} WHERE a.request_id = $1 AND ($2 = 1 OR m.internal = 0) ORDER BY a.id"
+    )))
+    .bind(request_id)
+    .bind(i64::from(with_internal))
+    .fetch_all(e)
+    .await?)
+}
+
+pub async fn attachment<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    request_id: i64,
+    id: i64,
+) -> Result<Option<AttachmentRow>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_ATTACHMENT} WHERE a.request_id = $1 AND a.id = $2"
+    )))
+    .bind(request_id)
+    .bind(id)
+    .fetch_optional(e)
+    .await?)
+}
+
+#[derive(Debug)]
+pub struct NewStatusChange<'a> {
+    pub request_id: i64,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub actor_id: Option<i64>,
+    pub actor_role: &'a str,
+    pub cause: &'a str,
+    pub plugin: &'a crate::domain::rules::PluginRef,
+    pub now: i64,
+}
+
+pub async fn insert_status_change(
+    conn: &mut AnyConnection,
+    c: &NewStatusChange<'_>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO status_changes (request_id, from_status, to_status, actor_id, actor_role, cause,
+                                     plugin_id, plugin_name, plugin_version, plugin_sha256, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(c.request_id)
+    .bind(c.from)
+    .bind(c.to)
+    .bind(c.actor_id)
+    .bind(c.actor_role)
+    .bind(c.cause)
+    .bind(c.plugin.id)
+    .bind(&c.plugin.name)
+    .bind(&c.plugin.version)
+    .bind(&c.plugin.sha256)
+    .bind(c.now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn status_changes<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    request_id: i64,
+) -> Result<Vec<StatusChangeRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.from_status, c.to_status, c.actor_id,
+                u.given_name || ' ' || u.surname AS actor_name, c.actor_role, c.cause,
+                c.plugin_id, c.plugin_name, c.plugin_version, c.plugin_sha256, c.at
+         FROM status_changes c LEFT JOIN users u ON u.id = c.actor_id
+         WHERE c.request_id = $1 ORDER BY c.id",
+    )
+    .bind(request_id)
+    .fetch_all(e)
+    .await?)
+}
+
+/// How many requests hold each status key.
+pub async fn status_counts<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT status, COUNT(*) FROM requests GROUP BY status ORDER BY status")
+            .fetch_all(e)
+            .await?,
+    )
+}
+
+/// Moves every request in status `from` to `to`, recording each move; returns how many moved.
+pub async fn map_status(
+    conn: &mut AnyConnection,
+    from: &str,
+    to: &str,
+    actor_id: i64,
+    plugin: &crate::domain::rules::PluginRef,
+    now: i64,
+) -> Result<u64, DbError> {
+    sqlx::query(
+        "INSERT INTO status_changes (request_id, from_status, to_status, actor_id, actor_role, cause,
+                                     plugin_id, plugin_name, plugin_version, plugin_sha256, at)
+         SELECT id, status, $2, $3, 'operator', 'mapped', $4, $5, $6, $7, $8 FROM requests WHERE status = $1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(actor_id)
+    .bind(plugin.id)
+    .bind(&plugin.name)
+    .bind(&plugin.version)
+    .bind(&plugin.sha256)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query(
+        "UPDATE requests SET status = $2, status_since = $3, updated_at = $3, version = version + 1
+         WHERE status = $1",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Active staff who asked to hear about customer replies to unassigned requests.
+pub async fn queue_watchers<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT email FROM users WHERE watches_queue = 1 AND state = 'active' AND role IN ('agent', 'operator') ORDER BY id",
+    )
+    .fetch_all(e)
+    .await?)
+}
+
+pub async fn set_watching<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    user_id: i64,
+    watching: bool,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET watches_queue = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(i64::from(watching))
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+pub async fn is_watching<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    user_id: i64,
+) -> Result<bool, DbError> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT watches_queue FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(e)
+        .await?;
+    Ok(v == Some(1))
+}
+
+/// Active staff, for the assignee choice: `(id, name, email)`.
+pub async fn staff<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+) -> Result<Vec<(i64, String, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, given_name || ' ' || surname, email FROM users
+         WHERE state = 'active' AND role IN ('agent', 'operator') ORDER BY given_name, surname, id",
+    )
+    .fetch_all(e)
+    .await?)
+}
+
+#[derive(Debug, Clone, FromRow, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct QuickLink {
+    pub id: i64,
+    pub title: String,
+    pub url: String,
+    /// Comma-separated roles that see the link.
+    pub roles: String,
+    pub position: i64,
+}
+
+pub async fn quick_links<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+) -> Result<Vec<QuickLink>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, title, url, roles, position FROM quick_links ORDER BY position, id",
+    )
+    .fetch_all(e)
+    .await?)
+}
+
+pub async fn insert_quick_link<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    title: &str,
+    url: &str,
+    roles: &str,
+    position: i64,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO quick_links (title, url, roles, position) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(title)
+    .bind(url)
+    .bind(roles)
+    .bind(position)
+    .fetch_one(e)
+    .await?)
+}
+
+pub async fn delete_quick_link<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query("DELETE FROM quick_links WHERE id = $1")
+        .bind(id)
+        .execute(e)
+        .await?
+        .rows_affected()
+        > 0)
+}

@@ -1,0 +1,403 @@
+//! The requests JSON API: everything the request pages do, for programs. New requests and
+//! replies take either JSON or `multipart/form-data` (text fields plus `files`).
+
+use super::accounts_api::full;
+use super::session::Bearer;
+use super::{ApiError, AppState, upload};
+use crate::auth::Me;
+use crate::db::requests::{AttachmentRow, MessageRow, QuickLink, RequestRow, StatusChangeRow};
+use crate::requests::files::{Upload, content_disposition};
+use crate::requests::{Detail, ListQuery, Workflow, number};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+pub fn router(upload_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/requests", get(list).post(create))
+        .route("/api/v1/requests/{id}", get(detail))
+        .route("/api/v1/requests/{id}/messages", post(reply))
+        .route("/api/v1/requests/{id}/status", put(set_status))
+        .route("/api/v1/requests/{id}/assignee", put(assign))
+        .route("/api/v1/requests/{id}/attachments/{file}", get(attachment))
+        .route("/api/v1/statuses", get(statuses))
+        .route("/api/v1/statuses/unknown", get(unknown_statuses))
+        .route("/api/v1/statuses/map", post(map_status))
+        .route("/api/v1/dashboard", get(dashboard))
+        .route("/api/v1/quick-links", get(quick_links).post(add_quick_link))
+        .route("/api/v1/quick-links/{id}", delete(delete_quick_link))
+        .route("/api/v1/me/watching", put(set_watching))
+        .layer(DefaultBodyLimit::max(upload_limit))
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn signed_in(b: Bearer) -> ApiResult<Me> {
+    full(&b.0)?;
+    Ok(b.0)
+}
+
+/// A request as lists and the detail show it.
+#[derive(Debug, Serialize)]
+pub struct RequestView {
+    /// `REQ-1042`.
+    number: String,
+    status_label: String,
+    open: bool,
+    #[serde(flatten)]
+    row: RequestRow,
+}
+
+fn view(w: &Workflow, row: RequestRow) -> RequestView {
+    RequestView {
+        number: number(row.id),
+        status_label: w.label(&row.status),
+        open: w.is_open(&row.status),
+        row,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    #[serde(default)]
+    status: String,
+    site: Option<i64>,
+    assignee: Option<i64>,
+    #[serde(default)]
+    unassigned: bool,
+    #[serde(default)]
+    q: String,
+    after: Option<String>,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    limit: i64,
+}
+
+impl ListParams {
+    fn query(self) -> ApiResult<ListQuery> {
+        let oldest_first = match self.sort.as_str() {
+            "" | "newest" => false,
+            "oldest" => true,
+            other => {
+                return Err(ApiError::bad_request(
+                    "invalid_sort",
+                    format!("Unknown sort \"{other}\": use newest or oldest."),
+                ));
+            }
+        };
+        Ok(ListQuery {
+            status: self.status,
+            site: self.site,
+            assignee: self.assignee,
+            unassigned: self.unassigned,
+            search: self.q,
+            after: self.after,
+            oldest_first,
+            limit: self.limit,
+        })
+    }
+}
+
+async fn list(
+    State(s): State<AppState>,
+    b: Bearer,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<Value>> {
+    let me = signed_in(b)?;
+    let (page, w) = s.requests.list(&me, &p.query()?).await?;
+    let requests: Vec<RequestView> = page.requests.into_iter().map(|r| view(&w, r)).collect();
+    Ok(Json(json!({ "requests": requests, "next": page.next })))
+}
+
+/// The text fields and files of a JSON or multipart body.
+async fn fields(s: &AppState, req: Request) -> ApiResult<(HashMap<String, Value>, Vec<Upload>)> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let form = Multipart::from_request(req, s)
+            .await
+            .map_err(|e| ApiError::bad_request("invalid_form", e.body_text()))?;
+        let (fields, files) = upload::read(form, s.requests.files.limits, "files")
+            .await
+            .into_result()?;
+        Ok((
+            fields
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+            files,
+        ))
+    } else {
+        let Json(fields) = Json::<HashMap<String, Value>>::from_request(req, s).await?;
+        Ok((fields, Vec::new()))
+    }
+}
+
+fn text<'a>(fields: &'a HashMap<String, Value>, key: &str) -> &'a str {
+    fields.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn flag(fields: &HashMap<String, Value>, key: &str) -> bool {
+    match fields.get(key) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => matches!(s.as_str(), "true" | "1" | "on" | "yes"),
+        _ => false,
+    }
+}
+
+async fn create(State(s): State<AppState>, b: Bearer, req: Request) -> ApiResult<Response> {
+    let me = signed_in(b)?;
+    let (f, files) = fields(&s, req).await?;
+    let id = s
+        .requests
+        .create(&me, text(&f, "subject"), text(&f, "description"), files)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/requests/{id}"))],
+        Json(json!({ "id": id, "number": number(id) })),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Serialize)]
+struct DetailView {
+    #[serde(flatten)]
+    request: RequestView,
+    messages: Vec<MessageRow>,
+    attachments: Vec<AttachmentRow>,
+    timeline: Vec<TimelineEntry>,
+    /// Statuses the caller may move the request to now.
+    moves: Vec<crate::domain::rules::Status>,
+}
+
+#[derive(Debug, Serialize)]
+struct TimelineEntry {
+    from_label: Option<String>,
+    to_label: String,
+    #[serde(flatten)]
+    change: StatusChangeRow,
+}
+
+fn detail_view(w: &Workflow, d: Detail) -> DetailView {
+    DetailView {
+        request: view(w, d.request),
+        messages: d.messages,
+        attachments: d.attachments,
+        timeline: d
+            .timeline
+            .into_iter()
+            .map(|c| TimelineEntry {
+                from_label: c.from_status.as_deref().map(|k| w.label(k)),
+                to_label: w.label(&c.to_status),
+                change: c,
+            })
+            .collect(),
+        moves: d.moves,
+    }
+}
+
+async fn detail(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DetailView>> {
+    let me = signed_in(b)?;
+    let (d, w) = s.requests.detail(&me, id).await?;
+    Ok(Json(detail_view(&w, d)))
+}
+
+async fn reply(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+    req: Request,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let me = signed_in(b)?;
+    let (f, files) = fields(&s, req).await?;
+    let message = s
+        .requests
+        .reply(&me, id, text(&f, "body"), flag(&f, "internal"), files)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": message }))))
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusBody {
+    status: String,
+    /// The version last read; omit to apply whatever the request's version.
+    version: Option<i64>,
+}
+
+async fn set_status(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+    p: Result<Json<StatusBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<DetailView>> {
+    let me = signed_in(b)?;
+    let p = p?.0;
+    s.requests
+        .change_status(&me, id, &p.status, p.version)
+        .await?;
+    let (d, w) = s.requests.detail(&me, id).await?;
+    Ok(Json(detail_view(&w, d)))
+}
+
+#[derive(Debug, Deserialize)]
+struct AssigneeBody {
+    /// A member of staff, or `null` to unassign.
+    assignee_id: Option<i64>,
+    version: Option<i64>,
+}
+
+async fn assign(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+    p: Result<Json<AssigneeBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<DetailView>> {
+    let me = signed_in(b)?;
+    let p = p?.0;
+    s.requests.assign(&me, id, p.assignee_id, p.version).await?;
+    let (d, w) = s.requests.detail(&me, id).await?;
+    Ok(Json(detail_view(&w, d)))
+}
+
+/// An attachment's bytes, always as a download that browsers will not sniff or render.
+pub fn download(a: &AttachmentRow, bytes: Vec<u8>) -> Response {
+    let mut res = Response::new(Body::from(bytes));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/octet-stream"),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&content_disposition(&a.file_name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
+async fn attachment(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path((id, file)): Path<(i64, i64)>,
+) -> ApiResult<Response> {
+    let me = signed_in(b)?;
+    let (a, bytes) = s.requests.attachment(&me, id, file).await?;
+    Ok(download(&a, bytes))
+}
+
+async fn statuses(State(s): State<AppState>, b: Bearer) -> ApiResult<Json<Workflow>> {
+    signed_in(b)?;
+    Ok(Json(s.requests.workflow().await?))
+}
+
+async fn unknown_statuses(State(s): State<AppState>, b: Bearer) -> ApiResult<Json<Value>> {
+    let me = signed_in(b)?;
+    if me.role != crate::auth::Role::Operator {
+        return Err(crate::requests::RequestError::Forbidden.into());
+    }
+    let (unknown, w) = s.requests.unknown_statuses().await?;
+    let unknown: Vec<Value> = unknown
+        .into_iter()
+        .map(|(status, requests)| json!({ "status": status, "requests": requests }))
+        .collect();
+    Ok(Json(json!({ "unknown": unknown, "workflow": w })))
+}
+
+#[derive(Debug, Deserialize)]
+struct MapBody {
+    from: String,
+    to: String,
+}
+
+async fn map_status(
+    State(s): State<AppState>,
+    b: Bearer,
+    p: Result<Json<MapBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let me = signed_in(b)?;
+    let p = p?.0;
+    let moved = s.requests.map_status(&me, &p.from, &p.to).await?;
+    Ok(Json(json!({ "moved": moved })))
+}
+
+async fn dashboard(State(s): State<AppState>, b: Bearer) -> ApiResult<Json<Value>> {
+    let me = signed_in(b)?;
+    let q = ListQuery {
+        status: "open".into(),
+        limit: 10,
+        ..ListQuery::default()
+    };
+    let (page, w) = s.requests.list(&me, &q).await?;
+    let open: Vec<RequestView> = page.requests.into_iter().map(|r| view(&w, r)).collect();
+    let links = s.requests.quick_links(&me).await?;
+    Ok(Json(json!({ "open_requests": open, "quick_links": links })))
+}
+
+async fn quick_links(State(s): State<AppState>, b: Bearer) -> ApiResult<Json<Vec<QuickLink>>> {
+    let me = signed_in(b)?;
+    Ok(Json(s.requests.all_quick_links(&me).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct LinkBody {
+    title: String,
+    url: String,
+    roles: Vec<String>,
+}
+
+async fn add_quick_link(
+    State(s): State<AppState>,
+    b: Bearer,
+    p: Result<Json<LinkBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let me = signed_in(b)?;
+    let p = p?.0;
+    let id = s
+        .requests
+        .add_quick_link(&me, &p.title, &p.url, &p.roles)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn delete_quick_link(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let me = signed_in(b)?;
+    s.requests.delete_quick_link(&me, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+struct WatchBody {
+    watching: bool,
+}
+
+async fn set_watching(
+    State(s): State<AppState>,
+    b: Bearer,
+    p: Result<Json<WatchBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let me = signed_in(b)?;
+    let on = p?.0.watching;
+    s.requests.set_watching(&me, on).await?;
+    Ok(Json(json!({ "watching": on })))
+}

@@ -189,7 +189,7 @@ try {
   await staff.getByLabel('Title').fill('Documentation');
   await staff.getByLabel('URL').fill('https://docs.example.com/portal');
   await staff.getByRole('button', { name: 'Add link' }).click();
-  await staff.getByRole('cell', { name: 'Documentation' }).waitFor();
+  await staff.getByRole('cell', { name: 'Documentation', exact: true }).waitFor();
 
   // Navigating the Home Page: Open Requests and Quick Links.
   step('ann sees her dashboard');

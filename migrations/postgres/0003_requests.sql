@@ -71,6 +71,7 @@ CREATE TABLE message_search (
     doc tsvector NOT NULL
 );
 CREATE INDEX message_search_doc ON message_search USING gin (doc);
+CREATE INDEX message_search_request ON message_search (request_id);
 
 -- roles: comma-separated roles that see the link.
 CREATE TABLE quick_links (

@@ -108,8 +108,30 @@ enum Param {
     Text(String),
 }
 
+/// How a search is joined to the requests it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Search {
+    /// Collect the matching requests first: best when few messages match.
+    Collect,
+    /// Check each candidate request in list order: best when many match, as a page fills
+    /// after a few candidates.
+    Probe,
+}
+
+/// Messages a search may match before it is run as [`Search::Probe`].
+const COLLECT_AT_MOST: i64 = 3000;
+
+/// Words quoted for FTS5, so its operators in the input are plain text.
+fn fts_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Builds the WHERE clause of `f`, pushing its parameters.
-fn where_clause(backend: Backend, f: &Filter, params: &mut Vec<Param>) -> String {
+fn where_clause(backend: Backend, f: &Filter, search: Search, params: &mut Vec<Param>) -> String {
     let mut conds: Vec<String> = Vec::new();
     let push = |params: &mut Vec<Param>, p: Param| {
         params.push(p);
@@ -141,21 +163,17 @@ fn where_clause(backend: Backend, f: &Filter, params: &mut Vec<Param>) -> String
         }
     }
     if let Some(words) = &f.search {
-        let matched = match backend {
-            Backend::Sqlite => {
-                // Each word quoted, so FTS5 operators in the input are plain text.
-                let q = words
-                    .iter()
-                    .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                format!(
-                    "r.id IN (SELECT m.request_id FROM message_search JOIN messages m ON m.id = message_search.rowid WHERE message_search MATCH {})",
-                    push(params, Param::Text(q))
-                )
-            }
-            Backend::Postgres => format!(
-                "r.id IN (SELECT request_id FROM message_search WHERE doc @@ plainto_tsquery('english', {}))",
+        let matched = match (backend, search) {
+            (Backend::Sqlite, Search::Collect) => format!(
+                "r.id IN (SELECT m.request_id FROM message_search JOIN messages m ON m.id = message_search.rowid WHERE message_search MATCH {})",
+                push(params, Param::Text(fts_query(words)))
+            ),
+            (Backend::Sqlite, Search::Probe) => format!(
+                "EXISTS (SELECT 1 FROM messages m JOIN message_search ON message_search.rowid = m.id WHERE m.request_id = r.id AND message_search MATCH {})",
+                push(params, Param::Text(fts_query(words)))
+            ),
+            (Backend::Postgres, _) => format!(
+                "EXISTS (SELECT 1 FROM message_search s WHERE s.request_id = r.id AND s.doc @@ plainto_tsquery('english', {}))",
                 push(params, Param::Text(words.join(" ")))
             ),
         };
@@ -183,8 +201,28 @@ pub async fn list(
     f: &Filter,
     page: Page,
 ) -> Result<Vec<RequestRow>, DbError> {
+    let search = match (&f.search, backend) {
+        (Some(words), Backend::Sqlite) => {
+            let matches: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM message_search WHERE message_search MATCH $1 LIMIT $2)",
+            )
+            .bind(fts_query(words))
+            .bind(COLLECT_AT_MOST + 1)
+            .fetch_one(&mut *conn)
+            .await?;
+            if matches > COLLECT_AT_MOST {
+                Search::Probe
+            } else {
+                Search::Collect
+            }
+        }
+        _ => Search::Collect,
+    };
     let mut params = Vec::new();
-    let mut sql = format!("{SELECT_REQUEST}{}", where_clause(backend, f, &mut params));
+    let mut sql = format!(
+        "{SELECT_REQUEST}{}",
+        where_clause(backend, f, search, &mut params)
+    );
     let (cmp, dir) = if page.oldest_first {
         (">", "ASC")
     } else {

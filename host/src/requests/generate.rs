@@ -436,7 +436,7 @@ pub async fn generate(
         ("on-hold", 10),
         ("closed", 45),
     ];
-    let first_request = max_id(&mut conn, "requests").await? + 1;
+    let mut first_request = None;
     let extra_messages = scale.messages.saturating_sub(scale.requests);
     let share = extra_messages / scale.requests.max(1);
     let mut made = 0usize;
@@ -525,6 +525,7 @@ pub async fn generate(
             .bind(before)
             .fetch_all(&mut *tx)
             .await?;
+        first_request = first_request.or(ids.first().copied());
         let messages: Vec<Vec<Value>> = ids
             .iter()
             .zip(conversations)
@@ -553,6 +554,7 @@ pub async fn generate(
         made += n;
     }
     let last_request = max_id(&mut conn, "requests").await?;
+    let first_request = first_request.unwrap_or(last_request + 1);
     index(&mut conn, db.backend(), first_request, last_request).await?;
     sqlx::query("ANALYZE").execute(&mut *conn).await?;
     Ok(Generated {

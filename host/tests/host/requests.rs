@@ -841,3 +841,123 @@ async fn workflow_swap(t: TestDb) {
     }
 }
 on_both_backends!(swap_workflow, workflow_swap);
+
+/// The request forms are multipart; they still need the CSRF token, and a refused post changes
+/// nothing.
+async fn forms_need_the_csrf_token(t: TestDb) {
+    let d = Desk::new(&t).await;
+    let form = Form::new()
+        .text("subject", "Forged")
+        .text("description", "From another site.");
+    let res = d
+        .env
+        .http
+        .post(d.env.server.url("/requests"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let id = d.raise(&d.ann, "Real", "A real request.").await;
+    let form = Form::new()
+        .text("csrf", "0".repeat(64))
+        .text("body", "Forged reply");
+    let res = d
+        .env
+        .http
+        .post(d.env.server.url(&format!("/requests/{id}/reply")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        d.detail(&d.ann, id).await["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Pages of a request are for signed-in people only.
+    let res = d
+        .env
+        .http
+        .get(d.env.server.url(&format!("/requests/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.url().path().starts_with("/login"), "{}", res.url());
+}
+on_both_backends!(request_forms, forms_need_the_csrf_token);
+
+/// Generated data at a small scale: exact counts, and a search for a word in most messages
+/// pages through exactly the requests whose public messages hold it.
+async fn generated_data_and_common_words(t: TestDb) {
+    use helpdesk::requests::generate::{Scale, generate};
+    let d = Desk::new(&t).await;
+    let db = &d.env.server.state.db;
+    let scale = Scale {
+        sites: 5,
+        customers_per_site: 2,
+        agents: 2,
+        requests: 400,
+        messages: 4000,
+        seed: 3,
+    };
+    let hash = crate::support::hasher().hash("Sunny-Day42");
+    let g = generate(db, scale, &hash, helpdesk::db::now_ms())
+        .await
+        .unwrap();
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM requests").await, 400);
+    assert_eq!(count("SELECT COUNT(*) FROM messages").await, 4000);
+    assert_eq!(g.last_request - g.first_request + 1, 400);
+
+    let expected_sql = match db.backend() {
+        helpdesk::db::Backend::Sqlite => {
+            "SELECT DISTINCT m.request_id FROM message_search JOIN messages m ON m.id = message_search.rowid WHERE message_search MATCH '\"the\"' ORDER BY 1"
+        }
+        helpdesk::db::Backend::Postgres => {
+            "SELECT DISTINCT request_id FROM message_search WHERE doc @@ plainto_tsquery('english', 'the fleet') ORDER BY 1"
+        }
+    };
+    let word = match db.backend() {
+        helpdesk::db::Backend::Sqlite => "the",
+        // "the" is a stop word in PostgreSQL's English configuration.
+        helpdesk::db::Backend::Postgres => "fleet",
+    };
+    let expected_sql = expected_sql.replace("the fleet", word);
+    let mut expected: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(expected_sql))
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert!(expected.len() > 50, "a common word: {}", expected.len());
+    let mut seen = Vec::new();
+    let mut query = format!("q={word}&limit=100");
+    loop {
+        let (_, body) = d
+            .env
+            .get(&format!("/api/v1/requests?{query}"), Some(&d.agent))
+            .await;
+        seen.extend(
+            body["requests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_i64().unwrap()),
+        );
+        match body["next"].as_str() {
+            Some(next) => query = format!("q={word}&limit=100&after={next}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+}
+on_both_backends!(generated, generated_data_and_common_words);

@@ -64,14 +64,13 @@ CREATE TABLE status_changes (
 );
 CREATE INDEX status_changes_request ON status_changes (request_id, id);
 
--- Public messages only, so searching never reveals an internal note.
-CREATE TABLE message_search (
-    message_id BIGINT PRIMARY KEY REFERENCES messages (id),
-    request_id BIGINT NOT NULL REFERENCES requests (id),
+-- One row per request: its subject and public messages, so searching never reveals an
+-- internal note. Each public message is appended to the request's document.
+CREATE TABLE request_search (
+    request_id BIGINT PRIMARY KEY REFERENCES requests (id),
     doc tsvector NOT NULL
 );
-CREATE INDEX message_search_doc ON message_search USING gin (doc);
-CREATE INDEX message_search_request ON message_search (request_id);
+CREATE INDEX request_search_doc ON request_search USING gin (doc);
 
 -- roles: comma-separated roles that see the link.
 CREATE TABLE quick_links (

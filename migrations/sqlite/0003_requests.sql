@@ -65,10 +65,12 @@ CREATE TABLE status_changes (
 );
 CREATE INDEX status_changes_request ON status_changes (request_id, id);
 
--- Public messages only, so searching never reveals an internal note; rowid = messages.id.
-CREATE VIRTUAL TABLE message_search USING fts5 (
+-- One row per request (rowid = requests.id): its subject and public messages, so searching
+-- never reveals an internal note. Rebuilt for a request when a public message is added.
+CREATE VIRTUAL TABLE request_search USING fts5 (
     text,
     content = '',
+    contentless_delete = 1,
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 

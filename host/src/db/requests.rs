@@ -108,19 +108,6 @@ enum Param {
     Text(String),
 }
 
-/// How a search is joined to the requests it matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Search {
-    /// Collect the matching requests first: best when few messages match.
-    Collect,
-    /// Check each candidate request in list order: best when many match, as a page fills
-    /// after a few candidates.
-    Probe,
-}
-
-/// Messages a search may match before it is run as [`Search::Probe`].
-const COLLECT_AT_MOST: i64 = 3000;
-
 /// Words quoted for FTS5, so its operators in the input are plain text.
 fn fts_query(words: &[String]) -> String {
     words
@@ -131,7 +118,7 @@ fn fts_query(words: &[String]) -> String {
 }
 
 /// Builds the WHERE clause of `f`, pushing its parameters.
-fn where_clause(backend: Backend, f: &Filter, search: Search, params: &mut Vec<Param>) -> String {
+fn where_clause(backend: Backend, f: &Filter, params: &mut Vec<Param>) -> String {
     let mut conds: Vec<String> = Vec::new();
     let push = |params: &mut Vec<Param>, p: Param| {
         params.push(p);
@@ -163,17 +150,13 @@ fn where_clause(backend: Backend, f: &Filter, search: Search, params: &mut Vec<P
         }
     }
     if let Some(words) = &f.search {
-        let matched = match (backend, search) {
-            (Backend::Sqlite, Search::Collect) => format!(
-                "r.id IN (SELECT m.request_id FROM message_search JOIN messages m ON m.id = message_search.rowid WHERE message_search MATCH {})",
+        let matched = match backend {
+            Backend::Sqlite => format!(
+                "r.id IN (SELECT rowid FROM request_search WHERE request_search MATCH {})",
                 push(params, Param::Text(fts_query(words)))
             ),
-            (Backend::Sqlite, Search::Probe) => format!(
-                "EXISTS (SELECT 1 FROM messages m JOIN message_search ON message_search.rowid = m.id WHERE m.request_id = r.id AND message_search MATCH {})",
-                push(params, Param::Text(fts_query(words)))
-            ),
-            (Backend::Postgres, _) => format!(
-                "EXISTS (SELECT 1 FROM message_search s WHERE s.request_id = r.id AND s.doc @@ plainto_tsquery('english', {}))",
+            Backend::Postgres => format!(
+                "r.id IN (SELECT request_id FROM request_search WHERE doc @@ plainto_tsquery('english', {}))",
                 push(params, Param::Text(words.join(" ")))
             ),
         };
@@ -201,28 +184,8 @@ pub async fn list(
     f: &Filter,
     page: Page,
 ) -> Result<Vec<RequestRow>, DbError> {
-    let search = match (&f.search, backend) {
-        (Some(words), Backend::Sqlite) => {
-            let matches: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM message_search WHERE message_search MATCH $1 LIMIT $2)",
-            )
-            .bind(fts_query(words))
-            .bind(COLLECT_AT_MOST + 1)
-            .fetch_one(&mut *conn)
-            .await?;
-            if matches > COLLECT_AT_MOST {
-                Search::Probe
-            } else {
-                Search::Collect
-            }
-        }
-        _ => Search::Collect,
-    };
     let mut params = Vec::new();
-    let mut sql = format!(
-        "{SELECT_REQUEST}{}",
-        where_clause(backend, f, search, &mut params)
-    );
+    let mut sql = format!("{SELECT_REQUEST}{}", where_clause(backend, f, &mut params));
     let (cmp, dir) = if page.oldest_first {
         (">", "ASC")
     } else {
@@ -339,6 +302,44 @@ pub async fn set_assignee(
     Ok(())
 }
 
+/// Adds `text`, a new public message, to the search document of request `id`. PostgreSQL
+/// appends to the document; SQLite's contentless index rebuilds the request's row from its
+/// subject and public messages, `text` among them.
+async fn index(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+    text: &str,
+) -> Result<(), DbError> {
+    match backend {
+        Backend::Postgres => {
+            sqlx::query(
+                "INSERT INTO request_search (request_id, doc) VALUES ($1, to_tsvector('english', $2))
+                 ON CONFLICT (request_id) DO UPDATE SET doc = request_search.doc || EXCLUDED.doc",
+            )
+            .bind(id)
+            .bind(text)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Backend::Sqlite => {
+            sqlx::query("DELETE FROM request_search WHERE rowid = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO request_search (rowid, text)
+                 SELECT r.id, r.subject || char(10) || (SELECT group_concat(body, char(10)) FROM messages WHERE request_id = r.id AND internal = 0)
+                 FROM requests r WHERE r.id = $1",
+            )
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Stores a message; a public one is also indexed for search, with `extra` (the subject, for
 /// the first message) indexed beside its body.
 pub async fn insert_message(
@@ -363,23 +364,7 @@ pub async fn insert_message(
     .fetch_one(&mut *conn)
     .await?;
     if !internal {
-        let text = if extra.is_empty() {
-            body.to_owned()
-        } else {
-            format!("{extra}\n{body}")
-        };
-        let sql = match backend {
-            Backend::Sqlite => "INSERT INTO message_search (rowid, text) VALUES ($1, $3)",
-            Backend::Postgres => {
-                "INSERT INTO message_search (message_id, request_id, doc) VALUES ($1, $2, to_tsvector('english', $3))"
-            }
-        };
-        sqlx::query(sql)
-            .bind(id)
-            .bind(request_id)
-            .bind(text)
-            .execute(&mut *conn)
-            .await?;
+        index(conn, backend, request_id, &format!("{extra}\n{body}")).await?;
     }
     Ok(id)
 }

@@ -566,8 +566,7 @@ pub async fn generate(
     })
 }
 
-/// Builds the search index of the public messages of requests `first..=last`; a request's
-/// first message is indexed with its subject.
+/// Builds the search documents of requests `first..=last`: subject and public messages.
 async fn index(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -576,22 +575,18 @@ async fn index(
 ) -> Result<(), DbError> {
     let sql = match backend {
         Backend::Sqlite => {
-            "INSERT INTO message_search (rowid, text)
-             SELECT m.id, CASE WHEN m.id = f.first THEN r.subject || ' ' || m.body ELSE m.body END
-             FROM messages m
-             JOIN requests r ON r.id = m.request_id
-             JOIN (SELECT request_id, MIN(id) AS first FROM messages WHERE request_id BETWEEN $1 AND $2 GROUP BY request_id) f
-               ON f.request_id = m.request_id
-             WHERE m.internal = 0 AND m.request_id BETWEEN $1 AND $2"
+            "INSERT INTO request_search (rowid, text)
+             SELECT r.id, r.subject || char(10) || group_concat(m.body, char(10))
+             FROM requests r JOIN messages m ON m.request_id = r.id AND m.internal = 0
+             WHERE r.id BETWEEN $1 AND $2
+             GROUP BY r.id, r.subject"
         }
         Backend::Postgres => {
-            "INSERT INTO message_search (message_id, request_id, doc)
-             SELECT m.id, m.request_id, to_tsvector('english', CASE WHEN m.id = f.first THEN r.subject || ' ' || m.body ELSE m.body END)
-             FROM messages m
-             JOIN requests r ON r.id = m.request_id
-             JOIN (SELECT request_id, MIN(id) AS first FROM messages WHERE request_id BETWEEN $1 AND $2 GROUP BY request_id) f
-               ON f.request_id = m.request_id
-             WHERE m.internal = 0 AND m.request_id BETWEEN $1 AND $2"
+            "INSERT INTO request_search (request_id, doc)
+             SELECT r.id, to_tsvector('english', r.subject || chr(10) || string_agg(m.body, chr(10) ORDER BY m.id))
+             FROM requests r JOIN messages m ON m.request_id = r.id AND m.internal = 0
+             WHERE r.id BETWEEN $1 AND $2
+             GROUP BY r.id, r.subject"
         }
     };
     sqlx::query(sql)

@@ -184,8 +184,35 @@ pub async fn list(
     f: &Filter,
     page: Page,
 ) -> Result<Vec<RequestRow>, DbError> {
+    let page = Page {
+        limit: page.limit.clamp(1, 200),
+        ..page
+    };
+    match (&f.search, backend) {
+        (Some(words), Backend::Sqlite) => search_sqlite(conn, f, words, page).await,
+        _ => ordered(conn, backend, SELECT_REQUEST, f, None, page).await,
+    }
+}
+
+/// Rows of `select` (over `requests r`) matching `f` and the condition `extra`, in list order.
+async fn ordered<T>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    select: &str,
+    f: &Filter,
+    extra: Option<String>,
+    page: Page,
+) -> Result<Vec<T>, DbError>
+where
+    T: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
     let mut params = Vec::new();
-    let mut sql = format!("{SELECT_REQUEST}{}", where_clause(backend, f, &mut params));
+    let mut conds: Vec<String> = Vec::new();
+    let filter = where_clause(backend, f, &mut params);
+    if let Some(c) = filter.strip_prefix(" WHERE ") {
+        conds.push(c.to_owned());
+    }
+    conds.extend(extra);
     let (cmp, dir) = if page.oldest_first {
         (">", "ASC")
     } else {
@@ -194,23 +221,24 @@ pub async fn list(
     if let Some((at, id)) = page.after {
         params.push(Param::Int(at));
         params.push(Param::Int(id));
-        let joiner = if sql.contains(" WHERE ") {
-            " AND"
-        } else {
-            " WHERE"
-        };
-        sql.push_str(&format!(
-            "{joiner} (r.updated_at, r.id) {cmp} (${}, ${})",
+        conds.push(format!(
+            "(r.updated_at, r.id) {cmp} (${}, ${})",
             params.len() - 1,
             params.len()
         ));
     }
+    let mut sql = select.to_owned();
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
     sql.push_str(&format!(
         " ORDER BY r.updated_at {dir}, r.id {dir} LIMIT {}",
-        page.limit.clamp(1, 200)
+        page.limit
     ));
-    // Only our own SQL fragments and `$n` placeholders are formatted in; values are bound.
-    let mut q = sqlx::query_as::<_, RequestRow>(sqlx::AssertSqlSafe(sql));
+    // Only our own SQL fragments, ids read from the database and `$n` placeholders are
+    // formatted in; values are bound.
+    let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
     for p in params {
         q = match p {
             Param::Int(i) => q.bind(i),
@@ -218,6 +246,94 @@ pub async fn list(
         };
     }
     Ok(q.fetch_all(&mut *conn).await?)
+}
+
+/// Matches at most this many requests: a search page is read by id. Beyond it, the filtered
+/// list is walked in order and kept where it matches, which fills a page quickly.
+const READ_BY_ID: usize = 2000;
+
+/// A search on SQLite. The full-text index yields the matching request ids in one cheap pass;
+/// the page is then cut from them in list order, without building a temporary index of them.
+async fn search_sqlite(
+    conn: &mut AnyConnection,
+    f: &Filter,
+    words: &[String],
+    page: Page,
+) -> Result<Vec<RequestRow>, DbError> {
+    let mut ids: Vec<i64> =
+        sqlx::query_scalar("SELECT rowid FROM request_search WHERE request_search MATCH $1")
+            .bind(fts_query(words))
+            .fetch_all(&mut *conn)
+            .await?;
+    ids.extend(f.id);
+    let rest = Filter {
+        search: None,
+        id: None,
+        ..f.clone()
+    };
+    let id_list = |ids: &[i64]| {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        format!("r.id IN ({})", list.join(", "))
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    if ids.len() <= READ_BY_ID {
+        return ordered(
+            conn,
+            Backend::Sqlite,
+            SELECT_REQUEST,
+            &rest,
+            Some(id_list(&ids)),
+            page,
+        )
+        .await;
+    }
+    let matching: std::collections::HashSet<i64> = ids.into_iter().collect();
+    let wanted = usize::try_from(page.limit).unwrap_or(1);
+    let mut chosen = Vec::new();
+    let mut walk = Page {
+        limit: 1000,
+        ..page
+    };
+    loop {
+        let chunk: Vec<(i64, i64)> = ordered(
+            conn,
+            Backend::Sqlite,
+            "SELECT r.updated_at, r.id FROM requests r",
+            &rest,
+            None,
+            walk,
+        )
+        .await?;
+        chosen.extend(
+            chunk
+                .iter()
+                .map(|(_, id)| *id)
+                .filter(|id| matching.contains(id))
+                .take(wanted - chosen.len()),
+        );
+        if chosen.len() >= wanted || (chunk.len() as i64) < walk.limit {
+            break;
+        }
+        walk.after = chunk.last().copied();
+    }
+    if chosen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let by_id = Page {
+        after: None,
+        ..page
+    };
+    ordered(
+        conn,
+        Backend::Sqlite,
+        SELECT_REQUEST,
+        &Filter::default(),
+        Some(id_list(&chosen)),
+        by_id,
+    )
+    .await
 }
 
 pub async fn by_id<'e, E: Executor<'e, Database = Any>>(

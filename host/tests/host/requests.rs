@@ -900,8 +900,8 @@ async fn generated_data_and_common_words(t: TestDb) {
         sites: 5,
         customers_per_site: 2,
         agents: 2,
-        requests: 400,
-        messages: 4000,
+        requests: 2500,
+        messages: 6000,
         seed: 3,
     };
     let hash = crate::support::hasher().hash("Sunny-Day42");
@@ -914,16 +914,16 @@ async fn generated_data_and_common_words(t: TestDb) {
             .await
             .unwrap()
     };
-    assert_eq!(count("SELECT COUNT(*) FROM requests").await, 400);
-    assert_eq!(count("SELECT COUNT(*) FROM messages").await, 4000);
-    assert_eq!(g.last_request - g.first_request + 1, 400);
+    assert_eq!(count("SELECT COUNT(*) FROM requests").await, 2500);
+    assert_eq!(count("SELECT COUNT(*) FROM messages").await, 6000);
+    assert_eq!(g.last_request - g.first_request + 1, 2500);
 
     let expected_sql = match db.backend() {
         helpdesk::db::Backend::Sqlite => {
-            "SELECT rowid FROM request_search WHERE request_search MATCH '\"the\"' ORDER BY 1"
+            "SELECT rowid FROM request_search WHERE request_search MATCH '\"the\"' AND rowid IN (SELECT id FROM requests WHERE status <> 'closed') ORDER BY 1"
         }
         helpdesk::db::Backend::Postgres => {
-            "SELECT request_id FROM request_search WHERE doc @@ plainto_tsquery('english', 'the fleet') ORDER BY 1"
+            "SELECT request_id FROM request_search WHERE doc @@ plainto_tsquery('english', 'the fleet') AND request_id IN (SELECT id FROM requests WHERE status <> 'closed') ORDER BY 1"
         }
     };
     let word = match db.backend() {
@@ -936,9 +936,15 @@ async fn generated_data_and_common_words(t: TestDb) {
         .fetch_all(db.pool())
         .await
         .unwrap();
-    assert!(expected.len() > 50, "a common word: {}", expected.len());
+    // On SQLite, more matches than a search reads by id: the pages are cut by walking the list.
+    let many = if db.backend() == helpdesk::db::Backend::Sqlite {
+        1000
+    } else {
+        50
+    };
+    assert!(expected.len() > many, "a common word: {}", expected.len());
     let mut seen = Vec::new();
-    let mut query = format!("q={word}&limit=100");
+    let mut query = format!("q={word}&limit=100&status=open");
     loop {
         let (_, body) = d
             .env
@@ -952,7 +958,7 @@ async fn generated_data_and_common_words(t: TestDb) {
                 .map(|r| r["id"].as_i64().unwrap()),
         );
         match body["next"].as_str() {
-            Some(next) => query = format!("q={word}&limit=100&after={next}"),
+            Some(next) => query = format!("q={word}&limit=100&status=open&after={next}"),
             None => break,
         }
     }

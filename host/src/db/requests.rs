@@ -260,11 +260,20 @@ async fn search_sqlite(
     words: &[String],
     page: Page,
 ) -> Result<Vec<RequestRow>, DbError> {
-    let mut ids: Vec<i64> =
-        sqlx::query_scalar("SELECT rowid FROM request_search WHERE request_search MATCH $1")
-            .bind(fts_query(words))
-            .fetch_all(&mut *conn)
-            .await?;
+    // One row holding every id: tens of thousands of ids cost milliseconds this way, many
+    // times less than as rows.
+    let joined: Option<String> = sqlx::query_scalar(
+        "SELECT group_concat(rowid) FROM request_search WHERE request_search MATCH $1",
+    )
+    .bind(fts_query(words))
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut ids: Vec<i64> = joined
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .collect();
     ids.extend(f.id);
     let rest = Filter {
         search: None,

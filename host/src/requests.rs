@@ -12,8 +12,8 @@ pub mod generate;
 use crate::auth::{Me, Role};
 use crate::clock::Clock;
 use crate::db::requests::{
-    self as sql, AttachmentRow, Filter, MessageRow, NewAttachment, NewRequest, NewStatusChange,
-    Page, QuickLink, RequestRow, StatusChangeRow,
+    self as sql, AttachmentRow, Filter, MessageRow, NewAttachment, NewMessage, NewRequest,
+    NewStatusChange, Page, QuickLink, RequestRow, StatusChangeRow,
 };
 use crate::db::{Db, DbError};
 use crate::domain::rules::{
@@ -462,12 +462,14 @@ impl Requests {
         let message_id = sql::insert_message(
             &mut tx,
             self.db.backend(),
-            id,
-            me.id,
-            &description,
-            false,
-            &subject,
-            now,
+            &NewMessage {
+                request_id: id,
+                author_id: me.id,
+                body: &description,
+                internal: false,
+                extra: &subject,
+                now,
+            },
         )
         .await?;
         self.attach(&mut tx, id, message_id, &stored, now).await?;
@@ -623,12 +625,14 @@ impl Requests {
         let message_id = sql::insert_message(
             &mut tx,
             self.db.backend(),
-            id,
-            me.id,
-            &body,
-            internal,
-            "",
-            now,
+            &NewMessage {
+                request_id: id,
+                author_id: me.id,
+                body: &body,
+                internal,
+                extra: "",
+                now,
+            },
         )
         .await?;
         self.attach(&mut tx, id, message_id, &stored, now).await?;

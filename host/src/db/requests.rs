@@ -465,18 +465,31 @@ async fn index(
     Ok(())
 }
 
-/// Stores a message; a public one is also indexed for search, with `extra` (the subject, for
-/// the first message) indexed beside its body.
+#[derive(Debug)]
+pub struct NewMessage<'a> {
+    pub request_id: i64,
+    pub author_id: i64,
+    pub body: &'a str,
+    pub internal: bool,
+    /// Indexed for search beside the body: the subject, for a request's first message.
+    pub extra: &'a str,
+    pub now: i64,
+}
+
+/// Stores a message; a public one is also indexed for search, with `extra` beside its body.
 pub async fn insert_message(
     conn: &mut AnyConnection,
     backend: Backend,
-    request_id: i64,
-    author_id: i64,
-    body: &str,
-    internal: bool,
-    extra: &str,
-    now: i64,
+    m: &NewMessage<'_>,
 ) -> Result<i64, DbError> {
+    let NewMessage {
+        request_id,
+        author_id,
+        body,
+        internal,
+        extra,
+        now,
+    } = *m;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (request_id, author_id, body, internal, created_at)
          VALUES ($1, $2, $3, $4, $5) RETURNING id",

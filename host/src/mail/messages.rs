@@ -197,23 +197,6 @@ pub fn invitation_with_password(to: &str, site: &str, password: &str, login: &st
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_part_escapes_and_text_part_carries_the_link() {
-        let m = signup_verification("a@example.com", "https://portal.example/join/abc?x=1&y=<2>");
-        assert!(m.text.contains(
-            "Click here to verify your email and sign up: https://portal.example/join/abc?x=1&y=<2>"
-        ));
-        assert!(
-            m.html
-                .contains("href=\"https://portal.example/join/abc?x=1&amp;y=&lt;2&gt;\"")
-        );
-    }
-}
-
 /// The acknowledgement of a new request, to its requester.
 pub fn request_received(to: &str, number: &str, subject: &str, link: &str) -> Email {
     compose(
@@ -300,4 +283,21 @@ pub fn status_changed(to: &str, number: &str, subject: &str, status: &str, link:
             ),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_part_escapes_and_text_part_carries_the_link() {
+        let m = signup_verification("a@example.com", "https://portal.example/join/abc?x=1&y=<2>");
+        assert!(m.text.contains(
+            "Click here to verify your email and sign up: https://portal.example/join/abc?x=1&y=<2>"
+        ));
+        assert!(
+            m.html
+                .contains("href=\"https://portal.example/join/abc?x=1&amp;y=&lt;2&gt;\"")
+        );
+    }
 }

@@ -97,9 +97,9 @@ impl AttachmentLimits {
 
     pub fn describe_size(&self) -> String {
         let b = self.max_file_bytes;
-        if b >= 1 << 20 && b % (1 << 20) == 0 {
+        if b >= 1 << 20 && b.is_multiple_of(1 << 20) {
             format!("{} MiB", b >> 20)
-        } else if b >= 1 << 10 && b % (1 << 10) == 0 {
+        } else if b >= 1 << 10 && b.is_multiple_of(1 << 10) {
             format!("{} KiB", b >> 10)
         } else {
             format!("{b} bytes")

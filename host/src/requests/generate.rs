@@ -241,7 +241,7 @@ impl Rng {
         Rng(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -252,12 +252,12 @@ impl Rng {
 
     /// Uniform in `0..n` (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 
     /// Skewed toward 0: index `i` is drawn with a weight falling off like a power law.
     pub fn skewed(&mut self, n: usize) -> usize {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         ((u * u * u) * n as f64) as usize % n.max(1)
     }
 
@@ -449,7 +449,7 @@ pub async fn generate(
         let mut conversations: Vec<Vec<(i64, String, bool, i64)>> = Vec::with_capacity(n);
         for i in 0..n {
             let (requester, site) = customers[rng.below(customers.len())];
-            let created = now - YEAR_MS + (rng.next() % YEAR_MS as u64) as i64;
+            let created = now - YEAR_MS + (rng.next_u64() % YEAR_MS as u64) as i64;
             let mut pick = rng.below(100);
             let mut status = "open";
             for (key, weight) in STATUSES {
@@ -477,7 +477,7 @@ pub async fn generate(
             let mut at = created;
             let mut conversation = vec![(requester, rng.words(15, 30), false, at)];
             for m in 0..more {
-                at += 60_000 + (rng.next() % 86_400_000) as i64;
+                at += 60_000 + (rng.next_u64() % 86_400_000) as i64;
                 let by_staff = m % 2 == 0 && assignee.is_some();
                 let author = if by_staff {
                     assignee.unwrap_or(requester)

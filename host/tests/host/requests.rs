@@ -181,7 +181,7 @@ async fn conversation_and_workflow(t: TestDb) {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(d.list(&d.bob, "").await.is_empty());
-    assert_eq!(numbers(&d.list(&d.agent, "").await), [number.clone()]);
+    assert_eq!(numbers(&d.list(&d.agent, "").await), [number.as_str()]);
 
     // The attachment downloads, as an attachment, to those who may see it.
     let file_id = r["attachments"][0]["id"].as_i64().unwrap();

@@ -4,15 +4,10 @@
 //! `cargo bench -p helpdesk --bench login` (SQLite in a temp dir); set
 //! `HELPDESK_BENCH_DATABASE_URL=postgres://…` to measure on PostgreSQL.
 
-use helpdesk::auth::limits::Limit;
+mod common;
+
 use helpdesk::auth::password::Hasher;
-use helpdesk::auth::{AuthConfig, LimitConfig, MfaPolicy};
-use helpdesk::clock::SystemClock;
-use helpdesk::db::{self, Db};
-use helpdesk::mail::Mailer;
-use helpdesk::plugins::{Limits, Plugins, Runtime};
-use helpdesk::{AppState, app};
-use std::net::SocketAddr;
+use helpdesk::db;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -120,16 +115,8 @@ struct Server {
 }
 
 async fn server(hasher: Arc<Hasher>, hash: String) -> (Server, &'static str) {
-    sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = std::env::var("HELPDESK_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let db = Db::connect(&url).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let backend = match db.backend() {
-        db::Backend::Sqlite => "SQLite",
-        db::Backend::Postgres => "PostgreSQL",
-    };
+    let (db, backend) = common::database(dir.path()).await;
     sqlx::query("DELETE FROM users WHERE email = 'bench@example.test'")
         .execute(db.pool())
         .await
@@ -147,46 +134,8 @@ async fn server(hasher: Arc<Hasher>, hash: String) -> (Server, &'static str) {
     db::users::insert(db.pool(), &user, db::now_ms())
         .await
         .expect("user");
-    let plugins = Arc::new(Plugins::new(Arc::new(
-        Runtime::new(Limits::default(), None).expect("plugin runtime"),
-    )));
-    plugins.ensure_defaults(&db).await.expect("plugins");
-    plugins.refresh(&db).await.expect("plugins");
-    // Every rule of the login path stays on; the per-address allowance is raised so one
-    // benchmarking client is not refused.
-    let config = AuthConfig {
-        mfa: MfaPolicy::Never,
-        limits: LimitConfig {
-            login_per_ip: Limit::new(i64::MAX / 2, 60_000),
-            ..LimitConfig::default()
-        },
-        ..AuthConfig::default()
-    };
-    let state = AppState::new(
-        db.clone(),
-        plugins,
-        Mailer::new("http://127.0.0.1"),
-        config,
-        Arc::new(SystemClock),
-        hasher,
-        helpdesk::requests::files::Files {
-            store: Arc::new(helpdesk::requests::files::LocalStore::new(
-                std::env::temp_dir().join("helpdesk-bench-files"),
-            )),
-            limits: Default::default(),
-        },
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let plugins = common::plugins(&db).await;
+    let addr = common::serve(&db, plugins, hasher, dir.path()).await;
 
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/api/v1/login");

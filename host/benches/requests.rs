@@ -6,16 +6,11 @@
 //! set `HELPDESK_BENCH_DATABASE_URL=postgres://…` (an empty database) to measure PostgreSQL,
 //! and `HELPDESK_BENCH_SCALE=0.1` for a tenth of the data.
 
-use helpdesk::auth::limits::Limit;
+mod common;
+
 use helpdesk::auth::password::Hasher;
-use helpdesk::auth::{AuthConfig, LimitConfig, MfaPolicy};
-use helpdesk::clock::SystemClock;
-use helpdesk::db::{self, Db};
-use helpdesk::mail::Mailer;
-use helpdesk::plugins::{Limits, Plugins, Runtime};
-use helpdesk::requests::files::{Files, LocalStore};
+use helpdesk::db;
 use helpdesk::requests::generate::{Scale, generate};
-use helpdesk::{AppState, app};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,25 +27,13 @@ fn main() {
 }
 
 async fn run() {
-    sqlx::any::install_default_drivers();
     let factor: f64 = std::env::var("HELPDESK_BENCH_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = std::env::var("HELPDESK_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let db = Db::connect(&url).await.expect("connect");
-    db.migrate().await.expect("migrate");
-    let backend = match db.backend() {
-        db::Backend::Sqlite => "SQLite",
-        db::Backend::Postgres => "PostgreSQL",
-    };
-    let plugins = Arc::new(Plugins::new(Arc::new(
-        Runtime::new(Limits::default(), None).expect("plugin runtime"),
-    )));
-    plugins.ensure_defaults(&db).await.expect("plugins");
-    plugins.refresh(&db).await.expect("plugins");
+    let (db, backend) = common::database(dir.path()).await;
+    let plugins = common::plugins(&db).await;
 
     let scale = Scale {
         sites: ((500.0 * factor) as usize).max(1),
@@ -73,37 +56,7 @@ async fn run() {
         started.elapsed().as_secs_f64()
     );
 
-    let config = AuthConfig {
-        mfa: MfaPolicy::Never,
-        limits: LimitConfig {
-            login_per_ip: Limit::new(i64::MAX / 2, 60_000),
-            ..LimitConfig::default()
-        },
-        ..AuthConfig::default()
-    };
-    let state = AppState::new(
-        db.clone(),
-        plugins,
-        Mailer::new("http://127.0.0.1"),
-        config,
-        Arc::new(SystemClock),
-        hasher,
-        Files {
-            store: Arc::new(LocalStore::new(dir.path().join("files"))),
-            limits: Default::default(),
-        },
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let addr = common::serve(&db, plugins, hasher, dir.path()).await;
     let http = reqwest::Client::new();
     let base = format!("http://{addr}");
     let login = |email: String| {

@@ -413,7 +413,7 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
             );
             if activate {
                 println!("Activated: running servers switch to it within seconds.");
-                report_statuses(&db, &plugins, slot).await?;
+                report_statuses(&settings, &db, &plugins, slot).await?;
             } else {
                 println!("Activate it with: helpdesk plugin activate {slot} {id}");
             }
@@ -423,12 +423,12 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
             println!(
                 "Plugin #{id} is now the active {slot} plugin; running servers switch within seconds."
             );
-            report_statuses(&db, &plugins, slot).await?;
+            report_statuses(&settings, &db, &plugins, slot).await?;
         }
         PluginCommand::Rollback { slot } => {
             let id = plugins.rollback(&db, slot, &by).await?;
             println!("Rolled back: plugin #{id} is the active {slot} plugin again.");
-            report_statuses(&db, &plugins, slot).await?;
+            report_statuses(&settings, &db, &plugins, slot).await?;
         }
         PluginCommand::Test { .. } => unreachable!("handled without a database"),
     }
@@ -437,16 +437,20 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
 }
 
 /// After a workflow change: the requests whose status the now active workflow does not know.
-async fn report_statuses(db: &Db, plugins: &Plugins, slot: Slot) -> anyhow::Result<()> {
+async fn report_statuses(
+    settings: &Settings,
+    db: &Db,
+    plugins: &Arc<Plugins>,
+    slot: Slot,
+) -> anyhow::Result<()> {
     if slot != Slot::TicketWorkflow {
         return Ok(());
     }
     plugins.refresh(db).await?;
-    let known = plugins.statuses()?.value;
-    let unknown: Vec<String> = db::requests::status_counts(db.pool())
-        .await?
+    let requests = state(settings, db, plugins.clone()).requests;
+    let (unknown, _) = requests.unknown_statuses(None).await?;
+    let unknown: Vec<String> = unknown
         .into_iter()
-        .filter(|(k, _)| !known.iter().any(|s| &s.key == k))
         .map(|(k, n)| format!("{k} ({n})"))
         .collect();
     if !unknown.is_empty() {

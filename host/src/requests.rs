@@ -293,20 +293,13 @@ impl Requests {
         self.clock.now_ms()
     }
 
-    /// Runs plugin calls on the blocking pool: each may take up to its deadline.
+    /// Asks the plugins on the blocking pool: each call may take up to its deadline.
     async fn ask<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Plugins) -> std::result::Result<T, PluginError> + Send + 'static,
     ) -> Result<T> {
         let plugins = self.plugins.clone();
-        tokio::task::spawn_blocking(move || f(&plugins))
-            .await
-            .map_err(|e| {
-                RequestError::Db(DbError::Sqlx(sqlx::Error::Protocol(format!(
-                    "blocking task failed: {e}"
-                ))))
-            })?
-            .map_err(RequestError::from)
+        blocking(move || f(&plugins).map_err(RequestError::from)).await
     }
 
     /// The active workflow's statuses.
@@ -354,34 +347,25 @@ impl Requests {
     async fn store(&self, uploads: Vec<Upload>) -> Result<Vec<(Upload, String)>> {
         let limits = self.files.limits;
         if uploads.len() > limits.max_files {
-            return Err(RequestError::TooLarge(format!(
-                "Attach at most {} files to one message.",
-                limits.max_files
-            )));
+            return Err(RequestError::TooLarge(limits.too_many()));
         }
         if let Some(u) = uploads
             .iter()
             .find(|u| u.bytes.len() > limits.max_file_bytes)
         {
-            return Err(RequestError::TooLarge(format!(
-                "{} is larger than the {} limit for one file.",
-                u.file_name,
-                limits.describe_size()
-            )));
+            return Err(RequestError::TooLarge(limits.too_large(&u.file_name)));
         }
         let store = self.files.store.clone();
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             uploads
                 .into_iter()
                 .map(|u| {
                     let sha = store.put(&u.bytes)?;
                     Ok((u, sha))
                 })
-                .collect::<std::io::Result<Vec<_>>>()
+                .collect()
         })
         .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?
-        .map_err(RequestError::from)
     }
 
     async fn attach(
@@ -821,9 +805,7 @@ impl Requests {
             .ok_or(RequestError::NotFound)?;
         let store = self.files.store.clone();
         let sha = a.sha256.clone();
-        let bytes = tokio::task::spawn_blocking(move || store.get(&sha))
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))??;
+        let bytes = blocking(move || Ok(store.get(&sha)?)).await?;
         Ok((a, bytes))
     }
 
@@ -845,7 +827,14 @@ impl Requests {
     }
 
     /// Status keys held by requests that the active workflow does not know, with their counts.
-    pub async fn unknown_statuses(&self) -> Result<(Vec<(String, i64)>, Workflow)> {
+    /// Operators only; `None` is the command line, which needs no account.
+    pub async fn unknown_statuses(
+        &self,
+        me: Option<&Me>,
+    ) -> Result<(Vec<(String, i64)>, Workflow)> {
+        if let Some(me) = me {
+            require_operator(me)?;
+        }
         let workflow = self.workflow().await?;
         let counts = sql::status_counts(self.db.pool()).await?;
         Ok((
@@ -887,6 +876,18 @@ impl Requests {
         let n = sql::map_status(&mut tx, from, to, me.id, &workflow.by, now).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// What the dashboard shows `me`: the first open requests they may see, and the quick links
+    /// their role sees.
+    pub async fn dashboard(&self, me: &Me) -> Result<(ListPage, Workflow, Vec<QuickLink>)> {
+        let q = ListQuery {
+            status: "open".into(),
+            limit: 10,
+            ..ListQuery::default()
+        };
+        let (page, workflow) = self.list(me, &q).await?;
+        Ok((page, workflow, self.quick_links(me).await?))
     }
 
     /// The quick links `me`'s role may see.
@@ -951,6 +952,16 @@ impl Requests {
             Err(RequestError::NotFound)
         }
     }
+}
+
+/// Runs `f` on the blocking pool: plugin calls and attachment file I/O must not hold up the
+/// async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        RequestError::Db(DbError::Sqlx(sqlx::Error::Protocol(format!(
+            "blocking task failed: {e}"
+        ))))
+    })?
 }
 
 fn require_operator(me: &Me) -> Result<()> {

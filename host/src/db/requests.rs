@@ -117,8 +117,10 @@ fn fts_query(words: &[String]) -> String {
         .join(" ")
 }
 
-/// Builds the WHERE clause of `f`, pushing its parameters.
-fn where_clause(backend: Backend, f: &Filter, params: &mut Vec<Param>) -> String {
+/// The conditions of `f`, pushing their parameters. A search is written in PostgreSQL's
+/// full-text form: on SQLite, [`search_sqlite`] answers the search and passes only the rest of
+/// the filter here.
+fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
     let mut conds: Vec<String> = Vec::new();
     let push = |params: &mut Vec<Param>, p: Param| {
         params.push(p);
@@ -150,16 +152,10 @@ fn where_clause(backend: Backend, f: &Filter, params: &mut Vec<Param>) -> String
         }
     }
     if let Some(words) = &f.search {
-        let matched = match backend {
-            Backend::Sqlite => format!(
-                "r.id IN (SELECT rowid FROM request_search WHERE request_search MATCH {})",
-                push(params, Param::Text(fts_query(words)))
-            ),
-            Backend::Postgres => format!(
-                "r.id IN (SELECT request_id FROM request_search WHERE doc @@ plainto_tsquery('english', {}))",
-                push(params, Param::Text(words.join(" ")))
-            ),
-        };
+        let matched = format!(
+            "r.id IN (SELECT request_id FROM request_search WHERE doc @@ plainto_tsquery('english', {}))",
+            push(params, Param::Text(words.join(" ")))
+        );
         match f.id {
             Some(id) => conds.push(format!(
                 "({matched} OR r.id = {})",
@@ -170,11 +166,7 @@ fn where_clause(backend: Backend, f: &Filter, params: &mut Vec<Param>) -> String
     } else if let Some(id) = f.id {
         conds.push(format!("r.id = {}", push(params, Param::Int(id))));
     }
-    if conds.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conds.join(" AND "))
-    }
+    conds
 }
 
 /// One page of requests matching `f`, newest change first unless `page.oldest_first`.
@@ -190,14 +182,13 @@ pub async fn list(
     };
     match (&f.search, backend) {
         (Some(words), Backend::Sqlite) => search_sqlite(conn, f, words, page).await,
-        _ => ordered(conn, backend, SELECT_REQUEST, f, None, page).await,
+        _ => ordered(conn, SELECT_REQUEST, f, None, page).await,
     }
 }
 
 /// Rows of `select` (over `requests r`) matching `f` and the condition `extra`, in list order.
 async fn ordered<T>(
     conn: &mut AnyConnection,
-    backend: Backend,
     select: &str,
     f: &Filter,
     extra: Option<String>,
@@ -207,11 +198,7 @@ where
     T: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
     let mut params = Vec::new();
-    let mut conds: Vec<String> = Vec::new();
-    let filter = where_clause(backend, f, &mut params);
-    if let Some(c) = filter.strip_prefix(" WHERE ") {
-        conds.push(c.to_owned());
-    }
+    let mut conds = conditions(f, &mut params);
     conds.extend(extra);
     let (cmp, dir) = if page.oldest_first {
         (">", "ASC")
@@ -288,15 +275,7 @@ async fn search_sqlite(
         return Ok(Vec::new());
     }
     if ids.len() <= READ_BY_ID {
-        return ordered(
-            conn,
-            Backend::Sqlite,
-            SELECT_REQUEST,
-            &rest,
-            Some(id_list(&ids)),
-            page,
-        )
-        .await;
+        return ordered(conn, SELECT_REQUEST, &rest, Some(id_list(&ids)), page).await;
     }
     let matching: std::collections::HashSet<i64> = ids.into_iter().collect();
     let wanted = usize::try_from(page.limit).unwrap_or(1);
@@ -308,7 +287,6 @@ async fn search_sqlite(
     loop {
         let chunk: Vec<(i64, i64)> = ordered(
             conn,
-            Backend::Sqlite,
             "SELECT r.updated_at, r.id FROM requests r",
             &rest,
             None,
@@ -336,7 +314,6 @@ async fn search_sqlite(
     };
     ordered(
         conn,
-        Backend::Sqlite,
         SELECT_REQUEST,
         &Filter::default(),
         Some(id_list(&chosen)),

@@ -70,10 +70,7 @@ async fn read_into(
         let mut bytes = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(bad)? {
             if bytes.len() + chunk.len() > limits.max_file_bytes {
-                return Err(too_large(format!(
-                    "{file_name} is larger than the {} limit for one file.",
-                    limits.describe_size()
-                )));
+                return Err(too_large(limits.too_large(&file_name)));
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -81,10 +78,7 @@ async fn read_into(
             continue;
         }
         if uploads.len() == limits.max_files {
-            return Err(too_large(format!(
-                "Attach at most {} files to one message.",
-                limits.max_files
-            )));
+            return Err(too_large(limits.too_many()));
         }
         uploads.push(Upload {
             file_name,

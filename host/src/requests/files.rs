@@ -95,6 +95,19 @@ impl AttachmentLimits {
             .saturating_add(1 << 20)
     }
 
+    /// Why a message with too many files is refused.
+    pub fn too_many(&self) -> String {
+        format!("Attach at most {} files to one message.", self.max_files)
+    }
+
+    /// Why the file `name` is refused for its size.
+    pub fn too_large(&self, name: &str) -> String {
+        format!(
+            "{name} is larger than the {} limit for one file.",
+            self.describe_size()
+        )
+    }
+
     pub fn describe_size(&self) -> String {
         let b = self.max_file_bytes;
         if b >= 1 << 20 && b.is_multiple_of(1 << 20) {

@@ -115,6 +115,32 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// The ids of every page of `query`, following each page's `next` cursor.
+    async fn all_pages(&self, token: &str, query: &str) -> Vec<i64> {
+        let mut seen = Vec::new();
+        let mut after = String::new();
+        loop {
+            let (s, body) = self
+                .env
+                .get(&format!("/api/v1/requests?{query}{after}"), Some(token))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            seen.extend(
+                body["requests"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["id"].as_i64().unwrap()),
+            );
+            match body["next"].as_str() {
+                Some(next) => after = format!("&after={next}"),
+                None => return seen,
+            }
+        }
+    }
+}
+
 fn numbers(list: &[Value]) -> Vec<String> {
     list.iter()
         .map(|r| r["number"].as_str().unwrap().to_owned())
@@ -471,25 +497,7 @@ async fn lists_filters_search_and_pages(t: TestDb) {
         d.env.server.clock.advance(Duration::from_secs(1));
     }
     // Keyset pages of 10 walk every request once, newest first.
-    let mut seen = Vec::new();
-    let mut query = "limit=10".to_owned();
-    loop {
-        let (_, body) = d
-            .env
-            .get(&format!("/api/v1/requests?{query}"), Some(&d.agent))
-            .await;
-        seen.extend(
-            body["requests"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["id"].as_i64().unwrap()),
-        );
-        match body["next"].as_str() {
-            Some(next) => query = format!("limit=10&after={next}"),
-            None => break,
-        }
-    }
+    let seen = d.all_pages(&d.agent, "limit=10").await;
     let mut newest_first = ids.clone();
     newest_first.reverse();
     assert_eq!(seen, newest_first);
@@ -943,25 +951,9 @@ async fn generated_data_and_common_words(t: TestDb) {
         50
     };
     assert!(expected.len() > many, "a common word: {}", expected.len());
-    let mut seen = Vec::new();
-    let mut query = format!("q={word}&limit=100&status=open");
-    loop {
-        let (_, body) = d
-            .env
-            .get(&format!("/api/v1/requests?{query}"), Some(&d.agent))
-            .await;
-        seen.extend(
-            body["requests"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r["id"].as_i64().unwrap()),
-        );
-        match body["next"].as_str() {
-            Some(next) => query = format!("q={word}&limit=100&status=open&after={next}"),
-            None => break,
-        }
-    }
+    let mut seen = d
+        .all_pages(&d.agent, &format!("q={word}&limit=100&status=open"))
+        .await;
     seen.sort();
     expected.sort();
     assert_eq!(seen, expected);

@@ -137,18 +137,8 @@ async fn dashboard(v: Visit) -> Response {
         Ok(me) => me,
         Err(r) => return r,
     };
-    let r = &v.state.requests;
-    let q = ListQuery {
-        status: "open".into(),
-        limit: 10,
-        ..ListQuery::default()
-    };
-    let (page, w) = match r.list(&me, &q).await {
-        Ok(p) => p,
-        Err(e) => return failed(&v, e),
-    };
-    let links = match r.quick_links(&me).await {
-        Ok(l) => l,
+    let (page, w, links) = match v.state.requests.dashboard(&me).await {
+        Ok(x) => x,
         Err(e) => return failed(&v, e),
     };
     v.render(
@@ -800,10 +790,7 @@ async fn statuses_view(
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
-    if me.role != Role::Operator {
-        return failed(v, RequestError::Forbidden);
-    }
-    let (unknown, w) = match v.state.requests.unknown_statuses().await {
+    let (unknown, w) = match v.state.requests.unknown_statuses(Some(me)).await {
         Ok(x) => x,
         Err(e) => return failed(v, e),
     };

@@ -1,0 +1,312 @@
+//! People: invitations (links or temporary passwords), staff accounts, roles, disabling, and
+//! the audit log, for Site Administrators and operators.
+
+use super::*;
+
+impl Accounts {
+    /// Invites someone: a Site Administrator to their own site, staff to any site (or, with no
+    /// site, as a new agent by CLI). Returns the new user's id.
+    pub async fn invite(&self, me: &Me, invite: &Invite, client: &Client) -> Result<i64> {
+        let site_id = match me.role {
+            Role::SiteAdmin if me.is_active() => me.site_id,
+            Role::Agent | Role::Operator if me.is_active() => invite.site_id,
+            _ => return Err(AuthError::Forbidden),
+        };
+        let Some(site_id) = site_id else {
+            return Err(AuthError::Invalid(
+                "site_required",
+                "Choose the site the person is invited to.".into(),
+            ));
+        };
+        let site = db::sites::name(self.db.pool(), site_id)
+            .await?
+            .ok_or(AuthError::Invalid(
+                "unknown_site",
+                "There is no such site.".into(),
+            ))?;
+        let email = normalize_email(&invite.email)?;
+        let given_name = name_field(&invite.given_name, "invalid_given_name", "given name")?;
+        let surname = name_field(&invite.surname, "invalid_surname", "surname")?;
+        let now = self.now();
+        let (temp, temp_hash) = match invite.mode {
+            InviteMode::Link => (None, None),
+            InviteMode::TemporaryPassword => {
+                let t = temporary_password();
+                let h = self.hash(&t).await?;
+                (Some(t), Some(h))
+            }
+        };
+        let mut tx = self.db.pool().begin().await?;
+        let new = db::users::NewUser {
+            email: &email,
+            given_name: &given_name,
+            surname: &surname,
+            password_hash: temp_hash.as_deref(),
+            role: "customer",
+            state: if temp.is_some() { "active" } else { "invited" },
+            site_id: Some(site_id),
+            must_change_password: temp.is_some(),
+        };
+        let Some(id) = db::users::insert(&mut *tx, &new, now).await? else {
+            return Err(AuthError::Conflict(
+                "An account with this address already exists.".into(),
+            ));
+        };
+        self.send_invitation(&mut tx, id, &email, &site, temp.as_deref(), now)
+            .await?;
+        tx.commit().await?;
+        self.mailer.wake();
+        let user = db::users::by_id(self.db.pool(), id).await?;
+        self.audit(
+            "invitation_sent",
+            user.as_ref(),
+            &email,
+            &me.email,
+            client,
+            &format!("{:?}", invite.mode),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    async fn send_invitation(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        user_id: i64,
+        email: &str,
+        site: &str,
+        temp: Option<&str>,
+        now: i64,
+    ) -> Result<String> {
+        let (token, hash) = secret::new_token();
+        db::tokens::retire(&mut *tx, user_id, "invite", now).await?;
+        db::tokens::insert(
+            &mut *tx,
+            &hash,
+            "invite",
+            email,
+            Some(user_id),
+            now,
+            now + 72 * HOUR,
+        )
+        .await?;
+        let m = match temp {
+            Some(t) => {
+                messages::invitation_with_password(email, site, t, &self.mailer.link("/login"))
+            }
+            None => {
+                messages::invitation(email, site, &self.mailer.link(&format!("/invite/{token}")))
+            }
+        };
+        self.mailer.queue(tx, &m, now).await?;
+        Ok(token)
+    }
+
+    /// Sends an invitation again with a new link (or temporary password); the old one stops
+    /// working.
+    pub async fn resend_invitation(&self, me: &Me, user_id: i64, client: &Client) -> Result<()> {
+        let user = db::users::by_id(self.db.pool(), user_id)
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        let allowed = me.is_active()
+            && (me.is_staff()
+                || (me.role == Role::SiteAdmin
+                    && me.site_id.is_some()
+                    && me.site_id == user.site_id));
+        if !allowed {
+            return Err(AuthError::NotFound);
+        }
+        let temp_mode = user.state == "active" && user.must_change_password == 1;
+        if user.state != "invited" && !temp_mode {
+            return Err(AuthError::Conflict(
+                "This person has already accepted the invitation.".into(),
+            ));
+        }
+        let site = match user.site_id {
+            Some(s) => db::sites::name(self.db.pool(), s)
+                .await?
+                .unwrap_or_default(),
+            None => "the vendor's staff".into(),
+        };
+        let now = self.now();
+        let temp = if temp_mode {
+            Some(temporary_password())
+        } else {
+            None
+        };
+        let temp_hash = match &temp {
+            Some(t) => Some(self.hash(t).await?),
+            None => None,
+        };
+        let mut tx = self.db.pool().begin().await?;
+        if let Some(h) = &temp_hash {
+            db::users::set_password(&mut *tx, user.id, h, true, now).await?;
+        }
+        self.send_invitation(&mut tx, user.id, &user.email, &site, temp.as_deref(), now)
+            .await?;
+        tx.commit().await?;
+        self.mailer.wake();
+        self.audit("invitation_resent", Some(&user), "", &me.email, client, "")
+            .await
+    }
+
+    /// The invited person's email and names, for the page that opens an invitation link.
+    pub async fn open_invitation(&self, token: &str) -> Result<UserRow> {
+        let row = db::tokens::usable(self.db.pool(), &secret::hash(token), "invite", self.now())
+            .await?
+            .ok_or(AuthError::InvalidLink)?;
+        let user = db::users::by_id(self.db.pool(), row.user_id.unwrap_or(0))
+            .await?
+            .ok_or(AuthError::InvalidLink)?;
+        if user.state != "invited" {
+            return Err(AuthError::InvalidLink);
+        }
+        Ok(user)
+    }
+
+    /// Accepts an invitation link by choosing a password; the account is active at once.
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        password: &str,
+        confirm: &str,
+        client: &Client,
+    ) -> Result<()> {
+        let now = self.now();
+        let row = db::tokens::usable(self.db.pool(), &secret::hash(token), "invite", now)
+            .await?
+            .ok_or(AuthError::InvalidLink)?;
+        let user = self.open_invitation(token).await?;
+        self.check_new_password(password, confirm, context_of(&user))
+            .await?;
+        let hash = self.hash(password).await?;
+        let mut tx = self.db.pool().begin().await?;
+        if !db::tokens::consume(&mut *tx, row.id, now).await? {
+            return Err(AuthError::InvalidLink);
+        }
+        db::users::set_password(&mut *tx, user.id, &hash, false, now).await?;
+        db::users::transition(&mut *tx, user.id, "invited", "active", now).await?;
+        tx.commit().await?;
+        self.audit("invitation_accepted", Some(&user), "", "user", client, "")
+            .await
+    }
+
+    /// Creates a vendor staff account (CLI) and returns its one-time set-password link.
+    pub async fn add_staff(
+        &self,
+        raw_email: &str,
+        role: Role,
+        given_name: &str,
+        surname: &str,
+    ) -> Result<String> {
+        if !role.is_staff() {
+            return Err(AuthError::Invalid(
+                "invalid_role",
+                "Staff are agents or operators.".into(),
+            ));
+        }
+        let email = normalize_email(raw_email)?;
+        let now = self.now();
+        let mut tx = self.db.pool().begin().await?;
+        let new = db::users::NewUser {
+            email: &email,
+            given_name: given_name.trim(),
+            surname: surname.trim(),
+            password_hash: None,
+            role: role.as_str(),
+            state: "invited",
+            site_id: None,
+            must_change_password: false,
+        };
+        let Some(id) = db::users::insert(&mut *tx, &new, now).await? else {
+            return Err(AuthError::Conflict(format!(
+                "{email} already has an account."
+            )));
+        };
+        let (token, hash) = secret::new_token();
+        db::tokens::insert(
+            &mut *tx,
+            &hash,
+            "invite",
+            &email,
+            Some(id),
+            now,
+            now + 72 * HOUR,
+        )
+        .await?;
+        tx.commit().await?;
+        let user = db::users::by_id(self.db.pool(), id).await?;
+        self.audit(
+            "staff_added",
+            user.as_ref(),
+            &email,
+            "cli",
+            &Client::default(),
+            role.as_str(),
+        )
+        .await?;
+        Ok(self.mailer.link(&format!("/invite/{token}")))
+    }
+
+    /// Changes a user's role (operators only).
+    pub async fn set_role(&self, me: &Me, user_id: i64, role: Role, client: &Client) -> Result<()> {
+        if !(me.is_active() && me.role == Role::Operator) {
+            return Err(AuthError::Forbidden);
+        }
+        let user = db::users::by_id(self.db.pool(), user_id)
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        if matches!(role, Role::Customer | Role::SiteAdmin) && user.site_id.is_none() {
+            return Err(AuthError::Invalid(
+                "site_required",
+                "Customers belong to a site; this account has none.".into(),
+            ));
+        }
+        db::users::set_role(self.db.pool(), user_id, role.as_str(), self.now()).await?;
+        self.audit(
+            "role_changed",
+            Some(&user),
+            "",
+            &me.email,
+            client,
+            &format!("{} -> {}", user.role, role.as_str()),
+        )
+        .await
+    }
+
+    /// Disables an account (operators only); its sessions end at once.
+    pub async fn disable(&self, me: &Me, user_id: i64, client: &Client) -> Result<()> {
+        if !(me.is_active() && me.role == Role::Operator) || user_id == me.id {
+            return Err(AuthError::Forbidden);
+        }
+        let user = db::users::by_id(self.db.pool(), user_id)
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        let now = self.now();
+        let mut tx = self.db.pool().begin().await?;
+        db::users::transition(&mut *tx, user_id, &user.state, "disabled", now).await?;
+        db::sessions::revoke_all(&mut *tx, user_id, None, now).await?;
+        tx.commit().await?;
+        self.audit(
+            "user_disabled",
+            Some(&user),
+            "",
+            &me.email,
+            client,
+            &user.state,
+        )
+        .await
+    }
+
+    pub async fn audit_log(
+        &self,
+        me: &Me,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<db::audit::AuditRow>> {
+        if !(me.is_active() && me.role == Role::Operator) {
+            return Err(AuthError::Forbidden);
+        }
+        Ok(db::audit::recent(self.db.pool(), before, limit.clamp(1, 500)).await?)
+    }
+}

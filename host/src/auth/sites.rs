@@ -1,0 +1,156 @@
+//! Customer sites as operators (pages, API) and the CLI type them: names, registered domains and
+//! addresses, maintenance contract and licences.
+
+use super::*;
+
+/// A site as an operator types it, before checks.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SiteInput {
+    pub name: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// `YYYY-MM-DD`; absent or empty for no contract.
+    #[serde(default)]
+    pub maintenance_until: Option<String>,
+    #[serde(default)]
+    pub licences: i64,
+}
+
+impl SiteInput {
+    /// Checks and normalises the fields; the error names the field.
+    pub fn validate(&self) -> Result<db::sites::SiteFields> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(AuthError::Invalid(
+                "invalid_name",
+                "A site needs a name of at most 200 characters.".into(),
+            ));
+        }
+        let mut domains = Vec::new();
+        for d in &self.domains {
+            let d = d.trim().trim_start_matches('@').to_lowercase();
+            let ok = !d.is_empty()
+                && d.len() <= 253
+                && d.contains('.')
+                && d.split('.').all(|l| {
+                    !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if !ok {
+                return Err(AuthError::Invalid(
+                    "invalid_domain",
+                    format!("`{d}` is not a domain like example.com."),
+                ));
+            }
+            if !domains.contains(&d) {
+                domains.push(d);
+            }
+        }
+        let mut addresses = Vec::new();
+        for a in &self.addresses {
+            let a = normalize_email(a).map_err(|_| {
+                AuthError::Invalid(
+                    "invalid_address",
+                    format!("`{}` is not an email address.", a.trim()),
+                )
+            })?;
+            if !addresses.contains(&a) {
+                addresses.push(a);
+            }
+        }
+        let maintenance_until = match self.maintenance_until.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) => {
+                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                    .map_err(|_| {
+                        AuthError::Invalid(
+                            "invalid_maintenance_until",
+                            format!("`{d}` is not a date like 2027-06-30."),
+                        )
+                    })?;
+                Some(d.to_owned())
+            }
+        };
+        if self.licences < 0 || self.licences > 1_000_000 {
+            return Err(AuthError::Invalid(
+                "invalid_licences",
+                "Licences must be between 0 and 1000000.".into(),
+            ));
+        }
+        Ok(db::sites::SiteFields {
+            name: name.to_owned(),
+            domains,
+            addresses,
+            maintenance_until,
+            licences: self.licences,
+        })
+    }
+}
+
+impl Accounts {
+    /// Creates (`id` = `None`) or replaces a site. `me` is `None` for the CLI.
+    pub async fn save_site(
+        &self,
+        me: Option<&Me>,
+        id: Option<i64>,
+        input: &SiteInput,
+    ) -> Result<i64> {
+        if let Some(me) = me
+            && !(me.is_active() && me.role == Role::Operator)
+        {
+            return Err(AuthError::Forbidden);
+        }
+        let fields = input.validate()?;
+        if db::sites::name_taken(self.db.pool(), &fields.name, id.unwrap_or(0)).await? {
+            return Err(AuthError::Conflict(format!(
+                "A site named `{}` already exists.",
+                fields.name
+            )));
+        }
+        let mut tx = self.db.pool().begin().await?;
+        let id = match id {
+            None => db::sites::insert(&mut tx, &fields, self.now()).await?,
+            Some(id) => {
+                if !db::sites::update(&mut tx, id, &fields).await? {
+                    return Err(AuthError::NotFound);
+                }
+                id
+            }
+        };
+        tx.commit().await?;
+        let actor = me.map(|m| m.email.as_str()).unwrap_or("cli");
+        self.audit(
+            "site_saved",
+            None,
+            "",
+            actor,
+            &Client::default(),
+            &fields.name,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn sites(&self, me: Option<&Me>) -> Result<Vec<db::sites::Site>> {
+        if let Some(me) = me
+            && !(me.is_active() && me.is_staff())
+        {
+            return Err(AuthError::Forbidden);
+        }
+        Ok(db::sites::list(&mut *self.db.pool().acquire().await?).await?)
+    }
+
+    /// People an operator (everyone) or a Site Administrator (their site) may see.
+    pub async fn users(&self, me: &Me) -> Result<Vec<UserRow>> {
+        let site = match me.role {
+            Role::Operator | Role::Agent if me.is_active() => None,
+            Role::SiteAdmin if me.is_active() => me.site_id,
+            _ => return Err(AuthError::Forbidden),
+        };
+        if site.is_none() && !me.is_staff() {
+            return Err(AuthError::Forbidden);
+        }
+        Ok(db::users::list(self.db.pool(), site).await?)
+    }
+}

@@ -1,0 +1,203 @@
+//! "Forgot your password?", invitation links, and changing a password.
+
+use super::*;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/forgot", get(forgot_page).post(forgot))
+        .route("/reset/{token}", get(reset_page).post(reset))
+        .route(
+            "/invite/{token}",
+            get(invitation_page).post(accept_invitation),
+        )
+        .route(
+            "/password/change",
+            get(change_password_page).post(change_password),
+        )
+}
+
+// --- password reset, invitations, change ---
+
+fn forgot_form(v: &Visit, error: Option<String>) -> EmailForm {
+    EmailForm {
+        layout: v.layout("Forgot your password?"),
+        heading: "Forgot your password?".into(),
+        intro: vec!["Enter the email address of your account. We will send you a link to choose a new password.".into()],
+        error,
+        action: "/forgot".into(),
+        label: "Email address".into(),
+        email: String::new(),
+    }
+}
+
+async fn forgot_page(v: Visit) -> Response {
+    v.render(StatusCode::OK, forgot_form(&v, None))
+}
+
+async fn forgot(v: Visit, f: Posted) -> Response {
+    match v
+        .state
+        .accounts
+        .request_reset(f.get("email"), &v.client)
+        .await
+    {
+        Ok(()) => v.message("Check your email", &[RESET_SENT], &[("/login", "Log in")]),
+        Err(e) => match visible(e) {
+            Ok((msg, _)) => v.render(StatusCode::TOO_MANY_REQUESTS, forgot_form(&v, Some(msg))),
+            Err(page) => page,
+        },
+    }
+}
+
+async fn reset_page(v: Visit, Path(token): Path<String>) -> Response {
+    match v.state.accounts.reset_link_usable(&token).await {
+        Ok(true) => match password_form(
+            &v,
+            "Choose a new password",
+            format!("/reset/{token}"),
+            false,
+            "Submit",
+        )
+        .await
+        {
+            Ok(form) => v.render(StatusCode::OK, form),
+            Err(r) => r,
+        },
+        Ok(false) => invalid_link(&v),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn reset(v: Visit, Path(token): Path<String>, f: Posted) -> Response {
+    match v
+        .state
+        .accounts
+        .complete_reset(
+            &token,
+            f.get("password"),
+            f.get("confirm_password"),
+            &v.client,
+        )
+        .await
+    {
+        Ok(()) => {
+            let mut res = see_other("/login?notice=reset");
+            res.headers_mut()
+                .append(SET_COOKIE, set_cookie(&v.state.web, SESSION, "", Some(0)));
+            res
+        }
+        Err(e) => match password_form(
+            &v,
+            "Choose a new password",
+            format!("/reset/{token}"),
+            false,
+            "Submit",
+        )
+        .await
+        {
+            Ok(form) => redo(&v, form, e, &f),
+            Err(r) => r,
+        },
+    }
+}
+
+async fn invitation_page(v: Visit, Path(token): Path<String>) -> Response {
+    match v.state.accounts.open_invitation(&token).await {
+        Ok(user) => {
+            match password_form(&v, "Sign in", format!("/invite/{token}"), false, "Sign in").await {
+                Ok(mut form) => {
+                    form.intro = vec![format!(
+                        "Welcome, {}. Choose the password for {}.",
+                        user.given_name, user.email
+                    )];
+                    v.render(StatusCode::OK, form)
+                }
+                Err(r) => r,
+            }
+        }
+        Err(AuthError::InvalidLink) => invalid_link(&v),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn accept_invitation(v: Visit, Path(token): Path<String>, f: Posted) -> Response {
+    match v
+        .state
+        .accounts
+        .accept_invitation(
+            &token,
+            f.get("password"),
+            f.get("confirm_password"),
+            &v.client,
+        )
+        .await
+    {
+        Ok(()) => see_other("/login?notice=created"),
+        Err(e) => {
+            match password_form(&v, "Sign in", format!("/invite/{token}"), false, "Sign in").await {
+                Ok(form) => redo(&v, form, e, &f),
+                Err(r) => r,
+            }
+        }
+    }
+}
+
+async fn change_password_page(v: Visit) -> Response {
+    let Some(me) = v.me.as_ref().filter(|m| m.stage != Stage::Mfa) else {
+        return see_other("/login?next=/password/change");
+    };
+    match password_form(
+        &v,
+        "Change your password",
+        "/password/change".into(),
+        false,
+        "Submit",
+    )
+    .await
+    {
+        Ok(mut form) => {
+            form.ask_current = me.stage == Stage::Full;
+            if me.stage == Stage::PasswordChange {
+                form.intro = vec!["You signed in with a temporary password. Choose your own password to continue.".into()];
+            }
+            v.render(StatusCode::OK, form)
+        }
+        Err(r) => r,
+    }
+}
+
+async fn change_password(v: Visit, f: Posted) -> Response {
+    let Some(me) = v.me.as_ref().filter(|m| m.stage != Stage::Mfa) else {
+        return see_other("/login");
+    };
+    let current = Some(f.get("current_password")).filter(|c| !c.is_empty());
+    match v
+        .state
+        .accounts
+        .change_password(
+            me,
+            current,
+            f.get("password"),
+            f.get("confirm_password"),
+            &v.client,
+        )
+        .await
+    {
+        Ok(s) => v.signed_in(&s, "/dashboard"),
+        Err(e) => match password_form(
+            &v,
+            "Change your password",
+            "/password/change".into(),
+            false,
+            "Submit",
+        )
+        .await
+        {
+            Ok(mut form) => {
+                form.ask_current = me.stage == Stage::Full;
+                redo(&v, form, e, &f)
+            }
+            Err(r) => r,
+        },
+    }
+}

@@ -1,0 +1,299 @@
+//! One request: its conversation, files and timeline, and replying, moving and assigning it.
+
+use super::*;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/requests/{id}", get(detail_page))
+        .route("/requests/{id}/reply", post(reply))
+        .route("/requests/{id}/status", post(set_status))
+        .route("/requests/{id}/assign", post(assign))
+        .route("/requests/{id}/files/{file}", get(file))
+}
+
+struct MessageView {
+    author: String,
+    staff: bool,
+    internal: bool,
+    at: String,
+    body: String,
+    files: Vec<FileView>,
+}
+
+struct FileView {
+    id: i64,
+    name: String,
+    size: String,
+}
+
+struct TimelineView {
+    at: String,
+    from: String,
+    to: String,
+    by: String,
+    plugin: String,
+}
+
+#[derive(Template)]
+#[template(path = "request.html")]
+struct DetailPage {
+    layout: Layout,
+    id: i64,
+    number: String,
+    subject: String,
+    status: String,
+    site: String,
+    requester: String,
+    assignee: String,
+    version: i64,
+    messages: Vec<MessageView>,
+    timeline: Vec<TimelineView>,
+    /// (status key, button label).
+    moves: Vec<(String, String)>,
+    staff: bool,
+    /// (id, name, currently assigned) of staff to assign to.
+    staff_list: Vec<(i64, String, bool)>,
+    error: Option<String>,
+    notice: Option<String>,
+    draft: String,
+    max_files: usize,
+    max_size: String,
+}
+
+fn size(bytes: i64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.0} KiB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct DetailParams {
+    notice: Option<String>,
+}
+
+async fn detail_view(
+    v: &Visit,
+    me: &Me,
+    id: i64,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+    draft: &str,
+) -> Response {
+    let r = &v.state.requests;
+    let (d, w) = match r.detail(me, id).await {
+        Ok(x) => x,
+        Err(e) => return failed(v, e),
+    };
+    let staff = me.is_staff();
+    let staff_list = if staff {
+        match r.staff(me).await {
+            Ok(s) => s
+                .into_iter()
+                .map(|(id, name, _)| (id, name, d.request.assignee_id == Some(id)))
+                .collect(),
+            Err(e) => return failed(v, e),
+        }
+    } else {
+        Vec::new()
+    };
+    let current_open = w.is_open(&d.request.status);
+    let moves = d
+        .moves
+        .iter()
+        .map(|s| {
+            let label = if staff {
+                s.label.clone()
+            } else if !s.open {
+                "Close request".to_owned()
+            } else if !current_open {
+                "Reopen request".to_owned()
+            } else {
+                format!("Mark as {}", s.label)
+            };
+            (s.key.clone(), label)
+        })
+        .collect();
+    let messages = d
+        .messages
+        .iter()
+        .map(|m| MessageView {
+            author: m.author_name.clone(),
+            staff: matches!(m.author_role.as_str(), "agent" | "operator"),
+            internal: m.internal == 1,
+            at: when(m.created_at),
+            body: m.body.clone(),
+            files: d
+                .attachments
+                .iter()
+                .filter(|a| a.message_id == m.id)
+                .map(|a| FileView {
+                    id: a.id,
+                    name: a.file_name.clone(),
+                    size: size(a.size),
+                })
+                .collect(),
+        })
+        .collect();
+    let timeline = d
+        .timeline
+        .iter()
+        .map(|c| TimelineView {
+            at: when(c.at),
+            from: c
+                .from_status
+                .as_deref()
+                .map(|k| w.label(k))
+                .unwrap_or_default(),
+            to: w.label(&c.to_status),
+            by: match (&c.actor_name, c.cause.as_str()) {
+                (Some(name), "created") => format!("{name} (raised the request)"),
+                (Some(name), "mapped") => format!("{name} (mapped after a workflow change)"),
+                (Some(name), _) => name.clone(),
+                (None, cause) => format!(
+                    "Workflow, after {}",
+                    cause.trim_start_matches("event:").replace('-', " ")
+                ),
+            },
+            plugin: format!(
+                "{} {} (sha256 {})",
+                c.plugin_name,
+                c.plugin_version,
+                c.plugin_sha256.get(..12).unwrap_or(&c.plugin_sha256)
+            ),
+        })
+        .collect();
+    let limits = r.files.limits;
+    let req = d.request;
+    v.render(
+        status,
+        DetailPage {
+            layout: v.layout(&format!("{} {}", number(req.id), req.subject)),
+            id: req.id,
+            number: number(req.id),
+            status: w.label(&req.status),
+            site: req.site_name,
+            requester: req.requester_name,
+            assignee: req.assignee_name.unwrap_or_else(|| "Unassigned".into()),
+            version: req.version,
+            subject: req.subject,
+            messages,
+            timeline,
+            moves,
+            staff,
+            staff_list,
+            error,
+            notice,
+            draft: draft.to_owned(),
+            max_files: limits.max_files,
+            max_size: limits.describe_size(),
+        },
+    )
+}
+
+fn notice(key: Option<&str>) -> Option<String> {
+    Some(
+        match key? {
+            "created" => "Your request has been sent. We have emailed you a confirmation.",
+            "sent" => "Your message has been sent.",
+            "noted" => "Internal note added. Customers never see it.",
+            "status" => "Status changed.",
+            "assigned" => "Assignment saved.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+async fn detail_page(v: Visit, Path(id): Path<i64>, Query(p): Query<DetailParams>) -> Response {
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    detail_view(
+        &v,
+        &me,
+        id,
+        StatusCode::OK,
+        None,
+        notice(p.notice.as_deref()),
+        "",
+    )
+    .await
+}
+
+/// The request page again with `e` explained, keeping what was typed.
+async fn redo(v: &Visit, me: &Me, id: i64, e: ApiError, draft: &str) -> Response {
+    if e.status == StatusCode::NOT_FOUND || e.status == StatusCode::INTERNAL_SERVER_ERROR {
+        return api_page(v, e);
+    }
+    detail_view(v, me, id, e.status, Some(e.message), None, draft).await
+}
+
+async fn reply(v: Visit, Path(id): Path<i64>, form: PostedFiles) -> Response {
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let body = form.get("body").to_owned();
+    let internal = form.get("kind") == "note";
+    let (_, files) = match form.0.into_result() {
+        Ok(x) => x,
+        Err(e) => return redo(&v, &me, id, e, &body).await,
+    };
+    match v
+        .state
+        .requests
+        .reply(&me, id, &body, internal, files)
+        .await
+    {
+        Ok(_) => see_other(&format!(
+            "/requests/{id}?notice={}",
+            if internal { "noted" } else { "sent" }
+        )),
+        Err(e) => redo(&v, &me, id, e.into(), &body).await,
+    }
+}
+
+async fn set_status(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let version = f.get("version").parse().ok();
+    match v
+        .state
+        .requests
+        .change_status(&me, id, f.get("status"), version)
+        .await
+    {
+        Ok(()) => see_other(&format!("/requests/{id}?notice=status")),
+        Err(e) => redo(&v, &me, id, e.into(), "").await,
+    }
+}
+
+async fn assign(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let version = f.get("version").parse().ok();
+    let assignee = f.get("assignee").parse().ok();
+    match v.state.requests.assign(&me, id, assignee, version).await {
+        Ok(()) => see_other(&format!("/requests/{id}?notice=assigned")),
+        Err(e) => redo(&v, &me, id, e.into(), "").await,
+    }
+}
+
+async fn file(v: Visit, Path((id, file)): Path<(i64, i64)>) -> Response {
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match v.state.requests.attachment(&me, id, file).await {
+        Ok((a, bytes)) => download(&a, bytes),
+        Err(e) => failed(&v, e),
+    }
+}

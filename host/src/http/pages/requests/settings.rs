@@ -1,0 +1,174 @@
+//! The operators' request settings: dashboard quick links, and mapping statuses the active
+//! workflow does not know.
+
+use super::*;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff/quick-links", get(links_page).post(add_link))
+        .route("/staff/quick-links/{id}/delete", post(delete_link))
+        .route("/staff/statuses", get(statuses_page))
+        .route("/staff/statuses/map", post(map_status))
+}
+
+#[derive(Template)]
+#[template(path = "quick_links.html")]
+struct LinksPage {
+    layout: Layout,
+    links: Vec<QuickLink>,
+    error: Option<String>,
+    title: String,
+    url: String,
+    roles: Vec<(&'static str, &'static str, bool)>,
+}
+
+const ROLES: [(&str, &str); 4] = [
+    ("customer", "Customers"),
+    ("site_admin", "Site Administrators"),
+    ("agent", "Agents"),
+    ("operator", "Operators"),
+];
+
+async fn links_view(
+    v: &Visit,
+    me: &Me,
+    status: StatusCode,
+    error: Option<String>,
+    form: Option<&Posted>,
+) -> Response {
+    let links = match v.state.requests.all_quick_links(me).await {
+        Ok(l) => l,
+        Err(e) => return failed(v, e),
+    };
+    let field = |k: &str| form.map(|f| f.get(k).to_owned()).unwrap_or_default();
+    v.render(
+        status,
+        LinksPage {
+            layout: v.layout("Quick links"),
+            links,
+            error,
+            title: field("title"),
+            url: field("url"),
+            roles: ROLES
+                .iter()
+                .map(|(k, l)| (*k, *l, form.is_none_or(|f| f.checked(&format!("role_{k}")))))
+                .collect(),
+        },
+    )
+}
+
+async fn links_page(v: Visit) -> Response {
+    match active(&v, "/staff/quick-links") {
+        Ok(me) => links_view(&v, &me, StatusCode::OK, None, None).await,
+        Err(r) => r,
+    }
+}
+
+async fn add_link(v: Visit, f: Posted) -> Response {
+    let me = match active(&v, "/staff/quick-links") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let roles: Vec<String> = ROLES
+        .iter()
+        .filter(|(k, _)| f.checked(&format!("role_{k}")))
+        .map(|(k, _)| (*k).to_owned())
+        .collect();
+    match v
+        .state
+        .requests
+        .add_quick_link(&me, f.get("title"), f.get("url"), &roles)
+        .await
+    {
+        Ok(_) => see_other("/staff/quick-links"),
+        Err(e @ RequestError::Invalid(..)) => {
+            let api = ApiError::from(e);
+            links_view(&v, &me, api.status, Some(api.message), Some(&f)).await
+        }
+        Err(e) => failed(&v, e),
+    }
+}
+
+async fn delete_link(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
+    let me = match active(&v, "/staff/quick-links") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match v.state.requests.delete_quick_link(&me, id).await {
+        Ok(()) => see_other("/staff/quick-links"),
+        Err(e) => failed(&v, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "statuses.html")]
+struct StatusesPage {
+    layout: Layout,
+    plugin: String,
+    statuses: Vec<(String, String, bool)>,
+    unknown: Vec<(String, i64)>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn statuses_view(
+    v: &Visit,
+    me: &Me,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let (unknown, w) = match v.state.requests.unknown_statuses(Some(me)).await {
+        Ok(x) => x,
+        Err(e) => return failed(v, e),
+    };
+    v.render(
+        status,
+        StatusesPage {
+            layout: v.layout("Statuses"),
+            plugin: w.by.to_string(),
+            statuses: w
+                .statuses
+                .iter()
+                .map(|s| (s.key.clone(), s.label.clone(), s.open))
+                .collect(),
+            unknown,
+            error,
+            notice,
+        },
+    )
+}
+
+async fn statuses_page(v: Visit) -> Response {
+    match active(&v, "/staff/statuses") {
+        Ok(me) => statuses_view(&v, &me, StatusCode::OK, None, None).await,
+        Err(r) => r,
+    }
+}
+
+async fn map_status(v: Visit, f: Posted) -> Response {
+    let me = match active(&v, "/staff/statuses") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match v
+        .state
+        .requests
+        .map_status(&me, f.get("from"), f.get("to"))
+        .await
+    {
+        Ok(n) => {
+            let done = format!(
+                "Moved {n} request{} from \"{}\" to \"{}\".",
+                if n == 1 { "" } else { "s" },
+                f.get("from"),
+                f.get("to")
+            );
+            statuses_view(&v, &me, StatusCode::OK, None, Some(done)).await
+        }
+        Err(e) => {
+            let api = ApiError::from(e);
+            statuses_view(&v, &me, api.status, Some(api.message), None).await
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! What operators set for every request: mappings of statuses the active workflow does not
+//! know, and the dashboard's quick links.
+
+use super::*;
+
+impl Requests {
+    /// Status keys held by requests that the active workflow does not know, with their counts.
+    /// Operators only; `None` is the command line, which needs no account.
+    pub async fn unknown_statuses(
+        &self,
+        me: Option<&Me>,
+    ) -> Result<(Vec<(String, i64)>, Workflow)> {
+        if let Some(me) = me {
+            require_operator(me)?;
+        }
+        let workflow = self.workflow().await?;
+        let counts = sql::status_counts(self.db.pool()).await?;
+        Ok((
+            counts
+                .into_iter()
+                .filter(|(k, _)| workflow.get(k).is_none())
+                .collect(),
+            workflow,
+        ))
+    }
+
+    /// Moves every request in the unknown status `from` to the active workflow's status `to`.
+    /// Operators only; each move is recorded in the request's timeline.
+    pub async fn map_status(&self, me: &Me, from: &str, to: &str) -> Result<u64> {
+        require_active(me)?;
+        if me.role != Role::Operator {
+            return Err(RequestError::Forbidden);
+        }
+        let workflow = self.workflow().await?;
+        if workflow.get(from).is_some() {
+            return Err(RequestError::Invalid(
+                "known_status",
+                format!(
+                    "\"{from}\" is a status of the active workflow; change such requests one by one."
+                ),
+            ));
+        }
+        if workflow.get(to).is_none() {
+            return Err(RequestError::Invalid(
+                "unknown_status",
+                format!(
+                    "There is no status \"{to}\" in the {} workflow.",
+                    workflow.by.name
+                ),
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.db.pool().begin().await?;
+        let n = sql::map_status(&mut tx, from, to, me.id, &workflow.by, now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The quick links `me`'s role may see.
+    pub async fn quick_links(&self, me: &Me) -> Result<Vec<QuickLink>> {
+        let role = me.role.as_str();
+        Ok(sql::quick_links(self.db.pool())
+            .await?
+            .into_iter()
+            .filter(|l| l.roles.split(',').any(|r| r == role))
+            .collect())
+    }
+
+    /// Every quick link; operators only.
+    pub async fn all_quick_links(&self, me: &Me) -> Result<Vec<QuickLink>> {
+        require_operator(me)?;
+        Ok(sql::quick_links(self.db.pool()).await?)
+    }
+
+    /// Adds a quick link shown on the dashboard to `roles`. Operators only.
+    pub async fn add_quick_link(
+        &self,
+        me: &Me,
+        title: &str,
+        url: &str,
+        roles: &[String],
+    ) -> Result<i64> {
+        require_operator(me)?;
+        let title = text("title", "title", title, 100)?;
+        let url = url.trim();
+        let ok = (url.starts_with("https://")
+            || url.starts_with("http://")
+            || (url.starts_with('/') && !url.starts_with("//")))
+            && url.len() <= 2000
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            return Err(RequestError::Invalid(
+                "url",
+                "Enter a URL starting with https://, http:// or / (a page of this portal).".into(),
+            ));
+        }
+        if roles.is_empty() {
+            return Err(RequestError::Invalid(
+                "roles",
+                "Choose at least one role that sees the link.".into(),
+            ));
+        }
+        if let Some(bad) = roles.iter().find(|r| Role::parse(r).is_none()) {
+            return Err(RequestError::Invalid(
+                "roles",
+                format!("Unknown role \"{bad}\": use customer, site_admin, agent or operator."),
+            ));
+        }
+        let position = sql::quick_links(self.db.pool()).await?.len() as i64;
+        Ok(sql::insert_quick_link(self.db.pool(), &title, url, &roles.join(","), position).await?)
+    }
+
+    pub async fn delete_quick_link(&self, me: &Me, id: i64) -> Result<()> {
+        require_operator(me)?;
+        if sql::delete_quick_link(self.db.pool(), id).await? {
+            Ok(())
+        } else {
+            Err(RequestError::NotFound)
+        }
+    }
+}

@@ -45,9 +45,14 @@ async fn run() {
     };
     let hasher = Arc::new(Hasher::owasp());
     let started = Instant::now();
-    let data = generate(&db, scale, &hasher.hash(PASSWORD), db::now_ms())
-        .await
-        .expect("generate");
+    let data = generate(
+        &db,
+        scale,
+        &hasher.hash(PASSWORD, &mut Default::default()),
+        db::now_ms(),
+    )
+    .await
+    .expect("generate");
     println!(
         "{backend}: generated {} sites, {} requests, {} messages in {:.0} s",
         scale.sites,

@@ -13,7 +13,7 @@ mod recovery;
 mod signup;
 mod sites;
 
-pub use sites::SiteInput;
+pub use sites::{MAX_ADDRESSES, MAX_DOMAINS, SiteInput};
 
 use crate::clock::Clock;
 use crate::db::{self, Db, DbError, users::UserRow};
@@ -21,6 +21,7 @@ use crate::domain::rules::{
     CandidateSite, EligibilityDecision, EligibilityRequest, MatchKind, PasswordContext,
     PasswordVerdict, Violation,
 };
+use crate::domain::text;
 use crate::mail::{Mailer, messages};
 use crate::plugins::{PluginError, Plugins};
 use limits::{Limit, Limiter};
@@ -81,8 +82,12 @@ pub struct LimitConfig {
     pub code_checks_per_ip: Limit,
     /// Calls of the public password-check API, which runs a plugin per call.
     pub password_checks_per_ip: Limit,
-    /// Failed passwords on one account before it backs off, doubling from `backoff_base_ms`.
+    /// Failed passwords on one account from one address before that address backs off,
+    /// doubling from `backoff_base_ms`.
     pub failures_before_backoff: i64,
+    /// Addresses with failed passwords on one account (within a day) from which its right
+    /// password also needs the emailed code.
+    pub code_after_failing_addresses: i64,
     pub backoff_base_ms: i64,
     pub backoff_max_ms: i64,
 }
@@ -99,6 +104,7 @@ impl Default for LimitConfig {
             code_checks_per_ip: Limit::new(30, 15 * MINUTE),
             password_checks_per_ip: Limit::new(300, MINUTE),
             failures_before_backoff: 5,
+            code_after_failing_addresses: 2,
             backoff_base_ms: 30_000,
             backoff_max_ms: 15 * MINUTE,
         }
@@ -130,8 +136,13 @@ pub enum AuthError {
     CodeUnusable,
     #[error("The password does not meet the requirements.")]
     PasswordRejected(Vec<Violation>),
+    /// Input that does not have the documented form (400).
     #[error("{1}")]
     Invalid(&'static str, String),
+    /// Well-formed input that a rule refuses: a site not eligible, a wrong current password,
+    /// a site that does not exist (422).
+    #[error("{1}")]
+    Rule(&'static str, String),
     #[error("Please log in.")]
     Unauthenticated,
     #[error("You are not allowed to do that.")]
@@ -140,6 +151,9 @@ pub enum AuthError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// Input refused at the boundary; the message names the field.
+    #[error("{0}")]
+    Input(#[from] text::Invalid),
     #[error(transparent)]
     Plugin(#[from] PluginError),
     #[error(transparent)]
@@ -317,49 +331,28 @@ pub struct Accounts {
     pub clock: Arc<dyn Clock>,
     pub hasher: Arc<Hasher>,
     pub config: Arc<AuthConfig>,
-    /// One permit per core for argon2 work.
-    pub argon_slots: Arc<tokio::sync::Semaphore>,
+    /// argon2 work, one computation per core.
+    pub argon: Arc<password::Workers>,
 }
 
-/// A syntactically plausible email address, lowercased; the only proof of an address is the
-/// link we send to it.
+/// A valid email address (see [`text::EMAIL`]), lowercased: at most 254 characters, a
+/// dot-atom, a domain of two labels or more, and one the mailer can send to (nothing accepted
+/// here fails at delivery for its form). The only proof of an address is the link we send.
 pub fn normalize_email(raw: &str) -> Result<String> {
-    let email = raw.trim().to_lowercase();
-    let invalid = || {
-        AuthError::Invalid(
-            "invalid_email",
-            "Enter a valid email address, like name@example.com.".into(),
-        )
-    };
-    if email.len() > 254
-        || email.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
-        })
-    {
-        return Err(invalid());
-    }
-    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    if local.is_empty()
-        || domain.contains('@')
-        || !domain.contains('.')
-        || domain.starts_with('.')
-        || domain.ends_with('.')
-        || domain.contains("..")
-    {
-        return Err(invalid());
-    }
-    Ok(email)
-}
-
-fn name_field(raw: &str, code: &'static str, label: &str) -> Result<String> {
-    let v = raw.trim();
-    if v.is_empty() || v.chars().count() > 100 || v.chars().any(char::is_control) {
-        return Err(AuthError::Invalid(
-            code,
-            format!("Enter your {label} (at most 100 characters)."),
+    let invalid = |message: String| AuthError::Invalid("invalid_email", message);
+    let email = text::required(&text::EMAIL, raw).map_err(|e| invalid(e.message))?;
+    if email.parse::<lettre::Address>().is_err() {
+        return Err(invalid(
+            "Email address: enter an address like name@example.com.".into(),
         ));
     }
-    Ok(v.to_owned())
+    Ok(email.to_lowercase())
+}
+
+/// A person's given name or surname: required, one line, at most 100 characters, no direction
+/// controls.
+fn name_field(field: &text::Field, raw: &str, code: &'static str) -> Result<String> {
+    text::required(field, raw).map_err(|e| AuthError::Invalid(code, e.message))
 }
 
 /// Runs CPU-heavy work (argon2) off the async workers.
@@ -444,12 +437,7 @@ impl Accounts {
         confirm: &str,
         ctx: PasswordContext,
     ) -> Result<()> {
-        if password.len() > 4096 {
-            return Err(AuthError::Invalid(
-                "password_too_long",
-                "Passwords are at most 4096 bytes.".into(),
-            ));
-        }
+        text::check(&text::PASSWORD, password)?;
         let plugins = self.plugins.clone();
         let pw = password.to_owned();
         let verdict = blocking(move || plugins.check_password(&pw, &ctx))
@@ -475,18 +463,18 @@ impl Accounts {
     async fn hash(&self, password: &str) -> Result<String> {
         let hasher = self.hasher.clone();
         let pw = password.to_owned();
-        self.argon(move || hasher.hash(&pw)).await
+        self.argon(move |memory| hasher.hash(&pw, memory)).await
     }
 
-    /// Runs argon2 work with at most one computation per core: more at once only thrash the
-    /// caches (each holds 19 MiB) and let a burst of logins claim unbounded memory.
-    async fn argon<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-        let _slot = self
-            .argon_slots
-            .acquire()
+    /// Runs argon2 work on one of the per-core workers (see [`password::Workers`]).
+    async fn argon<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut password::Memory) -> T + Send + 'static,
+    ) -> Result<T> {
+        self.argon
+            .run(f)
             .await
-            .map_err(|e| AuthError::Db(DbError::Sqlx(sqlx::Error::Protocol(e.to_string()))))?;
-        blocking(f).await
+            .map_err(|e| AuthError::Db(DbError::Sqlx(sqlx::Error::Protocol(e))))
     }
 }
 

@@ -6,6 +6,7 @@ use crate::clock::SystemClock;
 use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::domain::rules::Slot;
+use crate::http::server::Timeouts;
 use crate::mail::{Mailer, Retry, Transport, Worker};
 use crate::plugins::{Plugins, Runtime, examples};
 use anyhow::{Context, bail};
@@ -211,7 +212,7 @@ async fn generate(
     let (db, plugins) = open(&settings).await?;
     plugins.ensure_defaults(&db).await?;
     let started = std::time::Instant::now();
-    let hash = Hasher::owasp().hash(password);
+    let hash = Hasher::owasp().hash(password, &mut Default::default());
     let g = crate::requests::generate::generate(&db, scale, &hash, db::now_ms()).await?;
     println!(
         "Generated {} sites, {} requests (REQ-{} to REQ-{}) and {} messages in {:.0} s.",
@@ -279,6 +280,22 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
     }));
 
     let state = state(&settings, &db, plugins);
+    let files = state.requests.files.clone();
+    let removed = files
+        .clean_staging(std::time::SystemTime::now() - Duration::from_secs(600))
+        .unwrap_or(0);
+    if removed > 0 {
+        tracing::info!(
+            removed,
+            "removed uploads a crash left in the staging folder"
+        );
+    }
+    let housekeeping = tokio::spawn(housekeeping(db.clone(), files, {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }));
     let mailer = tokio::spawn(
         Worker {
             db: db.clone(),
@@ -305,18 +322,47 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
         database = %redact(&settings.database_url()),
         "help desk serving"
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    crate::http::server::serve(listener, app, Timeouts::default(), shutdown_signal()).await?;
     let _ = stop_tx.send(true);
     let _ = watcher.await;
     let _ = mailer.await;
+    let _ = housekeeping.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Hourly, on every replica (each step is safe to run concurrently): attachment files no
+/// request references (uploads whose transaction never committed), and rate-limit counters and
+/// login failures older than a day.
+async fn housekeeping(
+    db: Db,
+    files: crate::requests::files::Files,
+    stop: impl Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    loop {
+        match files.sweep(&db, crate::requests::files::ORPHAN_GRACE).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                removed = n,
+                "removed attachment files no request references"
+            ),
+            Err(e) => tracing::warn!(error = %e, "attachment sweep failed"),
+        }
+        let pruned = async {
+            let mut conn = db.pool().acquire().await?;
+            let now = db::now_ms();
+            db::limits::prune(&mut conn, now - 24 * 3600 * 1000, now).await
+        };
+        if let Err(e) = pruned.await {
+            tracing::warn!(error = %e, "pruning rate limits failed");
+        }
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+    }
 }
 
 async fn shutdown_signal() {

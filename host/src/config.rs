@@ -81,6 +81,11 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_ATTACHMENT_MAX_FILES", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=100), global = true)]
     pub attachment_max_files: u64,
 
+    /// Upload bytes the server holds at once (staged, not yet stored), in MiB; an upload that
+    /// would go beyond is answered 503 with `Retry-After`.
+    #[arg(long, env = "HELPDESK_UPLOADS_IN_FLIGHT_MIB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65_536), global = true)]
+    pub uploads_in_flight_mib: u64,
+
     /// Log format: `text` or `json`.
     #[arg(long, env = "HELPDESK_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
     pub log_format: String,
@@ -115,15 +120,18 @@ impl Settings {
         self.data_dir.join("outbox")
     }
 
-    /// The attachment store (files under `<data dir>/attachments/`) and its limits.
+    /// The attachment store (files under `<data dir>/attachments/`), its limits, and the
+    /// staging folder uploads stream to (`<data dir>/tmp/uploads/`).
     pub fn files(&self) -> Files {
-        Files {
-            store: Arc::new(LocalStore::new(self.data_dir.join("attachments"))),
-            limits: AttachmentLimits {
+        Files::new(
+            Arc::new(LocalStore::new(self.data_dir.join("attachments"))),
+            AttachmentLimits {
                 max_file_bytes: (self.attachment_max_mib as usize) << 20,
                 max_files: self.attachment_max_files as usize,
             },
-        }
+            self.data_dir.join("tmp").join("uploads"),
+            (self.uploads_in_flight_mib as usize) << 20,
+        )
     }
 
     pub fn plugin_cache_dir(&self) -> PathBuf {

@@ -31,6 +31,34 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl DbError {
+    /// The database cannot be reached right now (down, restarting, refusing connections, or
+    /// every connection busy past the acquire timeout): a reason to answer 503 and retry, not
+    /// a fault in the request.
+    pub fn is_unavailable(&self) -> bool {
+        let DbError::Sqlx(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL's connection exceptions (08…), shutdown and "cannot connect now" (57P…),
+            // too many connections (53300); SQLite's "busy" past its timeout.
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+                c.starts_with("08") || c.starts_with("57P") || c == "53300" || c == "5" || c == "6"
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// How long a request waits for a database connection before it is answered with 503: short
+/// enough that an outage answers quickly, long enough to ride out a burst.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -69,7 +97,7 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -104,10 +132,15 @@ impl Db {
         self.backend
     }
 
-    /// Whether the database answers; for `/readyz`.
-    pub async fn ping(&self) -> Result<(), DbError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    /// Whether the database answers within `within`; for `/readyz`.
+    pub async fn ping(&self, within: Duration) -> Result<(), DbError> {
+        match tokio::time::timeout(within, sqlx::query("SELECT 1").execute(&self.pool)).await {
+            Ok(r) => {
+                r?;
+                Ok(())
+            }
+            Err(_) => Err(DbError::Sqlx(sqlx::Error::PoolTimedOut)),
+        }
     }
 
     pub async fn close(&self) {

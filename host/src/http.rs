@@ -4,11 +4,13 @@
 
 mod accounts_api;
 mod error;
+pub mod extract;
 mod health;
 pub mod openapi;
 mod pages;
 mod policy;
 mod requests_api;
+pub mod server;
 mod session;
 mod upload;
 
@@ -81,9 +83,7 @@ impl AppState {
                 clock,
                 hasher,
                 config: Arc::new(config),
-                argon_slots: Arc::new(tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(2, |n| n.get()),
-                )),
+                argon: Arc::new(crate::auth::password::Workers::per_core()),
             }),
             db,
             plugins,
@@ -102,6 +102,9 @@ pub fn app(state: AppState) -> Router {
         .merge(requests_api::router(upload_limit))
         .merge(pages::router(upload_limit))
         .merge(openapi::router())
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(extract::refuse_nul))
+        .layer(axum::middleware::from_fn(error::uniform))
         .layer(axum::middleware::map_response(security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %req.method(), path = %redact_path(req.uri().path()))

@@ -98,13 +98,12 @@ impl Transport {
         }
     }
 
-    async fn deliver(&self, id: i64, message: Message) -> Result<(), String> {
+    async fn deliver(&self, id: i64, message: Message) -> Result<(), Failure> {
         match self {
-            Transport::Smtp(smtp) => smtp
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
+            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| Failure {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            }),
             Transport::Folder(dir) => {
                 let dir = dir.clone();
                 let bytes = message.formatted();
@@ -115,9 +114,27 @@ impl Transport {
                     std::fs::rename(&tmp, dir.join(format!("{id:010}.eml")))
                 })
                 .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())
+                .map_err(|e| Failure::transient(e.to_string()))?
+                .map_err(|e| Failure::transient(e.to_string()))
             }
+        }
+    }
+}
+
+/// Why a delivery attempt failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The server refused for good (SMTP 5xx), or the message cannot be built (an address the
+    /// mailer cannot parse).
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl Failure {
+    fn transient(message: String) -> Failure {
+        Failure {
+            permanent: false,
+            message,
         }
     }
 }
@@ -129,6 +146,11 @@ pub struct Retry {
     pub max: Duration,
     /// How often the outbox is looked at when nothing wakes the worker (other replicas' mail).
     pub poll: Duration,
+    /// Attempts after which a message that keeps failing is given up.
+    pub max_attempts: i64,
+    /// Permanent refusals (SMTP 5xx) after which a message is given up; a message that cannot
+    /// even be built is given up at once.
+    pub max_permanent: i64,
 }
 
 impl Default for Retry {
@@ -137,6 +159,9 @@ impl Default for Retry {
             base: Duration::from_secs(5),
             max: Duration::from_secs(15 * 60),
             poll: Duration::from_secs(2),
+            // About a day of retries at the longest delay.
+            max_attempts: 100,
+            max_permanent: 3,
         }
     }
 }
@@ -187,21 +212,37 @@ impl Worker {
         {
             let result = match self.build(&m) {
                 Ok(message) => self.transport.deliver(m.id, message).await,
-                Err(e) => Err(e),
+                Err(message) => Err(Failure {
+                    permanent: true,
+                    message,
+                }),
             };
             match result {
                 Ok(()) => {
                     db::outbox::mark_sent(self.db.pool(), m.id, db::now_ms()).await?;
                     tracing::info!(outbox_id = m.id, attempts = m.attempts, "mail delivered");
                 }
-                Err(e) => {
+                Err(f) if self.give_up(&m, &f) => {
+                    db::outbox::give_up(self.db.pool(), m.id, &f.message, db::now_ms()).await?;
+                    tracing::error!(outbox_id = m.id, attempts = m.attempts, permanent = f.permanent, error = %f.message, "mail given up; operators see it at /staff/mail");
+                }
+                Err(f) => {
                     let next = db::now_ms() + self.retry.delay(m.attempts).as_millis() as i64;
-                    db::outbox::mark_failed(self.db.pool(), m.id, &e, next).await?;
-                    tracing::warn!(outbox_id = m.id, attempts = m.attempts, error = %e, "mail delivery failed; will retry");
+                    db::outbox::mark_failed(self.db.pool(), m.id, &f.message, next).await?;
+                    tracing::warn!(outbox_id = m.id, attempts = m.attempts, error = %f.message, "mail delivery failed; will retry");
                 }
             }
         }
         Ok(())
+    }
+
+    /// Whether a failed message should stop being tried: it cannot be built, the server
+    /// refused it for good often enough, or it has failed too many times in all.
+    fn give_up(&self, m: &db::outbox::Claimed, f: &Failure) -> bool {
+        let unbuildable = f.permanent && f.message.starts_with(UNBUILDABLE);
+        unbuildable
+            || (f.permanent && m.attempts >= self.retry.max_permanent)
+            || m.attempts >= self.retry.max_attempts
     }
 
     async fn sleep_for(&self) -> Duration {
@@ -217,7 +258,7 @@ impl Worker {
         let to: Mailbox = m
             .to_addr
             .parse()
-            .map_err(|e| format!("bad recipient: {e}"))?;
+            .map_err(|e| format!("{UNBUILDABLE}: bad recipient: {e}"))?;
         let domain = self.from.email.domain().to_owned();
         Message::builder()
             .from(self.from.clone())
@@ -229,6 +270,9 @@ impl Worker {
                 m.text_body.clone(),
                 m.html_body.clone(),
             ))
-            .map_err(|e| e.to_string())
+            .map_err(|e| format!("{UNBUILDABLE}: {e}"))
     }
 }
+
+/// How the error of a message that cannot be built starts.
+const UNBUILDABLE: &str = "cannot be built";

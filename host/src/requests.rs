@@ -21,9 +21,10 @@ use crate::db::{Db, DbError};
 use crate::domain::rules::{
     ActorRole, EventContext, PluginRef, Status, TicketEvent, TransitionDecision, TransitionRequest,
 };
+use crate::domain::text;
 use crate::mail::{Email, Mailer, messages};
 use crate::plugins::{PluginError, Plugins};
-use files::{Files, Upload};
+use files::{Files, Reader, Stored, Upload};
 use serde::Serialize;
 use sqlx::AnyConnection;
 use std::sync::Arc;
@@ -35,8 +36,15 @@ pub enum RequestError {
     NotFound,
     #[error("You are not allowed to do that.")]
     Forbidden,
+    /// Input that does not have the documented form (400).
     #[error("{1}")]
     Invalid(&'static str, String),
+    /// Well-formed input that a rule refuses (422).
+    #[error("{1}")]
+    Rule(&'static str, String),
+    /// Not for this person's role (403), with why.
+    #[error("{1}")]
+    Denied(&'static str, String),
     /// Someone else changed the request after the version the caller read.
     #[error(
         "Someone else changed {0} while you were looking at it. Reload it to see what changed, then try again."
@@ -53,6 +61,12 @@ pub enum RequestError {
     Db(#[from] DbError),
     #[error("attachment storage failed: {0}")]
     Storage(#[from] std::io::Error),
+}
+
+impl From<text::Invalid> for RequestError {
+    fn from(e: text::Invalid) -> Self {
+        RequestError::Invalid(e.field, e.message)
+    }
 }
 
 impl From<sqlx::Error> for RequestError {
@@ -215,28 +229,6 @@ fn require_staff(me: &Me) -> Result<()> {
     }
 }
 
-fn text(field: &'static str, label: &str, value: &str, max: usize) -> Result<String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(RequestError::Invalid(field, format!("Enter a {label}.")));
-    }
-    if v.chars().count() > max {
-        return Err(RequestError::Invalid(
-            field,
-            format!("The {label} is too long: at most {max} characters."),
-        ));
-    }
-    if v.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(RequestError::Invalid(
-            field,
-            format!("The {label} contains characters that cannot be shown."),
-        ));
-    }
-    Ok(v.replace("\r\n", "\n"))
-}
-
 /// Words of a search, lowercased; at most 8.
 fn search_words(q: &str) -> Vec<String> {
     q.split(|c: char| !c.is_alphanumeric())
@@ -250,9 +242,15 @@ fn cursor(r: &RequestRow) -> String {
     format!("{}.{}", r.updated_at, r.id)
 }
 
+/// `updated_at.id`, as [`cursor`] writes it: digits only, at most 18 each.
 fn parse_cursor(s: &str) -> Result<(i64, i64)> {
+    let number = |p: &str| {
+        (!p.is_empty() && p.len() <= 18 && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
     s.split_once('.')
-        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .and_then(|(a, b)| Some((number(a)?, number(b)?)))
         .ok_or_else(|| {
             RequestError::Invalid(
                 "invalid_cursor",
@@ -335,6 +333,23 @@ impl Requests {
         u64::try_from((self.now() - r.status_since) / 1000).unwrap_or(0)
     }
 
+    /// Whether `me` may raise requests: settled before a byte of the form is read.
+    pub fn may_raise(&self, me: &Me) -> Result<()> {
+        require_active(me)?;
+        match (me.role, me.site_id) {
+            (Role::Customer | Role::SiteAdmin, Some(_)) => Ok(()),
+            _ => Err(RequestError::Denied(
+                "no_site",
+                "Only customers of a site can raise requests.".into(),
+            )),
+        }
+    }
+
+    /// Whether `me` may post to request `id`: settled before a byte of the message is read.
+    pub async fn may_reply(&self, me: &Me, id: i64) -> Result<()> {
+        self.visible(me, id).await.map(|_| ())
+    }
+
     /// The request, if `me` may see it.
     async fn visible(&self, me: &Me, id: i64) -> Result<RequestRow> {
         require_active(me)?;
@@ -345,29 +360,31 @@ impl Requests {
     }
 
     /// Stores the files of a message before its transaction, so a committed row always has its
-    /// bytes on disk.
-    async fn store(&self, uploads: Vec<Upload>) -> Result<Vec<(Upload, String)>> {
+    /// bytes. A transaction that then fails leaves blobs no row references, which the orphan
+    /// sweep removes.
+    async fn store(&self, uploads: Vec<Upload>) -> Result<Vec<Stored>> {
         let limits = self.files.limits;
         if uploads.len() > limits.max_files {
             return Err(RequestError::TooLarge(limits.too_many()));
         }
         if let Some(u) = uploads
             .iter()
-            .find(|u| u.bytes.len() > limits.max_file_bytes)
+            .find(|u| u.staged.size > limits.max_file_bytes as u64)
         {
             return Err(RequestError::TooLarge(limits.too_large(&u.file_name)));
         }
-        let store = self.files.store.clone();
-        blocking(move || {
-            uploads
-                .into_iter()
-                .map(|u| {
-                    let sha = store.put(&u.bytes)?;
-                    Ok((u, sha))
-                })
-                .collect()
-        })
-        .await
+        let mut stored = Vec::with_capacity(uploads.len());
+        for u in uploads {
+            let file = Stored {
+                file_name: u.file_name,
+                content_type: u.content_type,
+                size: u.staged.size,
+                sha256: u.staged.sha256.clone(),
+            };
+            self.files.store.put(u.staged).await?;
+            stored.push(file);
+        }
+        Ok(stored)
     }
 
     async fn attach(
@@ -375,19 +392,19 @@ impl Requests {
         conn: &mut AnyConnection,
         request_id: i64,
         message_id: i64,
-        stored: &[(Upload, String)],
+        stored: &[Stored],
         now: i64,
     ) -> Result<()> {
-        for (u, sha) in stored {
+        for f in stored {
             sql::insert_attachment(
                 conn,
                 &NewAttachment {
                     request_id,
                     message_id,
-                    file_name: &u.file_name,
-                    content_type: &u.content_type,
-                    size: u.bytes.len() as i64,
-                    sha256: sha,
+                    file_name: &f.file_name,
+                    content_type: &f.content_type,
+                    size: f.size as i64,
+                    sha256: &f.sha256,
                     now,
                 },
             )
@@ -414,22 +431,42 @@ impl Requests {
                 f.unassigned = q.unassigned;
             }
         }
-        match q.status.as_str() {
+        let status = text::check(&text::STATUS, &q.status)?;
+        match status.as_str() {
             "" | "all" => {}
             "open" => f.status_not_in = Some(workflow.closed_keys()),
             "closed" => f.status_in = Some(workflow.closed_keys()),
-            key => f.status_in = Some(vec![key.to_owned()]),
+            // Keys the workflow no longer knows can still be listed, as long as requests hold
+            // them: that is how operators find what to map.
+            key if workflow.get(key).is_some()
+                || sql::status_in_use(self.db.pool(), key).await? =>
+            {
+                f.status_in = Some(vec![key.to_owned()])
+            }
+            key => {
+                return Err(RequestError::Invalid(
+                    "unknown_status",
+                    format!(
+                        "There is no status \"{key}\": use all, open, closed or one of the {} workflow's statuses.",
+                        workflow.by.name
+                    ),
+                ));
+            }
         }
-        if !q.search.trim().is_empty() {
-            f.id = parse_number(&q.search);
-            let words = search_words(&q.search);
+        let search = text::check(&text::SEARCH, &q.search)?;
+        if !search.is_empty() {
+            f.id = parse_number(&search);
+            let words = search_words(&search);
             if !words.is_empty() {
                 f.search = Some(words);
             }
         }
         let limit = if q.limit <= 0 { 25 } else { q.limit.min(100) };
         let page = Page {
-            after: q.after.as_deref().map(parse_cursor).transpose()?,
+            after: match &q.after {
+                Some(a) => Some(parse_cursor(&text::check(&text::CURSOR, a)?)?),
+                None => None,
+            },
             oldest_first: q.oldest_first,
             limit: limit + 1,
         };
@@ -492,22 +529,20 @@ impl Requests {
         ))
     }
 
-    /// A file of a request, with its bytes, if `me` may see it.
+    /// A file of a request, with a reader of its bytes and their length, if `me` may see it.
     pub async fn attachment(
         &self,
         me: &Me,
         id: i64,
         file: i64,
-    ) -> Result<(AttachmentRow, Vec<u8>)> {
+    ) -> Result<(AttachmentRow, Reader, u64)> {
         self.visible(me, id).await?;
         let a = sql::attachment(self.db.pool(), id, file)
             .await?
             .filter(|a| a.internal == 0 || me.is_staff())
             .ok_or(RequestError::NotFound)?;
-        let store = self.files.store.clone();
-        let sha = a.sha256.clone();
-        let bytes = blocking(move || Ok(store.get(&sha)?)).await?;
-        Ok((a, bytes))
+        let (reader, size) = self.files.store.open(&a.sha256).await?;
+        Ok((a, reader, size))
     }
 
     /// Active staff, for assigning: `(id, name, email)`.

@@ -57,21 +57,22 @@ pub async fn serve(db: &Db, plugins: Arc<Plugins>, hasher: Arc<Hasher>, dir: &Pa
         config,
         Arc::new(SystemClock),
         hasher,
-        Files {
-            store: Arc::new(LocalStore::new(dir.join("files"))),
-            limits: Default::default(),
-        },
+        Files::new(
+            Arc::new(LocalStore::new(dir.join("files"))),
+            Default::default(),
+            dir.join("staging"),
+            256 << 20,
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    tokio::spawn(helpdesk::http::server::serve(
+        listener,
+        app(state),
+        Default::default(),
+        std::future::pending(),
+    ));
     addr
 }

@@ -18,23 +18,24 @@ impl Accounts {
         self.limiter()
             .hit(&format!("login:ip:{}", client.ip), l.login_per_ip)
             .await?;
-        let email = raw_email.trim().to_lowercase();
-        let fail_key = format!("login-fail:{email}");
+        // Malformed input says nothing about accounts: refuse it before it becomes a key or a
+        // log line.
+        let email = normalize_email(raw_email)?;
+        text::check(&text::PASSWORD, password)?;
+        if let Some(t) = device_token {
+            text::check(&text::TOKEN, t)?;
+        }
+        // Back-off is per account *and* client: failures from elsewhere never lock the owner
+        // out; they make the account ask for the emailed code instead (below).
+        let fail_key = format!("login-fail:{email}|{}", client.ip);
         let had_failures = self.limiter().check_backoff(&fail_key).await?;
-        let user = if email.len() <= 254 {
-            db::users::by_email(self.db.pool(), &email).await?
-        } else {
-            None
-        };
+        let user = db::users::by_email(self.db.pool(), &email).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         let hasher = self.hasher.clone();
         let pw = password.to_owned();
-        let verified = if password.len() > 4096 {
-            Verified::Wrong
-        } else {
-            self.argon(move || hasher.verify(&pw, stored.as_deref()))
-                .await?
-        };
+        let verified = self
+            .argon(move |memory| hasher.verify(&pw, stored.as_deref(), memory))
+            .await?;
         let user = match user {
             Some(u) if verified != Verified::Wrong => u,
             other => {
@@ -46,6 +47,9 @@ impl Accounts {
                         l.backoff_max_ms,
                     )
                     .await?;
+                if let Some(u) = &other {
+                    db::limits::login_failed(self.db.pool(), u.id, &client.ip, self.now()).await?;
+                }
                 self.audit(
                     "login_failed",
                     other.as_ref(),
@@ -118,13 +122,18 @@ impl Accounts {
             }
             None => false,
         };
+        // Wrong passwords for this account from several addresses: someone else is guessing,
+        // so the right password alone is not enough today, whatever the device or policy.
+        let targeted = db::limits::failing_addresses(self.db.pool(), user.id, now - DAY).await?
+            >= self.config.limits.code_after_failing_addresses;
         let stage = match self.config.mfa {
+            _ if targeted => Stage::Mfa,
             MfaPolicy::Always => Stage::Mfa,
             MfaPolicy::NewDevice if !trusted => Stage::Mfa,
             _ if user.must_change_password == 1 => Stage::PasswordChange,
             _ => Stage::Full,
         };
-        // One commit for the session, its audit entry and the reset failure count.
+        // One commit for the session, its audit entry and the reset failure counts.
         let mut tx = self.db.pool().begin().await?;
         let signed_in = self
             .open_session(&mut tx, &user, stage, stay, client, now)
@@ -143,7 +152,11 @@ impl Accounts {
             email: &user.email,
             actor: "user",
             ip: &client.ip,
-            detail: stage.as_str(),
+            detail: if targeted {
+                "mfa: code required after wrong passwords from several addresses"
+            } else {
+                stage.as_str()
+            },
         };
         db::audit::record(&mut *tx, &entry, now).await?;
         tx.commit().await?;
@@ -327,6 +340,7 @@ impl Accounts {
             db::sessions::close_code(self.db.pool(), c.id, now).await?;
             return Err(AuthError::CodeUnusable);
         }
+        let code = text::check(&text::CODE, code)?;
         let code = code.trim();
         if !secret::same(&secret::code_hash(me.session_id, code), &c.code_hash) {
             let left = MAX_CODE_ATTEMPTS - c.attempts - 1;
@@ -342,6 +356,8 @@ impl Accounts {
         if !db::sessions::close_code(self.db.pool(), c.id, now).await? {
             return Err(AuthError::CodeUnusable);
         }
+        // The owner proved the address: failures others left on the account are done with.
+        db::limits::forget_login_failures(self.db.pool(), me.id).await?;
         let must_change = user.as_ref().is_some_and(|u| u.must_change_password == 1);
         let mut signed_in = self
             .rotate(
@@ -419,7 +435,11 @@ impl Accounts {
 
     /// "Sign out everywhere", this session included.
     pub async fn end_all_sessions(&self, me: &Me, client: &Client) -> Result<u64> {
-        let n = db::sessions::revoke_all(self.db.pool(), me.id, None, self.now()).await?;
+        let mut tx = self.db.pool().begin().await?;
+        let n = db::sessions::revoke_all(&mut *tx, me.id, None, self.now()).await?;
+        // A remembered device would otherwise skip the code at the next login.
+        db::sessions::forget_devices(&mut *tx, me.id).await?;
+        tx.commit().await?;
         self.audit_me("signed_out_everywhere", me, client, &n.to_string())
             .await?;
         Ok(n)

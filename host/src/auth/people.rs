@@ -13,20 +13,20 @@ impl Accounts {
             _ => return Err(AuthError::Forbidden),
         };
         let Some(site_id) = site_id else {
-            return Err(AuthError::Invalid(
+            return Err(AuthError::Rule(
                 "site_required",
                 "Choose the site the person is invited to.".into(),
             ));
         };
         let site = db::sites::name(self.db.pool(), site_id)
             .await?
-            .ok_or(AuthError::Invalid(
+            .ok_or(AuthError::Rule(
                 "unknown_site",
                 "There is no such site.".into(),
             ))?;
         let email = normalize_email(&invite.email)?;
-        let given_name = name_field(&invite.given_name, "invalid_given_name", "given name")?;
-        let surname = name_field(&invite.surname, "invalid_surname", "surname")?;
+        let given_name = name_field(&text::GIVEN_NAME, &invite.given_name, "invalid_given_name")?;
+        let surname = name_field(&text::SURNAME, &invite.surname, "invalid_surname")?;
         let now = self.now();
         let (temp, temp_hash) = match invite.mode {
             InviteMode::Link => (None, None),
@@ -257,7 +257,7 @@ impl Accounts {
             .await?
             .ok_or(AuthError::NotFound)?;
         if matches!(role, Role::Customer | Role::SiteAdmin) && user.site_id.is_none() {
-            return Err(AuthError::Invalid(
+            return Err(AuthError::Rule(
                 "site_required",
                 "Customers belong to a site; this account has none.".into(),
             ));
@@ -308,5 +308,14 @@ impl Accounts {
             return Err(AuthError::Forbidden);
         }
         Ok(db::audit::recent(self.db.pool(), before, limit.clamp(1, 500)).await?)
+    }
+
+    /// Email the outbox gave up on (refused for good, unparseable address, too many failed
+    /// attempts), newest first; operators only.
+    pub async fn undelivered_mail(&self, me: &Me) -> Result<Vec<db::outbox::Undelivered>> {
+        if !(me.is_active() && me.role == Role::Operator) {
+            return Err(AuthError::Forbidden);
+        }
+        Ok(db::outbox::undelivered(self.db.pool(), 200).await?)
     }
 }

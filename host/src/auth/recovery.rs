@@ -10,9 +10,7 @@ impl Accounts {
         self.limiter()
             .hit(&format!("reset:ip:{}", client.ip), l.reset_per_ip)
             .await?;
-        let Ok(email) = normalize_email(raw_email) else {
-            return Ok(());
-        };
+        let email = normalize_email(raw_email)?;
         self.limiter()
             .hit(&format!("reset:email:{email}"), l.reset_per_email)
             .await?;
@@ -107,6 +105,8 @@ impl Accounts {
         }
         db::users::set_password(&mut *tx, user.id, &hash, false, now).await?;
         db::sessions::revoke_all(&mut *tx, user.id, None, now).await?;
+        // Whoever had the old password may have remembered a device with it.
+        db::sessions::forget_devices(&mut *tx, user.id).await?;
         tx.commit().await?;
         self.audit(
             "password_reset",
@@ -139,11 +139,11 @@ impl Accounts {
                 let cur = current.unwrap_or_default().to_owned();
                 let stored = user.password_hash.clone();
                 if self
-                    .argon(move || hasher.verify(&cur, stored.as_deref()))
+                    .argon(move |memory| hasher.verify(&cur, stored.as_deref(), memory))
                     .await?
                     == Verified::Wrong
                 {
-                    return Err(AuthError::Invalid(
+                    return Err(AuthError::Rule(
                         "wrong_current_password",
                         "The current password is not correct.".into(),
                     ));
@@ -159,6 +159,7 @@ impl Accounts {
         db::users::set_password(&mut *tx, me.id, &hash, false, now).await?;
         db::tokens::retire(&mut *tx, me.id, "invite", now).await?;
         db::sessions::revoke_all(&mut *tx, me.id, Some(me.session_id), now).await?;
+        db::sessions::forget_devices(&mut *tx, me.id).await?;
         tx.commit().await?;
         let signed_in = self.rotate(me, Stage::Full).await?;
         self.audit("password_changed", Some(&user), "", "user", client, "")

@@ -121,8 +121,8 @@ impl Accounts {
         let row = db::tokens::usable(self.db.pool(), &secret::hash(token), "signup", now)
             .await?
             .ok_or(AuthError::InvalidLink)?;
-        let given_name = name_field(given_name, "invalid_given_name", "given name")?;
-        let surname = name_field(surname, "invalid_surname", "surname")?;
+        let given_name = name_field(&text::GIVEN_NAME, given_name, "invalid_given_name")?;
+        let surname = name_field(&text::SURNAME, surname, "invalid_surname")?;
         let (_, decision) = self.eligibility(&row.email).await?;
         if !matches!(decision, EligibilityDecision::Eligible(_)) {
             return Err(AuthError::AccountUnavailable("not_eligible", NOT_ELIGIBLE));
@@ -197,7 +197,7 @@ impl Accounts {
             .iter()
             .any(|(id, _)| *id == site_id)
         {
-            return Err(AuthError::Invalid(
+            return Err(AuthError::Rule(
                 "site_not_eligible",
                 "Choose one of the listed sites.".into(),
             ));
@@ -286,6 +286,12 @@ impl Accounts {
         }
         let now = self.now();
         let mut tx = self.db.pool().begin().await?;
+        // Approvals for one site queue on the site's row, so "is there a Site Administrator
+        // yet?" is answered after the previous approval committed: two first users approved at
+        // the same moment never both become Site Administrator.
+        if let Some(site) = target.site_id {
+            db::sites::lock(&mut *tx, site).await?;
+        }
         let to = if approve { "active" } else { "rejected" };
         if !db::users::transition(&mut *tx, user_id, "pending_activation", to, now).await? {
             return Err(AuthError::Conflict(

@@ -3,8 +3,14 @@
 
 use super::*;
 
+/// Registered domains one site may have.
+pub const MAX_DOMAINS: usize = 100;
+/// Registered individual addresses one site may have.
+pub const MAX_ADDRESSES: usize = 1000;
+
 /// A site as an operator types it, before checks.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SiteInput {
     pub name: String,
     #[serde(default)]
@@ -21,26 +27,30 @@ pub struct SiteInput {
 impl SiteInput {
     /// Checks and normalises the fields; the error names the field.
     pub fn validate(&self) -> Result<db::sites::SiteFields> {
-        let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
+        let name = text::required(&text::SITE_NAME, &self.name)
+            .map_err(|e| AuthError::Invalid("invalid_name", e.message))?;
+        let name = name.as_str();
+        if self.domains.len() > MAX_DOMAINS || self.addresses.len() > MAX_ADDRESSES {
             return Err(AuthError::Invalid(
-                "invalid_name",
-                "A site needs a name of at most 200 characters.".into(),
+                "too_many_registrations",
+                format!(
+                    "A site has at most {MAX_DOMAINS} domains and {MAX_ADDRESSES} individual addresses."
+                ),
             ));
         }
         let mut domains = Vec::new();
-        for d in &self.domains {
-            let d = d.trim().trim_start_matches('@').to_lowercase();
-            let ok = !d.is_empty()
-                && d.len() <= 253
-                && d.contains('.')
+        for raw in &self.domains {
+            let d = raw.trim_start_matches('@').to_lowercase();
+            let ok = raw.chars().count() <= text::DOMAIN.max
+                && d.split('.').count() >= 2
                 && d.split('.').all(|l| {
                     !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 });
             if !ok {
+                let shown: String = raw.chars().take(60).filter(|c| !c.is_control()).collect();
                 return Err(AuthError::Invalid(
                     "invalid_domain",
-                    format!("`{d}` is not a domain like example.com."),
+                    format!("`{shown}` is not a domain like example.com."),
                 ));
             }
             if !domains.contains(&d) {
@@ -59,7 +69,7 @@ impl SiteInput {
                 addresses.push(a);
             }
         }
-        let maintenance_until = match self.maintenance_until.as_deref().map(str::trim) {
+        let maintenance_until = match self.maintenance_until.as_deref() {
             None | Some("") => None,
             Some(d) => {
                 time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))

@@ -64,3 +64,65 @@ pub async fn clear<'e, E: Executor<'e, Database = Any>>(e: E, key: &str) -> Resu
         .await?;
     Ok(())
 }
+
+/// Records a wrong password for account `user_id` from address `ip`.
+pub async fn login_failed<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    user_id: i64,
+    ip: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO login_failures (user_id, ip, at) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, ip) DO UPDATE SET at = $3",
+    )
+    .bind(user_id)
+    .bind(ip)
+    .bind(now)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+/// How many addresses sent wrong passwords for `user_id` since `since`.
+pub async fn failing_addresses<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    user_id: i64,
+    since: i64,
+) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE user_id = $1 AND at > $2")
+            .bind(user_id)
+            .bind(since)
+            .fetch_one(e)
+            .await?,
+    )
+}
+
+pub async fn forget_login_failures<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    user_id: i64,
+) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM login_failures WHERE user_id = $1")
+        .bind(user_id)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+/// Deletes counters whose window began before `before` and that block nothing any more, and
+/// login failures older than `before`: what anonymous visitors leave behind stays bounded.
+pub async fn prune(conn: &mut sqlx::AnyConnection, before: i64, now: i64) -> Result<u64, DbError> {
+    let a = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1 AND blocked_until < $2")
+        .bind(before)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let b = sqlx::query("DELETE FROM login_failures WHERE at < $1")
+        .bind(before)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(a + b)
+}

@@ -47,7 +47,7 @@ pub async fn claim<'e, E: Executor<'e, Database = Any>>(
     Ok(sqlx::query_as(
         "UPDATE outbox SET locked_until = $2, attempts = attempts + 1
          WHERE id = (SELECT id FROM outbox
-                     WHERE sent_at IS NULL AND next_attempt_at <= $1 AND locked_until <= $1
+                     WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND locked_until <= $1
                      ORDER BY next_attempt_at, id LIMIT 1)
            AND sent_at IS NULL AND locked_until <= $1
          RETURNING id, to_addr, subject, text_body, html_body, attempts",
@@ -91,9 +91,54 @@ pub async fn mark_failed<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// Stops delivering a message for good: its bodies (which may hold links) are cleared, its
+/// error kept for operators.
+pub async fn give_up<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+    error: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE outbox SET failed_at = $1, locked_until = 0, text_body = NULL, html_body = NULL, last_error = $2 WHERE id = $3",
+    )
+    .bind(now)
+    .bind(error)
+    .bind(id)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+/// A message delivery stopped for, as operators see it.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Undelivered {
+    pub id: i64,
+    pub to_addr: String,
+    pub subject: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub failed_at: i64,
+}
+
+/// The most recent messages given up, newest first.
+pub async fn undelivered<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    limit: i64,
+) -> Result<Vec<Undelivered>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, to_addr, subject, attempts, last_error, created_at, failed_at FROM outbox
+         WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(e)
+    .await?)
+}
+
 /// The earliest time a waiting message becomes due, if any is waiting.
 pub async fn next_due<'e, E: Executor<'e, Database = Any>>(e: E) -> Result<Option<i64>, DbError> {
-    Ok(sqlx::query_scalar("SELECT MIN(CASE WHEN locked_until > next_attempt_at THEN locked_until ELSE next_attempt_at END) FROM outbox WHERE sent_at IS NULL")
+    Ok(sqlx::query_scalar("SELECT MIN(CASE WHEN locked_until > next_attempt_at THEN locked_until ELSE next_attempt_at END) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
         .fetch_one(e)
         .await?)
 }
@@ -109,7 +154,7 @@ pub struct Pending {
 
 pub async fn pending<'e, E: Executor<'e, Database = Any>>(e: E) -> Result<Vec<Pending>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, to_addr, subject, attempts, last_error FROM outbox WHERE sent_at IS NULL ORDER BY id",
+        "SELECT id, to_addr, subject, attempts, last_error FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id",
     )
     .fetch_all(e)
     .await?)

@@ -629,6 +629,32 @@ pub async fn status_counts<'e, E: Executor<'e, Database = Any>>(
     )
 }
 
+/// Whether any attachment row references the blob `sha256`.
+pub async fn blob_in_use<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    sha256: &str,
+) -> Result<bool, DbError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM attachments WHERE sha256 = $1 LIMIT 1")
+            .bind(sha256)
+            .fetch_optional(e)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Whether any request holds status `key`.
+pub async fn status_in_use<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    key: &str,
+) -> Result<bool, DbError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM requests WHERE status = $1 LIMIT 1")
+            .bind(key)
+            .fetch_optional(e)
+            .await?;
+    Ok(found.is_some())
+}
+
 /// Moves every request in status `from` to `to`, recording each move; returns how many moved.
 pub async fn map_status(
     conn: &mut AnyConnection,

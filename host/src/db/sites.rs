@@ -187,3 +187,12 @@ pub async fn matching<'e, E: Executor<'e, Database = Any>>(
     .fetch_all(e)
     .await?)
 }
+
+/// Takes the site's row lock until the transaction ends (a write both backends serialise on).
+pub async fn lock<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE sites SET licences = licences WHERE id = $1")
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
+}

@@ -1,14 +1,14 @@
 //! The accounts JSON API: every sign-up, sign-in and administration flow of the pages, for
 //! programs. Sessions are bearer tokens; see `/api/openapi.json`.
 
+use super::extract::{Json, Path, Query};
 use super::session::{Bearer, ClientInfo};
 use super::{ApiError, AppState};
 use crate::auth::{Invite, InviteMode, Me, Role, SignedIn, SiteInput, Stage};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -53,14 +53,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sites", get(sites).post(create_site))
         .route("/api/v1/sites/{id}", put(update_site))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/mail/undelivered", get(undelivered_mail))
         .layer(DefaultBodyLimit::max(64 * 1024))
 }
 
 type ApiResult<T> = Result<T, ApiError>;
-
-fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    Ok(payload?.0)
-}
 
 /// The action needs a full session (password and, when asked, the emailed code).
 pub(super) fn full(me: &Me) -> ApiResult<()> {
@@ -106,6 +103,7 @@ impl From<SignedIn> for SessionAnswer {
 // --- sign-up ---
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct EmailBody {
     email: String,
 }
@@ -116,9 +114,9 @@ pub const SIGNUP_SENT: &str =
 async fn start_signup(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
-    p: Result<Json<EmailBody>, JsonRejection>,
+    Json(p): Json<EmailBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    s.accounts.start_signup(&body(p)?.email, &c).await?;
+    s.accounts.start_signup(&p.email, &c).await?;
     Ok(accepted(SIGNUP_SENT))
 }
 
@@ -134,15 +132,17 @@ async fn open_signup(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewPassword {
     password: String,
     confirm_password: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CompleteSignup {
-    #[serde(flatten)]
-    password: NewPassword,
+    password: String,
+    confirm_password: String,
     given_name: String,
     surname: String,
 }
@@ -151,14 +151,14 @@ async fn complete_signup(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
     Path(token): Path<String>,
-    p: Result<Json<CompleteSignup>, JsonRejection>,
+    Json(p): Json<CompleteSignup>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let b = body(p)?;
+    let b = p;
     s.accounts
         .complete_signup(
             &token,
-            &b.password.password,
-            &b.password.confirm_password,
+            &b.password,
+            &b.confirm_password,
             &b.given_name,
             &b.surname,
             &c,
@@ -173,6 +173,7 @@ async fn complete_signup(
 // --- login ---
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LoginBody {
     email: String,
     password: String,
@@ -186,9 +187,9 @@ struct LoginBody {
 async fn login(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
-    p: Result<Json<LoginBody>, JsonRejection>,
+    Json(p): Json<LoginBody>,
 ) -> ApiResult<Json<SessionAnswer>> {
-    let b = body(p)?;
+    let b = p;
     let signed_in = s
         .accounts
         .login(
@@ -214,6 +215,7 @@ async fn send_code(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct VerifyBody {
     code: String,
     #[serde(default)]
@@ -224,9 +226,9 @@ async fn verify_code(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
     Bearer(me): Bearer,
-    p: Result<Json<VerifyBody>, JsonRejection>,
+    Json(p): Json<VerifyBody>,
 ) -> ApiResult<Json<SessionAnswer>> {
-    let b = body(p)?;
+    let b = p;
     Ok(Json(
         s.accounts
             .verify_code(&me, &b.code, b.remember_device, &c)
@@ -249,27 +251,28 @@ async fn me(Bearer(me): Bearer) -> Json<Me> {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ChangePassword {
     #[serde(default)]
     current_password: Option<String>,
-    #[serde(flatten)]
-    password: NewPassword,
+    password: String,
+    confirm_password: String,
 }
 
 async fn change_password(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
     Bearer(me): Bearer,
-    p: Result<Json<ChangePassword>, JsonRejection>,
+    Json(p): Json<ChangePassword>,
 ) -> ApiResult<Json<SessionAnswer>> {
-    let b = body(p)?;
+    let b = p;
     let signed_in = s
         .accounts
         .change_password(
             &me,
             b.current_password.as_deref(),
-            &b.password.password,
-            &b.password.confirm_password,
+            &b.password,
+            &b.confirm_password,
             &c,
         )
         .await?;
@@ -289,6 +292,7 @@ async fn eligible_sites(State(s): State<AppState>, Bearer(me): Bearer) -> ApiRes
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ChooseSite {
     site_id: i64,
 }
@@ -297,10 +301,10 @@ async fn choose_site(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
     Bearer(me): Bearer,
-    p: Result<Json<ChooseSite>, JsonRejection>,
+    Json(p): Json<ChooseSite>,
 ) -> ApiResult<Json<Value>> {
     full(&me)?;
-    s.accounts.choose_site(&me, body(p)?.site_id, &c).await?;
+    s.accounts.choose_site(&me, p.site_id, &c).await?;
     Ok(Json(json!({ "message": crate::auth::AWAITING })))
 }
 
@@ -339,9 +343,9 @@ pub const RESET_SENT: &str = "If that address has an account, we have sent it a 
 async fn request_reset(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
-    p: Result<Json<EmailBody>, JsonRejection>,
+    Json(p): Json<EmailBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    s.accounts.request_reset(&body(p)?.email, &c).await?;
+    s.accounts.request_reset(&p.email, &c).await?;
     Ok(accepted(RESET_SENT))
 }
 
@@ -361,9 +365,9 @@ async fn complete_reset(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
     Path(token): Path<String>,
-    p: Result<Json<NewPassword>, JsonRejection>,
+    Json(p): Json<NewPassword>,
 ) -> ApiResult<Json<Value>> {
-    let b = body(p)?;
+    let b = p;
     s.accounts
         .complete_reset(&token, &b.password, &b.confirm_password, &c)
         .await?;
@@ -382,6 +386,7 @@ async fn approvals(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<J
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Decision {
     approve: bool,
 }
@@ -391,16 +396,17 @@ async fn decide(
     ClientInfo(c): ClientInfo,
     Bearer(me): Bearer,
     Path(user_id): Path<i64>,
-    p: Result<Json<Decision>, JsonRejection>,
+    Json(p): Json<Decision>,
 ) -> ApiResult<StatusCode> {
     full(&me)?;
     s.accounts
-        .decide_approval(&me, user_id, body(p)?.approve, &c)
+        .decide_approval(&me, user_id, p.approve, &c)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct InviteBody {
     email: String,
     given_name: String,
@@ -415,10 +421,10 @@ async fn invite(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
     Bearer(me): Bearer,
-    p: Result<Json<InviteBody>, JsonRejection>,
+    Json(p): Json<InviteBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     full(&me)?;
-    let b = body(p)?;
+    let b = p;
     let id = s
         .accounts
         .invite(
@@ -461,9 +467,9 @@ async fn accept_invitation(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
     Path(token): Path<String>,
-    p: Result<Json<NewPassword>, JsonRejection>,
+    Json(p): Json<NewPassword>,
 ) -> ApiResult<Json<Value>> {
-    let b = body(p)?;
+    let b = p;
     s.accounts
         .accept_invitation(&token, &b.password, &b.confirm_password, &c)
         .await?;
@@ -506,6 +512,7 @@ async fn users(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RoleBody {
     role: String,
 }
@@ -515,10 +522,10 @@ async fn set_role(
     ClientInfo(c): ClientInfo,
     Bearer(me): Bearer,
     Path(id): Path<i64>,
-    p: Result<Json<RoleBody>, JsonRejection>,
+    Json(p): Json<RoleBody>,
 ) -> ApiResult<StatusCode> {
     full(&me)?;
-    let raw = body(p)?.role;
+    let raw = p.role;
     let role = Role::parse(&raw).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_role",
@@ -548,10 +555,10 @@ async fn sites(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<
 async fn create_site(
     State(s): State<AppState>,
     Bearer(me): Bearer,
-    p: Result<Json<SiteInput>, JsonRejection>,
+    Json(p): Json<SiteInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     full(&me)?;
-    let id = s.accounts.save_site(Some(&me), None, &body(p)?).await?;
+    let id = s.accounts.save_site(Some(&me), None, &p).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
@@ -559,14 +566,15 @@ async fn update_site(
     State(s): State<AppState>,
     Bearer(me): Bearer,
     Path(id): Path<i64>,
-    p: Result<Json<SiteInput>, JsonRejection>,
+    Json(p): Json<SiteInput>,
 ) -> ApiResult<StatusCode> {
     full(&me)?;
-    s.accounts.save_site(Some(&me), Some(id), &body(p)?).await?;
+    s.accounts.save_site(Some(&me), Some(id), &p).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AuditQuery {
     before: Option<i64>,
     limit: Option<i64>,
@@ -578,7 +586,25 @@ async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Value>> {
     full(&me)?;
+    let limit = match q.limit {
+        None => 100,
+        Some(n @ 1..=500) => n,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "Query parameter `limit`: from 1 to 500.",
+            )
+            .with_field("limit"));
+        }
+    };
     Ok(Json(
-        json!({ "events": s.accounts.audit_log(&me, q.before, q.limit.unwrap_or(100)).await? }),
+        json!({ "events": s.accounts.audit_log(&me, q.before, limit).await? }),
+    ))
+}
+
+async fn undelivered_mail(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    Ok(Json(
+        json!({ "undelivered": s.accounts.undelivered_mail(&me).await? }),
     ))
 }

@@ -1,11 +1,18 @@
-//! The API's error answer: a stable snake_case `code` and a human `message`. Details of server
-//! faults go to the log, never to the client.
+//! Errors as clients see them. The API's answer is a stable snake_case `code` and a human
+//! `message`; details of server faults go to the log, never to the client. [`uniform`] gives
+//! every error one shape, whatever layer raises it: under `/api/` always the documented
+//! `{"error": {"code", "message"}}` body, also when axum itself refused the request (an unknown
+//! route, a method the route lacks, a body over its limit); elsewhere an HTML page, also for
+//! the JSON errors that page handlers share with the API.
 
 use crate::auth::AuthError;
 use crate::plugins::PluginError;
 use axum::Json;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 #[derive(Debug)]
@@ -32,6 +39,28 @@ impl ApiError {
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// Names the input field the error is about, as `details.field`.
+    pub fn with_field(mut self, field: &str) -> ApiError {
+        let mut details = self.details.take().unwrap_or_else(|| json!({}));
+        details["field"] = json!(field);
+        self.details = Some(details);
+        self
+    }
+
+    /// The database cannot be reached: answered at once with 503 and `Retry-After`, so clients
+    /// and proxies retry instead of waiting; the server recovers by itself when it is back.
+    pub fn unavailable(detail: impl std::fmt::Display) -> ApiError {
+        tracing::warn!(error = %detail, "database unavailable");
+        ApiError {
+            retry_after: Some(5),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "The service is briefly unavailable; nothing was changed. Please try again in a few seconds.",
+            )
+        }
     }
 
     /// A server fault: `detail` is logged, the client gets a generic message.
@@ -74,7 +103,18 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> ApiError {
-        ApiError::internal(e)
+        if e.is_unavailable() {
+            ApiError::unavailable(e)
+        } else {
+            ApiError::internal(e)
+        }
+    }
+}
+
+/// Input refused at the boundary: 400, naming the field.
+impl From<crate::domain::text::Invalid> for ApiError {
+    fn from(e: crate::domain::text::Invalid) -> ApiError {
+        ApiError::bad_request("invalid_input", e.message).with_field(e.field)
     }
 }
 
@@ -94,15 +134,13 @@ impl From<AuthError> for ApiError {
             AuthError::AccountUnavailable(code, _) => {
                 ApiError::new(StatusCode::FORBIDDEN, code, message)
             }
-            AuthError::InvalidLink => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_link", message)
-            }
+            AuthError::InvalidLink => ApiError::new(StatusCode::NOT_FOUND, "invalid_link", message),
             AuthError::WrongCode { attempts_left } => ApiError {
                 details: Some(json!({ "attempts_left": attempts_left })),
-                ..ApiError::new(StatusCode::BAD_REQUEST, "wrong_code", message)
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "wrong_code", message)
             },
             AuthError::CodeUnusable => {
-                ApiError::new(StatusCode::BAD_REQUEST, "code_unusable", message)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "code_unusable", message)
             }
             AuthError::PasswordRejected(violations) => ApiError {
                 details: Some(json!({ "violations": violations })),
@@ -113,16 +151,26 @@ impl From<AuthError> for ApiError {
                 )
             },
             AuthError::Invalid(code, _) => ApiError::new(StatusCode::BAD_REQUEST, code, message),
+            AuthError::Rule(code, _) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
             AuthError::Unauthenticated => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
             }
             AuthError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             AuthError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
             AuthError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            AuthError::Input(i) => ApiError::from(i),
             AuthError::Plugin(p) => ApiError::from(p),
-            AuthError::Db(d) => ApiError::internal(d),
+            AuthError::Db(d) => ApiError::from(d),
         }
     }
+}
+
+/// The message of an error answer, kept with the response so that a page can show it.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub message: String,
 }
 
 impl IntoResponse for ApiError {
@@ -132,10 +180,14 @@ impl IntoResponse for ApiError {
             error["details"] = details;
         }
         let mut res = (self.status, Json(json!({ "error": error }))).into_response();
+        // Pages show the same error as a page: see `http::errors`.
+        res.extensions_mut().insert(Shown {
+            message: self.message,
+        });
         if let Some(s) = self.retry_after
-            && let Ok(v) = axum::http::HeaderValue::from_str(&s.to_string())
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
         {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res
     }
@@ -151,6 +203,8 @@ impl From<crate::requests::RequestError> for ApiError {
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             E::Invalid(code, _) => ApiError::bad_request(code, message),
+            E::Rule(code, _) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
+            E::Denied(code, _) => ApiError::new(StatusCode::FORBIDDEN, code, message),
             E::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             E::Refused(_, by) => ApiError {
                 details: Some(json!({ "plugin": by })),
@@ -166,8 +220,126 @@ impl From<crate::requests::RequestError> for ApiError {
                 message,
             ),
             E::Plugin(p) => ApiError::from(p),
-            E::Db(d) => ApiError::internal(d),
+            E::Db(d) => ApiError::from(d),
             E::Storage(s) => ApiError::internal(s),
         }
     }
+}
+
+/// The error middleware: see the module's documentation.
+pub async fn uniform(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if api {
+        if content_type.starts_with("application/json") {
+            return res;
+        }
+        let (parts, body) = res.into_parts();
+        let text = axum::body::to_bytes(body, 16 * 1024)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .unwrap_or_default();
+        let mut e = ApiError::new(status, code_for(status), message_for(status, &text));
+        if let Some(s) = parts
+            .headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+        {
+            e.retry_after = Some(s);
+        }
+        let mut out = e.into_response();
+        for name in [header::ALLOW, header::CONNECTION] {
+            if let Some(v) = parts.headers.get(&name) {
+                out.headers_mut().insert(name, v.clone());
+            }
+        }
+        return out;
+    }
+    // A page shows its own errors; a machine endpoint's JSON (`/readyz`) stays as it is.
+    let shown = res.extensions().get::<Shown>().map(|s| s.message.clone());
+    if content_type.starts_with("text/html")
+        || (shown.is_none() && content_type.starts_with("application/json"))
+    {
+        return res;
+    }
+    let message = shown.unwrap_or_else(|| message_for(status, ""));
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let mut out = (status, Html(page(status, &message))).into_response();
+    if let Some(v) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    out
+}
+
+/// The stable code of an error axum raised before any handler ran: a 404 here is an address
+/// no route serves (`unknown_route`), unlike a handler's `not_found` for a missing thing.
+fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "unknown_route",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_attempts",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}
+
+fn message_for(status: StatusCode, text: &str) -> String {
+    match status {
+        StatusCode::NOT_FOUND => "There is nothing at this address.".into(),
+        StatusCode::METHOD_NOT_ALLOWED => "This address does not take that method.".into(),
+        StatusCode::REQUEST_TIMEOUT => {
+            "The request arrived too slowly and was closed. Try again.".into()
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.".into(),
+        s if s.is_server_error() => {
+            "Something went wrong on our side; nothing was changed. Please try again.".into()
+        }
+        _ if !text.is_empty() => text.chars().take(500).collect(),
+        _ => status
+            .canonical_reason()
+            .unwrap_or("The request was refused.")
+            .into(),
+    }
+}
+
+/// A page for an error no page handler rendered: an unknown address, a refused method, a
+/// request that arrived too slowly.
+fn page(status: StatusCode, message: &str) -> String {
+    let title = match status {
+        StatusCode::NOT_FOUND => "Page not found",
+        s if s.is_server_error() => "Sorry",
+        _ => "This request cannot be served",
+    };
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} · Customer Portal</title></head><body style=\"font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem\"><main><h1>{title}</h1><p>{}</p><p><a href=\"/\">Go to the Customer Portal</a></p></main></body></html>",
+        html_escape(message)
+    )
+}
+
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The fallback of every route that does not exist.
+pub async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Body::empty()).into_response()
 }

@@ -1,413 +1,655 @@
-//! The API's OpenAPI 3.1 document, served at `/api/openapi.json`. A test sends a request to
-//! every operation listed here, so the document cannot name a route the server lacks.
+//! The API's OpenAPI 3.1 document, served at `/api/openapi.json`: every operation with its
+//! parameters, its body, and every answer it can give with the answer's schema. Field rules
+//! come from [`crate::domain::text`] (the functions the server checks input with) and the
+//! statuses from the active workflow plugin, so the document says what the server enforces.
+//! A test sends a request to every operation listed here, and schemathesis fuzzes the server
+//! from this document in CI: an answer or a status it does not describe is a failure.
+//!
+//! Status codes follow one rule: 400 when a request does not have the documented form, 422 when
+//! it does but a rule refuses it (a plugin, a request's state, an id that names nothing usable).
 
-use super::AppState;
+use super::{ApiError, AppState};
+use crate::domain::text::{self, Field};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/openapi.json", get(|| async { Json(document()) }))
+    Router::new().route("/api/openapi.json", get(serve))
 }
 
-/// (method, path, summary, request body schema, needs a bearer session)
-type Op = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<Value>,
-    bool,
-);
+async fn serve(State(s): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let workflow = s.requests.workflow().await?;
+    let (held, _) = s.requests.unknown_statuses(None).await?;
+    Ok(Json(document(&Statuses {
+        known: workflow.statuses.iter().map(|s| s.key.clone()).collect(),
+        held: held.into_iter().map(|(k, _)| k).collect(),
+        max_files: s.requests.files.limits.max_files,
+    })))
+}
 
-fn operations() -> Vec<Op> {
-    let email = json!({ "type": "object", "required": ["email"], "properties": { "email": { "type": "string", "format": "email" } } });
-    let new_password = json!({ "type": "object", "required": ["password", "confirm_password"], "properties": { "password": { "type": "string" }, "confirm_password": { "type": "string" } } });
-    let site = json!({ "type": "object", "required": ["name"], "properties": {
-        "name": { "type": "string" }, "domains": { "type": "array", "items": { "type": "string" } },
-        "addresses": { "type": "array", "items": { "type": "string", "format": "email" } },
-        "maintenance_until": { "type": ["string", "null"], "format": "date" }, "licences": { "type": "integer", "minimum": 0 } } });
-    let new_request = json!({ "type": "object", "required": ["subject", "description"], "properties": { "subject": { "type": "string", "maxLength": 200 }, "description": { "type": "string" } } });
-    let message = json!({ "type": "object", "required": ["body"], "properties": { "body": { "type": "string" }, "internal": { "type": "boolean" } } });
+/// What the document takes from the running server: the status keys of the active workflow,
+/// keys requests still hold that it does not know (lists can filter on them until an operator
+/// maps them), and how many files one message may carry.
+#[derive(Debug, Clone, Default)]
+pub struct Statuses {
+    pub known: Vec<String>,
+    pub held: Vec<String>,
+    pub max_files: usize,
+}
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    Anyone,
+    Session,
+}
+
+/// The body an operation takes.
+#[derive(Debug, Clone)]
+enum Body {
+    None,
+    Json(Value),
+    /// JSON, or `multipart/form-data` with the same fields as text parts and `files` parts.
+    JsonOrMultipart(Value),
+}
+
+#[derive(Debug, Clone)]
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    auth: Auth,
+    query: Vec<Value>,
+    body: Body,
+    /// The success status and its body (`None`: no body).
+    ok: (u16, Option<Value>),
+    /// Error statuses besides those every operation can give (see [`Op::errors`]).
+    errors: &'static [u16],
+}
+
+fn op(method: &'static str, path: &'static str, summary: &'static str) -> Op {
+    Op {
+        method,
+        path,
+        summary,
+        auth: Auth::Anyone,
+        query: Vec::new(),
+        body: Body::None,
+        ok: (200, None),
+        errors: &[],
+    }
+}
+
+impl Op {
+    fn session(mut self) -> Op {
+        self.auth = Auth::Session;
+        self
+    }
+    fn json(mut self, schema: Value) -> Op {
+        self.body = Body::Json(schema);
+        self
+    }
+    fn json_or_files(mut self, schema: Value) -> Op {
+        self.body = Body::JsonOrMultipart(schema);
+        self
+    }
+    fn query(mut self, params: Vec<Value>) -> Op {
+        self.query = params;
+        self
+    }
+    fn ok(mut self, status: u16, body: Option<Value>) -> Op {
+        self.ok = (status, body);
+        self
+    }
+    fn errors(mut self, errors: &'static [u16]) -> Op {
+        self.errors = errors;
+        self
+    }
+
+    /// Every error the operation can answer: its own, a malformed address or query (400), a
+    /// database or rule plugin briefly unavailable (503), and for a body: malformed (400), too
+    /// large (413), not JSON (415), too slow (408); for a session: missing (401).
+    fn all_errors(&self) -> Vec<u16> {
+        let mut e = vec![400, 503];
+        if !matches!(self.body, Body::None) {
+            e.extend([408, 413, 415]);
+        }
+        if self.auth == Auth::Session {
+            e.push(401);
+        }
+        e.extend(self.errors);
+        e.sort_unstable();
+        e.dedup();
+        e
+    }
+}
+
+// --- schema helpers ---
+
+/// A string field with its documented rule; `required` asks for more than white space.
+fn string(f: &Field, required: bool) -> Value {
+    let mut s = json!({ "type": "string", "maxLength": f.max, "pattern": f.pattern(required) });
+    if required {
+        s["minLength"] = json!(1);
+    }
+    if f.kind == text::Kind::Email {
+        // RFC 5321's 64 characters before the `@`, which one pattern cannot also say.
+        s["allOf"] =
+            json!([{ "pattern": if required { "^[^@]{1,64}@" } else { "^([^@]{1,64}@|$)" } }]);
+    }
+    s
+}
+
+/// An object with exactly these properties (unknown ones are refused), `required` among them.
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({ "type": "object", "additionalProperties": false, "required": required, "properties": properties })
+}
+
+fn reference(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn list_of(name: &str) -> Value {
+    json!({ "type": "array", "items": reference(name) })
+}
+
+/// A 64-bit integer (ids, versions, times in Unix milliseconds).
+fn int64() -> Value {
+    json!({ "type": "integer", "minimum": i64::MIN, "maximum": i64::MAX })
+}
+
+fn nullable(mut schema: Value) -> Value {
+    schema["type"] = json!([schema["type"].clone(), "null"]);
+    schema
+}
+
+fn message() -> Value {
+    reference("Message")
+}
+
+fn query_param(name: &str, schema: Value, description: &str) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "schema": schema, "description": description })
+}
+
+const ROLES: [&str; 4] = ["customer", "site_admin", "agent", "operator"];
+
+// --- the operations ---
+
+fn operations(st: &Statuses) -> Vec<Op> {
+    let email = || string(&text::EMAIL, true);
+    let password = || string(&text::PASSWORD, false);
+    let new_password = object(
+        &["password", "confirm_password"],
+        json!({ "password": password(), "confirm_password": password() }),
+    );
+    let date = json!({ "type": ["string", "null"], "anyOf": [
+        { "type": "string", "format": "date" }, { "type": "string", "maxLength": 0 }, { "type": "null" } ] });
+    let site = object(
+        &["name"],
+        json!({
+            "name": string(&text::SITE_NAME, true),
+            "domains": { "type": "array", "maxItems": crate::auth::MAX_DOMAINS, "items": { "type": "string", "maxLength": text::DOMAIN.max, "pattern": DOMAIN_PATTERN } },
+            "addresses": { "type": "array", "maxItems": crate::auth::MAX_ADDRESSES, "items": email() },
+            "maintenance_until": date,
+            "licences": { "type": "integer", "minimum": 0, "maximum": 1_000_000 },
+        }),
+    );
+    let mut filters: Vec<String> = vec!["all".into(), "open".into(), "closed".into()];
+    filters.extend(st.known.iter().cloned());
+    filters.extend(st.held.iter().cloned());
+    let new_request = object(
+        &["subject", "description"],
+        json!({ "subject": string(&text::SUBJECT, true), "description": string(&text::DESCRIPTION, true) }),
+    );
+    let new_message = object(
+        &["body"],
+        json!({ "body": string(&text::MESSAGE, true), "internal": { "type": "boolean", "description": "Staff only: an internal note no customer sees" } }),
+    );
     vec![
-        (
-            "get",
-            "/api/v1/password-policy",
-            "The active password plugin's requirement sentence",
-            None,
-            false,
-        ),
-        (
-            "post",
-            "/api/v1/password-policy/check",
-            "Check a password against the active policy plugin",
-            Some(
-                json!({ "type": "object", "required": ["password"], "properties": { "password": { "type": "string" }, "email": { "type": "string" }, "given_name": { "type": "string" }, "surname": { "type": "string" } } }),
-            ),
-            false,
-        ),
-        (
-            "post",
-            "/api/v1/signup",
-            "Join now: email a verification link (the answer never reveals whether the address has an account)",
-            Some(email.clone()),
-            false,
-        ),
-        (
-            "get",
-            "/api/v1/signup/{token}",
-            "Open a verification link: the address and whether it may join",
-            None,
-            false,
-        ),
-        (
-            "post",
-            "/api/v1/signup/{token}",
-            "Create the account",
-            Some(
-                json!({ "type": "object", "required": ["password", "confirm_password", "given_name", "surname"], "properties": { "password": { "type": "string" }, "confirm_password": { "type": "string" }, "given_name": { "type": "string" }, "surname": { "type": "string" } } }),
-            ),
-            false,
-        ),
-        (
-            "post",
-            "/api/v1/login",
-            "Log in with email and password; answers a session token and its stage (mfa, password_change or full)",
-            Some(
-                json!({ "type": "object", "required": ["email", "password"], "properties": { "email": { "type": "string" }, "password": { "type": "string" }, "stay_logged_in": { "type": "boolean" }, "device_token": { "type": "string" } } }),
-            ),
-            false,
-        ),
-        (
-            "post",
-            "/api/v1/login/code",
-            "Send verification code (session at stage mfa)",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/login/code/verify",
-            "Verify code; rotates the session token, and with remember_device returns a device_token",
-            Some(
-                json!({ "type": "object", "required": ["code"], "properties": { "code": { "type": "string", "pattern": "^[0-9]{6}$" }, "remember_device": { "type": "boolean" } } }),
-            ),
-            true,
-        ),
-        ("post", "/api/v1/logout", "End this session", None, true),
-        (
-            "get",
-            "/api/v1/me",
-            "The signed-in person and session stage",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/me/password",
-            "Change the password (required at stage password_change); other sessions end",
-            Some(
-                json!({ "type": "object", "required": ["password", "confirm_password"], "properties": { "current_password": { "type": "string" }, "password": { "type": "string" }, "confirm_password": { "type": "string" } } }),
-            ),
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/me/sites",
-            "Sites the signed-in user may choose at first login",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/me/site",
-            "Choose the site; the account then waits for activation",
-            Some(
-                json!({ "type": "object", "required": ["site_id"], "properties": { "site_id": { "type": "integer" } } }),
-            ),
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/sessions",
-            "The signed-in user's sessions",
-            None,
-            true,
-        ),
-        (
-            "delete",
-            "/api/v1/sessions/{id}",
-            "End one of your sessions",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/sessions/end-all",
-            "Sign out everywhere",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/password-reset",
-            "Forgot your password?: email a one-hour reset link (same answer for unknown addresses)",
-            Some(email.clone()),
-            false,
-        ),
-        (
-            "get",
-            "/api/v1/password-reset/{token}",
-            "Whether a reset link is usable",
-            None,
-            false,
-        ),
-        (
-            "post",
-            "/api/v1/password-reset/{token}",
-            "Set the new password; every session ends",
-            Some(new_password.clone()),
-            false,
-        ),
-        (
-            "get",
-            "/api/v1/approvals",
-            "Accounts waiting for activation (staff: all; Site Administrator: their site)",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/approvals/{user_id}",
-            "Activate or reject a waiting account",
-            Some(
-                json!({ "type": "object", "required": ["approve"], "properties": { "approve": { "type": "boolean" } } }),
-            ),
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/invitations",
-            "Invite someone (Site Administrator: to their site; staff: to site_id)",
-            Some(
-                json!({ "type": "object", "required": ["email", "given_name", "surname"], "properties": { "email": { "type": "string" }, "given_name": { "type": "string" }, "surname": { "type": "string" }, "site_id": { "type": "integer" }, "mode": { "enum": ["link", "temporary_password"] } } }),
-            ),
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/invitations/{token}",
-            "Open an invitation link",
-            None,
-            false,
-        ),
-        (
-            "post",
-            "/api/v1/invitations/{token}/accept",
-            "Accept an invitation by choosing a password",
-            Some(new_password),
-            false,
-        ),
-        (
-            "get",
-            "/api/v1/users",
-            "People (staff: everyone; Site Administrator: their site)",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/users/{id}/resend-invitation",
-            "Send an invitation again; the earlier link stops working",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/users/{id}/role",
-            "Change a role (operators)",
-            Some(
-                json!({ "type": "object", "required": ["role"], "properties": { "role": { "enum": ["customer", "site_admin", "agent", "operator"] } } }),
-            ),
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/users/{id}/disable",
-            "Disable an account; its sessions end (operators)",
-            None,
-            true,
-        ),
-        ("get", "/api/v1/sites", "Customer sites (staff)", None, true),
-        (
-            "post",
-            "/api/v1/sites",
-            "Add a site (operators)",
-            Some(site.clone()),
-            true,
-        ),
-        (
-            "put",
-            "/api/v1/sites/{id}",
-            "Replace a site's details (operators)",
-            Some(site),
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/audit",
-            "Authentication events, newest first (operators)",
-            None,
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/requests",
-            "Requests the caller may see, newest change first. Query: status (open, closed, a status key), site, assignee, unassigned, q (words or REQ-number), sort (newest, oldest), limit, after (the previous page's `next`)",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/requests",
-            "Raise a request for the caller's site: JSON, or multipart with `files` parts",
-            Some(new_request),
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/requests/{id}",
-            "A request with its messages, attachments, status timeline and the statuses the caller may move it to",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/requests/{id}/messages",
-            "Reply (staff: `internal: true` for a note no customer sees): JSON, or multipart with `files` parts",
-            Some(message),
-            true,
-        ),
-        (
-            "put",
-            "/api/v1/requests/{id}/status",
-            "Move the request to a status, if the active workflow plugin allows it; `version` guards against concurrent changes (409)",
-            Some(
-                json!({ "type": "object", "required": ["status"], "properties": { "status": { "type": "string" }, "version": { "type": "integer" } } }),
-            ),
-            true,
-        ),
-        (
-            "put",
-            "/api/v1/requests/{id}/assignee",
-            "Assign to a member of staff, or `null` to unassign (staff)",
-            Some(
-                json!({ "type": "object", "properties": { "assignee_id": { "type": ["integer", "null"] }, "version": { "type": "integer" } } }),
-            ),
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/requests/{id}/attachments/{file}",
-            "Download an attachment (always `Content-Disposition: attachment`)",
-            None,
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/statuses",
-            "The active workflow plugin's statuses and the plugin",
-            None,
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/statuses/unknown",
-            "Status keys held by requests that the active workflow does not know, with counts (operators)",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/statuses/map",
-            "Move every request in an unknown status to a status of the active workflow (operators)",
-            Some(
-                json!({ "type": "object", "required": ["from", "to"], "properties": { "from": { "type": "string" }, "to": { "type": "string" } } }),
-            ),
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/dashboard",
-            "Open Requests and the Quick Links the caller's role sees",
-            None,
-            true,
-        ),
-        (
-            "get",
-            "/api/v1/quick-links",
-            "Every quick link (operators)",
-            None,
-            true,
-        ),
-        (
-            "post",
-            "/api/v1/quick-links",
-            "Add a dashboard quick link for chosen roles (operators)",
-            Some(
-                json!({ "type": "object", "required": ["title", "url", "roles"], "properties": { "title": { "type": "string" }, "url": { "type": "string" }, "roles": { "type": "array", "items": { "enum": ["customer", "site_admin", "agent", "operator"] } } } }),
-            ),
-            true,
-        ),
-        (
-            "delete",
-            "/api/v1/quick-links/{id}",
-            "Remove a quick link (operators)",
-            None,
-            true,
-        ),
-        (
-            "put",
-            "/api/v1/me/watching",
-            "Whether the caller (staff) is emailed about customer replies to unassigned requests",
-            Some(
-                json!({ "type": "object", "required": ["watching"], "properties": { "watching": { "type": "boolean" } } }),
-            ),
-            true,
-        ),
+        op("get", "/api/v1/password-policy", "The active password plugin's requirement sentence")
+            .ok(200, Some(reference("Requirements"))),
+        op("post", "/api/v1/password-policy/check", "Check a password against the active policy plugin")
+            .json(object(&["password"], json!({
+                "password": password(),
+                "email": string(&text::EMAIL, false),
+                "given_name": string(&text::GIVEN_NAME, false),
+                "surname": string(&text::SURNAME, false),
+            })))
+            .ok(200, Some(reference("PasswordCheck")))
+            .errors(&[429]),
+        op("post", "/api/v1/signup", "Join now: email a verification link (the answer never reveals whether the address has an account)")
+            .json(object(&["email"], json!({ "email": email() })))
+            .ok(202, Some(message()))
+            .errors(&[429]),
+        op("get", "/api/v1/signup/{token}", "Open a verification link: the address and whether it may join")
+            .ok(200, Some(object(&["email", "eligible", "password_requirements"], json!({
+                "email": { "type": "string" }, "eligible": { "type": "boolean" }, "password_requirements": { "type": "string" } }))))
+            .errors(&[404]),
+        op("post", "/api/v1/signup/{token}", "Create the account")
+            .json(object(&["password", "confirm_password", "given_name", "surname"], json!({
+                "password": password(), "confirm_password": password(),
+                "given_name": string(&text::GIVEN_NAME, true), "surname": string(&text::SURNAME, true) })))
+            .ok(201, Some(message()))
+            .errors(&[403, 404, 409, 422]),
+        op("post", "/api/v1/login", "Log in with email and password; answers a session token and its stage (mfa, password_change or full)")
+            .json(object(&["email", "password"], json!({
+                "email": email(), "password": password(), "stay_logged_in": { "type": "boolean" },
+                "device_token": string(&text::TOKEN, false) })))
+            .ok(200, Some(reference("Session")))
+            .errors(&[401, 403, 429]),
+        op("post", "/api/v1/login/code", "Send verification code (session at stage mfa)")
+            .session()
+            .ok(202, Some(message()))
+            .errors(&[403, 429]),
+        op("post", "/api/v1/login/code/verify", "Verify code; rotates the session token, and with remember_device returns a device_token")
+            .session()
+            .json(object(&["code"], json!({ "code": string(&text::CODE, false), "remember_device": { "type": "boolean" } })))
+            .ok(200, Some(reference("Session")))
+            .errors(&[403, 422, 429]),
+        op("post", "/api/v1/logout", "End this session").session().ok(204, None),
+        op("get", "/api/v1/me", "The signed-in person and session stage")
+            .session()
+            .ok(200, Some(reference("Me"))),
+        op("post", "/api/v1/me/password", "Change the password (required at stage password_change); other sessions end")
+            .session()
+            .json(object(&["password", "confirm_password"], json!({
+                "current_password": password(), "password": password(), "confirm_password": password() })))
+            .ok(200, Some(reference("Session")))
+            .errors(&[403, 422]),
+        op("get", "/api/v1/me/sites", "Sites the signed-in user may choose at first login")
+            .session()
+            .ok(200, Some(object(&["sites"], json!({ "sites": { "type": "array", "items": object(&["id", "name"], json!({ "id": { "type": "integer" }, "name": { "type": "string" } })) } }))))
+            .errors(&[403]),
+        op("post", "/api/v1/me/site", "Choose the site; the account then waits for activation")
+            .session()
+            .json(object(&["site_id"], json!({ "site_id": int64() })))
+            .ok(200, Some(message()))
+            .errors(&[403, 409, 422]),
+        op("get", "/api/v1/sessions", "The signed-in user's sessions")
+            .session()
+            .ok(200, Some(object(&["sessions"], json!({ "sessions": list_of("SessionInfo") }))))
+            .errors(&[403]),
+        op("delete", "/api/v1/sessions/{id}", "End one of your sessions")
+            .session()
+            .ok(204, None)
+            .errors(&[403, 404]),
+        op("post", "/api/v1/sessions/end-all", "Sign out everywhere; remembered devices are forgotten too")
+            .session()
+            .ok(200, Some(object(&["ended"], json!({ "ended": { "type": "integer" } }))))
+            .errors(&[403]),
+        op("post", "/api/v1/password-reset", "Forgot your password?: email a one-hour reset link (same answer whether or not the address has an account)")
+            .json(object(&["email"], json!({ "email": email() })))
+            .ok(202, Some(message()))
+            .errors(&[429]),
+        op("get", "/api/v1/password-reset/{token}", "Whether a reset link is usable")
+            .ok(200, Some(object(&["usable", "password_requirements"], json!({ "usable": { "type": "boolean" }, "password_requirements": { "type": "string" } }))))
+            .errors(&[404]),
+        op("post", "/api/v1/password-reset/{token}", "Set the new password; every session ends and remembered devices are forgotten")
+            .json(new_password.clone())
+            .ok(200, Some(message()))
+            .errors(&[404, 422]),
+        op("get", "/api/v1/approvals", "Accounts waiting for activation (staff: all; Site Administrator: their site)")
+            .session()
+            .ok(200, Some(object(&["pending"], json!({ "pending": list_of("PendingUser") }))))
+            .errors(&[403]),
+        op("post", "/api/v1/approvals/{user_id}", "Activate or reject a waiting account")
+            .session()
+            .json(object(&["approve"], json!({ "approve": { "type": "boolean" } })))
+            .ok(204, None)
+            .errors(&[403, 404, 409]),
+        op("post", "/api/v1/invitations", "Invite someone (Site Administrator: to their site; staff: to site_id)")
+            .session()
+            .json(object(&["email", "given_name", "surname"], json!({
+                "email": email(), "given_name": string(&text::GIVEN_NAME, true), "surname": string(&text::SURNAME, true),
+                "site_id": int64(), "mode": { "enum": ["link", "temporary_password"] } })))
+            .ok(201, Some(object(&["user_id"], json!({ "user_id": { "type": "integer" } }))))
+            .errors(&[403, 409, 422]),
+        op("get", "/api/v1/invitations/{token}", "Open an invitation link")
+            .ok(200, Some(object(&["email", "given_name", "surname", "password_requirements"], json!({
+                "email": { "type": "string" }, "given_name": { "type": "string" }, "surname": { "type": "string" }, "password_requirements": { "type": "string" } }))))
+            .errors(&[404]),
+        op("post", "/api/v1/invitations/{token}/accept", "Accept an invitation by choosing a password")
+            .json(new_password)
+            .ok(200, Some(message()))
+            .errors(&[404, 422]),
+        op("get", "/api/v1/users", "People (staff: everyone; Site Administrator: their site)")
+            .session()
+            .ok(200, Some(object(&["users"], json!({ "users": list_of("User") }))))
+            .errors(&[403]),
+        op("post", "/api/v1/users/{id}/resend-invitation", "Send an invitation again; the earlier link stops working")
+            .session()
+            .ok(204, None)
+            .errors(&[403, 404, 409]),
+        op("post", "/api/v1/users/{id}/role", "Change a role (operators)")
+            .session()
+            .json(object(&["role"], json!({ "role": { "enum": ROLES } })))
+            .ok(204, None)
+            .errors(&[403, 404, 422]),
+        op("post", "/api/v1/users/{id}/disable", "Disable an account; its sessions end (operators)")
+            .session()
+            .ok(204, None)
+            .errors(&[403, 404]),
+        op("get", "/api/v1/sites", "Customer sites (staff)")
+            .session()
+            .ok(200, Some(object(&["sites"], json!({ "sites": list_of("Site") }))))
+            .errors(&[403]),
+        op("post", "/api/v1/sites", "Add a site (operators)")
+            .session()
+            .json(site.clone())
+            .ok(201, Some(object(&["id"], json!({ "id": { "type": "integer" } }))))
+            .errors(&[403, 409]),
+        op("put", "/api/v1/sites/{id}", "Replace a site's details (operators)")
+            .session()
+            .json(site)
+            .ok(204, None)
+            .errors(&[403, 404, 409]),
+        op("get", "/api/v1/audit", "Authentication events, newest first (operators)")
+            .session()
+            .query(vec![
+                query_param("before", int64(), "Only events with a smaller id"),
+                query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 500 }), "At most this many (default 100)"),
+            ])
+            .ok(200, Some(object(&["events"], json!({ "events": list_of("AuditEvent") }))))
+            .errors(&[403]),
+        op("get", "/api/v1/mail/undelivered", "Email the outbox gave up on, with the reason (operators)")
+            .session()
+            .ok(200, Some(object(&["undelivered"], json!({ "undelivered": list_of("Undelivered") }))))
+            .errors(&[403]),
+        op("get", "/api/v1/requests", "Requests the caller may see, newest change first, a page at a time")
+            .session()
+            .query(vec![
+                query_param("status", json!({ "enum": filters }), "all, open, closed, or a status key"),
+                query_param("site", int64(), "Staff: only this site's requests"),
+                query_param("assignee", int64(), "Staff: only requests assigned to this person"),
+                query_param("unassigned", json!({ "type": "boolean" }), "Staff: only unassigned requests"),
+                query_param("q", string(&text::SEARCH, false), "Words of the subject and public messages, or a request number"),
+                query_param("sort", json!({ "enum": ["newest", "oldest"] }), "By last change (default newest)"),
+                query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 100 }), "At most this many (default 25)"),
+                query_param("after", json!({ "type": "string", "pattern": CURSOR_PATTERN }), "The previous page's `next`"),
+            ])
+            .ok(200, Some(object(&["requests", "next"], json!({ "requests": list_of("RequestSummary"), "next": { "type": ["string", "null"] } }))))
+            .errors(&[403]),
+        op("post", "/api/v1/requests", "Raise a request for the caller's site: JSON, or multipart with `files` parts")
+            .session()
+            .json_or_files(new_request)
+            .ok(201, Some(object(&["id", "number"], json!({ "id": { "type": "integer" }, "number": { "type": "string" } }))))
+            .errors(&[403]),
+        op("get", "/api/v1/requests/{id}", "A request with its messages, attachments, status timeline and the statuses the caller may move it to")
+            .session()
+            .ok(200, Some(reference("RequestDetail")))
+            .errors(&[403, 404]),
+        op("post", "/api/v1/requests/{id}/messages", "Reply (staff: `internal: true` for a note no customer sees): JSON, or multipart with `files` parts")
+            .session()
+            .json_or_files(new_message)
+            .ok(201, Some(object(&["id"], json!({ "id": { "type": "integer" } }))))
+            .errors(&[403, 404]),
+        op("put", "/api/v1/requests/{id}/status", "Move the request to a status, if the active workflow plugin allows it (422 with the plugin's reason if not); `version` guards against concurrent changes (409)")
+            .session()
+            .json(object(&["status"], json!({ "status": { "enum": st.known }, "version": int64() })))
+            .ok(200, Some(reference("RequestDetail")))
+            .errors(&[403, 404, 409, 422]),
+        op("put", "/api/v1/requests/{id}/assignee", "Assign to a member of staff, or `null` to unassign (staff); `assignee_id` is required")
+            .session()
+            .json(object(&["assignee_id"], json!({ "assignee_id": nullable(int64()), "version": int64() })))
+            .ok(200, Some(reference("RequestDetail")))
+            .errors(&[403, 404, 409, 422]),
+        op("get", "/api/v1/requests/{id}/attachments/{file}", "Download an attachment (always `Content-Disposition: attachment`)")
+            .session()
+            .ok(200, Some(json!({ "type": "string", "format": "binary" })))
+            .errors(&[403, 404]),
+        op("get", "/api/v1/statuses", "The active workflow plugin's statuses and the plugin")
+            .session()
+            .ok(200, Some(reference("Workflow")))
+            .errors(&[403]),
+        op("get", "/api/v1/statuses/unknown", "Status keys held by requests that the active workflow does not know, with counts (operators)")
+            .session()
+            .ok(200, Some(object(&["unknown", "workflow"], json!({
+                "unknown": { "type": "array", "items": object(&["status", "requests"], json!({ "status": { "type": "string" }, "requests": { "type": "integer" } })) },
+                "workflow": reference("Workflow") }))))
+            .errors(&[403]),
+        op("post", "/api/v1/statuses/map", "Move every request in an unknown status to a status of the active workflow (operators)")
+            .session()
+            .json(object(&["from", "to"], json!({ "from": string(&text::STATUS, true), "to": { "enum": st.known } })))
+            .ok(200, Some(object(&["moved"], json!({ "moved": { "type": "integer" } }))))
+            .errors(&[403, 422]),
+        op("get", "/api/v1/dashboard", "Open Requests and the Quick Links the caller's role sees")
+            .session()
+            .ok(200, Some(object(&["open_requests", "quick_links"], json!({ "open_requests": list_of("RequestSummary"), "quick_links": list_of("QuickLink") }))))
+            .errors(&[403]),
+        op("get", "/api/v1/quick-links", "Every quick link (operators)")
+            .session()
+            .ok(200, Some(list_of("QuickLink")))
+            .errors(&[403]),
+        op("post", "/api/v1/quick-links", "Add a dashboard quick link for chosen roles (operators)")
+            .session()
+            .json(object(&["title", "url", "roles"], json!({
+                "title": string(&text::LINK_TITLE, true),
+                "url": { "type": "string", "maxLength": text::URL.max, "pattern": URL_PATTERN },
+                "roles": { "type": "array", "minItems": 1, "items": { "enum": ROLES } } })))
+            .ok(201, Some(object(&["id"], json!({ "id": { "type": "integer" } }))))
+            .errors(&[403]),
+        op("delete", "/api/v1/quick-links/{id}", "Remove a quick link (operators)")
+            .session()
+            .ok(204, None)
+            .errors(&[403, 404]),
+        op("put", "/api/v1/me/watching", "Whether the caller (staff) is emailed about customer replies to unassigned requests")
+            .session()
+            .json(object(&["watching"], json!({ "watching": { "type": "boolean" } })))
+            .ok(200, Some(object(&["watching"], json!({ "watching": { "type": "boolean" } }))))
+            .errors(&[403]),
     ]
 }
 
+/// A registered email domain, as `SiteInput` checks it.
+pub const DOMAIN_PATTERN: &str = "^@*[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
+/// A quick link: an absolute http(s) URL, or a path of this portal.
+pub const URL_PATTERN: &str = "^(https?://[^\\s\\u0000-\\u001f\\u007f-\\u009f]*|/([^/\\s\\u0000-\\u001f\\u007f-\\u009f][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?)$";
+/// A page cursor as lists give it.
+pub const CURSOR_PATTERN: &str = "^[0-9]{1,18}\\.[0-9]{1,18}$";
+
 /// Every operation as (method, path), for the test that calls each one.
 pub fn listed() -> Vec<(&'static str, &'static str)> {
-    operations().into_iter().map(|(m, p, ..)| (m, p)).collect()
+    operations(&Statuses::default())
+        .into_iter()
+        .map(|o| (o.method, o.path))
+        .collect()
 }
 
-pub fn document() -> Value {
-    let error = json!({ "description": "An error: `{ \"error\": { \"code\", \"message\", \"details\"? } }` with a stable snake_case code", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
-    let mut paths = serde_json::Map::new();
-    for (method, path, summary, body, auth) in operations() {
-        let params: Vec<Value> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
-            .collect();
-        let mut op = json!({ "summary": summary, "parameters": params, "responses": { "2XX": { "description": "Success" }, "4XX": error.clone(), "503": error.clone() } });
-        if let Some(schema) = body {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema } } });
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| {
+            let schema = if name == "token" {
+                json!({ "type": "string", "minLength": 1, "maxLength": text::TOKEN.max, "pattern": "^[^\\u0000]+$" })
+            } else {
+                int64()
+            };
+            json!({ "name": name, "in": "path", "required": true, "schema": schema })
+        })
+        .collect()
+}
+
+fn responses(o: &Op) -> Value {
+    let mut r = Map::new();
+    let (status, body) = &o.ok;
+    let mut ok = json!({ "description": "Done" });
+    if let Some(schema) = body {
+        let media = if schema["format"] == "binary" {
+            "application/octet-stream"
+        } else {
+            "application/json"
+        };
+        ok["content"] = json!({ media: { "schema": schema } });
+    }
+    if *status == 201 && o.path == "/api/v1/requests" {
+        ok["headers"] = json!({ "Location": { "schema": { "type": "string" }, "description": "The new request" } });
+    }
+    r.insert(status.to_string(), ok);
+    for e in o.all_errors() {
+        r.insert(
+            e.to_string(),
+            json!({ "$ref": format!("#/components/responses/E{e}") }),
+        );
+    }
+    Value::Object(r)
+}
+
+fn error_response(status: u16, description: &str) -> Value {
+    let mut r = json!({ "description": description, "content": { "application/json": { "schema": reference("Error") } } });
+    if matches!(status, 429 | 503) {
+        r["headers"] = json!({ "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds to wait before trying again" } });
+    }
+    r
+}
+
+pub fn document(st: &Statuses) -> Value {
+    let max_files = st.max_files;
+    let mut paths = Map::new();
+    for o in operations(st) {
+        let mut parameters = path_parameters(o.path);
+        parameters.extend(o.query.iter().cloned());
+        let mut spec = json!({ "summary": o.summary, "operationId": format!("{} {}", o.method.to_uppercase(), o.path), "parameters": parameters, "responses": responses(&o) });
+        match &o.body {
+            Body::None => {}
+            Body::Json(schema) => {
+                spec["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema } } });
+            }
+            Body::JsonOrMultipart(schema) => {
+                let mut form = schema.clone();
+                form["properties"]["files"] = json!({ "type": "array", "maxItems": max_files, "items": { "type": "string", "format": "binary" } });
+                spec["requestBody"] = json!({ "required": true, "content": {
+                    "application/json": { "schema": schema },
+                    "multipart/form-data": { "schema": form } } });
+            }
         }
-        if auth {
-            op["security"] = json!([{ "session": [] }]);
+        if o.auth == Auth::Session {
+            spec["security"] = json!([{ "session": [] }]);
         }
-        let entry = paths.entry(path.to_owned()).or_insert_with(|| json!({}));
-        entry[method] = op;
+        let entry = paths.entry(o.path.to_owned()).or_insert_with(|| json!({}));
+        entry[o.method] = spec;
     }
     json!({
         "openapi": "3.1.0",
-        "info": { "title": "Help desk API", "version": env!("CARGO_PKG_VERSION"), "description": "Accounts, sign-in and rule plugins of the help desk. Errors carry a stable `code`; 429 answers carry `Retry-After`." },
+        "info": {
+            "title": "Help desk API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Accounts, sign-in and requests of the help desk. Errors are `{\"error\": {\"code\", \"message\", \"details\"?}}` with a stable `code`; 400 means the request does not have the documented form, 422 that a rule refused it; 429 and 503 answers carry `Retry-After`."
+        },
         "paths": paths,
         "components": {
             "securitySchemes": { "session": { "type": "http", "scheme": "bearer", "description": "The `token` from POST /api/v1/login or /api/v1/login/code/verify" } },
-            "schemas": { "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "details": {} } } } } }
+            "responses": {
+                "E400": error_response(400, "The request does not have the documented form; `details.field` names the field when there is one"),
+                "E401": error_response(401, "No session, or not a live one (`unauthenticated`); or a wrong email or password (`invalid_credentials`)"),
+                "E403": error_response(403, "Not for this account, role or session stage"),
+                "E404": error_response(404, "No such thing, or one the caller may not see; or a link that is invalid, expired or used (`invalid_link`)"),
+                "E408": error_response(408, "The request body arrived too slowly"),
+                "E409": error_response(409, "Changed by someone else since the version given, or already in the state asked for"),
+                "E413": error_response(413, "The body or an attachment is over its limit"),
+                "E415": error_response(415, "The body is not JSON (or multipart where files are allowed)"),
+                "E422": error_response(422, "Well-formed, but a rule refused it: the password plugin, the workflow plugin, or the state of what it names"),
+                "E429": error_response(429, "Too many attempts; see `Retry-After`"),
+                "E503": error_response(503, "The database or a rule plugin is briefly unavailable, or the upload budget is used up; nothing was changed"),
+            },
+            "schemas": schemas(),
         }
     })
+}
+
+fn schemas() -> Value {
+    let s = || json!({ "type": "string" });
+    let i = || json!({ "type": "integer" });
+    let b = || json!({ "type": "boolean" });
+    let null_i = || json!({ "type": ["integer", "null"] });
+    let null_s = || json!({ "type": ["string", "null"] });
+    let summary = json!({
+        "id": i(), "number": s(), "status_label": s(), "open": b(),
+        "site_id": i(), "site_name": s(), "requester_id": i(), "requester_name": s(), "requester_email": s(),
+        "assignee_id": null_i(), "assignee_name": null_s(), "assignee_email": null_s(),
+        "subject": s(), "status": s(), "status_since": i(), "version": i(), "created_at": i(), "updated_at": i(),
+    });
+    let summary_keys: Vec<String> = summary
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut detail = summary.clone();
+    detail["messages"] = list_of("RequestMessage");
+    detail["attachments"] = list_of("Attachment");
+    detail["timeline"] = list_of("TimelineEntry");
+    detail["moves"] = list_of("Status");
+    let mut detail_keys = summary_keys.clone();
+    detail_keys.extend(["messages", "attachments", "timeline", "moves"].map(String::from));
+    fn keys(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let plugin = object(
+        &["id", "name", "version", "sha256"],
+        json!({ "id": i(), "name": s(), "version": s(), "sha256": s() }),
+    );
+    json!({
+        "Error": { "type": "object", "additionalProperties": false, "required": ["error"], "properties": { "error": {
+            "type": "object", "additionalProperties": false, "required": ["code", "message"],
+            "properties": { "code": s(), "message": s(), "details": { "type": "object" } } } } },
+        "Message": object(&["message"], json!({ "message": s() })),
+        "PluginRef": plugin,
+        "Requirements": object(&["requirements", "decided_by"], json!({ "requirements": s(), "decided_by": reference("PluginRef") })),
+        "Violation": object(&["code", "message"], json!({ "code": s(), "message": s() })),
+        "PasswordCheck": object(&["outcome", "decided_by"], json!({
+            "outcome": { "enum": ["accepted", "rejected"] }, "violations": list_of("Violation"), "decided_by": reference("PluginRef") })),
+        "Session": object(&["token", "stage", "persistent", "expires_at"], json!({
+            "token": s(), "stage": { "enum": ["mfa", "password_change", "full"] }, "persistent": b(), "expires_at": i(), "device_token": s() })),
+        "Me": object(&["id", "email", "given_name", "surname", "role", "state", "site_id", "session_id", "stage"], json!({
+            "id": i(), "email": s(), "given_name": s(), "surname": s(), "role": { "enum": ROLES }, "state": s(),
+            "site_id": null_i(), "session_id": i(), "stage": { "enum": ["mfa", "password_change", "full"] } })),
+        "SessionInfo": object(&["id", "current", "persistent", "created_at", "last_seen_at", "expires_at", "user_agent", "ip"], json!({
+            "id": i(), "current": b(), "persistent": b(), "created_at": i(), "last_seen_at": i(), "expires_at": i(), "user_agent": s(), "ip": s() })),
+        "PendingUser": object(&["id", "email", "given_name", "surname", "site_id", "site_name", "created_at"], json!({
+            "id": i(), "email": s(), "given_name": s(), "surname": s(), "site_id": null_i(), "site_name": s(), "created_at": i() })),
+        "User": object(&["id", "email", "given_name", "surname", "role", "state", "site_id"], json!({
+            "id": i(), "email": s(), "given_name": s(), "surname": s(), "role": s(), "state": s(), "site_id": null_i() })),
+        "Site": object(&["id", "name", "domains", "addresses", "maintenance_until", "licences"], json!({
+            "id": i(), "name": s(), "domains": { "type": "array", "items": s() }, "addresses": { "type": "array", "items": s() },
+            "maintenance_until": null_s(), "licences": i() })),
+        "AuditEvent": object(&["id", "at", "event", "user_id", "email", "actor", "ip", "detail"], json!({
+            "id": i(), "at": i(), "event": s(), "user_id": null_i(), "email": s(), "actor": s(), "ip": s(), "detail": s() })),
+        "Undelivered": object(&["id", "to_addr", "subject", "attempts", "last_error", "created_at", "failed_at"], json!({
+            "id": i(), "to_addr": s(), "subject": s(), "attempts": i(), "last_error": null_s(), "created_at": i(), "failed_at": i() })),
+        "Status": object(&["key", "label", "open", "initial"], json!({ "key": s(), "label": s(), "open": b(), "initial": b() })),
+        "Workflow": object(&["statuses", "by"], json!({ "statuses": list_of("Status"), "by": reference("PluginRef") })),
+        "RequestSummary": object(&keys(&summary_keys), summary),
+        "RequestDetail": object(&keys(&detail_keys), detail),
+        "RequestMessage": object(&["id", "author_id", "author_name", "author_role", "body", "internal", "created_at"], json!({
+            "id": i(), "author_id": i(), "author_name": s(), "author_role": s(), "body": s(), "internal": { "enum": [0, 1] }, "created_at": i() })),
+        "Attachment": object(&["id", "request_id", "message_id", "file_name", "content_type", "size", "sha256", "created_at", "internal"], json!({
+            "id": i(), "request_id": i(), "message_id": i(), "file_name": s(), "content_type": s(), "size": i(), "sha256": s(),
+            "created_at": i(), "internal": { "enum": [0, 1] } })),
+        "TimelineEntry": object(&["id", "from_status", "from_label", "to_status", "to_label", "actor_id", "actor_name", "actor_role", "cause", "plugin_id", "plugin_name", "plugin_version", "plugin_sha256", "at"], json!({
+            "id": i(), "from_status": null_s(), "from_label": null_s(), "to_status": s(), "to_label": s(), "actor_id": null_i(),
+            "actor_name": null_s(), "actor_role": s(), "cause": s(), "plugin_id": i(), "plugin_name": s(), "plugin_version": s(),
+            "plugin_sha256": s(), "at": i() })),
+        "QuickLink": object(&["id", "title", "url", "roles", "position"], json!({
+            "id": i(), "title": s(), "url": s(), "roles": { "type": "string", "description": "Comma-separated roles" }, "position": i() })),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = document(&Statuses {
+            known: vec!["open".into()],
+            held: Vec::new(),
+            max_files: 5,
+        });
+        let text = doc.to_string();
+        for part in text.split("\"$ref\":\"#/components/").skip(1) {
+            let target = part.split('"').next().unwrap_or_default();
+            let (kind, name) = target.split_once('/').unwrap_or_default();
+            assert!(doc["components"][kind][name].is_object(), "{target}");
+        }
+    }
 }

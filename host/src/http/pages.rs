@@ -11,7 +11,7 @@ use super::accounts_api::{RESET_SENT, SIGNUP_SENT};
 use super::session::{ClientInfo, cookie, set_cookie};
 use crate::auth::{self, AuthError, Invite, InviteMode, Me, Role, SignedIn, SiteInput, Stage};
 use askama::Template;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
@@ -30,13 +30,17 @@ const SESSION: &str = "hd_session";
 const CSRF: &str = "hd_csrf";
 const DEVICE: &str = "hd_device";
 
+/// The largest form a page posts, files aside.
+const FORM_LIMIT: usize = 64 * 1024;
+
 pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
-        .merge(requests::router(upload_limit))
         .merge(sign_in::router())
         .merge(signup::router())
         .merge(recovery::router())
         .merge(admin::router())
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .merge(requests::router(upload_limit))
 }
 
 // --- plumbing ---
@@ -104,6 +108,7 @@ impl Visit {
                 nav.push(("/staff/quick-links".into(), "Quick links".into()));
                 nav.push(("/staff/statuses".into(), "Statuses".into()));
                 nav.push(("/staff/audit".into(), "Audit log".into()));
+                nav.push(("/staff/mail".into(), "Mail".into()));
             }
             nav.push(("/sessions".into(), "Sessions".into()));
         }
@@ -205,7 +210,12 @@ impl FromRequest<AppState> for Posted {
         let expected = cookie(req.headers(), &state.web.cookie_name(CSRF)).map(str::to_owned);
         let Form(fields) = Form::<HashMap<String, String>>::from_request(req, state)
             .await
-            .map_err(|e| (StatusCode::BAD_REQUEST, e.body_text()).into_response())?;
+            .map_err(|e| (e.status(), e.body_text()).into_response())?;
+        if let Some(bad) =
+            crate::domain::text::find_nul(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        {
+            return Err(super::ApiError::from(bad).into_response());
+        }
         let given = fields.get("csrf").map(String::as_str).unwrap_or_default();
         match expected {
             Some(e) if !given.is_empty() && auth::secret::same(&e, given) => Ok(Posted(fields)),
@@ -262,34 +272,24 @@ fn encode(path: &str) -> String {
 }
 
 /// An error that is not the visitor's: logged, and a plain apology shown.
+/// The error's status and message (and `Retry-After`), shown as a page by `error::uniform`.
 fn error_page(e: AuthError) -> Response {
-    let api = super::ApiError::from(e);
-    let status = api.status;
-    (
-        status,
-        Html(format!(
-            "<!doctype html><title>Error</title><main><h1>Sorry</h1><p>{}</p></main>",
-            html_escape(&api.message)
-        )),
-    )
-        .into_response()
+    super::ApiError::from(e).into_response()
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// Form errors shown in the page; anything else becomes an error page.
+/// Form errors shown in the page; anything else (a refusal, a fault) becomes an error page with
+/// the status the API gives it.
 fn visible(e: AuthError) -> Result<(String, Vec<String>), Response> {
     match e {
         AuthError::PasswordRejected(v) => Ok((
             AuthError::PasswordRejected(Vec::new()).to_string(),
             v.into_iter().map(|v| v.message).collect(),
         )),
-        AuthError::Plugin(_) | AuthError::Db(_) => Err(error_page(e)),
+        AuthError::Forbidden
+        | AuthError::NotFound
+        | AuthError::Unauthenticated
+        | AuthError::Plugin(_)
+        | AuthError::Db(_) => Err(error_page(e)),
         other => Ok((other.to_string(), Vec::new())),
     }
 }

@@ -1,13 +1,14 @@
 //! The password policy, asked of the active password-policy plugin: its requirement sentence
 //! for forms, and a check clients can call as the user types.
 
+use super::extract::Json;
 use super::session::ClientInfo;
 use super::{ApiError, AppState, blocking};
 use crate::domain::rules::{PasswordContext, PasswordVerdict, PluginRef};
-use axum::extract::rejection::JsonRejection;
+use crate::domain::text;
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
@@ -35,11 +36,15 @@ async fn requirements(State(state): State<AppState>) -> Result<Json<Requirements
 }
 
 #[derive(Debug, Deserialize)]
-
+#[serde(deny_unknown_fields)]
 struct CheckRequest {
     password: String,
-    #[serde(flatten)]
-    context: PasswordContext,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    surname: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -52,19 +57,16 @@ struct CheckResponse {
 async fn check(
     State(state): State<AppState>,
     ClientInfo(client): ClientInfo,
-    payload: Result<Json<CheckRequest>, JsonRejection>,
+    Json(req): Json<CheckRequest>,
 ) -> Result<Json<CheckResponse>, ApiError> {
     state.accounts.limit_password_check(&client).await?;
-    let Json(req) = payload?;
-    if req.password.len() > 4096 {
-        return Err(ApiError::bad_request(
-            "password_too_long",
-            "Passwords are at most 4096 bytes.",
-        ));
-    }
+    text::check(&text::PASSWORD, &req.password)?;
     let plugins = state.plugins.clone();
-    let mut context = req.context;
-    context.email = context.email.trim().to_lowercase();
+    let context = PasswordContext {
+        email: text::check(&text::EMAIL, &req.email)?.to_lowercase(),
+        given_name: text::check(&text::GIVEN_NAME, &req.given_name)?,
+        surname: text::check(&text::SURNAME, &req.surname)?,
+    };
     let d = blocking(move || plugins.check_password(&req.password, &context)).await??;
     Ok(Json(CheckResponse {
         verdict: d.value,

@@ -2,21 +2,22 @@
 //! replies take either JSON or `multipart/form-data` (text fields plus `files`).
 
 use super::accounts_api::full;
+use super::extract::{self, Json, Path, Query};
 use super::session::Bearer;
 use super::{ApiError, AppState, upload};
 use crate::auth::Me;
 use crate::db::requests::{AttachmentRow, MessageRow, QuickLink, RequestRow, StatusChangeRow};
-use crate::requests::files::{Upload, content_disposition};
+use crate::requests::files::{Reader, Upload, content_disposition};
 use crate::requests::{Detail, ListQuery, Workflow, number};
+use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 
 pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
@@ -64,9 +65,9 @@ fn view(w: &Workflow, row: RequestRow) -> RequestView {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListParams {
-    #[serde(default)]
-    status: String,
+    status: Option<String>,
     site: Option<i64>,
     assignee: Option<i64>,
     #[serde(default)]
@@ -74,33 +75,54 @@ struct ListParams {
     #[serde(default)]
     q: String,
     after: Option<String>,
-    #[serde(default)]
-    sort: String,
-    #[serde(default)]
-    limit: i64,
+    sort: Option<String>,
+    limit: Option<i64>,
 }
 
 impl ListParams {
     fn query(self) -> ApiResult<ListQuery> {
-        let oldest_first = match self.sort.as_str() {
-            "" | "newest" => false,
-            "oldest" => true,
-            other => {
+        let oldest_first = match self.sort.as_deref() {
+            None | Some("newest") => false,
+            Some("oldest") => true,
+            Some(other) => {
                 return Err(ApiError::bad_request(
                     "invalid_sort",
                     format!("Unknown sort \"{other}\": use newest or oldest."),
-                ));
+                )
+                .with_field("sort"));
             }
         };
+        let limit = match self.limit {
+            None => 25,
+            Some(n @ 1..=100) => n,
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    "Query parameter `limit`: from 1 to 100.",
+                )
+                .with_field("limit"));
+            }
+        };
+        let status = match self.status {
+            None => String::new(),
+            Some(s) if s.is_empty() => {
+                return Err(ApiError::bad_request(
+                    "unknown_status",
+                    "Query parameter `status`: leave it out for all requests, or name a status.",
+                )
+                .with_field("status"));
+            }
+            Some(s) => s,
+        };
         Ok(ListQuery {
-            status: self.status,
+            status,
             site: self.site,
             assignee: self.assignee,
             unassigned: self.unassigned,
             search: self.q,
             after: self.after,
             oldest_first,
-            limit: self.limit,
+            limit,
         })
     }
 }
@@ -116,51 +138,60 @@ async fn list(
     Ok(Json(json!({ "requests": requests, "next": page.next })))
 }
 
-/// The text fields and files of a JSON or multipart body.
-async fn fields(s: &AppState, req: Request) -> ApiResult<(HashMap<String, Value>, Vec<Upload>)> {
+/// A body of type `T`, as JSON or as `multipart/form-data` whose text fields are `T`'s fields
+/// (the `flags` among them read as booleans) and whose `files` parts are attachments. Unknown
+/// fields are refused either way.
+async fn body<T: DeserializeOwned>(
+    s: &AppState,
+    req: Request,
+    flags: &[&str],
+) -> ApiResult<(T, Vec<Upload>)> {
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if multipart {
-        let form = Multipart::from_request(req, s)
-            .await
-            .map_err(|e| ApiError::bad_request("invalid_form", e.body_text()))?;
-        let (fields, files) = upload::read(form, s.requests.files.limits, "files")
-            .await
-            .into_result()?;
-        Ok((
-            fields
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-            files,
-        ))
-    } else {
-        let Json(fields) = Json::<HashMap<String, Value>>::from_request(req, s).await?;
-        Ok((fields, Vec::new()))
+    if !multipart {
+        let Json(t) = Json::<T>::from_request(req, s).await?;
+        return Ok((t, Vec::new()));
     }
+    let length = upload::declared_length(req.headers());
+    let form = Multipart::from_request(req, s)
+        .await
+        .map_err(|e| ApiError::bad_request("invalid_form", e.body_text()))?;
+    let (fields, files) = upload::read(form, length, &s.requests.files, "files")
+        .await
+        .into_result()?;
+    let mut object = serde_json::Map::new();
+    for (k, v) in fields {
+        let value = if flags.contains(&k.as_str()) {
+            match v.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => Value::String(v),
+            }
+        } else {
+            Value::String(v)
+        };
+        object.insert(k, value);
+    }
+    Ok((extract::from_value(Value::Object(object))?, files))
 }
 
-fn text<'a>(fields: &'a HashMap<String, Value>, key: &str) -> &'a str {
-    fields.get(key).and_then(Value::as_str).unwrap_or_default()
-}
-
-fn flag(fields: &HashMap<String, Value>, key: &str) -> bool {
-    match fields.get(key) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => matches!(s.as_str(), "true" | "1" | "on" | "yes"),
-        _ => false,
-    }
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRequest {
+    subject: String,
+    description: String,
 }
 
 async fn create(State(s): State<AppState>, b: Bearer, req: Request) -> ApiResult<Response> {
     let me = signed_in(b)?;
-    let (f, files) = fields(&s, req).await?;
+    s.requests.may_raise(&me)?;
+    let (r, files) = body::<NewRequest>(&s, req, &[]).await?;
     let id = s
         .requests
-        .create(&me, text(&f, "subject"), text(&f, "description"), files)
+        .create(&me, &r.subject, &r.description, files)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -217,6 +248,14 @@ async fn detail(
     Ok(Json(detail_view(&w, d)))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMessage {
+    body: String,
+    #[serde(default)]
+    internal: bool,
+}
+
 async fn reply(
     State(s): State<AppState>,
     b: Bearer,
@@ -224,15 +263,18 @@ async fn reply(
     req: Request,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let me = signed_in(b)?;
-    let (f, files) = fields(&s, req).await?;
+    // Who may post here is settled before a byte of the body is read.
+    s.requests.may_reply(&me, id).await?;
+    let (m, files) = body::<NewMessage>(&s, req, &["internal"]).await?;
     let message = s
         .requests
-        .reply(&me, id, text(&f, "body"), flag(&f, "internal"), files)
+        .reply(&me, id, &m.body, m.internal, files)
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": message }))))
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StatusBody {
     status: String,
     /// The version last read; omit to apply whatever the request's version.
@@ -243,10 +285,9 @@ async fn set_status(
     State(s): State<AppState>,
     b: Bearer,
     Path(id): Path<i64>,
-    p: Result<Json<StatusBody>, axum::extract::rejection::JsonRejection>,
+    Json(p): Json<StatusBody>,
 ) -> ApiResult<Json<DetailView>> {
     let me = signed_in(b)?;
-    let p = p?.0;
     s.requests
         .change_status(&me, id, &p.status, p.version)
         .await?;
@@ -255,8 +296,11 @@ async fn set_status(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AssigneeBody {
-    /// A member of staff, or `null` to unassign.
+    /// A member of staff, or `null` to unassign; required, so that a misspelt key is an
+    /// error rather than an unassignment.
+    #[serde(deserialize_with = "Option::deserialize")]
     assignee_id: Option<i64>,
     version: Option<i64>,
 }
@@ -265,23 +309,24 @@ async fn assign(
     State(s): State<AppState>,
     b: Bearer,
     Path(id): Path<i64>,
-    p: Result<Json<AssigneeBody>, axum::extract::rejection::JsonRejection>,
+    Json(p): Json<AssigneeBody>,
 ) -> ApiResult<Json<DetailView>> {
     let me = signed_in(b)?;
-    let p = p?.0;
     s.requests.assign(&me, id, p.assignee_id, p.version).await?;
     let (d, w) = s.requests.detail(&me, id).await?;
     Ok(Json(detail_view(&w, d)))
 }
 
-/// An attachment's bytes, always as a download that browsers will not sniff or render.
-pub fn download(a: &AttachmentRow, bytes: Vec<u8>) -> Response {
-    let mut res = Response::new(Body::from(bytes));
+/// An attachment's bytes, streamed, always as a download that browsers will not sniff or
+/// render.
+pub fn download(a: &AttachmentRow, reader: Reader, size: u64) -> Response {
+    let mut res = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(reader)));
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/octet-stream"),
     );
+    h.insert(header::CONTENT_LENGTH, header::HeaderValue::from(size));
     if let Ok(v) = header::HeaderValue::from_str(&content_disposition(&a.file_name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -298,8 +343,8 @@ async fn attachment(
     Path((id, file)): Path<(i64, i64)>,
 ) -> ApiResult<Response> {
     let me = signed_in(b)?;
-    let (a, bytes) = s.requests.attachment(&me, id, file).await?;
-    Ok(download(&a, bytes))
+    let (a, reader, size) = s.requests.attachment(&me, id, file).await?;
+    Ok(download(&a, reader, size))
 }
 
 async fn statuses(State(s): State<AppState>, b: Bearer) -> ApiResult<Json<Workflow>> {
@@ -318,6 +363,7 @@ async fn unknown_statuses(State(s): State<AppState>, b: Bearer) -> ApiResult<Jso
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct MapBody {
     from: String,
     to: String,
@@ -326,10 +372,9 @@ struct MapBody {
 async fn map_status(
     State(s): State<AppState>,
     b: Bearer,
-    p: Result<Json<MapBody>, axum::extract::rejection::JsonRejection>,
+    Json(p): Json<MapBody>,
 ) -> ApiResult<Json<Value>> {
     let me = signed_in(b)?;
-    let p = p?.0;
     let moved = s.requests.map_status(&me, &p.from, &p.to).await?;
     Ok(Json(json!({ "moved": moved })))
 }
@@ -347,6 +392,7 @@ async fn quick_links(State(s): State<AppState>, b: Bearer) -> ApiResult<Json<Vec
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LinkBody {
     title: String,
     url: String,
@@ -356,10 +402,9 @@ struct LinkBody {
 async fn add_quick_link(
     State(s): State<AppState>,
     b: Bearer,
-    p: Result<Json<LinkBody>, axum::extract::rejection::JsonRejection>,
+    Json(p): Json<LinkBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let me = signed_in(b)?;
-    let p = p?.0;
     let id = s
         .requests
         .add_quick_link(&me, &p.title, &p.url, &p.roles)
@@ -378,6 +423,7 @@ async fn delete_quick_link(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct WatchBody {
     watching: bool,
 }
@@ -385,10 +431,10 @@ struct WatchBody {
 async fn set_watching(
     State(s): State<AppState>,
     b: Bearer,
-    p: Result<Json<WatchBody>, axum::extract::rejection::JsonRejection>,
+    Json(p): Json<WatchBody>,
 ) -> ApiResult<Json<Value>> {
     let me = signed_in(b)?;
-    let on = p?.0.watching;
+    let on = p.watching;
     s.requests.set_watching(&me, on).await?;
     Ok(Json(json!({ "watching": on })))
 }

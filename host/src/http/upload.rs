@@ -1,11 +1,18 @@
-//! Reading a `multipart/form-data` body: text fields and files, with the attachment limits
-//! enforced while the body streams in, so an oversized file is refused before it is read whole.
+//! Reading a `multipart/form-data` body: text fields and files. Callers check who is posting
+//! before calling this (not a byte of the body is read for a stranger). Files stream to the
+//! staging folder as they arrive, hashed on the way and counted against the process's upload
+//! budget; the attachment limits are enforced while the body streams in, so an oversized file
+//! is refused before it is read whole, and nothing of a file is ever held in memory.
 
 use super::ApiError;
-use crate::requests::files::{AttachmentLimits, Upload, sanitize_file_name};
+use crate::domain::text;
+use crate::requests::files::{Budget, Files, StageError, Upload, sanitize_file_name};
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 use std::collections::HashMap;
+
+/// The longest text field of a multipart form: a 20,000-character message in any script.
+const TEXT_FIELD_LIMIT: usize = 128 * 1024;
 
 /// A multipart form as far as it could be read.
 #[derive(Debug, Default)]
@@ -26,22 +33,40 @@ impl Read {
     }
 }
 
-/// The text fields and files of a multipart form. Empty file inputs (a form submitted without
-/// choosing a file) are skipped.
-pub async fn read(form: Multipart, limits: AttachmentLimits, file_field: &str) -> Read {
+/// The text fields and files of a multipart form whose body declared `length` bytes (its
+/// `Content-Length`, if any). Empty file inputs (a form submitted without choosing a file) are
+/// skipped.
+pub async fn read(form: Multipart, length: Option<u64>, files: &Files, file_field: &str) -> Read {
     let mut r = Read::default();
-    if let Err(e) = read_into(form, limits, file_field, &mut r).await {
+    let limits = files.limits;
+    if length.is_some_and(|l| l > limits.body_limit() as u64) {
+        r.error = Some(too_large(format!(
+            "The upload is too large: attach at most {} files of up to {} each.",
+            limits.max_files,
+            limits.describe_size()
+        )));
+        return r;
+    }
+    let result = match files.reserve(length) {
+        Ok(mut budget) => read_into(form, files, &mut budget, file_field, &mut r).await,
+        Err(_) => Err(busy()),
+    };
+    if let Err(e) = result {
         r.error = Some(e);
+        // Files already staged are removed as they drop; their budget goes back.
+        r.uploads.clear();
     }
     r
 }
 
 async fn read_into(
     mut form: Multipart,
-    limits: AttachmentLimits,
+    files: &Files,
+    budget: &mut Budget,
     file_field: &str,
     r: &mut Read,
 ) -> Result<(), ApiError> {
+    let limits = files.limits;
     let (fields, uploads) = (&mut r.fields, &mut r.uploads);
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -57,33 +82,73 @@ async fn read_into(
     while let Some(mut field) = form.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name != file_field {
-            let value = field.text().await.map_err(bad)?;
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                if value.len() + chunk.len() > TEXT_FIELD_LIMIT {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("`{name}`: at most {} KiB.", TEXT_FIELD_LIMIT >> 10),
+                    ));
+                }
+                value.extend_from_slice(&chunk);
+            }
+            let value = String::from_utf8(value).map_err(|_| {
+                ApiError::bad_request("invalid_form", format!("`{name}` is not UTF-8 text."))
+            })?;
+            if let Some(bad) = text::find_nul([(name.as_str(), value.as_str())]) {
+                return Err(bad.into());
+            }
             fields.insert(name, value);
             continue;
         }
-        let file_name = sanitize_file_name(field.file_name().unwrap_or_default());
+        let Some(sent_name) = field.file_name() else {
+            return Err(ApiError::bad_request(
+                "invalid_form",
+                format!("`{file_field}` parts must be files (with a file name)."),
+            )
+            .with_field(file_field));
+        };
+        let file_name = sanitize_file_name(sent_name);
         let content_type = field
             .content_type()
-            .filter(|t| t.len() <= 100 && t.is_ascii())
+            .filter(|t| t.len() <= 100 && t.is_ascii() && !t.contains(['\r', '\n']))
             .unwrap_or("application/octet-stream")
             .to_owned();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(bad)? {
-            if bytes.len() + chunk.len() > limits.max_file_bytes {
-                return Err(too_large(limits.too_large(&file_name)));
+        if uploads.len() == limits.max_files {
+            // Only a real file counts: browsers send an empty part when none was chosen.
+            if field
+                .chunk()
+                .await
+                .map_err(bad)?
+                .is_some_and(|c| !c.is_empty())
+            {
+                return Err(too_large(limits.too_many()));
             }
-            bytes.extend_from_slice(&chunk);
-        }
-        if bytes.is_empty() && field_was_empty(&file_name) {
             continue;
         }
-        if uploads.len() == limits.max_files {
-            return Err(too_large(limits.too_many()));
+        let mut staging = files.stage().map_err(ApiError::internal)?;
+        while let Some(chunk) = field.chunk().await.map_err(bad)? {
+            if staging.size() + chunk.len() as u64 > limits.max_file_bytes as u64 {
+                return Err(too_large(limits.too_large(&file_name)));
+            }
+            staging.write(&chunk, budget).await.map_err(|e| match e {
+                StageError::Busy => busy(),
+                StageError::Io(e) => ApiError::internal(format!("staging an upload: {e}")),
+            })?;
         }
+        if staging.size() == 0 && field_was_empty(&file_name) {
+            continue;
+        }
+        let (staged, budget) = staging
+            .finish()
+            .await
+            .map_err(|e| ApiError::internal(format!("staging an upload: {e}")))?;
         uploads.push(Upload {
             file_name,
             content_type,
-            bytes,
+            staged,
+            budget,
         });
     }
     Ok(())
@@ -100,4 +165,24 @@ fn too_large(message: String) -> ApiError {
         "attachment_too_large",
         message,
     )
+}
+
+/// The length a request declares, for [`read`].
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The process holds as many upload bytes as it allows.
+fn busy() -> ApiError {
+    ApiError {
+        retry_after: Some(30),
+        ..ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "uploads_busy",
+            "Many files are being uploaded right now, so this one was not accepted. Please try again in a minute.",
+        )
+    }
 }

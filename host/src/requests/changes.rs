@@ -16,14 +16,14 @@ impl Requests {
         let site_id = match (me.role, me.site_id) {
             (Role::Customer | Role::SiteAdmin, Some(site)) => site,
             _ => {
-                return Err(RequestError::Invalid(
+                return Err(RequestError::Denied(
                     "no_site",
                     "Only customers of a site can raise requests.".into(),
                 ));
             }
         };
-        let subject = text("subject", "subject", subject, 200)?;
-        let description = text("description", "description", description, 20_000)?;
+        let subject = text::required(&text::SUBJECT, subject)?;
+        let description = text::required(&text::DESCRIPTION, description)?;
         let workflow = self.workflow().await?;
         let initial = workflow
             .initial()
@@ -101,7 +101,7 @@ impl Requests {
         internal: bool,
         uploads: Vec<Upload>,
     ) -> Result<i64> {
-        let body = text("body", "message", body, 20_000)?;
+        let body = text::required(&text::MESSAGE, body)?;
         if internal && !me.is_staff() {
             return Err(RequestError::Forbidden);
         }
@@ -282,7 +282,7 @@ impl Requests {
                 .iter()
                 .any(|(sid, _, _)| *sid == a)
         {
-            return Err(RequestError::Invalid(
+            return Err(RequestError::Rule(
                 "unknown_assignee",
                 "Requests can only be assigned to active support staff.".into(),
             ));

@@ -1,18 +1,59 @@
 //! Attachment bytes: stored once per content (by sha256) behind [`BlobStore`], so an object
-//! store can replace the local folder without touching the request code.
+//! store can replace the local folder without touching the request code. Uploads stream to a
+//! staging folder while they are hashed, under a process-wide budget of bytes in flight, and
+//! only complete files reach the store; nothing of an upload is held in memory.
 
+use crate::domain::text;
 use sha2::{Digest, Sha256};
-use std::io::{self, Write};
+use std::future::Future;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Where attachment bytes live. Calls block; the caller runs them on the blocking pool.
+/// What a [`BlobStore`] call returns: its work may block or wait on the network.
+pub type Pending<'a, T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'a>>;
+
+/// A stored file's bytes, read as they are sent.
+pub type Reader = Pin<Box<dyn tokio::io::AsyncRead + Send>>;
+
+/// Where attachment bytes live.
 pub trait BlobStore: Send + Sync + std::fmt::Debug {
-    /// Stores `bytes` durably and returns their hex sha256. Storing the same bytes twice keeps
-    /// one copy.
-    fn put(&self, bytes: &[u8]) -> io::Result<String>;
-    /// The bytes stored under `sha256`.
-    fn get(&self, sha256: &str) -> io::Result<Vec<u8>>;
+    /// Stores a complete, flushed staged file under its sha256. Storing content that is
+    /// already stored keeps one copy and marks it as just used, so that the orphan sweep leaves
+    /// it alone while the row that will reference it commits.
+    fn put(&self, staged: Staged) -> Pending<'_, ()>;
+    /// The bytes stored under `sha256`, and their length.
+    fn open<'a>(&'a self, sha256: &'a str) -> Pending<'a, (Reader, u64)>;
+    /// Blobs not stored or used since `before`; also removes leftovers of interrupted writes
+    /// older than that.
+    fn stale(&self, before: SystemTime) -> Pending<'_, Vec<String>>;
+    /// Takes a stale blob out of use, so that no new upload can start relying on it; `None`
+    /// when it was used again since `before` (it stays) or is gone.
+    fn retire<'a>(&'a self, sha256: &'a str, before: SystemTime) -> Pending<'a, Option<Retired>>;
+    /// Puts a retired blob back.
+    fn restore(&self, retired: Retired) -> Pending<'_, ()>;
+    /// Deletes a retired blob for good.
+    fn purge(&self, retired: Retired) -> Pending<'_, ()>;
+}
+
+/// A blob taken out of use by [`BlobStore::retire`].
+#[derive(Debug)]
+pub struct Retired {
+    pub sha256: String,
+    /// Where the store keeps it meanwhile.
+    pub at: String,
+}
+
+/// An upload written in full to the staging folder, flushed, and hashed. The file is removed
+/// when this is dropped, unless a store took it.
+#[derive(Debug)]
+pub struct Staged {
+    pub path: tempfile::TempPath,
+    pub sha256: String,
+    pub size: u64,
 }
 
 /// Files under a folder, as `<dir>/<first two hex digits>/<sha256>`.
@@ -27,7 +68,7 @@ impl LocalStore {
     }
 
     fn path(&self, sha256: &str) -> io::Result<PathBuf> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !is_sha256(sha256) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "not a sha256 digest",
@@ -35,35 +76,153 @@ impl LocalStore {
         }
         Ok(self.dir.join(&sha256[..2]).join(sha256))
     }
+
+    fn put_blocking(&self, staged: Staged) -> io::Result<()> {
+        let path = self.path(&staged.sha256)?;
+        // Already stored: refresh its time instead (the staged copy is removed on drop).
+        match touch(&path) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let folder = path.parent().unwrap_or(&self.dir).to_path_buf();
+        std::fs::create_dir_all(&folder)?;
+        // The staged file is complete and flushed; a rename makes it appear whole or not at all.
+        match staged.path.persist(&path) {
+            Ok(()) => {}
+            // Staging on another file system: copy beside the target, flush, then rename.
+            Err(e) if e.error.raw_os_error() == Some(18) => {
+                let tmp = tempfile::Builder::new()
+                    .prefix(".incoming-")
+                    .tempfile_in(&folder)?;
+                std::fs::copy(&e.path, tmp.path())?;
+                tmp.as_file().sync_all()?;
+                tmp.persist(&path).map_err(|e| e.error)?;
+            }
+            Err(e) => return Err(e.error),
+        }
+        sync_dir(&folder)
+    }
+
+    fn stale_blocking(&self, before: SystemTime) -> io::Result<Vec<String>> {
+        let mut stale = Vec::new();
+        let Ok(folders) = std::fs::read_dir(&self.dir) else {
+            return Ok(stale);
+        };
+        for folder in folders {
+            let folder = folder?;
+            if !folder.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(folder.path())? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
+                    continue;
+                };
+                if modified >= before {
+                    continue;
+                }
+                if is_sha256(&name) {
+                    stale.push(name);
+                } else if name.starts_with('.') {
+                    // A copy or retirement a crash interrupted.
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(stale)
+    }
+
+    fn retire_blocking(&self, sha256: &str, before: SystemTime) -> io::Result<Option<Retired>> {
+        let path = self.path(sha256)?;
+        let trash = path.with_file_name(format!(
+            ".retired-{sha256}-{}",
+            crate::auth::secret::new_token().0
+        ));
+        match std::fs::rename(&path, &trash) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let retired = Retired {
+            sha256: sha256.to_owned(),
+            at: trash.to_string_lossy().into_owned(),
+        };
+        // An upload that refreshed the blob just before the rename kept its time: put it back.
+        if std::fs::metadata(&trash)?.modified()? >= before {
+            self.restore_blocking(retired)?;
+            return Ok(None);
+        }
+        Ok(Some(retired))
+    }
+
+    fn restore_blocking(&self, retired: Retired) -> io::Result<()> {
+        let path = self.path(&retired.sha256)?;
+        // An upload may have stored the same content anew meanwhile: either copy will do.
+        std::fs::rename(&retired.at, &path)
+    }
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Marks `path` as used now.
+fn touch(path: &Path) -> io::Result<()> {
+    std::fs::File::options()
+        .write(true)
+        .open(path)?
+        .set_modified(SystemTime::now())
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// Runs blocking file work off the async workers.
+fn blocking<'a, T: Send + 'static>(
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> Pending<'a, T> {
+    Box::pin(async move {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(io::Error::other)?
+    })
+}
+
 impl BlobStore for LocalStore {
-    fn put(&self, bytes: &[u8]) -> io::Result<String> {
-        let sha = hex(&Sha256::digest(bytes));
-        let path = self.path(&sha)?;
-        if path.exists() {
-            return Ok(sha);
-        }
-        let folder = path.parent().unwrap_or(&self.dir).to_path_buf();
-        std::fs::create_dir_all(&folder)?;
-        // Written under a unique name, flushed to disk, then renamed into place: a reader never
-        // sees a partial file, and a crash leaves at worst a stray temporary file.
-        let tmp = folder.join(format!(".{sha}.{}.tmp", crate::auth::secret::new_token().0));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &path)?;
-        sync_dir(&folder)?;
-        Ok(sha)
+    fn put(&self, staged: Staged) -> Pending<'_, ()> {
+        let me = LocalStore::new(self.dir.clone());
+        blocking(move || me.put_blocking(staged))
     }
 
-    fn get(&self, sha256: &str) -> io::Result<Vec<u8>> {
-        std::fs::read(self.path(sha256)?)
+    fn open<'a>(&'a self, sha256: &'a str) -> Pending<'a, (Reader, u64)> {
+        Box::pin(async move {
+            let file = tokio::fs::File::open(self.path(sha256)?).await?;
+            let size = file.metadata().await?.len();
+            Ok((Box::pin(file) as Reader, size))
+        })
+    }
+
+    fn stale(&self, before: SystemTime) -> Pending<'_, Vec<String>> {
+        let me = LocalStore::new(self.dir.clone());
+        blocking(move || me.stale_blocking(before))
+    }
+
+    fn retire<'a>(&'a self, sha256: &'a str, before: SystemTime) -> Pending<'a, Option<Retired>> {
+        let me = LocalStore::new(self.dir.clone());
+        let sha = sha256.to_owned();
+        blocking(move || me.retire_blocking(&sha, before))
+    }
+
+    fn restore(&self, retired: Retired) -> Pending<'_, ()> {
+        let me = LocalStore::new(self.dir.clone());
+        blocking(move || me.restore_blocking(retired))
+    }
+
+    fn purge(&self, retired: Retired) -> Pending<'_, ()> {
+        blocking(move || std::fs::remove_file(&retired.at))
     }
 }
 
@@ -120,29 +279,253 @@ impl AttachmentLimits {
     }
 }
 
-/// The attachment store and its limits.
+/// The attachment store, its limits, where uploads are staged, and the budget of upload bytes
+/// the whole process may hold on disk before they are stored.
 #[derive(Debug, Clone)]
 pub struct Files {
     pub store: Arc<dyn BlobStore>,
     pub limits: AttachmentLimits,
+    pub staging: PathBuf,
+    /// Permits of [`BUDGET_UNIT`] bytes.
+    pub budget: Arc<Semaphore>,
 }
 
-/// A file someone sent with a message.
-#[derive(Debug, Clone)]
+/// The budget counts upload bytes in units of this size.
+pub const BUDGET_UNIT: usize = 64 * 1024;
+
+/// How long a blob no row references is kept: longer than any upload takes to commit.
+pub const ORPHAN_GRACE: Duration = Duration::from_secs(60 * 60);
+
+impl Files {
+    pub fn new(
+        store: Arc<dyn BlobStore>,
+        limits: AttachmentLimits,
+        staging: PathBuf,
+        in_flight_bytes: usize,
+    ) -> Files {
+        Files {
+            store,
+            limits,
+            staging,
+            budget: Arc::new(Semaphore::new((in_flight_bytes / BUDGET_UNIT).max(1))),
+        }
+    }
+
+    /// Reserves the budget of one request's uploads: its declared length up front, so that
+    /// concurrent uploads are admitted whole or refused at once (rather than all starving
+    /// half-way); a request that declared no length takes budget as its bytes arrive.
+    pub fn reserve(&self, declared: Option<u64>) -> Result<Budget, StageError> {
+        let reserved = match declared {
+            Some(bytes) if bytes > 0 => Some(
+                self.budget
+                    .clone()
+                    .try_acquire_many_owned(units(bytes))
+                    .map_err(|_| StageError::Busy)?,
+            ),
+            _ => None,
+        };
+        Ok(Budget {
+            semaphore: self.budget.clone(),
+            reserved,
+        })
+    }
+
+    /// A file being written to the staging folder.
+    pub fn stage(&self) -> io::Result<Staging> {
+        std::fs::create_dir_all(&self.staging)?;
+        let file = tempfile::Builder::new()
+            .prefix("upload-")
+            .tempfile_in(&self.staging)?;
+        let (file, path) = file.into_parts();
+        let mut file = tokio::fs::File::from_std(file);
+        // Small writes: 32 uploads at once must not hold megabytes of buffers each.
+        file.set_max_buf_size(BUDGET_UNIT);
+        Ok(Staging {
+            file,
+            path,
+            hash: Sha256::new(),
+            size: 0,
+            held: None,
+        })
+    }
+
+    /// `bytes` staged as a file, for callers that already hold them (generated data, tests).
+    pub async fn stage_bytes(&self, bytes: &[u8]) -> io::Result<Staged> {
+        let busy = |e| match e {
+            StageError::Io(e) => e,
+            StageError::Busy => io::Error::other("upload budget exhausted"),
+        };
+        let mut budget = self.reserve(Some(bytes.len() as u64)).map_err(busy)?;
+        let mut s = self.stage()?;
+        s.write(bytes, &mut budget).await.map_err(busy)?;
+        let (staged, _) = s.finish().await?;
+        Ok(staged)
+    }
+
+    /// Removes staged files left by a crash (older than `before`: a running upload writes to
+    /// its file continuously and commits within seconds of its last byte).
+    pub fn clean_staging(&self, before: SystemTime) -> io::Result<usize> {
+        let mut removed = 0;
+        let Ok(entries) = std::fs::read_dir(&self.staging) else {
+            return Ok(0);
+        };
+        for entry in entries {
+            let entry = entry?;
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < before);
+            if old && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Deletes blobs that no attachment references and that nobody stored or used for
+    /// [`ORPHAN_GRACE`]: the files of uploads whose request never committed (a crash, a
+    /// failed transaction). Returns how many went.
+    pub async fn sweep(&self, db: &crate::db::Db, grace: Duration) -> Result<usize, SweepError> {
+        let before = SystemTime::now() - grace;
+        let mut removed = 0;
+        for sha in self.store.stale(before).await? {
+            if crate::db::requests::blob_in_use(db.pool(), &sha).await? {
+                continue;
+            }
+            let Some(retired) = self.store.retire(&sha, before).await? else {
+                continue;
+            };
+            // A row may have committed between the check and the retirement.
+            if crate::db::requests::blob_in_use(db.pool(), &sha).await? {
+                self.store.restore(retired).await?;
+            } else {
+                self.store.purge(retired).await?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("attachment storage: {0}")]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+fn units(bytes: u64) -> u32 {
+    u32::try_from(bytes.div_ceil(BUDGET_UNIT as u64)).unwrap_or(u32::MAX)
+}
+
+/// The upload budget of one request (see [`Files::reserve`]); what it does not hand to its
+/// files goes back to the process when it is dropped.
+#[derive(Debug)]
+pub struct Budget {
+    semaphore: Arc<Semaphore>,
+    reserved: Option<OwnedSemaphorePermit>,
+}
+
+impl Budget {
+    fn take(&mut self, n: u32) -> Result<OwnedSemaphorePermit, StageError> {
+        if let Some(r) = &mut self.reserved
+            && let Some(p) = r.split(n as usize)
+        {
+            return Ok(p);
+        }
+        self.semaphore
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| StageError::Busy)
+    }
+}
+
+/// An upload on its way to the staging folder.
+#[derive(Debug)]
+pub struct Staging {
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+    hash: Sha256,
+    size: u64,
+    held: Option<OwnedSemaphorePermit>,
+}
+
+/// Why a chunk could not be staged.
+#[derive(Debug)]
+pub enum StageError {
+    /// The process holds as many upload bytes as it allows; try again shortly.
+    Busy,
+    Io(io::Error),
+}
+
+impl Staging {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends `chunk`, counting it against `budget` first.
+    pub async fn write(&mut self, chunk: &[u8], budget: &mut Budget) -> Result<(), StageError> {
+        use tokio::io::AsyncWriteExt;
+        let needed = units(self.size + chunk.len() as u64) - units(self.size);
+        if needed > 0 {
+            let permit = budget.take(needed)?;
+            match &mut self.held {
+                Some(held) => held.merge(permit),
+                None => self.held = Some(permit),
+            }
+        }
+        self.hash.update(chunk);
+        self.size += chunk.len() as u64;
+        self.file.write_all(chunk).await.map_err(StageError::Io)
+    }
+
+    /// Flushes the file to disk; the budget stays held until the returned permit is dropped
+    /// (once the file is stored).
+    pub async fn finish(mut self) -> io::Result<(Staged, Option<OwnedSemaphorePermit>)> {
+        use tokio::io::AsyncWriteExt;
+        self.file.flush().await?;
+        self.file.sync_all().await?;
+        drop(self.file);
+        Ok((
+            Staged {
+                path: self.path,
+                sha256: hex(&self.hash.finalize()),
+                size: self.size,
+            },
+            self.held,
+        ))
+    }
+}
+
+/// A file someone sent with a message, staged and waiting to be stored.
+#[derive(Debug)]
 pub struct Upload {
     pub file_name: String,
     pub content_type: String,
-    pub bytes: Vec<u8>,
+    pub staged: Staged,
+    /// The upload budget this file holds until it is stored.
+    pub budget: Option<OwnedSemaphorePermit>,
+}
+
+/// A file stored for a message, ready for its attachment row.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
 }
 
 /// A file name safe to store and to send back: the last path segment only, without control
-/// characters or quotes, at most 120 characters; `attachment` when nothing is left.
+/// characters, quotes or direction controls (`invoice\u{202e}txt.exe` would show as
+/// `invoiceexe.txt`), at most 120 characters; `attachment` when nothing is left.
 pub fn sanitize_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = base
+    let cleaned: String = text::strip_bidi(base)
         .chars()
         .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
-        .take(120)
+        .take(text::FILE_NAME.max)
         .collect();
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
     if trimmed.is_empty() {
@@ -205,15 +588,113 @@ mod tests {
     }
 
     #[test]
-    fn local_store_keeps_one_copy_per_content() -> io::Result<()> {
-        let dir = std::env::temp_dir().join(format!("blobs-{}", std::process::id()));
-        let store = LocalStore::new(&dir);
-        let a = store.put(b"hello")?;
-        let b = store.put(b"hello")?;
-        assert_eq!(a, b);
-        assert_eq!(store.get(&a)?, b"hello");
-        assert!(store.get("../../etc/passwd").is_err());
-        std::fs::remove_dir_all(dir)?;
+    fn file_names_lose_direction_controls() {
+        assert_eq!(
+            sanitize_file_name("invoice\u{202e}txt.exe"),
+            "invoicetxt.exe"
+        );
+    }
+
+    fn files(dir: &Path) -> Files {
+        Files::new(
+            Arc::new(LocalStore::new(dir.join("blobs"))),
+            AttachmentLimits::default(),
+            dir.join("staging"),
+            1 << 20,
+        )
+    }
+
+    async fn read(files: &Files, sha: &str) -> io::Result<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        let (mut r, size) = files.store.open(sha).await?;
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).await?;
+        assert_eq!(out.len() as u64, size);
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn local_store_keeps_one_copy_per_content() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let files = files(dir.path());
+        let a = files.stage_bytes(b"hello").await?;
+        let sha = a.sha256.clone();
+        let staged_path = a.path.to_path_buf();
+        files.store.put(a).await?;
+        assert!(
+            !staged_path.exists(),
+            "the staged file moved into the store"
+        );
+        let b = files.stage_bytes(b"hello").await?;
+        assert_eq!(b.sha256, sha);
+        let staged_path = b.path.to_path_buf();
+        files.store.put(b).await?;
+        assert!(!staged_path.exists(), "the second copy is removed");
+        assert_eq!(read(&files, &sha).await?, b"hello");
+        assert!(files.store.open("../../etc/passwd").await.is_err());
+        assert_eq!(std::fs::read_dir(dir.path().join("staging"))?.count(), 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_budget_refuses_bytes_beyond_it_until_they_are_stored() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let files = files(dir.path()); // 1 MiB in flight
+        let busy = |_| io::Error::other("busy");
+        // A request that declares its length gets all of it or nothing, up front.
+        let mut first_budget = files.reserve(Some(700 << 10)).map_err(busy)?;
+        assert!(matches!(
+            files.reserve(Some(400 << 10)),
+            Err(StageError::Busy)
+        ));
+        let mut first = files.stage()?;
+        first
+            .write(&vec![1; 700 << 10], &mut first_budget)
+            .await
+            .map_err(busy)?;
+        // One that declares none takes budget as it goes, until there is none left.
+        let mut second_budget = files.reserve(None).map_err(busy)?;
+        let mut second = files.stage()?;
+        second
+            .write(&vec![2; 300 << 10], &mut second_budget)
+            .await
+            .map_err(busy)?;
+        assert!(matches!(
+            second.write(&vec![2; 100 << 10], &mut second_budget).await,
+            Err(StageError::Busy)
+        ));
+        let (staged, permit) = first.finish().await?;
+        drop(first_budget);
+        files.store.put(staged).await?;
+        drop(permit);
+        second
+            .write(&vec![2; 100 << 10], &mut second_budget)
+            .await
+            .map_err(busy)?;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn staged_files_are_removed_when_an_upload_fails() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let files = files(dir.path());
+        let mut budget = files.reserve(None).map_err(|_| io::Error::other("busy"))?;
+        let mut s = files.stage()?;
+        s.write(b"partial", &mut budget)
+            .await
+            .map_err(|_| io::Error::other("busy"))?;
+        drop(s); // the client went away
+        assert_eq!(std::fs::read_dir(dir.path().join("staging"))?.count(), 0);
+        // A store that cannot take the file (its place is a folder) leaves nothing behind.
+        let staged = files.stage_bytes(b"blocked").await?;
+        let target = dir
+            .path()
+            .join("blobs")
+            .join(&staged.sha256[..2])
+            .join(&staged.sha256);
+        std::fs::create_dir_all(target.join("in-the-way"))?;
+        assert!(files.store.put(staged).await.is_err());
+        assert_eq!(std::fs::read_dir(dir.path().join("staging"))?.count(), 0);
         Ok(())
     }
 }

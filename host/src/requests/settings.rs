@@ -31,9 +31,11 @@ impl Requests {
         if me.role != Role::Operator {
             return Err(RequestError::Forbidden);
         }
+        let from = text::required(&text::STATUS, from)?;
+        let from = from.as_str();
         let workflow = self.workflow().await?;
         if workflow.get(from).is_some() {
-            return Err(RequestError::Invalid(
+            return Err(RequestError::Rule(
                 "known_status",
                 format!(
                     "\"{from}\" is a status of the active workflow; change such requests one by one."
@@ -81,8 +83,14 @@ impl Requests {
         roles: &[String],
     ) -> Result<i64> {
         require_operator(me)?;
-        let title = text("title", "title", title, 100)?;
-        let url = url.trim();
+        let title = text::required(&text::LINK_TITLE, title)?;
+        // Taken as sent: the pages trim what people type.
+        if url.chars().count() > text::URL.max {
+            return Err(RequestError::Invalid(
+                "url",
+                format!("URL: at most {} characters allowed.", text::URL.max),
+            ));
+        }
         let ok = (url.starts_with("https://")
             || url.starts_with("http://")
             || (url.starts_with('/') && !url.starts_with("//")))

@@ -48,12 +48,14 @@ async fn not_ready_until_every_slot_has_a_plugin() {
         Default::default(),
         std::sync::Arc::new(helpdesk::clock::SystemClock),
         support::hasher(),
-        helpdesk::requests::files::Files {
-            store: std::sync::Arc::new(helpdesk::requests::files::LocalStore::new(
+        helpdesk::requests::files::Files::new(
+            std::sync::Arc::new(helpdesk::requests::files::LocalStore::new(
                 t.dir.path().join("files"),
             )),
-            limits: Default::default(),
-        },
+            Default::default(),
+            t.dir.path().join("staging"),
+            1 << 20,
+        ),
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -10,6 +10,8 @@ mod accounts;
 mod browser;
 mod cli;
 mod examples;
+mod fuzz;
+mod hardening;
 mod hostile;
 mod http;
 mod mail;

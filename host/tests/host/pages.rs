@@ -6,7 +6,7 @@ use crate::support::{self, Options, TestDb, TestServer, on_both_backends};
 use helpdesk::auth::{AuthConfig, MfaPolicy, Role};
 use reqwest::StatusCode;
 
-fn no_redirects() -> reqwest::Client {
+pub fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -51,6 +51,95 @@ async fn csrf(client: &reqwest::Client, url: &str, cookie_name: &str) -> (String
         .to_owned();
     assert_eq!(value, token);
     (format!("{cookie_name}={value}"), token)
+}
+
+/// Accounts whose logins never ask for the emailed code, for tests about what comes after.
+pub async fn env_without_codes(t: &TestDb) -> Env {
+    Env::with(
+        t,
+        AuthConfig {
+            mfa: MfaPolicy::Never,
+            ..AuthConfig::default()
+        },
+    )
+    .await
+}
+
+/// A browser signed in through the login page: its cookies and the CSRF token of its forms.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub cookies: String,
+    pub csrf: String,
+}
+
+impl Browser {
+    /// Signs `email` in with [`PASSWORD`]; the server must not ask for a code.
+    pub async fn sign_in(env: &Env, email: &str) -> Browser {
+        let client = no_redirects();
+        let (cookie, csrf) = csrf(&client, &env.server.url("/login"), "hd_csrf").await;
+        let res = client
+            .post(env.server.url("/login"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("password", PASSWORD),
+                ("next", "/dashboard"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["location"], "/dashboard", "{email} signs in");
+        let session = res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        Browser {
+            client,
+            cookies: format!("{session}; {cookie}"),
+            csrf,
+        }
+    }
+
+    pub async fn get(&self, env: &Env, path: &str) -> reqwest::Response {
+        self.client
+            .get(env.server.url(path))
+            .header("cookie", &self.cookies)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts `fields` with this browser's CSRF token.
+    pub async fn post(&self, env: &Env, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut form = fields.to_vec();
+        form.push(("csrf", &self.csrf));
+        self.client
+            .post(env.server.url(path))
+            .header("cookie", &self.cookies)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_multipart(
+        &self,
+        env: &Env,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        self.client
+            .post(env.server.url(path))
+            .header("cookie", &self.cookies)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 async fn forms_need_csrf_and_cookies_are_strict(t: TestDb) {

@@ -18,21 +18,21 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// A site with Ann (its Site Administrator) and Bob (a customer), an operator and an agent.
-struct Desk {
-    env: Env,
-    operator: String,
-    agent: String,
-    agent_id: i64,
-    ann: String,
-    bob: String,
+pub struct Desk {
+    pub env: Env,
+    pub operator: String,
+    pub agent: String,
+    pub agent_id: i64,
+    pub ann: String,
+    pub bob: String,
 }
 
 impl Desk {
-    async fn new(t: &TestDb) -> Desk {
+    pub async fn new(t: &TestDb) -> Desk {
         Desk::with(Env::new(t).await).await
     }
 
-    async fn with(env: Env) -> Desk {
+    pub async fn with(env: Env) -> Desk {
         let site = env.add_site("Acme Mining", &["acme.example"], &[]).await;
         let operator = env.staff("ops@vendor.test", Role::Operator).await;
         let agent = env.staff("agent@vendor.test", Role::Agent).await;
@@ -51,7 +51,7 @@ impl Desk {
         }
     }
 
-    async fn multipart(
+    pub async fn multipart(
         &self,
         path: &str,
         token: &str,
@@ -84,7 +84,7 @@ impl Desk {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
-    async fn raise(&self, token: &str, subject: &str, description: &str) -> i64 {
+    pub async fn raise(&self, token: &str, subject: &str, description: &str) -> i64 {
         let (s, body) = self
             .env
             .post(
@@ -97,7 +97,7 @@ impl Desk {
         body["id"].as_i64().unwrap()
     }
 
-    async fn detail(&self, token: &str, id: i64) -> Value {
+    pub async fn detail(&self, token: &str, id: i64) -> Value {
         let (s, body) = self
             .env
             .get(&format!("/api/v1/requests/{id}"), Some(token))
@@ -106,11 +106,11 @@ impl Desk {
         body
     }
 
-    async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.env.call("PUT", path, Some(token), Some(body)).await
     }
 
-    async fn list(&self, token: &str, query: &str) -> Vec<Value> {
+    pub async fn list(&self, token: &str, query: &str) -> Vec<Value> {
         let (s, body) = self
             .env
             .get(&format!("/api/v1/requests?{query}"), Some(token))
@@ -122,7 +122,7 @@ impl Desk {
 
 impl Desk {
     /// The ids of every page of `query`, following each page's `next` cursor.
-    async fn all_pages(&self, token: &str, query: &str) -> Vec<i64> {
+    pub async fn all_pages(&self, token: &str, query: &str) -> Vec<i64> {
         let mut seen = Vec::new();
         let mut after = String::new();
         loop {

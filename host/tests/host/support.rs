@@ -129,20 +129,12 @@ pub fn plugins() -> Arc<Plugins> {
 /// A server on a real loopback socket, with the bundled plugins active, the plugin watcher
 /// polling every `poll`, a clock the test moves, and mail delivered to a real SMTP server on
 /// loopback ([`SmtpSink`]) when one is given. Dropping it stops the server.
-/// A name no other test of this run uses.
-pub fn unique() -> String {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    format!(
-        "{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 pub struct TestServer {
     pub addr: SocketAddr,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
+    /// Attachments (`attachments/`) and staged uploads (`staging/`).
+    pub files_dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -155,6 +147,9 @@ pub struct Options {
     pub public_url: Option<String>,
     /// Attachment limits; files go to a fresh temporary folder.
     pub attachments: AttachmentLimits,
+    pub timeouts: helpdesk::http::server::Timeouts,
+    /// Upload bytes the server may hold at once.
+    pub uploads_in_flight: usize,
 }
 
 impl Default for Options {
@@ -166,6 +161,8 @@ impl Default for Options {
             auth: AuthConfig::default(),
             public_url: None,
             attachments: AttachmentLimits::default(),
+            timeouts: helpdesk::http::server::Timeouts::default(),
+            uploads_in_flight: 256 << 20,
         }
     }
 }
@@ -176,6 +173,7 @@ pub fn test_retry() -> Retry {
         base: Duration::from_millis(100),
         max: Duration::from_millis(200),
         poll: Duration::from_millis(100),
+        ..Retry::default()
     }
 }
 
@@ -215,6 +213,7 @@ impl TestServer {
         let addr = listener.local_addr().expect("addr");
         let public_url = o.public_url.unwrap_or_else(|| format!("http://{addr}"));
         let clock = ManualClock::new();
+        let files_dir = tempfile::tempdir().expect("attachments dir");
         let state = AppState::new(
             db.clone(),
             plugins.clone(),
@@ -222,12 +221,12 @@ impl TestServer {
             o.auth,
             clock.clone(),
             hasher(),
-            Files {
-                store: Arc::new(LocalStore::new(
-                    std::env::temp_dir().join(format!("helpdesk-files-{}", unique())),
-                )),
-                limits: o.attachments,
-            },
+            Files::new(
+                Arc::new(LocalStore::new(files_dir.path().join("attachments"))),
+                o.attachments,
+                files_dir.path().join("staging"),
+                o.uploads_in_flight,
+            ),
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (watch_stop, watch_stopped) = tokio::sync::watch::channel(false);
@@ -255,11 +254,7 @@ impl TestServer {
         }
         let router = app(state.clone());
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
+            helpdesk::http::server::serve(listener, router, o.timeouts, async move {
                 let _ = stopped.await;
                 let _ = watch_stop.send(true);
             })
@@ -270,6 +265,7 @@ impl TestServer {
             addr,
             state,
             clock,
+            files_dir,
             stop: Some(stop),
         }
     }
@@ -329,16 +325,27 @@ impl Received {
 pub struct SmtpSink {
     pub port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
+    refused: Arc<Mutex<Vec<String>>>,
 }
 
 #[derive(Clone)]
 struct SinkHandler {
     inbox: Arc<Mutex<Vec<Received>>>,
+    refused: Arc<Mutex<Vec<String>>>,
     to: Vec<String>,
     buf: Vec<u8>,
 }
 
 impl mailin_embedded::Handler for SinkHandler {
+    fn rcpt(&mut self, to: &str) -> mailin_embedded::Response {
+        let to = to.trim_matches(|c| c == '<' || c == '>');
+        if self.refused.lock().unwrap().iter().any(|r| r == to) {
+            mailin_embedded::response::NO_MAILBOX
+        } else {
+            mailin_embedded::response::OK
+        }
+    }
+
     fn data_start(
         &mut self,
         _domain: &str,
@@ -396,8 +403,10 @@ impl SmtpSink {
 
     fn serve(listener: std::net::TcpListener, port: u16) -> SmtpSink {
         let inbox = Arc::new(Mutex::new(Vec::new()));
+        let refused = Arc::new(Mutex::new(Vec::new()));
         let handler = SinkHandler {
             inbox: inbox.clone(),
+            refused: refused.clone(),
             to: Vec::new(),
             buf: Vec::new(),
         };
@@ -410,7 +419,17 @@ impl SmtpSink {
         std::thread::spawn(move || {
             let _ = server.serve();
         });
-        SmtpSink { port, inbox }
+        SmtpSink {
+            port,
+            inbox,
+            refused,
+        }
+    }
+
+    /// From now on, refuses mail to `address` for good (550), as a server does for a mailbox
+    /// that does not exist.
+    pub fn refuse(&self, address: &str) {
+        self.refused.lock().unwrap().push(address.to_owned());
     }
 
     pub fn url(&self) -> String {
@@ -468,4 +487,109 @@ pub fn write_file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::path:
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write file");
     path
+}
+
+/// The `helpdesk` binary serving on a free port with its own data folder: for what must be
+/// measured on a process of its own (resident memory) or needs the real start-up.
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+    pub data: tempfile::TempDir,
+    pub database_url: String,
+}
+
+impl Spawned {
+    /// Runs `helpdesk serve` on `database_url` (an SQLite file in its data folder when `None`)
+    /// with `env` added, and waits until it is ready.
+    pub async fn start(database_url: Option<&str>, env: &[(&str, &str)]) -> Spawned {
+        let data = tempfile::tempdir().expect("data dir");
+        Spawned::start_in(data, database_url, env).await
+    }
+
+    pub async fn start_in(
+        data: tempfile::TempDir,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Spawned {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let database_url = database_url
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("sqlite://{}", data.path().join("helpdesk.db").display()));
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk"));
+        cmd.args(["serve", "--listen", &addr.to_string()])
+            .env("HELPDESK_DATA_DIR", data.path())
+            .env("HELPDESK_DATABASE_URL", &database_url)
+            .env("HELPDESK_PUBLIC_URL", format!("http://{addr}"))
+            .env("HELPDESK_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("start helpdesk");
+        let s = Spawned {
+            child,
+            addr,
+            data,
+            database_url,
+        };
+        let ready = async {
+            loop {
+                if let Ok(r) = client().get(s.url("/readyz")).send().await
+                    && r.status() == 200
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(120), ready)
+            .await
+            .expect("the server starts within two minutes");
+        s
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Resident memory of the server process, in bytes.
+    pub fn resident(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("process status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmRSS");
+        kib * 1024
+    }
+
+    /// Runs a `helpdesk` command on the same data folder and database.
+    pub fn command(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+            .args(args)
+            .env("HELPDESK_DATA_DIR", self.data.path())
+            .env("HELPDESK_DATABASE_URL", &self.database_url)
+            .output()
+            .expect("run helpdesk");
+        assert!(
+            out.status.success(),
+            "helpdesk {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -13,6 +13,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/sites", get(sites_page).post(create_site))
         .route("/staff/sites/{id}", get(edit_site_page).post(update_site))
         .route("/staff/audit", get(audit_page))
+        .route("/staff/mail", get(mail_page))
         .route("/staff/people", get(people_page))
         .route("/staff/people/role", post(change_role))
         .route("/staff/people/disable", post(disable_person))
@@ -351,7 +352,7 @@ async fn save_site(v: Visit, id: Option<i64>, f: Posted) -> Response {
         name: f.get("name").to_owned(),
         domains: list(f.get("domains")),
         addresses: list(f.get("addresses")),
-        maintenance_until: Some(f.get("maintenance_until").to_owned()),
+        maintenance_until: Some(f.get("maintenance_until").trim().to_owned()),
         licences,
     };
     match v.state.accounts.save_site(Some(&me), id, &input).await {
@@ -536,6 +537,41 @@ async fn audit_page(v: Visit) -> Response {
             label: e.event.clone(),
             href: None,
             cells: vec![when(e.at), e.event, e.email, e.actor, e.ip, e.detail],
+        })
+        .collect();
+    v.render(StatusCode::OK, page)
+}
+
+/// Email the outbox stopped trying to deliver, with the reason, for operators to act on (fix
+/// the address, tell the person another way).
+async fn mail_page(v: Visit) -> Response {
+    let me = match v.require_active("/staff/mail") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let mail = match v.state.accounts.undelivered_mail(me).await {
+        Ok(m) => m,
+        Err(e) => return error_page(e),
+    };
+    let mut page = TablePage::new(
+        v.layout("Undelivered email"),
+        "Undelivered email",
+        "Every email has been delivered or is still being tried.",
+        vec!["Given up", "To", "Subject", "Attempts", "Reason"],
+    );
+    page.rows = mail
+        .into_iter()
+        .map(|m| Row {
+            id: m.id,
+            label: m.to_addr.clone(),
+            href: None,
+            cells: vec![
+                when(m.failed_at),
+                m.to_addr,
+                m.subject,
+                m.attempts.to_string(),
+                m.last_error.unwrap_or_default(),
+            ],
         })
         .collect();
     v.render(StatusCode::OK, page)

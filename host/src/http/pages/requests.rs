@@ -30,35 +30,38 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .layer(DefaultBodyLimit::max(upload_limit))
 }
 
-/// A posted multipart form (files and fields) whose CSRF token matched the browser's cookie.
-/// A form cut short by the upload limits keeps the fields read before the error.
+/// A posted multipart form (files and fields). The handler has checked who is posting; this
+/// checks the CSRF token, which multipart forms carry in their address (`?csrf=`, or an
+/// `X-CSRF-Token` header from a script), so that a forged or stranger's upload is refused
+/// before a byte of its body is read. A form cut short by the upload limits keeps the fields
+/// read before the error.
 struct PostedFiles(upload::Read);
 
-impl FromRequest<AppState> for PostedFiles {
-    type Rejection = Response;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<PostedFiles, Response> {
-        let expected =
-            super::cookie(req.headers(), &state.web.cookie_name(super::CSRF)).map(str::to_owned);
-        let form = Multipart::from_request(req, state)
+impl PostedFiles {
+    async fn read(v: &Visit, req: Request) -> Result<PostedFiles, Response> {
+        let given = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| {
+                form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+                    .find(|(k, _)| k == "csrf")
+                    .map(|(_, t)| t.into_owned())
+            })
+            .unwrap_or_default();
+        if v.new_csrf || given.is_empty() || !crate::auth::secret::same(&v.csrf, &given) {
+            return Err(super::form_expired());
+        }
+        let length = upload::declared_length(req.headers());
+        let form = Multipart::from_request(req, &v.state)
             .await
             .map_err(|e| (StatusCode::BAD_REQUEST, e.body_text()).into_response())?;
-        let read = upload::read(form, state.requests.files.limits, "files").await;
-        let given = read
-            .fields
-            .get("csrf")
-            .map(String::as_str)
-            .unwrap_or_default();
-        match expected {
-            Some(e) if !given.is_empty() && crate::auth::secret::same(&e, given) => {
-                Ok(PostedFiles(read))
-            }
-            _ => Err(super::form_expired()),
-        }
+        Ok(PostedFiles(
+            upload::read(form, length, &v.state.requests.files, "files").await,
+        ))
     }
-}
 
-impl PostedFiles {
     fn get(&self, key: &str) -> &str {
         self.0
             .fields
@@ -74,7 +77,7 @@ fn failed(v: &Visit, e: RequestError) -> Response {
 }
 
 fn api_page(v: &Visit, e: ApiError) -> Response {
-    v.render(
+    let mut res = v.render(
         e.status,
         super::MessagePage::new(
             v.layout("Sorry"),
@@ -83,7 +86,14 @@ fn api_page(v: &Visit, e: ApiError) -> Response {
             &[("/requests", "Back to requests")],
             true,
         ),
-    )
+    );
+    if let Some(s) = e.retry_after {
+        res.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(s),
+        );
+    }
+    res
 }
 
 fn active(v: &Visit, path: &str) -> Result<Me, Response> {
@@ -359,9 +369,16 @@ async fn new_page(v: Visit) -> Response {
     v.render(StatusCode::OK, new_form(&v, None, "", ""))
 }
 
-async fn create(v: Visit, PostedFiles(form): PostedFiles) -> Response {
+async fn create(v: Visit, req: Request) -> Response {
     let me = match active(&v, "/requests/new") {
         Ok(me) => me,
+        Err(r) => return r,
+    };
+    if let Err(e) = v.state.requests.may_raise(&me) {
+        return failed(&v, e);
+    }
+    let form = match PostedFiles::read(&v, req).await {
+        Ok(PostedFiles(form)) => form,
         Err(r) => return r,
     };
     let subject = form.fields.get("subject").cloned().unwrap_or_default();

@@ -85,7 +85,7 @@ async fn secrets_hashing_and_audit(t: TestDb) {
     // A weaker stored hash is upgraded at the next login.
     let weak = helpdesk::auth::password::Hasher::new(8 * 1024, 1, 1)
         .unwrap()
-        .hash(PASSWORD);
+        .hash(PASSWORD, &mut Default::default());
     helpdesk::db::users::set_password(t.db.pool(), user.id, &weak, false, 0)
         .await
         .unwrap();
@@ -242,7 +242,7 @@ async fn openapi_lists_only_routes_that_exist() {
             let body = res.text().await.unwrap();
             assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
             assert!(
-                status != StatusCode::NOT_FOUND || body.contains("\"code\""),
+                !body.contains("\"unknown_route\""),
                 "{method} {path} is not routed"
             );
         }

@@ -150,7 +150,7 @@ async fn emailed_codes(t: TestDb) {
         .await;
     assert_eq!(
         (s, body["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("code_unusable"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("code_unusable"))
     );
 
     // A resend retires the earlier code.

@@ -51,7 +51,7 @@ async fn password_reset(t: TestDb) {
     );
     let mut statuses = [r1.0, r2.0];
     statuses.sort();
-    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST]);
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::NOT_FOUND]);
 
     // Every session ended; the new password works, the old one does not.
     assert_eq!(
@@ -88,7 +88,7 @@ async fn password_reset(t: TestDb) {
         .await;
     assert_eq!(
         (s, body["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_link"))
+        (StatusCode::NOT_FOUND, Some("invalid_link"))
     );
 
     // A disabled account gets no link at all.
@@ -168,7 +168,7 @@ async fn invitations(t: TestDb) {
         )
         .await
     };
-    assert_eq!(accept(first).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(accept(first).await.0, StatusCode::NOT_FOUND);
     assert_eq!(accept(second).await.0, StatusCode::OK);
     let cy_token = env.log_in("cy@gmail.example", PASSWORD).await;
     let (_, me) = env.get("/api/v1/me", Some(&cy_token)).await;
@@ -245,6 +245,6 @@ async fn invitations(t: TestDb) {
         .emailed_token("late@other.example", "Welcome", "/invite/", 1)
         .await;
     env.server.clock.advance(Duration::from_secs(72 * 3600 + 1));
-    assert_eq!(accept(late).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(accept(late).await.0, StatusCode::NOT_FOUND);
 }
 on_both_backends!(invite, invitations);

@@ -78,7 +78,7 @@ async fn signup_choose_site_and_activation(t: TestDb) {
         .await;
     assert_eq!(
         (s, body["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_link"))
+        (StatusCode::NOT_FOUND, Some("invalid_link"))
     );
 
     // Joining again with the same address: same answer, and an email saying so.
@@ -113,7 +113,7 @@ async fn signup_choose_site_and_activation(t: TestDb) {
         .await;
     assert_eq!(
         (s, body["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("site_not_eligible"))
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("site_not_eligible"))
     );
     let (s, _) = env
         .post("/api/v1/me/site", Some(&ann), json!({ "site_id": site }))

@@ -63,34 +63,51 @@ async fn attachment_limits(t: TestDb) {
 }
 on_both_backends!(attachments, attachment_limits);
 
-/// The request forms are multipart; they still need the CSRF token, and a refused post changes
-/// nothing.
-async fn forms_need_the_csrf_token(t: TestDb) {
-    let d = Desk::new(&t).await;
-    let form = Form::new()
-        .text("subject", "Forged")
-        .text("description", "From another site.");
-    let res = d
-        .env
-        .http
-        .post(d.env.server.url("/requests"))
-        .multipart(form)
+/// The request forms are multipart: a post without a session is sent to the login page and a
+/// post without the CSRF token in its address is refused, both before the body is read, and a
+/// refused post changes nothing.
+async fn forms_need_a_session_and_the_csrf_token(t: TestDb) {
+    let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let count = || async { d.list(&d.ann, "").await.len() };
+    let form = || {
+        Form::new()
+            .text("subject", "Forged")
+            .text("description", "From another site.")
+    };
+    let plain = crate::pages::no_redirects();
+    let res = plain
+        .post(d.env.server.url("/requests?csrf=whatever"))
+        .multipart(form())
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    let ann = crate::pages::Browser::sign_in(&d.env, "ann@acme.example").await;
+    for action in [
+        "/requests",
+        "/requests?csrf=",
+        &format!("/requests?csrf={}", "0".repeat(64)),
+    ] {
+        let res = ann.post_multipart(&d.env, action, form()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{action}");
+    }
+    assert_eq!(count().await, 0);
     let id = d.raise(&d.ann, "Real", "A real request.").await;
-    let form = Form::new()
-        .text("csrf", "0".repeat(64))
-        .text("body", "Forged reply");
-    let res = d
-        .env
-        .http
-        .post(d.env.server.url(&format!("/requests/{id}/reply")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let res = ann
+        .post_multipart(
+            &d.env,
+            &format!("/requests/{id}/reply"),
+            Form::new()
+                .text("csrf", ann.csrf.clone())
+                .text("body", "Token in the body"),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         d.detail(&d.ann, id).await["messages"]
@@ -99,14 +116,35 @@ async fn forms_need_the_csrf_token(t: TestDb) {
             .len(),
         1
     );
+    // The token in the address, as the page's form sends it.
+    let res = ann
+        .post_multipart(
+            &d.env,
+            &format!("/requests/{id}/reply?csrf={}", ann.csrf),
+            Form::new().text("body", "From the page"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        d.detail(&d.ann, id).await["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     // Pages of a request are for signed-in people only.
-    let res = d
-        .env
-        .http
+    let res = plain
         .get(d.env.server.url(&format!("/requests/{id}")))
         .send()
         .await
         .unwrap();
-    assert!(res.url().path().starts_with("/login"), "{}", res.url());
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"),
+        "{:?}",
+        res.headers()
+    );
 }
-on_both_backends!(request_forms, forms_need_the_csrf_token);
+on_both_backends!(request_forms, forms_need_a_session_and_the_csrf_token);

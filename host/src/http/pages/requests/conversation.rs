@@ -232,9 +232,16 @@ async fn redo(v: &Visit, me: &Me, id: i64, e: ApiError, draft: &str) -> Response
     detail_view(v, me, id, e.status, Some(e.message), None, draft).await
 }
 
-async fn reply(v: Visit, Path(id): Path<i64>, form: PostedFiles) -> Response {
+async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
     let me = match active(&v, &format!("/requests/{id}")) {
         Ok(me) => me,
+        Err(r) => return r,
+    };
+    if let Err(e) = v.state.requests.may_reply(&me, id).await {
+        return failed(&v, e);
+    }
+    let form = match PostedFiles::read(&v, req).await {
+        Ok(form) => form,
         Err(r) => return r,
     };
     let body = form.get("body").to_owned();
@@ -293,7 +300,7 @@ async fn file(v: Visit, Path((id, file)): Path<(i64, i64)>) -> Response {
         Err(r) => return r,
     };
     match v.state.requests.attachment(&me, id, file).await {
-        Ok((a, bytes)) => download(&a, bytes),
+        Ok((a, reader, size)) => download(&a, reader, size),
         Err(e) => failed(&v, e),
     }
 }

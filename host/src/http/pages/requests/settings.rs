@@ -77,7 +77,7 @@ async fn add_link(v: Visit, f: Posted) -> Response {
     match v
         .state
         .requests
-        .add_quick_link(&me, f.get("title"), f.get("url"), &roles)
+        .add_quick_link(&me, f.get("title"), f.get("url").trim(), &roles)
         .await
     {
         Ok(_) => see_other("/staff/quick-links"),

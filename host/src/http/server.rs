@@ -1,0 +1,196 @@
+//! Serving the app on a socket with the limits a public server needs against slow clients:
+//! request headers (and an idle keep-alive connection's next request) must arrive within
+//! [`Timeouts::headers`], and a request body at [`Timeouts::min_body_rate`] on average after a
+//! short allowance, or the connection is closed with 408. `main` and the tests serve the same
+//! way.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::time::{Instant, Sleep};
+use tower::Service;
+
+/// How slow a client may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the moment a connection can read a request until its headers are in: covers idle
+    /// keep-alive connections too.
+    pub headers: Duration,
+    /// Time any body gets before the rate counts: enough for a form typed on a poor link.
+    pub body_allowance: Duration,
+    /// Bytes per second a body must average after the allowance (an upload on a slow mobile
+    /// link manages ten times this).
+    pub min_body_rate: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            headers: Duration::from_secs(20),
+            body_allowance: Duration::from_secs(10),
+            min_body_rate: 16 * 1024,
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and lets
+/// requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    timeouts: Timeouts,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let app = app.layer(axum::middleware::from_fn(move |req, next| {
+        paced(timeouts, req, next)
+    }));
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.headers);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a moment instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(service) = make.call(peer).await;
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut service = service.clone();
+                async move { service.call(req.map(Body::new)).await }
+            });
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // A client that went away mid-request is not worth a log line.
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Wraps the request body so that it fails once it falls behind the minimum rate, and answers
+/// 408 (closing the connection) when that happened, whatever the handler made of the error.
+async fn paced(timeouts: Timeouts, req: Request, next: Next) -> Response {
+    let late = Arc::new(AtomicBool::new(false));
+    let req = req.map(|body| {
+        Body::new(Paced {
+            inner: body,
+            received: 0,
+            start: Instant::now(),
+            timer: Box::pin(tokio::time::sleep(timeouts.body_allowance)),
+            timeouts,
+            late: late.clone(),
+        })
+    });
+    let res = next.run(req).await;
+    if late.load(Ordering::Relaxed) {
+        let mut res = (StatusCode::REQUEST_TIMEOUT, Body::empty()).into_response();
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return res;
+    }
+    res
+}
+
+/// The body arrived too slowly.
+#[derive(Debug)]
+pub struct TooSlow;
+
+impl std::fmt::Display for TooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body arrived too slowly")
+    }
+}
+
+impl std::error::Error for TooSlow {}
+
+struct Paced {
+    inner: Body,
+    received: u64,
+    start: Instant,
+    timer: Pin<Box<Sleep>>,
+    timeouts: Timeouts,
+    late: Arc<AtomicBool>,
+}
+
+impl Paced {
+    /// When the body must have grown past what it holds now.
+    fn deadline(&self) -> Instant {
+        let t = self.timeouts;
+        let earned = Duration::from_secs_f64((self.received + 1) as f64 / t.min_body_rate as f64);
+        self.start + t.body_allowance + earned
+    }
+}
+
+impl HttpBody for Paced {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.received += data.len() as u64;
+                    let deadline = this.deadline();
+                    this.timer.as_mut().reset(deadline);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Pending => {
+                if this.timer.as_mut().poll(cx).is_ready() {
+                    this.late.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(axum::Error::new(TooSlow))));
+                }
+                Poll::Pending
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

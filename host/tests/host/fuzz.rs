@@ -1,0 +1,168 @@
+//! The API fuzzed from its own OpenAPI document by schemathesis (the version pinned in
+//! `host/tests/schemathesis/requirements.txt`, installed into a virtual environment on first
+//! use, as `.ci/run` does), with every check, against a test server with data: without a
+//! session, as a customer and as an operator. Any server error, any answer or status the
+//! document does not describe, any valid request refused or invalid one accepted fails it.
+
+use crate::accounts::{Env, PASSWORD};
+use crate::requests::Desk;
+use crate::support::{Options, SmtpSink, TestDb, TestServer, on_both_backends};
+use helpdesk::auth::limits::Limit;
+use helpdesk::auth::{AuthConfig, MfaPolicy};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The schemathesis command: `HELPDESK_SCHEMATHESIS`, or one installed into the test target
+/// folder from the pinned requirements.
+fn schemathesis() -> PathBuf {
+    if let Ok(path) = std::env::var("HELPDESK_SCHEMATHESIS") {
+        return PathBuf::from(path);
+    }
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("schemathesis-venv");
+    let st = venv.join("bin").join("st");
+    let requirements =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis/requirements.txt");
+    let stamp = venv.join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).expect("requirements");
+    if st.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
+        return st;
+    }
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed (the fuzz test needs Python 3 with venv and the Python package registry, or HELPDESK_SCHEMATHESIS): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
+    run(Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements));
+    std::fs::write(&stamp, wanted).expect("stamp");
+    st
+}
+
+/// A server whose limits do not get in the fuzzer's way (it sends thousands of requests from
+/// one address) and whose logins ask for no code, with a site, people and requests to find.
+async fn fuzzed_server(t: &TestDb) -> Desk {
+    let unlimited = Limit::new(i64::MAX / 2, 60_000);
+    let mut auth = AuthConfig {
+        mfa: MfaPolicy::Never,
+        ..AuthConfig::default()
+    };
+    let l = &mut auth.limits;
+    l.login_per_ip = unlimited;
+    l.signup_per_ip = unlimited;
+    l.signup_per_email = unlimited;
+    l.reset_per_ip = unlimited;
+    l.reset_per_email = unlimited;
+    l.code_sends_per_account = unlimited;
+    l.code_checks_per_ip = unlimited;
+    l.password_checks_per_ip = unlimited;
+    l.failures_before_backoff = i64::MAX / 2;
+    let sink = SmtpSink::start();
+    let server = TestServer::with(
+        &t.db,
+        Options {
+            smtp: Some(sink.url()),
+            auth,
+            ..Options::default()
+        },
+    )
+    .await;
+    let d = Desk::with(Env::from_parts(server, sink)).await;
+    for (subject, file) in [
+        ("Printer jammed", "log.txt"),
+        ("Licence renewal", "quote.pdf"),
+    ] {
+        let (s, body) = d
+            .multipart(
+                "/api/v1/requests",
+                &d.ann,
+                &[("subject", subject), ("description", "Details attached.")],
+                &[(file, b"some bytes")],
+            )
+            .await;
+        assert_eq!(s, 201, "{body}");
+        let id = body["id"].as_i64().unwrap();
+        let (s, _) = d
+            .env
+            .post(
+                &format!("/api/v1/requests/{id}/messages"),
+                Some(&d.agent),
+                json!({ "body": "We are on it." }),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    d
+}
+
+/// Runs schemathesis against `d`, signed in as `email` when given; panics with its report on
+/// any failure.
+fn fuzz(st: &Path, d: &Desk, email: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis/schemathesis.toml"),
+    )
+    .unwrap();
+    if let Some(email) = email {
+        // A fresh session whenever the fuzzer ended its own (logout, sign out everywhere).
+        config.push_str(&format!(
+            "\n[auth.dynamic.openapi.session]\npath = \"/api/v1/login\"\npayload = {{ email = \"{email}\", password = \"{PASSWORD}\" }}\nextract_selector = \"/token\"\nretry_on = [401]\n"
+        ));
+    }
+    let config_path = dir.path().join("schemathesis.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let out = Command::new(st)
+        .arg("--config-file")
+        .arg(&config_path)
+        .args(["run", &d.env.server.url("/api/openapi.json")])
+        .args([
+            "--checks",
+            "all",
+            "--max-examples",
+            "25",
+            "--workers",
+            "2",
+            "--seed",
+            "20261124",
+            "--no-color",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("run schemathesis");
+    let report = String::from_utf8_lossy(&out.stdout);
+    let summary: Vec<&str> = report
+        .lines()
+        .filter(|l| l.contains("generated") || l.contains("Authentication Error"))
+        .collect();
+    assert!(
+        out.status.success() && !report.contains("Authentication Error"),
+        "schemathesis as {}: {summary:?}\n{report}\n{}",
+        email.unwrap_or("a stranger"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "schemathesis as {}: {summary:?}",
+        email.unwrap_or("a stranger")
+    );
+}
+
+async fn the_api_is_what_its_document_says(t: TestDb) {
+    let st = tokio::task::spawn_blocking(schemathesis).await.unwrap();
+    let d = fuzzed_server(&t).await;
+    // The runs block on a process of their own; the server keeps serving meanwhile.
+    let d = std::sync::Arc::new(d);
+    for who in [None, Some("bob@acme.example"), Some("ops@vendor.test")] {
+        let (st, d2) = (st.clone(), d.clone());
+        tokio::task::spawn_blocking(move || fuzz(&st, &d2, who))
+            .await
+            .unwrap();
+    }
+}
+on_both_backends!(api_fuzz, the_api_is_what_its_document_says);

@@ -210,7 +210,7 @@ on_both_backends!(upload_flood, upload_floods_leave_memory_flat);
 async fn a_login_flood_leaves_memory_flat(t: TestDb) {
     let (server, admin) = server(&t).await;
     // One address per client: the per-address login limit is not what is measured here.
-    let clients: Vec<reqwest::Client> = (0..24u8)
+    let clients: Vec<reqwest::Client> = (0..64u8)
         .map(|i| {
             reqwest::Client::builder()
                 .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, 1, 10 + i)))

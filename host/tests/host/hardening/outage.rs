@@ -114,6 +114,7 @@ async fn a_database_outage_answers_503_fast_and_recovers() {
     let (s, elapsed, _) = timed("GET", "/readyz", None).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
     assert!(elapsed < Duration::from_secs(1), "/readyz took {elapsed:?}");
+    eprintln!("outage: /readyz answered 503 in {elapsed:?}");
     for (method, path, token) in [
         ("POST", "/api/v1/login", None),
         ("GET", "/api/v1/me", Some(token.clone())),
@@ -123,6 +124,7 @@ async fn a_database_outage_answers_503_fast_and_recovers() {
         assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{path}");
         assert!(retry, "{path} says when to retry");
         assert!(elapsed < Duration::from_secs(2), "{path} took {elapsed:?}");
+        eprintln!("outage: {method} {path} answered 503 in {elapsed:?}");
     }
     // A page that needs the database is a page saying so.
     let started = Instant::now();
@@ -145,6 +147,7 @@ async fn a_database_outage_answers_503_fast_and_recovers() {
     }
 
     proxy.restore();
+    let restored = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (s, ..) = timed("GET", "/readyz", None).await;
@@ -154,6 +157,10 @@ async fn a_database_outage_answers_503_fast_and_recovers() {
         assert!(Instant::now() < deadline, "the server recovers by itself");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    eprintln!(
+        "outage: ready again {:?} after the database came back",
+        restored.elapsed()
+    );
     let (s, body) = env.get("/api/v1/me", Some(&token)).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     db.close().await;

@@ -55,9 +55,13 @@ impl DbError {
     }
 }
 
-/// How long a request waits for a database connection before it is answered with 503: short
+/// How long a request waits for a PostgreSQL connection before it is answered with 503: short
 /// enough that an outage answers quickly, long enough to ride out a burst.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// SQLite cannot be "down": a request waiting for one of its connections is waiting for the disk
+/// and for writers ahead of it, so it waits as long as SQLite itself waits for a lock.
+const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -97,7 +101,10 @@ impl Db {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
-            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .acquire_timeout(match backend {
+                Backend::Sqlite => SQLITE_ACQUIRE_TIMEOUT,
+                Backend::Postgres => ACQUIRE_TIMEOUT,
+            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -126,6 +133,16 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// a transaction that reads and then writes waits its turn behind another writer instead of
+    /// failing with "busy" when that writer commits first.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     pub fn backend(&self) -> Backend {

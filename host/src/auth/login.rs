@@ -134,7 +134,7 @@ impl Accounts {
             _ => Stage::Full,
         };
         // One commit for the session, its audit entry and the reset failure counts.
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let signed_in = self
             .open_session(&mut tx, &user, stage, stay, client, now)
             .await?;
@@ -296,7 +296,7 @@ impl Accounts {
             .await?;
         let now = self.now();
         let code = secret::new_code();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         db::sessions::replace_code(
             &mut tx,
             me.session_id,
@@ -435,7 +435,7 @@ impl Accounts {
 
     /// "Sign out everywhere", this session included.
     pub async fn end_all_sessions(&self, me: &Me, client: &Client) -> Result<u64> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let n = db::sessions::revoke_all(&mut *tx, me.id, None, self.now()).await?;
         // A remembered device would otherwise skip the code at the next login.
         db::sessions::forget_devices(&mut *tx, me.id).await?;

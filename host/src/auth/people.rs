@@ -36,7 +36,7 @@ impl Accounts {
                 (Some(t), Some(h))
             }
         };
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let new = db::users::NewUser {
             email: &email,
             given_name: &given_name,
@@ -138,7 +138,7 @@ impl Accounts {
             Some(t) => Some(self.hash(t).await?),
             None => None,
         };
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if let Some(h) = &temp_hash {
             db::users::set_password(&mut *tx, user.id, h, true, now).await?;
         }
@@ -180,7 +180,7 @@ impl Accounts {
         self.check_new_password(password, confirm, context_of(&user))
             .await?;
         let hash = self.hash(password).await?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if !db::tokens::consume(&mut *tx, row.id, now).await? {
             return Err(AuthError::InvalidLink);
         }
@@ -207,7 +207,7 @@ impl Accounts {
         }
         let email = normalize_email(raw_email)?;
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let new = db::users::NewUser {
             email: &email,
             given_name: given_name.trim(),
@@ -283,7 +283,7 @@ impl Accounts {
             .await?
             .ok_or(AuthError::NotFound)?;
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         db::users::transition(&mut *tx, user_id, &user.state, "disabled", now).await?;
         db::sessions::revoke_all(&mut *tx, user_id, None, now).await?;
         tx.commit().await?;

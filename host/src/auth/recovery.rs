@@ -34,7 +34,7 @@ impl Accounts {
         };
         let now = self.now();
         let (token, hash) = secret::new_token();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         db::tokens::retire(&mut *tx, user.id, "reset", now).await?;
         db::tokens::insert(
             &mut *tx,
@@ -99,7 +99,7 @@ impl Accounts {
         self.check_new_password(password, confirm, context_of(&user))
             .await?;
         let hash = self.hash(password).await?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if !db::tokens::consume(&mut *tx, row.id, now).await? {
             return Err(AuthError::InvalidLink);
         }
@@ -155,7 +155,7 @@ impl Accounts {
             .await?;
         let hash = self.hash(password).await?;
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         db::users::set_password(&mut *tx, me.id, &hash, false, now).await?;
         db::tokens::retire(&mut *tx, me.id, "invite", now).await?;
         db::sessions::revoke_all(&mut *tx, me.id, Some(me.session_id), now).await?;

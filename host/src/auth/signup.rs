@@ -17,7 +17,7 @@ impl Accounts {
             .await?;
         let now = self.now();
         let existing = db::users::by_email(self.db.pool(), &email).await?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let message = match &existing {
             Some(_) => messages::signup_existing_account(
                 &email,
@@ -138,7 +138,7 @@ impl Accounts {
         )
         .await?;
         let hash = self.hash(password).await?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if !db::tokens::consume(&mut *tx, row.id, now).await? {
             return Err(AuthError::InvalidLink);
         }
@@ -203,7 +203,7 @@ impl Accounts {
             ));
         }
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         if !db::users::set_site(&mut *tx, me.id, site_id, now).await? {
             return Err(AuthError::Conflict(
                 "Your site has already been chosen.".into(),
@@ -285,7 +285,7 @@ impl Accounts {
             return Err(AuthError::NotFound);
         }
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         // Approvals for one site queue on the site's row, so "is there a Site Administrator
         // yet?" is answered after the previous approval committed: two first users approved at
         // the same moment never both become Site Administrator.

@@ -118,7 +118,7 @@ impl Accounts {
                 fields.name
             )));
         }
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let id = match id {
             None => db::sites::insert(&mut tx, &fields, self.now()).await?,
             Some(id) => {

@@ -37,7 +37,7 @@ impl Requests {
             .clone();
         let stored = self.store(uploads).await?;
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let id = sql::insert(
             &mut tx,
             &NewRequest {
@@ -113,7 +113,7 @@ impl Requests {
             TicketEvent::CustomerReplied
         };
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let r = self.lock(&mut tx, id, None, now).await?;
         let step = if internal {
             None
@@ -230,7 +230,7 @@ impl Requests {
         };
         let role = actor(me.role);
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let r = self.lock(&mut tx, id, version, now).await?;
         let ask = TransitionRequest {
             from: r.status.clone(),
@@ -288,7 +288,7 @@ impl Requests {
             ));
         }
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let r = self.lock(&mut tx, id, version, now).await?;
         if assignee == r.assignee_id {
             return Ok(());

@@ -52,7 +52,7 @@ impl Requests {
             ));
         }
         let now = self.now();
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin().await?;
         let n = sql::map_status(&mut tx, from, to, me.id, &workflow.by, now).await?;
         tx.commit().await?;
         Ok(n)

@@ -8,7 +8,7 @@ use crate::db::{self, Db};
 use crate::domain::rules::Slot;
 use crate::http::server::Timeouts;
 use crate::mail::{Mailer, Retry, Transport, Worker};
-use crate::plugins::{Plugins, Runtime, examples};
+use crate::plugins::{Install, Plugins, Raise, Runtime, examples};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -152,6 +152,13 @@ pub enum PluginCommand {
         /// Also make it the active plugin of its slot.
         #[arg(long)]
         activate: bool,
+        /// The component's detached ed25519 signature (a file holding it in base64), required
+        /// when the server has trusted keys (`HELPDESK_PLUGIN_TRUSTED_KEYS`).
+        #[arg(long)]
+        signature: Option<PathBuf>,
+        /// This installation's own budget, where it needs more than its slot's default.
+        #[command(flatten)]
+        budget: Raise,
     },
     /// Make an installed plugin the active one of its slot, on every server within seconds.
     Activate { slot: Slot, id: i64 },
@@ -162,6 +169,10 @@ pub enum PluginCommand {
         slot: Slot,
         file: PathBuf,
         examples: PathBuf,
+        /// The budget to test under, where the plugin will be installed with more than its
+        /// slot's default.
+        #[command(flatten)]
+        budget: Raise,
     },
 }
 
@@ -181,7 +192,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             slot,
             file,
             examples,
-        }) => test_plugin(&settings, slot, &file, &examples),
+            budget,
+        }) => {
+            // Off the async runtime: a plugin's writes to stdout and stderr go through WASI's
+            // blocking adapters, which must not run on a runtime thread.
+            tokio::task::spawn_blocking(move || {
+                test_plugin(&settings, slot, &file, &examples, budget)
+            })
+            .await?
+        }
         Command::Plugin(cmd) => manage(settings, cmd).await,
         Command::Generate {
             sites,
@@ -242,7 +261,11 @@ pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Arc<Plugins>)> {
         settings.plugin_limits(),
         Some(settings.plugin_cache_dir()),
     )?);
-    Ok((db, Arc::new(Plugins::new(runtime))))
+    let trusted = settings
+        .plugin_trusted_keys()
+        .map_err(anyhow::Error::msg)
+        .context("HELPDESK_PLUGIN_TRUSTED_KEYS")?;
+    Ok((db, Arc::new(Plugins::new(runtime).trusting(trusted))))
 }
 
 /// The account flows over an open database, as the server and the CLI use them.
@@ -439,6 +462,8 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
             file,
             config,
             activate,
+            signature,
+            budget,
         } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -447,9 +472,23 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("reading {}", path.display()))?,
                 None => String::new(),
             };
-            let id = plugins
-                .install(&db, slot, &bytes, &config, &by, activate)
-                .await?;
+            let signature = match signature {
+                Some(path) => Some(
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                ),
+                None => None,
+            };
+            let install = Install {
+                slot,
+                bytes: &bytes,
+                config: &config,
+                raise: budget,
+                signature: signature.as_deref(),
+                by: &by,
+                activate,
+            };
+            let id = plugins.install_with(&db, &install).await?;
             let row = db::plugins::get(&db, id)
                 .await?
                 .context("the installed plugin vanished")?;
@@ -611,6 +650,7 @@ fn test_plugin(
     slot: Slot,
     file: &PathBuf,
     examples_file: &PathBuf,
+    budget: Raise,
 ) -> anyhow::Result<()> {
     let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let json = std::fs::read_to_string(examples_file)
@@ -623,44 +663,13 @@ fn test_plugin(
             examples.slot
         );
     }
-    let runtime = Arc::new(Runtime::new(settings.plugin_limits(), None)?);
-    let report = examples::run(&runtime, &wasm, &examples).map_err(anyhow::Error::msg)?;
-    for case in &report.cases {
-        let what = if case.index == 0 {
-            "statuses".to_owned()
-        } else {
-            format!("case {}", case.index)
-        };
-        if case.passed {
-            println!(
-                "ok    {what:<10} {:>8.1} µs",
-                case.elapsed.as_secs_f64() * 1e6
-            );
-        } else {
-            println!(
-                "FAIL  {what:<10} {:>8.1} µs  expected {} got {}",
-                case.elapsed.as_secs_f64() * 1e6,
-                case.expected,
-                case.got
-            );
-        }
-    }
-    let mut times: Vec<f64> = report
-        .cases
-        .iter()
-        .map(|c| c.elapsed.as_secs_f64() * 1e6)
-        .collect();
-    times.sort_by(f64::total_cmp);
-    let median = times.get(times.len() / 2).copied().unwrap_or_default();
-    let limits = runtime.limits();
-    println!(
-        "{} passed, {} failed; median {median:.1} µs per decision (limits: {} ms, {} MiB, {} KiB output)",
-        report.passed(),
-        report.failed(),
-        limits.deadline.as_millis(),
-        limits.max_memory >> 20,
-        limits.max_output >> 10
-    );
+    let runtime = Arc::new(Runtime::new(
+        settings.plugin_limits(),
+        Some(settings.plugin_cache_dir()),
+    )?);
+    let budget = budget.apply(runtime.limits().budget(slot));
+    let report = examples::run(&runtime, &wasm, &examples, Some(budget));
+    print!("{}", report.render());
     if report.failed() > 0 {
         bail!("{} example(s) failed", report.failed());
     }

@@ -1,7 +1,7 @@
 //! Settings shared by every command, from flags or `HELPDESK_*` environment variables.
 
 use crate::auth::{AuthConfig, MfaPolicy};
-use crate::plugins::Limits;
+use crate::plugins::{Budget, Limits, TrustedKeys};
 use crate::requests::files::{AttachmentLimits, Files, LocalStore};
 use clap::Args;
 use std::path::PathBuf;
@@ -23,17 +23,30 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
-    /// Wall-clock deadline of one plugin call, in milliseconds.
-    #[arg(long, env = "HELPDESK_PLUGIN_DEADLINE_MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000), global = true)]
-    pub plugin_deadline_ms: u64,
+    /// Instructions one plugin call may execute, by default (an installation may be given more).
+    #[arg(long, env = "HELPDESK_PLUGIN_INSTRUCTIONS", default_value_t = 20_000_000, value_parser = clap::value_parser!(u64).range(1_000..=100_000_000_000), global = true)]
+    pub plugin_instructions: u64,
 
-    /// Memory cap of one plugin call, in MiB.
+    /// Wall-clock backstop of one plugin call, in milliseconds, by default.
+    #[arg(long, env = "HELPDESK_PLUGIN_BACKSTOP_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=10_000), global = true)]
+    pub plugin_backstop_ms: u64,
+
+    /// Memory one plugin call may use, in MiB, by default.
     #[arg(long, env = "HELPDESK_PLUGIN_MEMORY_MIB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096), global = true)]
     pub plugin_memory_mib: u64,
 
-    /// Largest answer one plugin call may return, in KiB.
+    /// The most memory any installation may be given, in MiB.
+    #[arg(long, env = "HELPDESK_PLUGIN_MEMORY_CEILING_MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=4096), global = true)]
+    pub plugin_memory_ceiling_mib: u64,
+
+    /// Largest answer one plugin call may return, in KiB, by default.
     #[arg(long, env = "HELPDESK_PLUGIN_OUTPUT_KIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536), global = true)]
     pub plugin_output_kib: u64,
+
+    /// ed25519 public keys (base64, separated by commas) trusted to sign plugins; when set, every
+    /// component installed needs a signature by one of them (the bundled plugins excepted).
+    #[arg(long, env = "HELPDESK_PLUGIN_TRUSTED_KEYS", global = true)]
+    pub plugin_trusted_keys: Option<String>,
 
     /// The portal's public URL: every link in email is built from it (never from a request's
     /// Host header), and cookies are `Secure` and `__Host-` prefixed when it is https.
@@ -100,12 +113,17 @@ impl Settings {
     }
 
     pub fn plugin_limits(&self) -> Limits {
+        let budget = Budget {
+            instructions: self.plugin_instructions,
+            memory: (self.plugin_memory_mib as usize) << 20,
+            output: (self.plugin_output_kib as usize) << 10,
+            backstop: Duration::from_millis(self.plugin_backstop_ms),
+        };
         Limits {
-            deadline: Duration::from_millis(self.plugin_deadline_ms),
-            max_memory: (self.plugin_memory_mib as usize) << 20,
-            max_output: (self.plugin_output_kib as usize) << 10,
+            memory_ceiling: ((self.plugin_memory_ceiling_mib as usize) << 20).max(budget.memory),
             ..Limits::default()
         }
+        .with_budget(budget)
     }
 
     pub fn auth_config(&self) -> AuthConfig {
@@ -132,6 +150,10 @@ impl Settings {
             self.data_dir.join("tmp").join("uploads"),
             (self.uploads_in_flight_mib as usize) << 20,
         )
+    }
+
+    pub fn plugin_trusted_keys(&self) -> Result<TrustedKeys, String> {
+        TrustedKeys::parse(self.plugin_trusted_keys.as_deref().unwrap_or_default())
     }
 
     pub fn plugin_cache_dir(&self) -> PathBuf {

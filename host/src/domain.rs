@@ -1,4 +1,4 @@
 //! The help desk's own concepts, free of storage, HTTP and WebAssembly details.
 
-pub mod rules;
+pub use helpdesk_plugin_host::rules;
 pub mod text;

@@ -8,79 +8,21 @@
 //! call clones the `Arc` when it starts, so a swap never disturbs a call in flight; the new
 //! version serves every call that starts after it.
 
-mod bindings;
-mod cache;
-pub mod examples;
-mod runtime;
-
-pub use runtime::{Limits, Runtime};
+pub use helpdesk_plugin_host::signature::TrustedKeys;
+pub use helpdesk_plugin_host::{
+    Budget, Limits, Loaded, PluginError, PluginErrorKind, PrepareError, Raise, Runtime, Usage,
+    examples, measure,
+};
 
 use crate::db::{self, Db, DbError};
 use crate::domain::rules::{
     Decided, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,
-    PasswordVerdict, PluginInfo, PluginRef, Slot, Status, TransitionDecision, TransitionRequest,
+    PasswordVerdict, Slot, Status, TransitionDecision, TransitionRequest,
 };
 use arc_swap::ArcSwapOption;
-use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-
-/// Why a plugin could not answer. Every variant fails closed: the caller refuses the action.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PluginErrorKind {
-    NotActive(Slot),
-    Timeout(Duration),
-    MemoryLimit(usize),
-    Trap { error: String, stderr: String },
-    OutputTooLarge { bytes: usize, limit: usize },
-    Malformed(String),
-}
-
-/// A failed plugin call, naming the plugin.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct PluginError {
-    /// Boxed to keep `Result<_, PluginError>` small on the happy path.
-    pub plugin: Option<Box<PluginRef>>,
-    pub kind: PluginErrorKind,
-}
-
-impl PluginError {
-    pub(crate) fn new(plugin: PluginRef, kind: PluginErrorKind) -> PluginError {
-        PluginError {
-            plugin: Some(Box::new(plugin)),
-            kind,
-        }
-    }
-}
-
-impl std::fmt::Display for PluginError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(p) = &self.plugin {
-            write!(f, "plugin {p} ")?;
-        }
-        match &self.kind {
-            PluginErrorKind::NotActive(slot) => write!(f, "no {slot} plugin is active"),
-            PluginErrorKind::Timeout(d) => write!(f, "ran past its {} ms deadline", d.as_millis()),
-            PluginErrorKind::MemoryLimit(cap) => {
-                write!(f, "tried to use more than its {} MiB memory cap", cap >> 20)
-            }
-            PluginErrorKind::Trap { error, stderr } if stderr.is_empty() => {
-                write!(f, "trapped: {error}")
-            }
-            PluginErrorKind::Trap { error, stderr } => {
-                write!(f, "trapped: {error}; stderr: {stderr}")
-            }
-            PluginErrorKind::OutputTooLarge { bytes, limit } => {
-                write!(
-                    f,
-                    "answered with {bytes} bytes, over the {limit}-byte output cap"
-                )
-            }
-            PluginErrorKind::Malformed(why) => write!(f, "gave a malformed answer: {why}"),
-        }
-    }
-}
 
 /// Why a plugin could not be installed, activated or rolled back.
 #[derive(Debug, thiserror::Error)]
@@ -107,141 +49,38 @@ pub enum ManageError {
     Db(#[from] DbError),
 }
 
-/// A component prepared for calls, with the config it was installed with.
-#[derive(Debug)]
-pub struct Loaded {
-    pub plugin: PluginRef,
-    pub info: PluginInfo,
-    pub slot: Slot,
-    pub config: String,
-    pre: bindings::SlotPre,
-    runtime: Arc<Runtime>,
-    statuses: OnceLock<Vec<Status>>,
+impl From<PrepareError> for ManageError {
+    fn from(e: PrepareError) -> ManageError {
+        match e {
+            PrepareError::Refused(why) => ManageError::Refused(why),
+            PrepareError::InvalidConfig(why) => ManageError::InvalidConfig(why),
+            PrepareError::Plugin(p) => ManageError::Plugin(p),
+        }
+    }
 }
 
-impl Loaded {
-    /// Checks and prepares `bytes` for `slot` with `config`: a component of the right world,
-    /// whose `info` is well formed and which accepts `config`. Nothing is stored.
-    pub fn prepare(
-        runtime: &Arc<Runtime>,
-        slot: Slot,
-        bytes: &[u8],
-        config: &str,
-        id: i64,
-    ) -> Result<Loaded, ManageError> {
-        let sha256 = hex::encode(Sha256::digest(bytes));
-        let pre = runtime
-            .prepare(slot, bytes, &sha256)
-            .map_err(ManageError::Refused)?;
-        let mut plugin = PluginRef {
-            id,
-            name: "(unnamed)".into(),
-            version: "?".into(),
-            sha256,
-        };
-        let info = pre.info(runtime, &plugin)?;
-        plugin.name = info.name.clone();
-        plugin.version = info.version.clone();
-        pre.validate_config(runtime, &plugin, config)?
-            .map_err(ManageError::InvalidConfig)?;
-        let loaded = Loaded {
-            plugin,
-            info,
-            slot,
-            config: config.to_owned(),
-            pre,
-            runtime: runtime.clone(),
-            statuses: OnceLock::new(),
-        };
-        if slot == Slot::TicketWorkflow {
-            // A workflow's statuses depend only on its config: ask once, and refuse a workflow
-            // whose list breaks the contract before it can be activated.
-            loaded.statuses()?;
-        }
-        Ok(loaded)
-    }
-
-    fn decided<T>(&self, value: T) -> Decided<T> {
-        Decided {
-            value,
-            by: self.plugin.clone(),
-        }
-    }
-
-    pub fn check_password(
-        &self,
-        password: &str,
-        context: &PasswordContext,
-    ) -> Result<Decided<PasswordVerdict>, PluginError> {
-        let v = self.pre.check_password(
-            &self.runtime,
-            &self.plugin,
-            &self.config,
-            password,
-            context,
-        )?;
-        Ok(self.decided(v))
-    }
-
-    pub fn password_requirements(&self) -> Result<Decided<String>, PluginError> {
-        let v = self
-            .pre
-            .password_requirements(&self.runtime, &self.plugin, &self.config)?;
-        Ok(self.decided(v))
-    }
-
-    pub fn decide_eligibility(
-        &self,
-        request: &EligibilityRequest,
-    ) -> Result<Decided<EligibilityDecision>, PluginError> {
-        let v = self
-            .pre
-            .decide_eligibility(&self.runtime, &self.plugin, &self.config, request)?;
-        Ok(self.decided(v))
-    }
-
-    /// The workflow's statuses, asked of the plugin once per loaded version.
-    pub fn statuses(&self) -> Result<Vec<Status>, PluginError> {
-        if let Some(s) = self.statuses.get() {
-            return Ok(s.clone());
-        }
-        let s = self
-            .pre
-            .workflow_statuses(&self.runtime, &self.plugin, &self.config)?;
-        Ok(self.statuses.get_or_init(|| s).clone())
-    }
-
-    pub fn can_transition(
-        &self,
-        request: &TransitionRequest,
-    ) -> Result<Decided<TransitionDecision>, PluginError> {
-        let v = self
-            .pre
-            .can_transition(&self.runtime, &self.plugin, &self.config, request)?;
-        Ok(self.decided(v))
-    }
-
-    /// The status an event moves a request to, if any; a key outside `statuses` is malformed.
-    pub fn on_event(&self, context: &EventContext) -> Result<Decided<Option<String>>, PluginError> {
-        let v = self
-            .pre
-            .on_event(&self.runtime, &self.plugin, &self.config, context)?;
-        if let Some(key) = &v
-            && !self.statuses()?.iter().any(|s| &s.key == key)
-        {
-            return Err(PluginError::new(
-                self.plugin.clone(),
-                PluginErrorKind::Malformed(format!("`on-event` named the unknown status {key:?}")),
-            ));
-        }
-        Ok(self.decided(v))
-    }
+/// A component to install, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Install<'a> {
+    pub slot: Slot,
+    pub bytes: &'a [u8],
+    pub config: &'a str,
+    /// The installation's own budget, where it differs from its slot's default.
+    pub raise: Raise,
+    /// The text of the component's detached signature file, if it has one.
+    pub signature: Option<&'a str>,
+    /// Who installs it, for the audit trail.
+    pub by: &'a str,
+    /// Also make it the active plugin of its slot.
+    pub activate: bool,
 }
 
 /// The active plugin of every slot, kept in step with the database.
 #[derive(Debug)]
 pub struct Plugins {
     runtime: Arc<Runtime>,
+    /// With keys, every component installed (but the bundled ones) needs a signature by one.
+    trusted: TrustedKeys,
     active: [ArcSwapOption<Loaded>; 3],
     generations: [AtomicI64; 3],
 }
@@ -250,8 +89,17 @@ impl Plugins {
     pub fn new(runtime: Arc<Runtime>) -> Plugins {
         Plugins {
             runtime,
+            trusted: TrustedKeys::default(),
             active: Default::default(),
             generations: Default::default(),
+        }
+    }
+
+    /// Requires a signature by one of `keys` on every component installed from now on.
+    pub fn trusting(self, keys: TrustedKeys) -> Plugins {
+        Plugins {
+            trusted: keys,
+            ..self
         }
     }
 
@@ -304,8 +152,9 @@ impl Plugins {
         self.active(Slot::TicketWorkflow)?.on_event(context)
     }
 
-    /// Checks a component and stores it; with `activate`, also makes it the slot's active plugin.
-    /// Installing the same bytes with the same config again returns the existing id.
+    /// Checks a component and stores it, with its slot's default budget; with `activate`, also
+    /// makes it the slot's active plugin. Installing the same bytes with the same config again
+    /// returns the existing id.
     pub async fn install(
         &self,
         db: &Db,
@@ -315,10 +164,60 @@ impl Plugins {
         by: &str,
         activate: bool,
     ) -> Result<i64, ManageError> {
+        let install = Install {
+            slot,
+            bytes,
+            config,
+            raise: Raise::default(),
+            signature: None,
+            by,
+            activate,
+        };
+        self.install_with(db, &install).await
+    }
+
+    /// [`Plugins::install`] with a budget of the operator's own for this installation, and the
+    /// component's signature where the operator requires one.
+    pub async fn install_with(&self, db: &Db, install: &Install<'_>) -> Result<i64, ManageError> {
+        if !self.trusted.is_empty() {
+            let Some(signature) = install.signature else {
+                return Err(ManageError::Refused(
+                    "this server accepts only signed components (HELPDESK_PLUGIN_TRUSTED_KEYS): pass the component's signature with --signature".into(),
+                ));
+            };
+            let key = self
+                .trusted
+                .verify(install.bytes, signature)
+                .map_err(ManageError::Refused)?;
+            tracing::info!(slot = %install.slot, key, "plugin signature verified");
+        }
+        self.store(db, install).await
+    }
+
+    /// Prepares and stores a component whose origin is settled.
+    async fn store(&self, db: &Db, install: &Install<'_>) -> Result<i64, ManageError> {
+        let &Install {
+            slot,
+            bytes,
+            config,
+            raise,
+            by,
+            activate,
+            ..
+        } = install;
+        let budget_json = serde_json::to_string(&raise).expect("a budget serialises");
         let loaded = self
-            .prepare_blocking(slot, bytes.to_vec(), config.to_owned(), 0)
+            .prepare_blocking(slot, bytes.to_vec(), config.to_owned(), raise, 0)
             .await?;
-        let id = match db::plugins::find(db, slot.as_str(), &loaded.plugin.sha256, config).await? {
+        let found = db::plugins::find(
+            db,
+            slot.as_str(),
+            &loaded.plugin.sha256,
+            config,
+            &budget_json,
+        )
+        .await?;
+        let id = match found {
             Some(id) => id,
             None => {
                 db::plugins::insert(
@@ -331,6 +230,7 @@ impl Plugins {
                         sha256: &loaded.plugin.sha256,
                         wasm: bytes,
                         config,
+                        budget: &budget_json,
                         installed_by: by,
                     },
                 )
@@ -370,7 +270,7 @@ impl Plugins {
         let wasm = db::plugins::wasm(db, id)
             .await?
             .ok_or(ManageError::UnknownPlugin(id))?;
-        self.prepare_blocking(slot, wasm, row.config.clone(), id)
+        self.prepare_blocking(slot, wasm, row.config.clone(), raise_of(&row), id)
             .await?;
         self.record_activation(db, slot, id, by).await
     }
@@ -403,9 +303,17 @@ impl Plugins {
             if db::plugins::active_id(db, slot.as_str()).await?.is_some() {
                 continue;
             }
-            let id = self
-                .install(db, slot, bundled.wasm, "", "bundled", false)
-                .await?;
+            // Part of this binary: trusted as the binary is.
+            let install = Install {
+                slot,
+                bytes: bundled.wasm,
+                config: "",
+                raise: Raise::default(),
+                signature: None,
+                by: "bundled",
+                activate: false,
+            };
+            let id = self.store(db, &install).await?;
             // Another replica starting at the same moment may win; either way one is active.
             db::plugins::activate_if_none(db, slot.as_str(), id, "bundled").await?;
         }
@@ -428,8 +336,9 @@ impl Plugins {
             let Some(wasm) = db::plugins::wasm(db, row.plugin_id).await? else {
                 continue;
             };
+            let raise = raise_of(&plugin);
             match self
-                .prepare_blocking(slot, wasm, plugin.config, row.plugin_id)
+                .prepare_blocking(slot, wasm, plugin.config, raise, row.plugin_id)
                 .await
             {
                 Ok(loaded) => {
@@ -474,11 +383,25 @@ impl Plugins {
         slot: Slot,
         bytes: Vec<u8>,
         config: String,
+        raise: Raise,
         id: i64,
     ) -> Result<Loaded, ManageError> {
         let runtime = self.runtime.clone();
-        tokio::task::spawn_blocking(move || Loaded::prepare(&runtime, slot, &bytes, &config, id))
-            .await
-            .map_err(|e| ManageError::Refused(format!("plugin preparation stopped: {e}")))?
+        let budget = raise.apply(runtime.limits().budget(slot));
+        tokio::task::spawn_blocking(move || {
+            Loaded::prepare_with(&runtime, slot, &bytes, &config, id, budget)
+        })
+        .await
+        .map_err(|e| ManageError::Refused(format!("plugin preparation stopped: {e}")))?
+        .map_err(ManageError::from)
     }
+}
+
+/// An installation's own budget; a row this binary cannot read (written by a newer one) falls
+/// back to the slot's default, and says so.
+fn raise_of(row: &db::plugins::PluginRow) -> Raise {
+    serde_json::from_str(&row.budget).unwrap_or_else(|e| {
+        tracing::warn!(id = row.id, error = %e, "plugin budget unreadable; using the slot's default");
+        Raise::default()
+    })
 }

@@ -11,7 +11,7 @@ const BUNDLED: &[&str] = &[
     "eligibility-registered-domain",
     "workflow-default",
 ];
-const FIXTURES: &[&str] = &["hostile", "template", "workflow-triage"];
+const FIXTURES: &[&str] = &["hostile", "template", "workflow-triage", "next-patch"];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -80,7 +80,9 @@ fn main() {
 
 fn plugin_dir(workspace: &Path, name: &str) -> PathBuf {
     match name {
-        "hostile" | "workflow-triage" => workspace.join("plugins/fixtures").join(name),
+        "hostile" | "workflow-triage" | "next-patch" => {
+            workspace.join("plugins/fixtures").join(name)
+        }
         other => workspace.join("plugins").join(other),
     }
 }

@@ -12,6 +12,8 @@ pub struct PluginRow {
     pub summary: String,
     pub sha256: String,
     pub config: String,
+    /// The installation's own budget ([`helpdesk_plugin_host::Raise`] as JSON).
+    pub budget: String,
     pub installed_at: i64,
     pub installed_by: String,
 }
@@ -45,13 +47,14 @@ pub struct NewPlugin<'a> {
     pub sha256: &'a str,
     pub wasm: &'a [u8],
     pub config: &'a str,
+    pub budget: &'a str,
     pub installed_by: &'a str,
 }
 
 pub async fn insert(db: &Db, p: &NewPlugin<'_>) -> Result<i64, DbError> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO plugins (slot, name, version, summary, sha256, wasm, config, installed_at, installed_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO plugins (slot, name, version, summary, sha256, wasm, config, budget, installed_at, installed_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(p.slot)
     .bind(p.name)
@@ -60,6 +63,7 @@ pub async fn insert(db: &Db, p: &NewPlugin<'_>) -> Result<i64, DbError> {
     .bind(p.sha256)
     .bind(p.wasm)
     .bind(p.config)
+    .bind(p.budget)
     .bind(now_ms())
     .bind(p.installed_by)
     .fetch_one(db.pool())
@@ -67,21 +71,29 @@ pub async fn insert(db: &Db, p: &NewPlugin<'_>) -> Result<i64, DbError> {
     Ok(id)
 }
 
-/// The id of an installation of these exact bytes with this exact config, if any.
-pub async fn find(db: &Db, slot: &str, sha256: &str, config: &str) -> Result<Option<i64>, DbError> {
+/// The id of an installation of these exact bytes with this exact config and budget, if any.
+pub async fn find(
+    db: &Db,
+    slot: &str,
+    sha256: &str,
+    config: &str,
+    budget: &str,
+) -> Result<Option<i64>, DbError> {
     Ok(sqlx::query_scalar(
-        "SELECT id FROM plugins WHERE slot = $1 AND sha256 = $2 AND config = $3 ORDER BY id LIMIT 1",
+        "SELECT id FROM plugins WHERE slot = $1 AND sha256 = $2 AND config = $3 AND budget = $4
+         ORDER BY id LIMIT 1",
     )
     .bind(slot)
     .bind(sha256)
     .bind(config)
+    .bind(budget)
     .fetch_optional(db.pool())
     .await?)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<PluginRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, slot, name, version, summary, sha256, config, installed_at, installed_by
+        "SELECT id, slot, name, version, summary, sha256, config, budget, installed_at, installed_by
          FROM plugins WHERE id = $1",
     )
     .bind(id)
@@ -178,7 +190,7 @@ async fn record_activation(
 }
 
 pub async fn activate(db: &Db, slot: &str, plugin_id: i64, by: &str) -> Result<(), DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     point_slot(&mut tx, slot, plugin_id).await?;
     record_activation(&mut tx, slot, plugin_id, by).await?;
     tx.commit().await?;
@@ -192,7 +204,7 @@ pub async fn activate_if_none(
     plugin_id: i64,
     by: &str,
 ) -> Result<bool, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO plugin_slots (slot, plugin_id, generation) VALUES ($1, $2, 1) ON CONFLICT (slot) DO NOTHING",
     )
@@ -212,7 +224,7 @@ pub async fn activate_if_none(
 /// Marks the current activation of `slot` rolled back and reactivates the one before it.
 /// Returns the plugin now active, or `None` (and changes nothing) when there is no earlier one.
 pub async fn rollback(db: &Db, slot: &str, by: &str) -> Result<Option<i64>, DbError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     // Take the slot's row lock first, so concurrent rollbacks queue instead of racing.
     sqlx::query("UPDATE plugin_slots SET generation = generation + 1 WHERE slot = $1")
         .bind(slot)

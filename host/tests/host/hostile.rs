@@ -3,7 +3,7 @@
 
 use crate::support;
 use helpdesk::domain::rules::{PasswordContext, PasswordVerdict, Slot};
-use helpdesk::plugins::{Loaded, ManageError, PluginErrorKind};
+use helpdesk::plugins::{Budget, Loaded, PluginErrorKind, PrepareError, measure};
 use helpdesk_bundled_plugins::{DEFAULTS, fixtures::HOSTILE};
 use std::time::{Duration, Instant};
 
@@ -25,8 +25,53 @@ fn check(plugin: &Loaded) -> Result<PasswordVerdict, helpdesk::plugins::PluginEr
 }
 
 #[test]
-fn an_infinite_loop_is_cut_off_at_the_deadline() {
+fn an_infinite_loop_runs_out_of_instructions_the_same_way_every_time() {
     let plugin = hostile("loop");
+    let budget = plugin.budget;
+    for _ in 0..3 {
+        let (result, usage) = measure(|| check(&plugin));
+        let err = result.unwrap_err();
+        assert_eq!(err.kind, PluginErrorKind::OutOfFuel(budget.instructions));
+        // Every instruction of the budget, and not one more: the same answer at any load.
+        assert_eq!(usage.instructions, budget.instructions);
+        assert!(usage.elapsed < budget.backstop, "{:?}", usage.elapsed);
+        let p = err.plugin.as_ref().unwrap();
+        assert_eq!(
+            (p.id, p.name.as_str(), p.version.as_str()),
+            (7, "hostile", "0.1.0")
+        );
+        assert_eq!(p.sha256.len(), 64);
+        assert!(
+            err.to_string()
+                .starts_with("plugin hostile 0.1.0 (#7, sha256 "),
+            "{err}"
+        );
+        assert!(
+            err.to_string().ends_with(&format!(
+                "used up its budget of {} instructions",
+                budget.instructions
+            )),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn the_wall_clock_backstop_stops_a_call_the_instruction_budget_would_allow() {
+    let budget = Budget {
+        instructions: u64::MAX / 2,
+        backstop: Duration::from_millis(50),
+        ..Budget::default()
+    };
+    let plugin = Loaded::prepare_with(
+        &support::runtime(),
+        Slot::PasswordPolicy,
+        HOSTILE,
+        "loop",
+        7,
+        budget,
+    )
+    .expect("hostile fixture loads");
     let started = Instant::now();
     let err = check(&plugin).unwrap_err();
     let elapsed = started.elapsed();
@@ -35,44 +80,77 @@ fn an_infinite_loop_is_cut_off_at_the_deadline() {
         PluginErrorKind::Timeout(Duration::from_millis(50))
     );
     assert!(
-        elapsed >= Duration::from_millis(45) && elapsed < Duration::from_millis(150),
+        elapsed >= Duration::from_millis(50) && elapsed < Duration::from_millis(500),
         "{elapsed:?}"
     );
-    let p = err.plugin.as_ref().unwrap();
-    assert_eq!(
-        (p.id, p.name.as_str(), p.version.as_str()),
-        (7, "hostile", "0.1.0")
-    );
-    assert_eq!(p.sha256.len(), 64);
     assert!(
-        err.to_string()
-            .starts_with("plugin hostile 0.1.0 (#7, sha256 "),
-        "{err}"
-    );
-    assert!(
-        err.to_string().ends_with("ran past its 50 ms deadline"),
+        err.to_string().ends_with("ran past its 50 ms backstop"),
         "{err}"
     );
 }
 
 #[test]
+fn a_budget_over_the_ceiling_is_refused_before_anything_runs() {
+    let runtime = support::runtime();
+    let over = Budget {
+        memory: runtime.limits().memory_ceiling + (1 << 20),
+        ..Budget::default()
+    };
+    let err = Loaded::prepare_with(&runtime, Slot::PasswordPolicy, HOSTILE, "", 7, over)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("over this server's ceiling"), "{err}");
+}
+
+#[test]
 fn a_memory_bomb_stops_at_the_cap() {
-    // A generous deadline, so a busy machine (the argon2-heavy account tests run alongside)
-    // cannot turn the memory cap into a timeout.
-    let runtime = std::sync::Arc::new(
-        helpdesk::plugins::Runtime::new(
-            helpdesk::plugins::Limits {
-                deadline: Duration::from_secs(5),
-                ..support::test_limits()
-            },
-            None,
-        )
-        .expect("runtime"),
-    );
-    let plugin = Loaded::prepare(&runtime, Slot::PasswordPolicy, HOSTILE, "memory", 7)
-        .expect("hostile fixture loads");
+    // Instructions enough to reach the cap: the memory budget is what stops it.
+    let budget = Budget {
+        instructions: 10_000_000_000,
+        ..Budget::default()
+    };
+    let plugin = Loaded::prepare_with(
+        &support::runtime(),
+        Slot::PasswordPolicy,
+        HOSTILE,
+        "memory",
+        7,
+        budget,
+    )
+    .expect("hostile fixture loads");
     let err = check(&plugin).unwrap_err();
-    assert_eq!(err.kind, PluginErrorKind::MemoryLimit(32 << 20));
+    let PluginErrorKind::MemoryLimit { limit, wanted } = err.kind else {
+        panic!("{err}")
+    };
+    assert_eq!(limit, 32 << 20);
+    assert!(wanted > limit, "{wanted}");
+    assert!(
+        err.to_string().ends_with("over its budget of 32 MiB"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_budget_below_the_declared_memory_names_both_sizes() {
+    // The bundled password plugin declares about a megabyte of linear memory up front.
+    let tiny = Budget {
+        memory: 64 << 10,
+        ..Budget::default()
+    };
+    let err = Loaded::prepare_with(
+        &support::runtime(),
+        Slot::PasswordPolicy,
+        DEFAULTS[0].wasm,
+        "",
+        7,
+        tiny,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("asked for") && err.contains("MiB of memory, over its budget of 64 KiB"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -136,7 +214,7 @@ fn the_runtime_keeps_serving_after_every_kind_of_failure() {
 
 fn refusal(slot: Slot, bytes: &[u8], config: &str) -> String {
     match Loaded::prepare(&support::runtime(), slot, bytes, config, 0) {
-        Err(ManageError::Refused(why)) | Err(ManageError::InvalidConfig(why)) => why,
+        Err(PrepareError::Refused(why)) | Err(PrepareError::InvalidConfig(why)) => why,
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -169,7 +247,10 @@ fn bytes_that_are_not_webassembly_are_refused() {
     );
     let truncated = &DEFAULTS[0].wasm[..DEFAULTS[0].wasm.len() / 2];
     let why = refusal(Slot::PasswordPolicy, truncated, "");
-    assert!(why.starts_with("the component does not compile"), "{why}");
+    assert!(
+        why.starts_with("the component is malformed: unexpected end-of-file"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -192,5 +273,5 @@ fn a_hostile_config_at_install_fails_closed_too() {
     assert_eq!(plugin.info.name, "hostile");
     assert!(plugin.password_requirements().is_ok());
     let err = hostile("loop").password_requirements().unwrap_err();
-    assert!(matches!(err.kind, PluginErrorKind::Timeout(_)));
+    assert!(matches!(err.kind, PluginErrorKind::OutOfFuel(_)));
 }

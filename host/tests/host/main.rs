@@ -17,5 +17,6 @@ mod http;
 mod mail;
 mod manage;
 mod pages;
+mod plugin_kit;
 mod requests;
 mod swap;

@@ -222,6 +222,7 @@ async fn a_replica_keeps_serving_when_the_new_active_plugin_cannot_load(t: TestD
             sha256: "00",
             wasm: b"not wasm",
             config: "",
+            budget: "{}",
             installed_by: "test",
         },
     )

@@ -61,4 +61,7 @@ pub mod fixtures {
 
     /// A second ticket workflow with other statuses: New, Triaged, Waiting on Customer, Resolved.
     pub const WORKFLOW_TRIAGE: &[u8] = wasm!("helpdesk_plugin_workflow_triage.wasm");
+
+    /// A password policy built against WIT 0.1.1, a patch release newer than the host's.
+    pub const NEXT_PATCH: &[u8] = wasm!("helpdesk_plugin_next_patch.wasm");
 }

@@ -1,20 +1,16 @@
-//! A starting point for a new rule plugin: a password policy that asks for a long passphrase.
+//! An example rule plugin inside this workspace: a password policy that asks for a long
+//! passphrase. To start a plugin of your own, outside this repository and in Rust, Python or
+//! JavaScript, use the plugin runner: `helpdesk-plugin new password-policy my-policy` (see
+//! docs/plugins.md).
 //!
-//! Copy this folder to `plugins/<your-plugin>/`, rename the package in `Cargo.toml`, add it to
-//! the workspace members, and change the rule. Build the component with
-//!
-//! ```text
-//! cargo build -p helpdesk-plugin-<your-plugin> --target wasm32-wasip2 --release
-//! ```
-//!
-//! test it offline against your examples with
+//! Build the component with
 //!
 //! ```text
-//! helpdesk plugin test password-policy target/wasm32-wasip2/release/helpdesk_plugin_<your_plugin>.wasm plugins/<your-plugin>/examples.json
+//! cargo build -p helpdesk-plugin-template --target wasm32-wasip2 --profile plugin
 //! ```
 //!
-//! and install it on a running help desk with `helpdesk plugin install password-policy <file> --activate`.
-//! For the other slots, use `signup_eligibility` or `ticket_workflow` from the SDK instead.
+//! and run its examples with `helpdesk-plugin test
+//! target/wasm32-wasip2/plugin/helpdesk_plugin_template.wasm plugins/template/examples.json`.
 //!
 //! Config: `min-length` (default 12).
 

@@ -1,6 +1,6 @@
 //! The questions the host asks its rule plugins, and their answers, as plain Rust values.
 //! These mirror `wit/helpdesk.wit`; the plugin runtime converts between the two, so nothing
-//! outside `crate::plugins` ever sees a WebAssembly type.
+//! outside this crate's `runtime` and `bindings` ever sees a WebAssembly type.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -129,6 +129,7 @@ pub enum MatchKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CandidateSite {
     pub site_id: u64,
     pub name: String,
@@ -174,6 +175,7 @@ pub struct Status {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TransitionRequest {
     pub from: String,
     pub to: String,
@@ -199,6 +201,7 @@ pub enum TicketEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EventContext {
     pub event: TicketEvent,
     pub status: String,

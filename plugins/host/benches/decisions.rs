@@ -4,12 +4,12 @@
 //! reaches a replica without a cached artifact.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use helpdesk::domain::rules::{
+use helpdesk_bundled_plugins::DEFAULTS;
+use helpdesk_plugin_host::rules::{
     ActorRole, CandidateSite, EligibilityRequest, EventContext, MatchKind, PasswordContext, Slot,
     TicketEvent, TransitionRequest,
 };
-use helpdesk::plugins::{Limits, Loaded, Runtime};
-use helpdesk_bundled_plugins::DEFAULTS;
+use helpdesk_plugin_host::{Limits, Loaded, Runtime};
 use std::hint::black_box;
 use std::sync::Arc;
 use time::macros::date;

@@ -1,10 +1,10 @@
 //! Host bindings for the three worlds of `wit/helpdesk.wit`, and the conversions between their
-//! generated types and the plain types of `crate::domain::rules`. Each call also checks the
+//! generated types and the plain types of `crate::rules`. Each call also checks the
 //! answer against the contract (size, shape), so a malformed answer never reaches the domain.
 
-use super::runtime::{CallState, Runtime};
+use super::runtime::{Bounds, CallState};
 use super::{PluginError, PluginErrorKind};
-use crate::domain::rules::{
+use crate::rules::{
     ActorRole, CandidateSite, EligibilityDecision, EligibilityRequest, EventContext, MatchKind,
     PasswordContext, PasswordVerdict, PluginInfo, PluginRef, Slot, Status, TicketEvent,
     TransitionDecision, TransitionRequest, Violation,
@@ -13,20 +13,27 @@ use std::collections::HashSet;
 use wasmtime::component::{InstancePre, Linker};
 
 mod password {
-    wasmtime::component::bindgen!({ world: "password-policy", path: "../wit" });
+    wasmtime::component::bindgen!({ world: "password-policy", path: "../../wit" });
 }
 mod eligibility {
-    wasmtime::component::bindgen!({ world: "signup-eligibility", path: "../wit" });
+    wasmtime::component::bindgen!({ world: "signup-eligibility", path: "../../wit" });
 }
 mod workflow {
-    wasmtime::component::bindgen!({ world: "ticket-workflow", path: "../wit" });
+    wasmtime::component::bindgen!({ world: "ticket-workflow", path: "../../wit" });
 }
 
 use eligibility::exports::helpdesk::plugins::eligibility as e;
 use password::exports::helpdesk::plugins::password_rules as p;
 use workflow::exports::helpdesk::plugins::workflow as w;
 
-/// The name of the interface a component must export to fill `slot`.
+/// The version of `wit/helpdesk.wit` this host speaks.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// The contract's types-only interface.
+pub const TYPES_NAME: &str = "helpdesk:plugins/types@0.1.0";
+
+/// The name of the interface a component must export to fill `slot`; a component exporting a
+/// compatible version of it (`runtime::compatible`) fills the slot too.
 pub fn export_name(slot: Slot) -> &'static str {
     match slot {
         Slot::PasswordPolicy => "helpdesk:plugins/password-rules@0.1.0",
@@ -37,7 +44,7 @@ pub fn export_name(slot: Slot) -> &'static str {
 
 /// The contract's types-only interface: nothing to provide but its name.
 pub fn add_types_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    linker.instance("helpdesk:plugins/types@0.1.0")?;
+    linker.instance(TYPES_NAME)?;
     Ok(())
 }
 
@@ -163,7 +170,7 @@ impl SlotPre {
     /// Runs one export in a fresh instance, then applies the output cap.
     fn run<T: OutputSize>(
         &self,
-        rt: &Runtime,
+        rt: &Bounds<'_>,
         plugin: &PluginRef,
         f: impl FnOnce(&mut wasmtime::Store<CallState>, &SlotPre) -> wasmtime::Result<T>,
     ) -> Result<T, PluginError> {
@@ -172,7 +179,7 @@ impl SlotPre {
         Ok(value)
     }
 
-    pub fn info(&self, rt: &Runtime, plugin: &PluginRef) -> Result<PluginInfo, PluginError> {
+    pub fn info(&self, rt: &Bounds<'_>, plugin: &PluginRef) -> Result<PluginInfo, PluginError> {
         let info = self.run(rt, plugin, |store, pre| {
             Ok(match pre {
                 SlotPre::Password(pre) => {
@@ -230,7 +237,7 @@ impl SlotPre {
 
     pub fn validate_config(
         &self,
-        rt: &Runtime,
+        rt: &Bounds<'_>,
         plugin: &PluginRef,
         config: &str,
     ) -> Result<Result<(), String>, PluginError> {
@@ -282,7 +289,7 @@ impl SlotPre {
 
     pub fn check_password(
         &self,
-        rt: &Runtime,
+        rt: &Bounds<'_>,
         plugin: &PluginRef,
         config: &str,
         password: &str,
@@ -336,7 +343,7 @@ impl SlotPre {
 
     pub fn password_requirements(
         &self,
-        rt: &Runtime,
+        rt: &Bounds<'_>,
         plugin: &PluginRef,
         config: &str,
     ) -> Result<String, PluginError> {
@@ -350,7 +357,7 @@ impl SlotPre {
 
     pub fn decide_eligibility(
         &self,
-        rt: &Runtime,
+        rt: &Bounds<'_>,
         plugin: &PluginRef,
         config: &str,
         request: &EligibilityRequest,
@@ -411,7 +418,7 @@ impl SlotPre {
 
     pub fn workflow_statuses(
         &self,
-        rt: &Runtime,
+        rt: &Bounds<'_>,
         plugin: &PluginRef,
         config: &str,
     ) -> Result<Vec<Status>, PluginError> {
@@ -437,7 +444,7 @@ impl SlotPre {
 
     pub fn can_transition(
         &self,
-        rt: &Runtime,
+        rt: &Bounds<'_>,
         plugin: &PluginRef,
         config: &str,
         request: &TransitionRequest,
@@ -470,7 +477,7 @@ impl SlotPre {
 
     pub fn on_event(
         &self,
-        rt: &Runtime,
+        rt: &Bounds<'_>,
         plugin: &PluginRef,
         config: &str,
         context: &EventContext,

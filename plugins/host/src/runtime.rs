@@ -1,0 +1,777 @@
+//! The WebAssembly engine behind every plugin call: one `Engine` per process, components compiled
+//! once (or loaded from the artifact cache) and pre-linked, and a fresh, bounded `Store` per call.
+//!
+//! Bounds on every call:
+//! - a wall-clock deadline enforced by epoch interruption (a ticker thread advances the epoch);
+//! - a memory cap enforced by a `ResourceLimiter` that traps on a refused growth;
+//! - an output cap checked on the lifted result.
+//!
+//! The WASI context a std guest needs is built lazily, only if the guest touches WASI, and is
+//! deterministic: no preopens, no environment, a clock stuck at the Unix epoch, a fixed random
+//! sequence, no network. A call that never touches WASI pays nothing for it.
+
+use super::bindings;
+use super::cache::ArtifactCache;
+use super::capture::Capture;
+use super::{PluginError, PluginErrorKind};
+use crate::rules::{PluginRef, Slot};
+use rand::SeedableRng;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter,
+    Store, Trap,
+};
+use wasmtime_wasi::{
+    HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+};
+
+/// What one call of one plugin may spend. Every slot has a default ([`Limits::budget`]); an
+/// operator can give one installation more ([`Raise`]): a plugin built with an interpreter
+/// inside, such as componentize-py's, needs far more instructions than a Rust one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// WebAssembly instructions one call may execute (wasmtime fuel: about one per
+    /// instruction). Counted, not timed, so the same input gets the same answer under any load.
+    pub instructions: u64,
+    /// Linear memory one call may use, in bytes.
+    pub memory: usize,
+    /// Total size of the strings a call may return, in bytes.
+    pub output: usize,
+    /// Wall-clock time one call may take: a backstop for time spent outside instructions (a
+    /// host call that blocks), far above what the instruction budget allows.
+    pub backstop: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            instructions: 20_000_000,
+            memory: 32 << 20,
+            output: 64 << 10,
+            backstop: Duration::from_secs(1),
+        }
+    }
+}
+
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} instructions, {} memory, {} output, {} ms backstop",
+            self.instructions,
+            crate::size(self.memory),
+            crate::size(self.output),
+            self.backstop.as_millis()
+        )
+    }
+}
+
+/// An installation's own budget, as the parts it changes from its slot's default. Stored with
+/// the installation as JSON; `{}` is the slot's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
+pub struct Raise {
+    /// Instructions one call may execute, instead of the slot's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "cli", arg(long, value_parser = clap::value_parser!(u64).range(1..)))]
+    pub instructions: Option<u64>,
+    /// Memory one call may use, in MiB, instead of the slot's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "cli", arg(long, value_parser = clap::value_parser!(u64).range(1..=4096)))]
+    pub memory_mib: Option<u64>,
+    /// Largest answer of one call, in KiB, instead of the slot's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "cli", arg(long, value_parser = clap::value_parser!(u64).range(1..=65_536)))]
+    pub output_kib: Option<u64>,
+    /// Wall-clock backstop of one call, in milliseconds, instead of the slot's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "cli", arg(long, value_parser = clap::value_parser!(u64).range(1..=60_000)))]
+    pub backstop_ms: Option<u64>,
+}
+
+impl Raise {
+    pub fn is_empty(&self) -> bool {
+        *self == Raise::default()
+    }
+
+    /// `base` with this installation's parts in place of the default's.
+    pub fn apply(&self, base: Budget) -> Budget {
+        let to_usize = |v: u64, shift: u32| {
+            usize::try_from(v.saturating_mul(1 << shift)).unwrap_or(usize::MAX)
+        };
+        Budget {
+            instructions: self.instructions.unwrap_or(base.instructions),
+            memory: self.memory_mib.map_or(base.memory, |m| to_usize(m, 20)),
+            output: self.output_kib.map_or(base.output, |k| to_usize(k, 10)),
+            backstop: self
+                .backstop_ms
+                .map_or(base.backstop, Duration::from_millis),
+        }
+    }
+}
+
+/// The engine's bounds: the default budget of each slot, and the ceilings no installation's
+/// budget may pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The budget of a plugin installed without one of its own, per slot (in [`Slot::ALL`]
+    /// order).
+    pub budgets: [Budget; 3],
+    /// The most memory any installation may be given, in bytes.
+    pub memory_ceiling: usize,
+    /// The longest backstop any installation may be given.
+    pub backstop_ceiling: Duration,
+    /// Plugin calls that may run at the same time; more wait for the pooling allocator.
+    pub max_concurrent: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            budgets: [Budget::default(); 3],
+            memory_ceiling: 512 << 20,
+            backstop_ceiling: Duration::from_secs(10),
+            max_concurrent: 128,
+        }
+    }
+}
+
+impl Limits {
+    /// The default budget of `slot`.
+    pub fn budget(&self, slot: Slot) -> Budget {
+        self.budgets[slot.index()]
+    }
+
+    /// The same budget for every slot.
+    pub fn with_budget(self, budget: Budget) -> Limits {
+        Limits {
+            budgets: [budget; 3],
+            ..self
+        }
+    }
+
+    /// Refuses a budget past the ceilings, or one too small to run anything.
+    pub fn check(&self, budget: &Budget) -> Result<(), String> {
+        if budget.memory > self.memory_ceiling {
+            return Err(format!(
+                "a budget of {} MiB memory is over this server's ceiling of {} MiB (HELPDESK_PLUGIN_MEMORY_CEILING_MIB)",
+                budget.memory >> 20,
+                self.memory_ceiling >> 20
+            ));
+        }
+        if budget.backstop > self.backstop_ceiling {
+            return Err(format!(
+                "a backstop of {} ms is over this server's ceiling of {} ms",
+                budget.backstop.as_millis(),
+                self.backstop_ceiling.as_millis()
+            ));
+        }
+        if budget.instructions == 0 || budget.memory < 64 << 10 || budget.output == 0 {
+            return Err(
+                "a budget needs at least 1 instruction, 64 KiB of memory and 1 byte of output"
+                    .into(),
+            );
+        }
+        if budget.backstop.is_zero() {
+            return Err("a budget needs a backstop of at least 1 ms".into());
+        }
+        Ok(())
+    }
+}
+
+/// What one call, or a run of calls, spent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub calls: u32,
+    pub instructions: u64,
+    /// The largest linear memory any of the calls reached, in bytes.
+    pub peak_memory: usize,
+    pub elapsed: Duration,
+}
+
+impl Usage {
+    fn add(&mut self, other: Usage) {
+        self.calls += other.calls;
+        self.instructions += other.instructions;
+        self.peak_memory = self.peak_memory.max(other.peak_memory);
+        self.elapsed += other.elapsed;
+    }
+}
+
+thread_local! {
+    static METER: std::cell::Cell<Option<Usage>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` and adds up what every plugin call it made on this thread spent. Calls are
+/// synchronous on the calling thread, so the sum is exactly `f`'s.
+pub fn measure<T>(f: impl FnOnce() -> T) -> (T, Usage) {
+    let outer = METER.replace(Some(Usage::default()));
+    let value = f();
+    let usage = METER.replace(outer).unwrap_or_default();
+    if let Some(mut outer) = outer {
+        outer.add(usage);
+        METER.set(Some(outer));
+    }
+    (value, usage)
+}
+
+/// Bytes of a guest's stdout and stderr kept per call, for the log and for the message of a
+/// failed call (a panic message).
+const OUTPUT_CAPACITY: usize = 16 << 10;
+
+/// The process-wide plugin engine.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    limits: Limits,
+    tick: Duration,
+    cache: Option<ArtifactCache>,
+    /// The components compiled most recently, newest last, by sha256: preparing the same bytes
+    /// again (one example config after another, install after test, a replica's refresh) reuses
+    /// the compile.
+    recent: Mutex<Vec<(String, Component)>>,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+/// Compiled components kept in memory for reuse.
+const RECENT_COMPONENTS: usize = 8;
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Runtime {
+    /// Builds the engine. With `cache_dir`, compiled components are kept there across restarts.
+    pub fn new(limits: Limits, cache_dir: Option<std::path::PathBuf>) -> anyhow::Result<Runtime> {
+        let mut pool = PoolingAllocationConfig::new();
+        let slots = limits.max_concurrent.max(1);
+        pool.total_component_instances(slots)
+            .total_core_instances(slots * 4)
+            .total_memories(slots * 2)
+            .total_tables(slots * 4)
+            .max_memory_size(limits.memory_ceiling);
+        let usual_memory = limits.budgets.iter().map(|b| b.memory).max().unwrap_or(0);
+        // Most of a fresh instance's cost is the kernel: page faults on first touch and
+        // `madvise` on release. Where the kernel can report which pages a call dirtied
+        // (PAGEMAP_SCAN, Linux 6.7+), keep warm slots resident and reset only those pages.
+        if PoolingAllocationConfig::is_pagemap_scan_available() {
+            pool.pagemap_scan(Enabled::Yes)
+                .linear_memory_keep_resident(usual_memory)
+                .table_keep_resident(1 << 20);
+        } else {
+            pool.linear_memory_keep_resident(64 << 10)
+                .table_keep_resident(16 << 10);
+        }
+
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+            .consume_fuel(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+            .memory_init_cow(true)
+            .max_wasm_stack(1 << 20);
+        let engine = Engine::new(&config)?;
+
+        let mut linker = Linker::<CallState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        bindings::add_types_to_linker(&mut linker)?;
+
+        // A tick of a tenth of the shortest default backstop, between 1 and 10 ms.
+        let shortest = limits
+            .budgets
+            .iter()
+            .map(|b| b.backstop)
+            .min()
+            .unwrap_or_default();
+        let tick = (shortest / 10).clamp(Duration::from_millis(1), Duration::from_millis(10));
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = stop_ticker.clone();
+            std::thread::Builder::new()
+                .name("plugin-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(tick);
+                        engine.increment_epoch();
+                    }
+                })?;
+        }
+
+        let cache = cache_dir.map(|dir| ArtifactCache::new(dir, &engine));
+        Ok(Runtime {
+            engine,
+            linker,
+            limits,
+            tick,
+            cache,
+            recent: Mutex::default(),
+            stop_ticker,
+        })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Checks that `bytes` is a component that fits `slot`, compiles it (or loads it from the
+    /// cache) and pre-links it. Every refusal names what is wrong, for the operator. What can be
+    /// read from the binary (its imports and exports) is checked before the compile, which can
+    /// take a minute for a component with an interpreter inside.
+    pub fn prepare(
+        &self,
+        slot: Slot,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> Result<bindings::SlotPre, String> {
+        check_is_component(bytes)?;
+        let surface = Surface::read(bytes)?;
+        surface.check_imports()?;
+        surface.check_exports(slot)?;
+        let component = self.compile(bytes, sha256)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| format!("the component cannot be linked: {e:#}"))?;
+        bindings::SlotPre::new(slot, pre).map_err(|e| {
+            format!(
+                "the component exports `{}` with the wrong shape (built against another version of wit/helpdesk.wit?): {e:#}",
+                bindings::export_name(slot)
+            )
+        })
+    }
+
+    /// The compiled component for `bytes`: from memory, from the artifact cache, or compiled.
+    fn compile(&self, bytes: &[u8], sha256: &str) -> Result<Component, String> {
+        fn recent(
+            r: &Mutex<Vec<(String, Component)>>,
+        ) -> std::sync::MutexGuard<'_, Vec<(String, Component)>> {
+            r.lock().unwrap_or_else(|p| p.into_inner())
+        }
+        if let Some((_, c)) = recent(&self.recent).iter().find(|(s, _)| s == sha256) {
+            return Ok(c.clone());
+        }
+        let component = match &self.cache {
+            Some(cache) => cache.load_or_compile(&self.engine, bytes, sha256),
+            None => Component::new(&self.engine, bytes),
+        }
+        .map_err(|e| format!("the component does not compile: {e:#}"))?;
+        let mut list = recent(&self.recent);
+        list.retain(|(s, _)| s != sha256);
+        if list.len() >= RECENT_COMPONENTS {
+            list.remove(0);
+        }
+        list.push((sha256.to_owned(), component.clone()));
+        Ok(component)
+    }
+
+    /// Runs `f` against a fresh instance of `pre` within `budget`.
+    pub(super) fn call<P, T>(
+        &self,
+        plugin: &PluginRef,
+        budget: &Budget,
+        pre: &P,
+        f: impl FnOnce(&mut Store<CallState>, &P) -> wasmtime::Result<T>,
+    ) -> Result<T, PluginError> {
+        let mut store = Store::new(
+            &self.engine,
+            CallState {
+                limiter: Limiter {
+                    max_memory: budget.memory,
+                    peak: 0,
+                    denied: None,
+                },
+                wasi: None,
+                output: None,
+            },
+        );
+        store.limiter(|s| &mut s.limiter);
+        // The ticker does not start with the call, so one tick more than the backstop holds:
+        // a call stops between its backstop and one tick (at most 10 ms) after it.
+        let ticks = budget.backstop.as_nanos().div_ceil(self.tick.as_nanos()) as u64 + 1;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        store
+            .set_fuel(budget.instructions)
+            .expect("fuel is enabled on the engine");
+
+        let started = Instant::now();
+        let result = f(&mut store, pre);
+        let usage = Usage {
+            calls: 1,
+            instructions: budget.instructions - store.get_fuel().unwrap_or(0),
+            peak_memory: store.data().limiter.peak,
+            elapsed: started.elapsed(),
+        };
+        METER.with(|m| {
+            if let Some(mut total) = m.get() {
+                total.add(usage);
+                m.set(Some(total));
+            }
+        });
+        let output = store.data().output.as_ref().map(Capture::text);
+        if let Some(text) = output.as_deref().filter(|t| !t.is_empty()) {
+            tracing::info!(
+                plugin.name = %plugin.name,
+                plugin.version = %plugin.version,
+                plugin.sha256 = %plugin.sha256,
+                output = %text,
+                "plugin wrote to stdout or stderr"
+            );
+        }
+        result.map_err(|error| {
+            let state = store.data();
+            let kind = if let Some(wanted) = state.limiter.denied {
+                PluginErrorKind::MemoryLimit {
+                    limit: budget.memory,
+                    wanted,
+                }
+            } else {
+                match error.downcast_ref::<Trap>() {
+                    Some(Trap::OutOfFuel) => PluginErrorKind::OutOfFuel(budget.instructions),
+                    Some(Trap::Interrupt) => PluginErrorKind::Timeout(budget.backstop),
+                    _ => PluginErrorKind::Trap {
+                        error: format!("{error:#}"),
+                        stderr: output.unwrap_or_default(),
+                    },
+                }
+            };
+            let err = PluginError::new(plugin.clone(), kind);
+            tracing::error!(
+                plugin.name = %plugin.name,
+                plugin.version = %plugin.version,
+                plugin.sha256 = %plugin.sha256,
+                plugin.id = plugin.id,
+                elapsed_us = usage.elapsed.as_micros() as u64,
+                instructions = usage.instructions,
+                error = %err,
+                "plugin call failed"
+            );
+            err
+        })
+    }
+}
+
+/// A runtime and the budget of the plugin it is calling: what every call in `bindings` needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds<'a> {
+    pub runtime: &'a Runtime,
+    pub budget: &'a Budget,
+}
+
+impl Bounds<'_> {
+    pub(super) fn call<P, T>(
+        &self,
+        plugin: &PluginRef,
+        pre: &P,
+        f: impl FnOnce(&mut Store<CallState>, &P) -> wasmtime::Result<T>,
+    ) -> Result<T, PluginError> {
+        self.runtime.call(plugin, self.budget, pre, f)
+    }
+
+    /// Fails a call whose answer is larger than the output budget.
+    pub(super) fn check_output(&self, plugin: &PluginRef, bytes: usize) -> Result<(), PluginError> {
+        if bytes > self.budget.output {
+            let err = PluginError::new(
+                plugin.clone(),
+                PluginErrorKind::OutputTooLarge {
+                    bytes,
+                    limit: self.budget.output,
+                },
+            );
+            tracing::error!(plugin.name = %plugin.name, plugin.version = %plugin.version, plugin.sha256 = %plugin.sha256, error = %err, "plugin call failed");
+            return Err(err);
+        }
+        Ok(())
+    }
+}
+
+/// Tells a core module, or something that is not WebAssembly, from a component.
+fn check_is_component(bytes: &[u8]) -> Result<(), String> {
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => Err(
+            "this is a core WebAssembly module, not a component: build the plugin for the wasm32-wasip2 target (or wrap it with `wasm-tools component new`)".into(),
+        ),
+        Some([0, b'a', b's', b'm', _, _, 1, 0]) => Ok(()),
+        _ => Err("this is not a WebAssembly component (it does not start with the `\\0asm` component header)".into()),
+    }
+}
+
+/// The names a component imports and exports, read from its binary without compiling it.
+struct Surface {
+    imports: Vec<String>,
+    exports: Vec<String>,
+}
+
+impl Surface {
+    fn read(bytes: &[u8]) -> Result<Surface, String> {
+        use wasmparser::{Parser, Payload};
+        let mut surface = Surface {
+            imports: Vec::new(),
+            exports: Vec::new(),
+        };
+        // Nested modules and components have imports and exports of their own; only the outer
+        // component's face the host.
+        let mut depth = 0usize;
+        for payload in Parser::new(0).parse_all(bytes) {
+            let payload = payload.map_err(|e| format!("the component is malformed: {e}"))?;
+            match payload {
+                Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+                Payload::End(_) => depth = depth.saturating_sub(1),
+                Payload::ComponentImportSection(reader) if depth == 0 => {
+                    for import in reader {
+                        let import =
+                            import.map_err(|e| format!("the component is malformed: {e}"))?;
+                        surface.imports.push(import.name.name.to_owned());
+                    }
+                }
+                Payload::ComponentExportSection(reader) if depth == 0 => {
+                    for export in reader {
+                        let export =
+                            export.map_err(|e| format!("the component is malformed: {e}"))?;
+                        surface.exports.push(export.name.name.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(surface)
+    }
+
+    /// Refuses imports the host does not provide, naming each, before the compile.
+    fn check_imports(&self) -> Result<(), String> {
+        let refused: Vec<String> = self
+            .imports
+            .iter()
+            .filter(|name| !is_granted_import(name))
+            .map(|name| format!("`{name}`"))
+            .collect();
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let hint = if refused.iter().any(|n| n.starts_with("`wasi:http/")) {
+            " A JavaScript build imports wasi:http unless told not to: build it with componentize-js option `disableFeatures: [\"http\", \"fetch-event\"]`, as the JavaScript template does (docs/plugins.md)."
+        } else {
+            ""
+        };
+        Err(format!(
+            "the component imports {}, which rule plugins are not granted: a rule plugin may import only {} and {} (or a compatible version).{hint}",
+            refused.join(", "),
+            GRANTED_WASI.join(", "),
+            bindings::TYPES_NAME
+        ))
+    }
+
+    fn check_exports(&self, slot: Slot) -> Result<(), String> {
+        let wanted = bindings::export_name(slot);
+        if self.exports.iter().any(|e| compatible(wanted, e)) {
+            return Ok(());
+        }
+        let found = if self.exports.is_empty() {
+            "no interfaces".to_owned()
+        } else {
+            self.exports
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let hint = Slot::ALL
+            .into_iter()
+            .find(|other| {
+                self.exports
+                    .iter()
+                    .any(|e| compatible(bindings::export_name(*other), e))
+            })
+            .map(|other| format!("; it looks like a {other} plugin"))
+            .or_else(|| {
+                let (interface, _) = wanted.split_once('@')?;
+                let other = self
+                    .exports
+                    .iter()
+                    .find(|e| e.split_once('@').is_some_and(|(i, _)| i == interface))?;
+                Some(format!(
+                    "; `{other}` was built against a version of wit/helpdesk.wit this host does not speak (it speaks {}; see docs/plugins.md, versioning)",
+                    bindings::WIT_VERSION
+                ))
+            })
+            .unwrap_or_default();
+        Err(format!(
+            "the component does not implement the {slot} slot: it does not export `{wanted}` (it exports {found}){hint}"
+        ))
+    }
+}
+
+/// The WASI packages a rule plugin may import, all served from an empty, deterministic context.
+const GRANTED_WASI: &[&str] = &[
+    "wasi:cli",
+    "wasi:clocks",
+    "wasi:filesystem",
+    "wasi:io",
+    "wasi:random",
+    "wasi:sockets",
+];
+
+/// The WASI interfaces a std guest may import, served from the empty context; and the
+/// contract's own types-only interface. Not `wasi:http`: a rule decides from its inputs.
+fn is_granted_import(name: &str) -> bool {
+    let package = name.split('/').next().unwrap_or_default();
+    GRANTED_WASI.contains(&package) || compatible(bindings::TYPES_NAME, name)
+}
+
+/// Whether a component's `found` interface name can be served by the host's `wanted` one: the
+/// same interface at a compatible version. From 1.0: the same major, and a minor no newer than
+/// the host's. Before 1.0, where a minor may break: the same minor. Any patch, older or newer.
+/// Pre-releases match only exactly.
+pub(crate) fn compatible(wanted: &str, found: &str) -> bool {
+    fn split(name: &str) -> Option<(&str, [u64; 3])> {
+        let (interface, version) = name.split_once('@')?;
+        let mut parts = version.split('.').map(|p| p.parse::<u64>().ok());
+        let v = [parts.next()??, parts.next()??, parts.next()??];
+        parts.next().is_none().then_some((interface, v))
+    }
+    if wanted == found {
+        return true;
+    }
+    let (Some((wi, [wmaj, wmin, _])), Some((fi, [fmaj, fmin, _]))) = (split(wanted), split(found))
+    else {
+        return false;
+    };
+    wi == fi
+        && wmaj == fmaj
+        && if wmaj == 0 {
+            wmin == fmin
+        } else {
+            fmin <= wmin
+        }
+}
+
+/// Per-call store state.
+#[allow(missing_debug_implementations)] // WasiCtx has no Debug; nothing here is worth printing.
+pub struct CallState {
+    limiter: Limiter,
+    wasi: Option<(WasiCtx, ResourceTable)>,
+    output: Option<Capture>,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        if self.wasi.is_none() {
+            let output = Capture::new(OUTPUT_CAPACITY);
+            let ctx = WasiCtxBuilder::new()
+                .stdout(output.clone())
+                .stderr(output.clone())
+                .wall_clock(EpochClock)
+                .monotonic_clock(EpochClock)
+                .secure_random(rand::rngs::StdRng::seed_from_u64(0))
+                .insecure_random(rand::rngs::StdRng::seed_from_u64(0))
+                .insecure_random_seed(0)
+                .allow_ip_name_lookup(false)
+                .allow_tcp(false)
+                .allow_udp(false)
+                .build();
+            self.output = Some(output);
+            self.wasi = Some((ctx, ResourceTable::new()));
+        }
+        let (ctx, table) = self.wasi.as_mut().expect("initialised above");
+        WasiCtxView { ctx, table }
+    }
+}
+
+/// A clock stuck at the Unix epoch: plugins decide from their inputs, never from the time.
+struct EpochClock;
+
+impl HostWallClock for EpochClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for EpochClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// Caps linear memory, remembers the peak, and remembers a refusal (with the size asked for),
+/// so the failure is reported as a memory overrun rather than as whatever trap the guest hits
+/// next. The first "growth" is the memory a component declares: a cap below it is reported the
+/// same way, when the component is first instantiated.
+struct Limiter {
+    max_memory: usize,
+    peak: usize,
+    denied: Option<usize>,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_memory {
+            self.denied = Some(desired);
+            wasmtime::bail!(
+                "memory budget of {} reached ({} wanted)",
+                crate::size(self.max_memory),
+                crate::size(desired)
+            );
+        }
+        self.peak = self.peak.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compatible;
+
+    #[test]
+    fn compatible_versions_follow_semver() {
+        let host = "helpdesk:plugins/types@0.1.0";
+        assert!(compatible(host, "helpdesk:plugins/types@0.1.0"));
+        assert!(compatible(host, "helpdesk:plugins/types@0.1.7"));
+        assert!(!compatible(host, "helpdesk:plugins/types@0.2.0"));
+        assert!(!compatible(host, "helpdesk:plugins/types@1.1.0"));
+        assert!(!compatible(host, "helpdesk:plugins/other@0.1.0"));
+        assert!(!compatible(host, "helpdesk:plugins/types@0.1.1-rc.1"));
+        let stable = "x:y/z@1.2.0";
+        assert!(compatible(stable, "x:y/z@1.0.5"));
+        assert!(compatible(stable, "x:y/z@1.2.9"));
+        assert!(
+            !compatible(stable, "x:y/z@1.3.0"),
+            "a newer minor may need what the host lacks"
+        );
+        assert!(!compatible(stable, "x:y/z@2.0.0"));
+    }
+}

@@ -1,0 +1,75 @@
+"""{{name}}: a ticket workflow with three statuses (open, waiting, closed); change `STATUSES`,
+`can_transition` and `on_event` to your process.
+
+Build: ./build.sh (needs componentize-py: pip install componentize-py).
+Config (`key = value` lines, set by the operator at install): `customers-close` (default
+true): whether customers may close their own requests.
+"""
+
+from typing import List, Optional
+
+from componentize_py_types import Err
+from wit_world import exports
+from wit_world.exports.workflow import (
+    EventContext,
+    Status,
+    TicketEvent,
+    TransitionDecision,
+    TransitionDecision_Allowed,
+    TransitionDecision_Refused,
+    TransitionRequest,
+)
+from wit_world.imports.types import ActorRole, PluginInfo
+
+# Key, label, open, initial.
+STATUSES = [
+    ("open", "Open", True, True),
+    ("waiting", "Waiting on customer", True, False),
+    ("closed", "Closed", False, False),
+]
+
+
+def customers_close(config: str) -> bool:
+    """Reads the operator's config; every error message is shown to the operator as it is."""
+    value = True
+    for number, line in enumerate(config.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key, _, raw = (part.strip() for part in line.partition("="))
+        if key != "customers-close":
+            raise ValueError(f"line {number}: unknown key `{key}`; the only key is `customers-close`")
+        if raw not in ("true", "false"):
+            raise ValueError(f"line {number}: `customers-close` is {raw}, expected true or false")
+        value = raw == "true"
+    return value
+
+
+class Workflow(exports.Workflow):
+    def info(self) -> PluginInfo:
+        return PluginInfo(name="{{name}}", version="0.1.0", summary="Open, waiting on customer, closed")
+
+    def validate_config(self, config: str) -> None:
+        try:
+            customers_close(config)
+        except ValueError as e:
+            raise Err(str(e))
+
+    def statuses(self, config: str) -> List[Status]:
+        return [Status(key=k, label=l, open=o, initial=i) for (k, l, o, i) in STATUSES]
+
+    def can_transition(self, config: str, request: TransitionRequest) -> TransitionDecision:
+        if request.to not in [s[0] for s in STATUSES] or request.from_ == request.to:
+            return TransitionDecision_Refused(f"Cannot move to {request.to!r}.")
+        if request.actor in (ActorRole.CUSTOMER, ActorRole.SITE_ADMIN):
+            if request.to == "closed" and customers_close(config):
+                return TransitionDecision_Allowed()
+            return TransitionDecision_Refused("Only staff can do that.")
+        return TransitionDecision_Allowed()
+
+    def on_event(self, config: str, context: EventContext) -> Optional[str]:
+        if context.event == TicketEvent.AGENT_REPLIED and context.status == "open":
+            return "waiting"
+        if context.event == TicketEvent.CUSTOMER_REPLIED and context.status in ("waiting", "closed"):
+            return "open"
+        return None

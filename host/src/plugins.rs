@@ -10,8 +10,8 @@
 
 pub use helpdesk_plugin_host::signature::TrustedKeys;
 pub use helpdesk_plugin_host::{
-    Budget, Limits, Loaded, PluginError, PluginErrorKind, PrepareError, Raise, Runtime, Usage,
-    examples, measure,
+    Budget, Limits, Loaded, LogLevel, PluginError, PluginErrorKind, PrepareError, Raise, Runtime,
+    Usage, examples, measure,
 };
 
 use crate::db::{self, Db, DbError};

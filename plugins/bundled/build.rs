@@ -11,7 +11,13 @@ const BUNDLED: &[&str] = &[
     "eligibility-registered-domain",
     "workflow-default",
 ];
-const FIXTURES: &[&str] = &["hostile", "template", "workflow-triage", "next-patch"];
+const FIXTURES: &[&str] = &[
+    "hostile",
+    "template",
+    "workflow-triage",
+    "next-patch",
+    "wrong-shape",
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -80,7 +86,7 @@ fn main() {
 
 fn plugin_dir(workspace: &Path, name: &str) -> PathBuf {
     match name {
-        "hostile" | "workflow-triage" | "next-patch" => {
+        "hostile" | "workflow-triage" | "next-patch" | "wrong-shape" => {
             workspace.join("plugins/fixtures").join(name)
         }
         other => workspace.join("plugins").join(other),

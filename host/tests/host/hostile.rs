@@ -3,7 +3,7 @@
 
 use crate::support;
 use helpdesk::domain::rules::{PasswordContext, PasswordVerdict, Slot};
-use helpdesk::plugins::{Budget, Loaded, PluginErrorKind, PrepareError, measure};
+use helpdesk::plugins::{Budget, Loaded, LogLevel, PluginErrorKind, PrepareError, measure};
 use helpdesk_bundled_plugins::{DEFAULTS, fixtures::HOSTILE};
 use std::time::{Duration, Instant};
 
@@ -224,7 +224,7 @@ fn a_component_of_another_world_is_refused_naming_what_is_missing() {
     let why = refusal(Slot::PasswordPolicy, DEFAULTS[2].wasm, "");
     assert_eq!(
         why,
-        "the component does not implement the password-policy slot: it does not export `helpdesk:plugins/password-rules@0.1.0` (it exports `helpdesk:plugins/workflow@0.1.0`); it looks like a ticket-workflow plugin"
+        "the component does not implement the password-policy slot: it does not export `helpdesk:plugins/password-rules@0.2.0` (it exports `helpdesk:plugins/workflow@0.2.0`); it looks like a ticket-workflow plugin"
     );
 }
 
@@ -274,4 +274,30 @@ fn a_hostile_config_at_install_fails_closed_too() {
     assert!(plugin.password_requirements().is_ok());
     let err = hostile("loop").password_requirements().unwrap_err();
     assert!(matches!(err.kind, PluginErrorKind::OutOfFuel(_)));
+}
+
+#[test]
+fn a_chatty_plugin_is_heard_within_bounds_and_still_answers() {
+    let plugin = hostile("chatty");
+    let (verdict, usage) = measure(|| check(&plugin));
+    assert_eq!(verdict.unwrap(), PasswordVerdict::Accepted);
+    let lines: Vec<(LogLevel, &str)> = usage
+        .logs
+        .iter()
+        .map(|l| (l.level, l.message.as_str()))
+        .collect();
+    // The long line cut at 1 KiB (on a character boundary), then 31 more of the 40.
+    assert_eq!(lines[0].0, LogLevel::Warn);
+    assert_eq!(lines[0].1, format!("{}…", "é".repeat(512)));
+    assert_eq!(lines[1], (LogLevel::Info, "line 0"));
+    assert_eq!(lines[31], (LogLevel::Info, "line 30"));
+    assert_eq!(lines[32], (LogLevel::Output, "and to stdout"));
+    assert_eq!(
+        lines[33],
+        (
+            LogLevel::Warn,
+            "9 more lines were dropped (at most 32 per call)"
+        )
+    );
+    assert_eq!(lines.len(), 34);
 }

@@ -162,14 +162,14 @@ fn a_component_for_another_minor_of_the_contract_is_refused_naming_the_versions(
     let err = helpdesk::plugins::Loaded::prepare(
         &support::runtime(),
         Slot::PasswordPolicy,
-        &component_importing("helpdesk:plugins/types@0.2.0"),
+        &component_importing("helpdesk:plugins/types@0.3.0"),
         "",
         0,
     )
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("`helpdesk:plugins/types@0.2.0`, which rule plugins are not granted"),
+        err.contains("`helpdesk:plugins/types@0.3.0`, which rule plugins are not granted"),
         "{err}"
     );
 }
@@ -232,3 +232,26 @@ async fn signed_components_only(t: TestDb) {
     assert_eq!(plugins.active(Slot::PasswordPolicy).unwrap().plugin.id, id);
 }
 on_both_backends!(signatures, signed_components_only);
+
+#[test]
+fn a_function_that_differs_from_the_contract_is_named_at_install() {
+    let err = helpdesk::plugins::Loaded::prepare(
+        &support::runtime(),
+        Slot::PasswordPolicy,
+        fixtures::WRONG_SHAPE,
+        "",
+        0,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with(
+            "refused: `check` in `helpdesk:plugins/password-rules@0.2.0` does not match the contract: "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("rebuild the plugin against wit/helpdesk.wit"),
+        "{err}"
+    );
+}

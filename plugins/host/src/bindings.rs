@@ -1,6 +1,11 @@
-//! Host bindings for the three worlds of `wit/helpdesk.wit`, and the conversions between their
-//! generated types and the plain types of `crate::rules`. Each call also checks the
-//! answer against the contract (size, shape), so a malformed answer never reaches the domain.
+//! Host bindings for the worlds of the contract, and the conversions between their generated
+//! types and the plain types of `crate::rules`. Each call also checks the answer against the
+//! contract (size, shape), so a malformed answer never reaches the domain.
+//!
+//! The host speaks every version of the contract it has ever published: `wit/helpdesk.wit` (the
+//! current one, 0.2) and the frozen `plugins/host/wit/v0.1/helpdesk.wit`. The slots' questions
+//! are the same in both, so one body of code, instantiated per version by `contract!`, serves
+//! them; 0.2 adds the `log` import, which the linker provides once for every world.
 
 use super::runtime::{Bounds, CallState};
 use super::{PluginError, PluginErrorKind};
@@ -12,58 +17,661 @@ use crate::rules::{
 use std::collections::HashSet;
 use wasmtime::component::{InstancePre, Linker};
 
-mod password {
-    wasmtime::component::bindgen!({ world: "password-policy", path: "../../wit" });
-}
-mod eligibility {
-    wasmtime::component::bindgen!({ world: "signup-eligibility", path: "../../wit" });
-}
-mod workflow {
-    wasmtime::component::bindgen!({ world: "ticket-workflow", path: "../../wit" });
+/// A version of the contract this host speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contract {
+    V0_1,
+    V0_2,
 }
 
-use eligibility::exports::helpdesk::plugins::eligibility as e;
-use password::exports::helpdesk::plugins::password_rules as p;
-use workflow::exports::helpdesk::plugins::workflow as w;
+impl Contract {
+    /// Newest first: the order in which a component's exports are matched.
+    pub const ALL: [Contract; 2] = [Contract::V0_2, Contract::V0_1];
 
-/// The version of `wit/helpdesk.wit` this host speaks.
-pub const WIT_VERSION: &str = "0.1.0";
-
-/// The contract's types-only interface.
-pub const TYPES_NAME: &str = "helpdesk:plugins/types@0.1.0";
-
-/// The name of the interface a component must export to fill `slot`; a component exporting a
-/// compatible version of it (`runtime::compatible`) fills the slot too.
-pub fn export_name(slot: Slot) -> &'static str {
-    match slot {
-        Slot::PasswordPolicy => "helpdesk:plugins/password-rules@0.1.0",
-        Slot::SignupEligibility => "helpdesk:plugins/eligibility@0.1.0",
-        Slot::TicketWorkflow => "helpdesk:plugins/workflow@0.1.0",
+    pub fn version(self) -> &'static str {
+        match self {
+            Contract::V0_1 => "0.1.0",
+            Contract::V0_2 => "0.2.0",
+        }
     }
 }
 
-/// The contract's types-only interface: nothing to provide but its name.
-pub fn add_types_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    linker.instance(TYPES_NAME)?;
+/// The version of `wit/helpdesk.wit` this host speaks natively.
+pub const WIT_VERSION: &str = "0.2.0";
+
+/// The name of the interface a component built against `contract` exports to fill `slot`; a
+/// component exporting a compatible version of it (`runtime::compatible`) fills the slot too.
+pub fn export_name(slot: Slot, contract: Contract) -> String {
+    let interface = match slot {
+        Slot::PasswordPolicy => "password-rules",
+        Slot::SignupEligibility => "eligibility",
+        Slot::TicketWorkflow => "workflow",
+    };
+    format!("helpdesk:plugins/{interface}@{}", contract.version())
+}
+
+/// The contract's own interfaces a component may import, per version.
+pub fn granted_imports() -> impl Iterator<Item = String> {
+    Contract::ALL.into_iter().flat_map(|c| {
+        let types = format!("helpdesk:plugins/types@{}", c.version());
+        let log = (c != Contract::V0_1).then(|| format!("helpdesk:plugins/log@{}", c.version()));
+        std::iter::once(types).chain(log)
+    })
+}
+
+/// A log line's level, as the `log` interface defines it.
+#[derive(
+    wasmtime::component::ComponentType, wasmtime::component::Lift, Debug, Clone, Copy, PartialEq, Eq,
+)]
+#[component(enum)]
+#[repr(u8)]
+#[allow(dead_code)] // built by the lift from a guest's call
+pub enum Level {
+    #[component(name = "debug")]
+    Debug,
+    #[component(name = "info")]
+    Info,
+    #[component(name = "warn")]
+    Warn,
+    #[component(name = "error")]
+    Error,
+}
+
+/// What the contract lets a plugin import: the types-only interface of every version (nothing
+/// to provide but its name), and `log`.
+pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    for contract in Contract::ALL {
+        linker.instance(&format!("helpdesk:plugins/types@{}", contract.version()))?;
+    }
+    linker.instance("helpdesk:plugins/log@0.2.0")?.func_wrap(
+        "write",
+        |mut store: wasmtime::StoreContextMut<'_, CallState>, (level, message): (Level, String)| {
+            store.data_mut().log(level, message);
+            Ok(())
+        },
+    )?;
     Ok(())
 }
 
-/// A compiled, pre-linked component for one slot.
+/// A compiled, pre-linked component for one slot, in the version of the contract it was built
+/// against.
+#[derive(Debug)]
 pub enum SlotPre {
-    Password(password::PasswordPolicyPre<CallState>),
-    Eligibility(eligibility::SignupEligibilityPre<CallState>),
-    Workflow(workflow::TicketWorkflowPre<CallState>),
+    V0_1(v0_1::SlotPre),
+    V0_2(v0_2::SlotPre),
 }
 
-impl std::fmt::Debug for SlotPre {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SlotPre::Password(_) => "SlotPre::Password",
-            SlotPre::Eligibility(_) => "SlotPre::Eligibility",
-            SlotPre::Workflow(_) => "SlotPre::Workflow",
-        })
+/// Forwards a question to the bindings of the component's version.
+macro_rules! each_version {
+    ($self:ident, $pre:ident => $call:expr) => {
+        match $self {
+            SlotPre::V0_1($pre) => $call,
+            SlotPre::V0_2($pre) => $call,
+        }
+    };
+}
+
+/// Checks every function of the slot's interface, for the component's version of the contract.
+pub fn check_signatures(
+    pre: &InstancePre<CallState>,
+    slot: Slot,
+    contract: Contract,
+) -> Result<(), String> {
+    let export = export_name(slot, contract);
+    match contract {
+        Contract::V0_1 => v0_1::check_signatures(pre, slot, &export),
+        Contract::V0_2 => v0_2::check_signatures(pre, slot, &export),
     }
 }
+
+impl SlotPre {
+    pub fn new(
+        slot: Slot,
+        contract: Contract,
+        pre: InstancePre<CallState>,
+    ) -> wasmtime::Result<SlotPre> {
+        Ok(match contract {
+            Contract::V0_1 => SlotPre::V0_1(v0_1::SlotPre::new(slot, pre)?),
+            Contract::V0_2 => SlotPre::V0_2(v0_2::SlotPre::new(slot, pre)?),
+        })
+    }
+
+    pub fn contract(&self) -> Contract {
+        match self {
+            SlotPre::V0_1(_) => Contract::V0_1,
+            SlotPre::V0_2(_) => Contract::V0_2,
+        }
+    }
+
+    pub fn info(&self, rt: &Bounds<'_>, plugin: &PluginRef) -> Result<PluginInfo, PluginError> {
+        each_version!(self, pre => pre.info(rt, plugin))
+    }
+
+    pub fn validate_config(
+        &self,
+        rt: &Bounds<'_>,
+        plugin: &PluginRef,
+        config: &str,
+    ) -> Result<Result<(), String>, PluginError> {
+        each_version!(self, pre => pre.validate_config(rt, plugin, config))
+    }
+
+    pub fn check_password(
+        &self,
+        rt: &Bounds<'_>,
+        plugin: &PluginRef,
+        config: &str,
+        password: &str,
+        context: &PasswordContext,
+    ) -> Result<PasswordVerdict, PluginError> {
+        each_version!(self, pre => pre.check_password(rt, plugin, config, password, context))
+    }
+
+    pub fn password_requirements(
+        &self,
+        rt: &Bounds<'_>,
+        plugin: &PluginRef,
+        config: &str,
+    ) -> Result<String, PluginError> {
+        each_version!(self, pre => pre.password_requirements(rt, plugin, config))
+    }
+
+    pub fn decide_eligibility(
+        &self,
+        rt: &Bounds<'_>,
+        plugin: &PluginRef,
+        config: &str,
+        request: &EligibilityRequest,
+    ) -> Result<EligibilityDecision, PluginError> {
+        each_version!(self, pre => pre.decide_eligibility(rt, plugin, config, request))
+    }
+
+    pub fn workflow_statuses(
+        &self,
+        rt: &Bounds<'_>,
+        plugin: &PluginRef,
+        config: &str,
+    ) -> Result<Vec<Status>, PluginError> {
+        each_version!(self, pre => pre.workflow_statuses(rt, plugin, config))
+    }
+
+    pub fn can_transition(
+        &self,
+        rt: &Bounds<'_>,
+        plugin: &PluginRef,
+        config: &str,
+        request: &TransitionRequest,
+    ) -> Result<TransitionDecision, PluginError> {
+        each_version!(self, pre => pre.can_transition(rt, plugin, config, request))
+    }
+
+    pub fn on_event(
+        &self,
+        rt: &Bounds<'_>,
+        plugin: &PluginRef,
+        config: &str,
+        context: &EventContext,
+    ) -> Result<Option<String>, PluginError> {
+        each_version!(self, pre => pre.on_event(rt, plugin, config, context))
+    }
+}
+
+/// The bindings of one version of the contract: the three worlds' generated types, the
+/// pre-linked component of a slot, and one method per question.
+macro_rules! contract {
+    ($version:ident, $wit:tt) => {
+        pub mod $version {
+            use super::*;
+
+            mod password {
+                wasmtime::component::bindgen!({ world: "password-policy", path: $wit });
+            }
+            mod eligibility {
+                wasmtime::component::bindgen!({ world: "signup-eligibility", path: $wit });
+            }
+            mod workflow {
+                wasmtime::component::bindgen!({ world: "ticket-workflow", path: $wit });
+            }
+
+            use eligibility::exports::helpdesk::plugins::eligibility as e;
+            use password::exports::helpdesk::plugins::password_rules as p;
+            use workflow::exports::helpdesk::plugins::workflow as w;
+
+            /// Checks every function of the slot's interface against the contract before
+            /// anything runs, naming the first that differs.
+            pub fn check_signatures(
+                pre: &InstancePre<CallState>,
+                slot: Slot,
+                export: &str,
+            ) -> Result<(), String> {
+                use wasmtime::component::types::ComponentItem;
+                let component = pre.component();
+                let types = pre.instance_type();
+                let (_, interface) = component
+                    .get_export(None, export)
+                    .ok_or_else(|| format!("the component does not export `{export}`"))?;
+                macro_rules! check {
+                    ($name:literal, $params:ty, $results:ty) => {{
+                        let item = component.get_export(Some(&interface), $name).map(|(i, _)| i);
+                        let Some(ComponentItem::ComponentFunc(func)) = item else {
+                            return Err(format!("`{export}` has no function `{}`", $name));
+                        };
+                        func.typecheck::<$params, $results>(&types).map_err(|e| {
+                            format!(
+                                "`{}` in `{export}` does not match the contract: {e:#} (rebuild the plugin against wit/helpdesk.wit)",
+                                $name
+                            )
+                        })?;
+                    }};
+                }
+                match slot {
+                    Slot::PasswordPolicy => {
+                        check!("info", (), (password::helpdesk::plugins::types::PluginInfo,));
+                        check!("validate-config", (&str,), (Result<(), String>,));
+                        check!("check", (&str, &str, &p::PasswordContext), (p::Verdict,));
+                        check!("requirements", (&str,), (String,));
+                    }
+                    Slot::SignupEligibility => {
+                        check!("info", (), (eligibility::helpdesk::plugins::types::PluginInfo,));
+                        check!("validate-config", (&str,), (Result<(), String>,));
+                        check!("decide", (&str, &e::EligibilityRequest), (e::Decision,));
+                    }
+                    Slot::TicketWorkflow => {
+                        check!("info", (), (workflow::helpdesk::plugins::types::PluginInfo,));
+                        check!("validate-config", (&str,), (Result<(), String>,));
+                        check!("statuses", (&str,), (Vec<w::Status>,));
+                        check!("can-transition", (&str, &w::TransitionRequest), (w::TransitionDecision,));
+                        check!("on-event", (&str, &w::EventContext), (Option<String>,));
+                    }
+                }
+                Ok(())
+            }
+
+        pub enum SlotPre {
+            Password(password::PasswordPolicyPre<CallState>),
+            Eligibility(eligibility::SignupEligibilityPre<CallState>),
+            Workflow(workflow::TicketWorkflowPre<CallState>),
+        }
+
+        impl std::fmt::Debug for SlotPre {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(match self {
+                    SlotPre::Password(_) => "SlotPre::Password",
+                    SlotPre::Eligibility(_) => "SlotPre::Eligibility",
+                    SlotPre::Workflow(_) => "SlotPre::Workflow",
+                })
+            }
+        }
+
+        impl SlotPre {
+            pub fn new(slot: Slot, pre: InstancePre<CallState>) -> wasmtime::Result<SlotPre> {
+                Ok(match slot {
+                    Slot::PasswordPolicy => SlotPre::Password(password::PasswordPolicyPre::new(pre)?),
+                    Slot::SignupEligibility => {
+                        SlotPre::Eligibility(eligibility::SignupEligibilityPre::new(pre)?)
+                    }
+                    Slot::TicketWorkflow => SlotPre::Workflow(workflow::TicketWorkflowPre::new(pre)?),
+                })
+            }
+
+            pub fn slot(&self) -> Slot {
+                match self {
+                    SlotPre::Password(_) => Slot::PasswordPolicy,
+                    SlotPre::Eligibility(_) => Slot::SignupEligibility,
+                    SlotPre::Workflow(_) => Slot::TicketWorkflow,
+                }
+            }
+
+            /// Runs one export in a fresh instance, then applies the output cap.
+            fn run<T: OutputSize>(
+                &self,
+                rt: &Bounds<'_>,
+                plugin: &PluginRef,
+                f: impl FnOnce(&mut wasmtime::Store<CallState>, &SlotPre) -> wasmtime::Result<T>,
+            ) -> Result<T, PluginError> {
+                let value = rt.call(plugin, self, f)?;
+                rt.check_output(plugin, value.output_size())?;
+                Ok(value)
+            }
+
+            pub fn info(&self, rt: &Bounds<'_>, plugin: &PluginRef) -> Result<PluginInfo, PluginError> {
+                let info = self.run(rt, plugin, |store, pre| {
+                    Ok(match pre {
+                        SlotPre::Password(pre) => {
+                            let i = pre.instantiate(&mut *store)?;
+                            let info = i.helpdesk_plugins_password_rules().call_info(&mut *store)?;
+                            PluginInfo {
+                                name: info.name,
+                                version: info.version,
+                                summary: info.summary,
+                            }
+                        }
+                        SlotPre::Eligibility(pre) => {
+                            let i = pre.instantiate(&mut *store)?;
+                            let info = i.helpdesk_plugins_eligibility().call_info(&mut *store)?;
+                            PluginInfo {
+                                name: info.name,
+                                version: info.version,
+                                summary: info.summary,
+                            }
+                        }
+                        SlotPre::Workflow(pre) => {
+                            let i = pre.instantiate(&mut *store)?;
+                            let info = i.helpdesk_plugins_workflow().call_info(&mut *store)?;
+                            PluginInfo {
+                                name: info.name,
+                                version: info.version,
+                                summary: info.summary,
+                            }
+                        }
+                    })
+                })?;
+                let valid_name = !info.name.is_empty()
+                    && info.name.len() <= 64
+                    && info
+                        .name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if !valid_name {
+                    return Err(malformed(
+                        plugin,
+                        format!(
+                            "`info` gave the name {:?}; use 1 to 64 lowercase letters, digits and dashes",
+                            info.name
+                        ),
+                    ));
+                }
+                if info.version.is_empty() || info.version.len() > 64 || info.summary.len() > 512 {
+                    return Err(malformed(
+                        plugin,
+                        "`info` gave an empty or overlong version, or a summary over 512 bytes".into(),
+                    ));
+                }
+                Ok(info)
+            }
+
+            pub fn validate_config(
+                &self,
+                rt: &Bounds<'_>,
+                plugin: &PluginRef,
+                config: &str,
+            ) -> Result<Result<(), String>, PluginError> {
+                self.run(rt, plugin, |store, pre| match pre {
+                    SlotPre::Password(pre) => pre
+                        .instantiate(&mut *store)?
+                        .helpdesk_plugins_password_rules()
+                        .call_validate_config(&mut *store, config),
+                    SlotPre::Eligibility(pre) => pre
+                        .instantiate(&mut *store)?
+                        .helpdesk_plugins_eligibility()
+                        .call_validate_config(&mut *store, config),
+                    SlotPre::Workflow(pre) => pre
+                        .instantiate(&mut *store)?
+                        .helpdesk_plugins_workflow()
+                        .call_validate_config(&mut *store, config),
+                })
+            }
+
+            fn password(
+                &self,
+                plugin: &PluginRef,
+            ) -> Result<&password::PasswordPolicyPre<CallState>, PluginError> {
+                match self {
+                    SlotPre::Password(pre) => Ok(pre),
+                    other => Err(wrong_slot(plugin, Slot::PasswordPolicy, other.slot())),
+                }
+            }
+
+            fn eligibility(
+                &self,
+                plugin: &PluginRef,
+            ) -> Result<&eligibility::SignupEligibilityPre<CallState>, PluginError> {
+                match self {
+                    SlotPre::Eligibility(pre) => Ok(pre),
+                    other => Err(wrong_slot(plugin, Slot::SignupEligibility, other.slot())),
+                }
+            }
+
+            fn workflow(
+                &self,
+                plugin: &PluginRef,
+            ) -> Result<&workflow::TicketWorkflowPre<CallState>, PluginError> {
+                match self {
+                    SlotPre::Workflow(pre) => Ok(pre),
+                    other => Err(wrong_slot(plugin, Slot::TicketWorkflow, other.slot())),
+                }
+            }
+
+            pub fn check_password(
+                &self,
+                rt: &Bounds<'_>,
+                plugin: &PluginRef,
+                config: &str,
+                password: &str,
+                context: &PasswordContext,
+            ) -> Result<PasswordVerdict, PluginError> {
+                let pre = self.password(plugin)?;
+                let ctx = p::PasswordContext {
+                    email: context.email.clone(),
+                    given_name: context.given_name.clone(),
+                    surname: context.surname.clone(),
+                };
+                let verdict = self.run(rt, plugin, |store, _| {
+                    let verdict = pre
+                        .instantiate(&mut *store)?
+                        .helpdesk_plugins_password_rules()
+                        .call_check(&mut *store, config, password, &ctx)?;
+                    Ok(match verdict {
+                        p::Verdict::Accepted => PasswordVerdict::Accepted,
+                        p::Verdict::Rejected(list) => PasswordVerdict::Rejected(
+                            list.into_iter()
+                                .map(|v| Violation {
+                                    code: v.code,
+                                    message: v.message,
+                                })
+                                .collect(),
+                        ),
+                    })
+                })?;
+                if let PasswordVerdict::Rejected(list) = &verdict {
+                    if list.is_empty() {
+                        return Err(malformed(
+                            plugin,
+                            "`check` rejected the password without naming a violation".into(),
+                        ));
+                    }
+                    if let Some(v) = list
+                        .iter()
+                        .find(|v| v.code.is_empty() || v.message.is_empty())
+                    {
+                        return Err(malformed(
+                            plugin,
+                            format!(
+                                "`check` gave a violation with an empty code or message ({:?})",
+                                v.code
+                            ),
+                        ));
+                    }
+                }
+                Ok(verdict)
+            }
+
+            pub fn password_requirements(
+                &self,
+                rt: &Bounds<'_>,
+                plugin: &PluginRef,
+                config: &str,
+            ) -> Result<String, PluginError> {
+                let pre = self.password(plugin)?;
+                self.run(rt, plugin, |store, _| {
+                    pre.instantiate(&mut *store)?
+                        .helpdesk_plugins_password_rules()
+                        .call_requirements(&mut *store, config)
+                })
+            }
+
+            pub fn decide_eligibility(
+                &self,
+                rt: &Bounds<'_>,
+                plugin: &PluginRef,
+                config: &str,
+                request: &EligibilityRequest,
+            ) -> Result<EligibilityDecision, PluginError> {
+                let pre = self.eligibility(plugin)?;
+                let date = |d: time::Date| eligibility::helpdesk::plugins::types::Date {
+                    year: d.year(),
+                    month: d.month() as u8,
+                    day: d.day(),
+                };
+                let req = e::EligibilityRequest {
+                    email: request.email.clone(),
+                    domain: request.domain.clone(),
+                    today: date(request.today),
+                    candidates: request
+                        .candidates
+                        .iter()
+                        .map(|c: &CandidateSite| e::CandidateSite {
+                            site_id: c.site_id,
+                            name: c.name.clone(),
+                            matched_by: match c.matched_by {
+                                MatchKind::Domain => e::MatchKind::Domain,
+                                MatchKind::Address => e::MatchKind::Address,
+                            },
+                            maintenance_until: c.maintenance_until.map(date),
+                            active_licences: c.active_licences,
+                        })
+                        .collect(),
+                };
+                let decision = self.run(rt, plugin, |store, _| {
+                    let d = pre
+                        .instantiate(&mut *store)?
+                        .helpdesk_plugins_eligibility()
+                        .call_decide(&mut *store, config, &req)?;
+                    Ok(match d {
+                        e::Decision::Eligible(ids) => EligibilityDecision::Eligible(ids),
+                        e::Decision::Ineligible(r) => EligibilityDecision::Ineligible(r),
+                        e::Decision::NeedsReview(r) => EligibilityDecision::NeedsReview(r),
+                    })
+                })?;
+                if let EligibilityDecision::Eligible(ids) = &decision {
+                    if ids.is_empty() {
+                        return Err(malformed(
+                            plugin,
+                            "`decide` answered eligible for no site".into(),
+                        ));
+                    }
+                    let known: HashSet<u64> = request.candidates.iter().map(|c| c.site_id).collect();
+                    if let Some(id) = ids.iter().find(|id| !known.contains(id)) {
+                        return Err(malformed(
+                            plugin,
+                            format!("`decide` named site {id}, which was not a candidate"),
+                        ));
+                    }
+                }
+                Ok(decision)
+            }
+
+            pub fn workflow_statuses(
+                &self,
+                rt: &Bounds<'_>,
+                plugin: &PluginRef,
+                config: &str,
+            ) -> Result<Vec<Status>, PluginError> {
+                let pre = self.workflow(plugin)?;
+                let statuses = self.run(rt, plugin, |store, _| {
+                    let list = pre
+                        .instantiate(&mut *store)?
+                        .helpdesk_plugins_workflow()
+                        .call_statuses(&mut *store, config)?;
+                    Ok(list
+                        .into_iter()
+                        .map(|s| Status {
+                            key: s.key,
+                            label: s.label,
+                            open: s.open,
+                            initial: s.initial,
+                        })
+                        .collect::<Vec<_>>())
+                })?;
+                validate_statuses(&statuses).map_err(|why| malformed(plugin, why))?;
+                Ok(statuses)
+            }
+
+            pub fn can_transition(
+                &self,
+                rt: &Bounds<'_>,
+                plugin: &PluginRef,
+                config: &str,
+                request: &TransitionRequest,
+            ) -> Result<TransitionDecision, PluginError> {
+                let pre = self.workflow(plugin)?;
+                let req = w::TransitionRequest {
+                    from: request.from.clone(),
+                    to: request.to.clone(),
+                    actor: actor(request.actor),
+                    seconds_in_status: request.seconds_in_status,
+                };
+                let decision = self.run(rt, plugin, |store, _| {
+                    let d = pre
+                        .instantiate(&mut *store)?
+                        .helpdesk_plugins_workflow()
+                        .call_can_transition(&mut *store, config, &req)?;
+                    Ok(match d {
+                        w::TransitionDecision::Allowed => TransitionDecision::Allowed,
+                        w::TransitionDecision::Refused(r) => TransitionDecision::Refused(r),
+                    })
+                })?;
+                if matches!(&decision, TransitionDecision::Refused(r) if r.trim().is_empty()) {
+                    return Err(malformed(
+                        plugin,
+                        "`can-transition` refused without a reason".into(),
+                    ));
+                }
+                Ok(decision)
+            }
+
+            pub fn on_event(
+                &self,
+                rt: &Bounds<'_>,
+                plugin: &PluginRef,
+                config: &str,
+                context: &EventContext,
+            ) -> Result<Option<String>, PluginError> {
+                let pre = self.workflow(plugin)?;
+                let ctx = w::EventContext {
+                    event: match context.event {
+                        TicketEvent::Created => w::TicketEvent::Created,
+                        TicketEvent::CustomerReplied => w::TicketEvent::CustomerReplied,
+                        TicketEvent::AgentReplied => w::TicketEvent::AgentReplied,
+                        TicketEvent::Assigned => w::TicketEvent::Assigned,
+                    },
+                    status: context.status.clone(),
+                    seconds_in_status: context.seconds_in_status,
+                };
+                self.run(rt, plugin, |store, _| {
+                    pre.instantiate(&mut *store)?
+                        .helpdesk_plugins_workflow()
+                        .call_on_event(&mut *store, config, &ctx)
+                })
+            }
+        }
+
+        fn actor(role: ActorRole) -> workflow::helpdesk::plugins::types::ActorRole {
+            use workflow::helpdesk::plugins::types::ActorRole as A;
+            match role {
+                ActorRole::Customer => A::Customer,
+                ActorRole::SiteAdmin => A::SiteAdmin,
+                ActorRole::Agent => A::Agent,
+                ActorRole::Operator => A::Operator,
+                ActorRole::System => A::System,
+            }
+        }
+        }
+    };
+}
+
+contract!(v0_1, "wit/v0.1");
+contract!(v0_2, "../../wit");
 
 /// What a call returned, measured for the output cap.
 trait OutputSize {
@@ -145,370 +753,6 @@ impl OutputSize for TransitionDecision {
             TransitionDecision::Allowed => 0,
             TransitionDecision::Refused(s) => s.len(),
         }
-    }
-}
-
-impl SlotPre {
-    pub fn new(slot: Slot, pre: InstancePre<CallState>) -> wasmtime::Result<SlotPre> {
-        Ok(match slot {
-            Slot::PasswordPolicy => SlotPre::Password(password::PasswordPolicyPre::new(pre)?),
-            Slot::SignupEligibility => {
-                SlotPre::Eligibility(eligibility::SignupEligibilityPre::new(pre)?)
-            }
-            Slot::TicketWorkflow => SlotPre::Workflow(workflow::TicketWorkflowPre::new(pre)?),
-        })
-    }
-
-    pub fn slot(&self) -> Slot {
-        match self {
-            SlotPre::Password(_) => Slot::PasswordPolicy,
-            SlotPre::Eligibility(_) => Slot::SignupEligibility,
-            SlotPre::Workflow(_) => Slot::TicketWorkflow,
-        }
-    }
-
-    /// Runs one export in a fresh instance, then applies the output cap.
-    fn run<T: OutputSize>(
-        &self,
-        rt: &Bounds<'_>,
-        plugin: &PluginRef,
-        f: impl FnOnce(&mut wasmtime::Store<CallState>, &SlotPre) -> wasmtime::Result<T>,
-    ) -> Result<T, PluginError> {
-        let value = rt.call(plugin, self, f)?;
-        rt.check_output(plugin, value.output_size())?;
-        Ok(value)
-    }
-
-    pub fn info(&self, rt: &Bounds<'_>, plugin: &PluginRef) -> Result<PluginInfo, PluginError> {
-        let info = self.run(rt, plugin, |store, pre| {
-            Ok(match pre {
-                SlotPre::Password(pre) => {
-                    let i = pre.instantiate(&mut *store)?;
-                    let info = i.helpdesk_plugins_password_rules().call_info(&mut *store)?;
-                    PluginInfo {
-                        name: info.name,
-                        version: info.version,
-                        summary: info.summary,
-                    }
-                }
-                SlotPre::Eligibility(pre) => {
-                    let i = pre.instantiate(&mut *store)?;
-                    let info = i.helpdesk_plugins_eligibility().call_info(&mut *store)?;
-                    PluginInfo {
-                        name: info.name,
-                        version: info.version,
-                        summary: info.summary,
-                    }
-                }
-                SlotPre::Workflow(pre) => {
-                    let i = pre.instantiate(&mut *store)?;
-                    let info = i.helpdesk_plugins_workflow().call_info(&mut *store)?;
-                    PluginInfo {
-                        name: info.name,
-                        version: info.version,
-                        summary: info.summary,
-                    }
-                }
-            })
-        })?;
-        let valid_name = !info.name.is_empty()
-            && info.name.len() <= 64
-            && info
-                .name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !valid_name {
-            return Err(malformed(
-                plugin,
-                format!(
-                    "`info` gave the name {:?}; use 1 to 64 lowercase letters, digits and dashes",
-                    info.name
-                ),
-            ));
-        }
-        if info.version.is_empty() || info.version.len() > 64 || info.summary.len() > 512 {
-            return Err(malformed(
-                plugin,
-                "`info` gave an empty or overlong version, or a summary over 512 bytes".into(),
-            ));
-        }
-        Ok(info)
-    }
-
-    pub fn validate_config(
-        &self,
-        rt: &Bounds<'_>,
-        plugin: &PluginRef,
-        config: &str,
-    ) -> Result<Result<(), String>, PluginError> {
-        self.run(rt, plugin, |store, pre| match pre {
-            SlotPre::Password(pre) => pre
-                .instantiate(&mut *store)?
-                .helpdesk_plugins_password_rules()
-                .call_validate_config(&mut *store, config),
-            SlotPre::Eligibility(pre) => pre
-                .instantiate(&mut *store)?
-                .helpdesk_plugins_eligibility()
-                .call_validate_config(&mut *store, config),
-            SlotPre::Workflow(pre) => pre
-                .instantiate(&mut *store)?
-                .helpdesk_plugins_workflow()
-                .call_validate_config(&mut *store, config),
-        })
-    }
-
-    fn password(
-        &self,
-        plugin: &PluginRef,
-    ) -> Result<&password::PasswordPolicyPre<CallState>, PluginError> {
-        match self {
-            SlotPre::Password(pre) => Ok(pre),
-            other => Err(wrong_slot(plugin, Slot::PasswordPolicy, other.slot())),
-        }
-    }
-
-    fn eligibility(
-        &self,
-        plugin: &PluginRef,
-    ) -> Result<&eligibility::SignupEligibilityPre<CallState>, PluginError> {
-        match self {
-            SlotPre::Eligibility(pre) => Ok(pre),
-            other => Err(wrong_slot(plugin, Slot::SignupEligibility, other.slot())),
-        }
-    }
-
-    fn workflow(
-        &self,
-        plugin: &PluginRef,
-    ) -> Result<&workflow::TicketWorkflowPre<CallState>, PluginError> {
-        match self {
-            SlotPre::Workflow(pre) => Ok(pre),
-            other => Err(wrong_slot(plugin, Slot::TicketWorkflow, other.slot())),
-        }
-    }
-
-    pub fn check_password(
-        &self,
-        rt: &Bounds<'_>,
-        plugin: &PluginRef,
-        config: &str,
-        password: &str,
-        context: &PasswordContext,
-    ) -> Result<PasswordVerdict, PluginError> {
-        let pre = self.password(plugin)?;
-        let ctx = p::PasswordContext {
-            email: context.email.clone(),
-            given_name: context.given_name.clone(),
-            surname: context.surname.clone(),
-        };
-        let verdict = self.run(rt, plugin, |store, _| {
-            let verdict = pre
-                .instantiate(&mut *store)?
-                .helpdesk_plugins_password_rules()
-                .call_check(&mut *store, config, password, &ctx)?;
-            Ok(match verdict {
-                p::Verdict::Accepted => PasswordVerdict::Accepted,
-                p::Verdict::Rejected(list) => PasswordVerdict::Rejected(
-                    list.into_iter()
-                        .map(|v| Violation {
-                            code: v.code,
-                            message: v.message,
-                        })
-                        .collect(),
-                ),
-            })
-        })?;
-        if let PasswordVerdict::Rejected(list) = &verdict {
-            if list.is_empty() {
-                return Err(malformed(
-                    plugin,
-                    "`check` rejected the password without naming a violation".into(),
-                ));
-            }
-            if let Some(v) = list
-                .iter()
-                .find(|v| v.code.is_empty() || v.message.is_empty())
-            {
-                return Err(malformed(
-                    plugin,
-                    format!(
-                        "`check` gave a violation with an empty code or message ({:?})",
-                        v.code
-                    ),
-                ));
-            }
-        }
-        Ok(verdict)
-    }
-
-    pub fn password_requirements(
-        &self,
-        rt: &Bounds<'_>,
-        plugin: &PluginRef,
-        config: &str,
-    ) -> Result<String, PluginError> {
-        let pre = self.password(plugin)?;
-        self.run(rt, plugin, |store, _| {
-            pre.instantiate(&mut *store)?
-                .helpdesk_plugins_password_rules()
-                .call_requirements(&mut *store, config)
-        })
-    }
-
-    pub fn decide_eligibility(
-        &self,
-        rt: &Bounds<'_>,
-        plugin: &PluginRef,
-        config: &str,
-        request: &EligibilityRequest,
-    ) -> Result<EligibilityDecision, PluginError> {
-        let pre = self.eligibility(plugin)?;
-        let date = |d: time::Date| eligibility::helpdesk::plugins::types::Date {
-            year: d.year(),
-            month: d.month() as u8,
-            day: d.day(),
-        };
-        let req = e::EligibilityRequest {
-            email: request.email.clone(),
-            domain: request.domain.clone(),
-            today: date(request.today),
-            candidates: request
-                .candidates
-                .iter()
-                .map(|c: &CandidateSite| e::CandidateSite {
-                    site_id: c.site_id,
-                    name: c.name.clone(),
-                    matched_by: match c.matched_by {
-                        MatchKind::Domain => e::MatchKind::Domain,
-                        MatchKind::Address => e::MatchKind::Address,
-                    },
-                    maintenance_until: c.maintenance_until.map(date),
-                    active_licences: c.active_licences,
-                })
-                .collect(),
-        };
-        let decision = self.run(rt, plugin, |store, _| {
-            let d = pre
-                .instantiate(&mut *store)?
-                .helpdesk_plugins_eligibility()
-                .call_decide(&mut *store, config, &req)?;
-            Ok(match d {
-                e::Decision::Eligible(ids) => EligibilityDecision::Eligible(ids),
-                e::Decision::Ineligible(r) => EligibilityDecision::Ineligible(r),
-                e::Decision::NeedsReview(r) => EligibilityDecision::NeedsReview(r),
-            })
-        })?;
-        if let EligibilityDecision::Eligible(ids) = &decision {
-            if ids.is_empty() {
-                return Err(malformed(
-                    plugin,
-                    "`decide` answered eligible for no site".into(),
-                ));
-            }
-            let known: HashSet<u64> = request.candidates.iter().map(|c| c.site_id).collect();
-            if let Some(id) = ids.iter().find(|id| !known.contains(id)) {
-                return Err(malformed(
-                    plugin,
-                    format!("`decide` named site {id}, which was not a candidate"),
-                ));
-            }
-        }
-        Ok(decision)
-    }
-
-    pub fn workflow_statuses(
-        &self,
-        rt: &Bounds<'_>,
-        plugin: &PluginRef,
-        config: &str,
-    ) -> Result<Vec<Status>, PluginError> {
-        let pre = self.workflow(plugin)?;
-        let statuses = self.run(rt, plugin, |store, _| {
-            let list = pre
-                .instantiate(&mut *store)?
-                .helpdesk_plugins_workflow()
-                .call_statuses(&mut *store, config)?;
-            Ok(list
-                .into_iter()
-                .map(|s| Status {
-                    key: s.key,
-                    label: s.label,
-                    open: s.open,
-                    initial: s.initial,
-                })
-                .collect::<Vec<_>>())
-        })?;
-        validate_statuses(&statuses).map_err(|why| malformed(plugin, why))?;
-        Ok(statuses)
-    }
-
-    pub fn can_transition(
-        &self,
-        rt: &Bounds<'_>,
-        plugin: &PluginRef,
-        config: &str,
-        request: &TransitionRequest,
-    ) -> Result<TransitionDecision, PluginError> {
-        let pre = self.workflow(plugin)?;
-        let req = w::TransitionRequest {
-            from: request.from.clone(),
-            to: request.to.clone(),
-            actor: actor(request.actor),
-            seconds_in_status: request.seconds_in_status,
-        };
-        let decision = self.run(rt, plugin, |store, _| {
-            let d = pre
-                .instantiate(&mut *store)?
-                .helpdesk_plugins_workflow()
-                .call_can_transition(&mut *store, config, &req)?;
-            Ok(match d {
-                w::TransitionDecision::Allowed => TransitionDecision::Allowed,
-                w::TransitionDecision::Refused(r) => TransitionDecision::Refused(r),
-            })
-        })?;
-        if matches!(&decision, TransitionDecision::Refused(r) if r.trim().is_empty()) {
-            return Err(malformed(
-                plugin,
-                "`can-transition` refused without a reason".into(),
-            ));
-        }
-        Ok(decision)
-    }
-
-    pub fn on_event(
-        &self,
-        rt: &Bounds<'_>,
-        plugin: &PluginRef,
-        config: &str,
-        context: &EventContext,
-    ) -> Result<Option<String>, PluginError> {
-        let pre = self.workflow(plugin)?;
-        let ctx = w::EventContext {
-            event: match context.event {
-                TicketEvent::Created => w::TicketEvent::Created,
-                TicketEvent::CustomerReplied => w::TicketEvent::CustomerReplied,
-                TicketEvent::AgentReplied => w::TicketEvent::AgentReplied,
-                TicketEvent::Assigned => w::TicketEvent::Assigned,
-            },
-            status: context.status.clone(),
-            seconds_in_status: context.seconds_in_status,
-        };
-        self.run(rt, plugin, |store, _| {
-            pre.instantiate(&mut *store)?
-                .helpdesk_plugins_workflow()
-                .call_on_event(&mut *store, config, &ctx)
-        })
-    }
-}
-
-fn actor(role: ActorRole) -> workflow::helpdesk::plugins::types::ActorRole {
-    use workflow::helpdesk::plugins::types::ActorRole as A;
-    match role {
-        ActorRole::Customer => A::Customer,
-        ActorRole::SiteAdmin => A::SiteAdmin,
-        ActorRole::Agent => A::Agent,
-        ActorRole::Operator => A::Operator,
-        ActorRole::System => A::System,
     }
 }
 

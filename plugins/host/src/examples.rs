@@ -407,6 +407,16 @@ impl Report {
                     case.expected, case.got
                 );
             }
+            for line in &case.usage.logs {
+                for (i, text) in line.message.lines().enumerate() {
+                    let level = if i == 0 {
+                        line.level.to_string()
+                    } else {
+                        String::new()
+                    };
+                    let _ = write!(out, "\n      {level:<6} {text}");
+                }
+            }
             out.push('\n');
         }
         let mut times: Vec<f64> = self

@@ -15,7 +15,7 @@ mod runtime;
 pub mod signature;
 
 use runtime::Bounds;
-pub use runtime::{Budget, Limits, Raise, Runtime, Usage, measure};
+pub use runtime::{Budget, Limits, LogLevel, LogLine, Raise, Runtime, Usage, measure};
 
 use rules::{
     Decided, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,

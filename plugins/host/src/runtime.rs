@@ -183,14 +183,16 @@ impl Limits {
     }
 }
 
-/// What one call, or a run of calls, spent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What one call, or a run of calls, spent, and what it logged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Usage {
     pub calls: u32,
     pub instructions: u64,
     /// The largest linear memory any of the calls reached, in bytes.
     pub peak_memory: usize,
     pub elapsed: Duration,
+    /// The lines the calls logged (the `log` import) and wrote to stdout or stderr, in order.
+    pub logs: Vec<LogLine>,
 }
 
 impl Usage {
@@ -199,23 +201,58 @@ impl Usage {
         self.instructions += other.instructions;
         self.peak_memory = self.peak_memory.max(other.peak_memory);
         self.elapsed += other.elapsed;
+        self.logs.extend(other.logs);
     }
 }
 
-thread_local! {
-    static METER: std::cell::Cell<Option<Usage>> = const { std::cell::Cell::new(None) };
+/// A line a plugin logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub level: LogLevel,
+    pub message: String,
 }
 
-/// Runs `f` and adds up what every plugin call it made on this thread spent. Calls are
-/// synchronous on the calling thread, so the sum is exactly `f`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+    /// What the plugin wrote to stdout or stderr.
+    Output,
+}
+
+impl std::fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+            LogLevel::Output => "output",
+        })
+    }
+}
+
+/// Lines one call may log, and the bytes kept of each.
+const LOG_LINES: usize = 32;
+const LOG_LINE_BYTES: usize = 1024;
+
+thread_local! {
+    static METER: std::cell::RefCell<Option<Usage>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` and adds up what every plugin call it made on this thread spent and logged. Calls
+/// are synchronous on the calling thread, so the sum is exactly `f`'s.
 pub fn measure<T>(f: impl FnOnce() -> T) -> (T, Usage) {
     let outer = METER.replace(Some(Usage::default()));
     let value = f();
     let usage = METER.replace(outer).unwrap_or_default();
-    if let Some(mut outer) = outer {
-        outer.add(usage);
-        METER.set(Some(outer));
-    }
+    METER.with_borrow_mut(|m| {
+        if let Some(outer) = m {
+            outer.add(usage.clone());
+        }
+    });
     (value, usage)
 }
 
@@ -288,7 +325,7 @@ impl Runtime {
 
         let mut linker = Linker::<CallState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        bindings::add_types_to_linker(&mut linker)?;
+        bindings::add_to_linker(&mut linker)?;
 
         // A tick of a tenth of the shortest default backstop, between 1 and 10 ms.
         let shortest = limits
@@ -341,16 +378,17 @@ impl Runtime {
         check_is_component(bytes)?;
         let surface = Surface::read(bytes)?;
         surface.check_imports()?;
-        surface.check_exports(slot)?;
+        let contract = surface.check_exports(slot)?;
         let component = self.compile(bytes, sha256)?;
         let pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| format!("the component cannot be linked: {e:#}"))?;
-        bindings::SlotPre::new(slot, pre).map_err(|e| {
+        bindings::check_signatures(&pre, slot, contract)?;
+        bindings::SlotPre::new(slot, contract, pre).map_err(|e| {
             format!(
                 "the component exports `{}` with the wrong shape (built against another version of wit/helpdesk.wit?): {e:#}",
-                bindings::export_name(slot)
+                bindings::export_name(slot, contract)
             )
         })
     }
@@ -397,6 +435,8 @@ impl Runtime {
                 },
                 wasi: None,
                 output: None,
+                logs: Vec::new(),
+                dropped_lines: 0,
             },
         );
         store.limiter(|s| &mut s.limiter);
@@ -411,28 +451,55 @@ impl Runtime {
 
         let started = Instant::now();
         let result = f(&mut store, pre);
+        let elapsed = started.elapsed();
+        let output = store.data().output.as_ref().map(Capture::text);
+        let mut logs = std::mem::take(&mut store.data_mut().logs);
+        if let Some(text) = output.as_deref().filter(|t| !t.is_empty()) {
+            logs.push(LogLine {
+                level: LogLevel::Output,
+                message: text.to_owned(),
+            });
+        }
+        let dropped = store.data().dropped_lines;
+        if dropped > 0 {
+            logs.push(LogLine {
+                level: LogLevel::Warn,
+                message: format!(
+                    "{dropped} more lines were dropped (at most {LOG_LINES} per call)"
+                ),
+            });
+        }
+        for line in &logs {
+            let (name, version, sha256) = (&plugin.name, &plugin.version, &plugin.sha256);
+            let message = &line.message;
+            match line.level {
+                LogLevel::Debug => {
+                    tracing::debug!(plugin.name = %name, plugin.version = %version, plugin.sha256 = %sha256, "plugin: {message}")
+                }
+                LogLevel::Info | LogLevel::Output => {
+                    tracing::info!(plugin.name = %name, plugin.version = %version, plugin.sha256 = %sha256, "plugin: {message}")
+                }
+                LogLevel::Warn => {
+                    tracing::warn!(plugin.name = %name, plugin.version = %version, plugin.sha256 = %sha256, "plugin: {message}")
+                }
+                LogLevel::Error => {
+                    tracing::error!(plugin.name = %name, plugin.version = %version, plugin.sha256 = %sha256, "plugin: {message}")
+                }
+            }
+        }
         let usage = Usage {
             calls: 1,
             instructions: budget.instructions - store.get_fuel().unwrap_or(0),
             peak_memory: store.data().limiter.peak,
-            elapsed: started.elapsed(),
+            elapsed,
+            logs,
         };
-        METER.with(|m| {
-            if let Some(mut total) = m.get() {
+        let instructions = usage.instructions;
+        METER.with_borrow_mut(|m| {
+            if let Some(total) = m {
                 total.add(usage);
-                m.set(Some(total));
             }
         });
-        let output = store.data().output.as_ref().map(Capture::text);
-        if let Some(text) = output.as_deref().filter(|t| !t.is_empty()) {
-            tracing::info!(
-                plugin.name = %plugin.name,
-                plugin.version = %plugin.version,
-                plugin.sha256 = %plugin.sha256,
-                output = %text,
-                "plugin wrote to stdout or stderr"
-            );
-        }
         result.map_err(|error| {
             let state = store.data();
             let kind = if let Some(wanted) = state.limiter.denied {
@@ -456,8 +523,8 @@ impl Runtime {
                 plugin.version = %plugin.version,
                 plugin.sha256 = %plugin.sha256,
                 plugin.id = plugin.id,
-                elapsed_us = usage.elapsed.as_micros() as u64,
-                instructions = usage.instructions,
+                elapsed_us = elapsed.as_micros() as u64,
+                instructions,
                 error = %err,
                 "plugin call failed"
             );
@@ -569,18 +636,26 @@ impl Surface {
             ""
         };
         Err(format!(
-            "the component imports {}, which rule plugins are not granted: a rule plugin may import only {} and {} (or a compatible version).{hint}",
+            "the component imports {}, which rule plugins are not granted: a rule plugin may import only {} and {} (or compatible versions).{hint}",
             refused.join(", "),
             GRANTED_WASI.join(", "),
-            bindings::TYPES_NAME
+            bindings::granted_imports().collect::<Vec<_>>().join(", ")
         ))
     }
 
-    fn check_exports(&self, slot: Slot) -> Result<(), String> {
-        let wanted = bindings::export_name(slot);
-        if self.exports.iter().any(|e| compatible(wanted, e)) {
-            return Ok(());
+    /// The version of the contract the component fills `slot` with, newest first.
+    fn check_exports(&self, slot: Slot) -> Result<bindings::Contract, String> {
+        let fills = |slot: Slot, contract| {
+            let wanted = bindings::export_name(slot, contract);
+            self.exports.iter().any(|e| compatible(&wanted, e))
+        };
+        if let Some(contract) = bindings::Contract::ALL
+            .into_iter()
+            .find(|c| fills(slot, *c))
+        {
+            return Ok(contract);
         }
+        let wanted = bindings::export_name(slot, bindings::Contract::V0_2);
         let found = if self.exports.is_empty() {
             "no interfaces".to_owned()
         } else {
@@ -592,11 +667,7 @@ impl Surface {
         };
         let hint = Slot::ALL
             .into_iter()
-            .find(|other| {
-                self.exports
-                    .iter()
-                    .any(|e| compatible(bindings::export_name(*other), e))
-            })
+            .find(|other| bindings::Contract::ALL.into_iter().any(|c| fills(*other, c)))
             .map(|other| format!("; it looks like a {other} plugin"))
             .or_else(|| {
                 let (interface, _) = wanted.split_once('@')?;
@@ -605,7 +676,7 @@ impl Surface {
                     .iter()
                     .find(|e| e.split_once('@').is_some_and(|(i, _)| i == interface))?;
                 Some(format!(
-                    "; `{other}` was built against a version of wit/helpdesk.wit this host does not speak (it speaks {}; see docs/plugins.md, versioning)",
+                    "; `{other}` was built against a version of wit/helpdesk.wit this host does not speak (it speaks {} and 0.1.x; see docs/plugins.md, versioning)",
                     bindings::WIT_VERSION
                 ))
             })
@@ -627,10 +698,10 @@ const GRANTED_WASI: &[&str] = &[
 ];
 
 /// The WASI interfaces a std guest may import, served from the empty context; and the
-/// contract's own types-only interface. Not `wasi:http`: a rule decides from its inputs.
+/// contract's own imports. Not `wasi:http`: a rule decides from its inputs.
 fn is_granted_import(name: &str) -> bool {
     let package = name.split('/').next().unwrap_or_default();
-    GRANTED_WASI.contains(&package) || compatible(bindings::TYPES_NAME, name)
+    GRANTED_WASI.contains(&package) || bindings::granted_imports().any(|g| compatible(&g, name))
 }
 
 /// Whether a component's `found` interface name can be served by the host's `wanted` one: the
@@ -666,6 +737,33 @@ pub struct CallState {
     limiter: Limiter,
     wasi: Option<(WasiCtx, ResourceTable)>,
     output: Option<Capture>,
+    logs: Vec<LogLine>,
+    dropped_lines: u32,
+}
+
+impl CallState {
+    /// Keeps a line the plugin logged, within the per-call bounds.
+    pub(crate) fn log(&mut self, level: bindings::Level, mut message: String) {
+        if self.logs.len() >= LOG_LINES {
+            self.dropped_lines += 1;
+            return;
+        }
+        if message.len() > LOG_LINE_BYTES {
+            let mut cut = LOG_LINE_BYTES;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        let level = match level {
+            bindings::Level::Debug => LogLevel::Debug,
+            bindings::Level::Info => LogLevel::Info,
+            bindings::Level::Warn => LogLevel::Warn,
+            bindings::Level::Error => LogLevel::Error,
+        };
+        self.logs.push(LogLine { level, message });
+    }
 }
 
 impl WasiView for CallState {

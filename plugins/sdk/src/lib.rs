@@ -12,7 +12,8 @@
 //! helpdesk_plugin_sdk::export_password_policy!(MyPolicy);
 //! ```
 //!
-//! Build with `cargo build --target wasm32-wasip2 --release`; the `.wasm` in
+//! [`log`] writes lines for the author and the operator. Build with
+//! `cargo build --target wasm32-wasip2 --release`; the `.wasm` in
 //! `target/wasm32-wasip2/release/` is the component to install.
 
 pub mod config;
@@ -51,6 +52,37 @@ pub mod ticket_workflow {
         additional_derives: [PartialEq, Eq],
         export_macro_name: "export_ticket_workflow",
     });
+}
+
+/// Lines for the plugin's author and operator (the contract's `log` interface): shown by the
+/// plugin runner beside the case that wrote them, and in the server's log with the plugin's
+/// identity. A call keeps at most 32 lines of 1 KiB; logging never fails.
+pub mod log {
+    use crate::password_policy::helpdesk::plugins::log::Level;
+
+    /// In a component, the host's `log`; in a native test, stderr.
+    fn write(level: Level, message: &str) {
+        #[cfg(target_arch = "wasm32")]
+        crate::password_policy::helpdesk::plugins::log::write(level, message);
+        #[cfg(not(target_arch = "wasm32"))]
+        eprintln!("{level:?}: {message}");
+    }
+
+    pub fn debug(message: &str) {
+        write(Level::Debug, message);
+    }
+
+    pub fn info(message: &str) {
+        write(Level::Info, message);
+    }
+
+    pub fn warn(message: &str) {
+        write(Level::Warn, message);
+    }
+
+    pub fn error(message: &str) {
+        write(Level::Error, message);
+    }
 }
 
 pub use password_policy::export_password_policy;

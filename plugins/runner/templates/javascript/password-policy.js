@@ -3,6 +3,8 @@
 // Build: npm install && npm run build (componentize-js through jco).
 // Config (`key = value` lines, set by the operator at install): `min-length` (default 12).
 
+import { write } from "helpdesk:plugins/log@0.2.0";
+
 /** Reads the operator's config; every error message is shown to the operator as it is. */
 function minLength(config) {
   let value = 12;
@@ -34,7 +36,10 @@ export const passwordRules = {
 
   check(config, password, _context) {
     const least = minLength(config);
-    if ([...password].length >= least) return { tag: "accepted" };
+    const length = [...password].length;
+    if (length >= least) return { tag: "accepted" };
+    // Never log the password itself: logs reach the operator.
+    write("debug", `${length} characters, ${least} needed`);
     return {
       tag: "rejected",
       val: [{ code: "too-short", message: `Use at least ${least} characters; a few words make a good passphrase.` }],

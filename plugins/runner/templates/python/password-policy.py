@@ -13,6 +13,7 @@ from wit_world.exports.password_rules import (
     Verdict_Rejected,
     Violation,
 )
+from wit_world.imports import log
 from wit_world.imports.types import PluginInfo
 
 
@@ -46,6 +47,8 @@ class PasswordRules(exports.PasswordRules):
         least = min_length(config)
         if len(password) >= least:
             return Verdict_Accepted()
+        # Never log the password itself: logs reach the operator.
+        log.write(log.Level.DEBUG, f"{len(password)} characters, {least} needed")
         return Verdict_Rejected([
             Violation(code="too-short", message=f"Use at least {least} characters; a few words make a good passphrase.")
         ])

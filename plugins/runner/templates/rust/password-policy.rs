@@ -37,9 +37,12 @@ impl password_rules::Guest for Plugin {
 
     fn check(config: String, password: String, _context: PasswordContext) -> Verdict {
         let min = min_length(&config).unwrap_or(12);
-        if password.chars().count() >= min {
+        let length = password.chars().count();
+        if length >= min {
             Verdict::Accepted
         } else {
+            // Never log the password itself: logs reach the operator.
+            helpdesk_plugin_sdk::log::debug(&format!("{length} characters, {min} needed"));
             Verdict::Rejected(vec![Violation {
                 code: "too-short".to_owned(),
                 message: format!("Use at least {min} characters; a few words make a good passphrase."),

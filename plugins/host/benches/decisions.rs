@@ -1,7 +1,8 @@
 //! One decision of each bundled plugin through the plugin runtime, as the host makes it: a fresh
 //! instance from the pooling allocator, the call, the answer lifted and checked. Also the cost of
 //! preparing a component (compile + link + info + config check), which bounds how fast a swap
-//! reaches a replica without a cached artifact.
+//! reaches a replica without a cached artifact, from the artifact cache, and again in a runtime
+//! that compiled it already.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use helpdesk_bundled_plugins::DEFAULTS;
@@ -89,25 +90,37 @@ fn decisions(c: &mut Criterion) {
 }
 
 fn preparation(c: &mut Criterion) {
-    let runtime = Arc::new(Runtime::new(Limits::default(), None).expect("runtime"));
+    use criterion::BatchSize;
+    // A runtime remembers the components it compiled last: each case that measures a compile or
+    // a cache load starts from a fresh one (made outside the measured time).
+    let limits = Limits {
+        max_concurrent: 2,
+        ..Limits::default()
+    };
+    let fresh = |cache: Option<&std::path::Path>| {
+        Arc::new(Runtime::new(limits, cache.map(ToOwned::to_owned)).expect("runtime"))
+    };
+    let prepare = |runtime: &Arc<Runtime>| {
+        Loaded::prepare(runtime, Slot::PasswordPolicy, DEFAULTS[0].wasm, "", 1).expect("prepare")
+    };
     let mut group = c.benchmark_group("prepare");
     group.sample_size(10);
     group.bench_function("password-default compile+link+check", |b| {
-        b.iter(|| {
-            Loaded::prepare(&runtime, Slot::PasswordPolicy, DEFAULTS[0].wasm, "", 1)
-                .expect("prepare")
-        })
+        b.iter_batched(|| fresh(None), |r| prepare(&r), BatchSize::PerIteration)
     });
     let dir = tempfile::tempdir().expect("tempdir");
-    let cached =
-        Arc::new(Runtime::new(Limits::default(), Some(dir.path().to_owned())).expect("runtime"));
-    Loaded::prepare(&cached, Slot::PasswordPolicy, DEFAULTS[0].wasm, "", 1)
-        .expect("warm the cache");
+    prepare(&fresh(Some(dir.path())));
     group.bench_function("password-default from artifact cache", |b| {
-        b.iter(|| {
-            Loaded::prepare(&cached, Slot::PasswordPolicy, DEFAULTS[0].wasm, "", 1)
-                .expect("prepare")
-        })
+        b.iter_batched(
+            || fresh(Some(dir.path())),
+            |r| prepare(&r),
+            BatchSize::PerIteration,
+        )
+    });
+    let warm = fresh(None);
+    prepare(&warm);
+    group.bench_function("password-default again (compiled in memory)", |b| {
+        b.iter(|| prepare(&warm))
     });
     group.finish();
 }

@@ -4,8 +4,8 @@
 //!
 //! A Rust project depends on this checkout's SDK by path and builds a small component with
 //! `cargo build --release`. Python (componentize-py) and JavaScript (componentize-js)
-//! projects carry their own copy of `wit/helpdesk.wit` and build with one command each. C is left
-//! out: wit-bindgen's C generator needs a WASI SDK that no package registry ships.
+//! projects carry their own copy of `wit/helpdesk.wit` and build with one command each. C has no
+//! template yet; a C component built by hand is tested and installed like any other.
 
 use anyhow::{Context, bail};
 use helpdesk_plugin_host::rules::Slot;

@@ -279,6 +279,7 @@ pub fn state(settings: &Settings, db: &Db, plugins: Arc<Plugins>) -> crate::AppS
         Arc::new(Hasher::owasp()),
         settings.files(),
     )
+    .with_metrics_token(settings.metrics_token.as_deref())
 }
 
 async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow::Result<()> {
@@ -302,6 +303,12 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
         }
     }));
 
+    let upkeep = tokio::spawn(plugins.metrics().clone().keep_up({
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }));
     let state = state(&settings, &db, plugins);
     let files = state.requests.files.clone();
     let removed = files
@@ -350,6 +357,7 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
     let _ = watcher.await;
     let _ = mailer.await;
     let _ = housekeeping.await;
+    let _ = upkeep.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -58,6 +58,16 @@ pub struct Settings {
     )]
     pub public_url: String,
 
+    /// Token a Prometheus scrape of `/metrics` sends as `Authorization: Bearer <token>`.
+    /// Unset: `/metrics` answers only clients on this machine that connect directly.
+    #[arg(
+        long,
+        env = "HELPDESK_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// Sender of every email, e.g. `Customer Portal <portal@example.com>`.
     #[arg(
         long,

@@ -74,6 +74,8 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Kept for connections outside the pool (`LISTEN`); holds credentials, so never logged.
+    url: std::sync::Arc<str>,
 }
 
 impl Db {
@@ -119,7 +121,11 @@ impl Db {
         if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            url: url.into(),
+        })
     }
 
     /// Applies the migrations this binary carries that the database has not seen.
@@ -135,6 +141,30 @@ impl Db {
         &self.pool
     }
 
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// On PostgreSQL, a connection of its own that `LISTEN`s on `channel`; `None` on SQLite,
+    /// where there is one server and it makes every change itself.
+    pub async fn listen(
+        &self,
+        channel: &str,
+    ) -> Result<Option<sqlx::postgres::PgListener>, DbError> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let connect = async {
+            let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+            listener.listen(channel).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, connect).await {
+            Ok(listener) => Ok(Some(listener?)),
+            Err(_) => Err(DbError::Sqlx(sqlx::Error::PoolTimedOut)),
+        }
+    }
+
     /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
     /// a transaction that reads and then writes waits its turn behind another writer instead of
     /// failing with "busy" when that writer commits first.
@@ -143,10 +173,6 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Whether the database answers within `within`; for `/readyz`.

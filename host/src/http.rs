@@ -6,6 +6,7 @@ mod accounts_api;
 mod error;
 pub mod extract;
 mod health;
+mod metrics;
 pub mod openapi;
 mod pages;
 mod policy;
@@ -45,6 +46,8 @@ pub struct AppState {
 pub struct Web {
     /// Cookies carry `Secure` (and the `__Host-` prefix) when the portal is served over https.
     pub secure: bool,
+    /// The sha256 of `HELPDESK_METRICS_TOKEN`; without one, `/metrics` answers this machine only.
+    pub metrics_token_sha256: Option<[u8; 32]>,
 }
 
 impl Web {
@@ -87,8 +90,22 @@ impl AppState {
             }),
             db,
             plugins,
-            web: Arc::new(Web { secure }),
+            web: Arc::new(Web {
+                secure,
+                metrics_token_sha256: None,
+            }),
         }
+    }
+
+    /// Lets `/metrics` be scraped from anywhere with `Authorization: Bearer <token>`.
+    pub fn with_metrics_token(mut self, token: Option<&str>) -> AppState {
+        use sha2::Digest;
+        let web = Web {
+            secure: self.web.secure,
+            metrics_token_sha256: token.map(|t| sha2::Sha256::digest(t.as_bytes()).into()),
+        };
+        self.web = Arc::new(web);
+        self
     }
 }
 
@@ -102,7 +119,12 @@ pub fn app(state: AppState) -> Router {
         .merge(requests_api::router(upload_limit))
         .merge(pages::router(upload_limit))
         .merge(openapi::router())
+        .merge(metrics::router())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .layer(axum::middleware::from_fn(extract::refuse_nul))
         .layer(axum::middleware::from_fn(error::uniform))
         .layer(axum::middleware::map_response(security_headers))

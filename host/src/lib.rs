@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod mail;
+pub mod metrics;
 pub mod plugins;
 pub mod requests;
 

@@ -19,10 +19,11 @@ use crate::domain::rules::{
     Decided, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,
     PasswordVerdict, Slot, Status, TransitionDecision, TransitionRequest,
 };
+use crate::metrics::{Metrics, PluginMeters};
 use arc_swap::ArcSwapOption;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Why a plugin could not be installed, activated or rolled back.
 #[derive(Debug, thiserror::Error)]
@@ -75,14 +76,25 @@ pub struct Install<'a> {
     pub activate: bool,
 }
 
+/// A plugin serving a slot on this replica, with what its calls count.
+#[derive(Debug)]
+struct Serving {
+    loaded: Arc<Loaded>,
+    meters: PluginMeters,
+}
+
 /// The active plugin of every slot, kept in step with the database.
 #[derive(Debug)]
 pub struct Plugins {
     runtime: Arc<Runtime>,
     /// With keys, every component installed (but the bundled ones) needs a signature by one.
     trusted: TrustedKeys,
-    active: [ArcSwapOption<Loaded>; 3],
+    active: [ArcSwapOption<Serving>; 3],
     generations: [AtomicI64; 3],
+    /// One refresh at a time: a slower, older refresh must never replace a newer plugin.
+    refreshing: tokio::sync::Mutex<()>,
+    /// The server's registry: every decision is counted here.
+    metrics: Metrics,
 }
 
 impl Plugins {
@@ -92,7 +104,15 @@ impl Plugins {
             trusted: TrustedKeys::default(),
             active: Default::default(),
             generations: Default::default(),
+            refreshing: Default::default(),
+            metrics: Metrics::new(),
         }
+    }
+
+    /// The registry the decisions of these plugins are counted in, which the server's
+    /// `/metrics` renders.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Requires a signature by one of `keys` on every component installed from now on.
@@ -109,10 +129,32 @@ impl Plugins {
 
     /// The plugin active in `slot` on this replica.
     pub fn active(&self, slot: Slot) -> Result<Arc<Loaded>, PluginError> {
+        Ok(self.serving(slot)?.loaded.clone())
+    }
+
+    fn serving(&self, slot: Slot) -> Result<Arc<Serving>, PluginError> {
         self.active[slot.index()].load_full().ok_or(PluginError {
             plugin: None,
             kind: PluginErrorKind::NotActive(slot),
         })
+    }
+
+    /// Asks the plugin serving `slot`, counting the call, its time and its failure.
+    fn decide<T>(
+        &self,
+        slot: Slot,
+        function: &'static str,
+        call: impl FnOnce(&Loaded) -> Result<T, PluginError>,
+    ) -> Result<T, PluginError> {
+        let serving = self.serving(slot)?;
+        let started = Instant::now();
+        let result = call(&serving.loaded);
+        serving.meters.call(
+            function,
+            started.elapsed(),
+            result.as_ref().err().map(|e| e.kind.label()),
+        );
+        result
     }
 
     pub fn check_password(
@@ -120,20 +162,24 @@ impl Plugins {
         password: &str,
         context: &PasswordContext,
     ) -> Result<Decided<PasswordVerdict>, PluginError> {
-        self.active(Slot::PasswordPolicy)?
-            .check_password(password, context)
+        self.decide(Slot::PasswordPolicy, "check-password", |p| {
+            p.check_password(password, context)
+        })
     }
 
     pub fn password_requirements(&self) -> Result<Decided<String>, PluginError> {
-        self.active(Slot::PasswordPolicy)?.password_requirements()
+        self.decide(Slot::PasswordPolicy, "password-requirements", |p| {
+            p.password_requirements()
+        })
     }
 
     pub fn decide_eligibility(
         &self,
         request: &EligibilityRequest,
     ) -> Result<Decided<EligibilityDecision>, PluginError> {
-        self.active(Slot::SignupEligibility)?
-            .decide_eligibility(request)
+        self.decide(Slot::SignupEligibility, "decide", |p| {
+            p.decide_eligibility(request)
+        })
     }
 
     pub fn statuses(&self) -> Result<Decided<Vec<Status>>, PluginError> {
@@ -145,11 +191,13 @@ impl Plugins {
         &self,
         request: &TransitionRequest,
     ) -> Result<Decided<TransitionDecision>, PluginError> {
-        self.active(Slot::TicketWorkflow)?.can_transition(request)
+        self.decide(Slot::TicketWorkflow, "can-transition", |p| {
+            p.can_transition(request)
+        })
     }
 
     pub fn on_event(&self, context: &EventContext) -> Result<Decided<Option<String>>, PluginError> {
-        self.active(Slot::TicketWorkflow)?.on_event(context)
+        self.decide(Slot::TicketWorkflow, "on-event", |p| p.on_event(context))
     }
 
     /// Checks a component and stores it, with its slot's default budget; with `activate`, also
@@ -284,6 +332,8 @@ impl Plugins {
     ) -> Result<(), ManageError> {
         db::plugins::activate(db, slot.as_str(), id, by).await?;
         tracing::info!(slot = %slot, id, by, "plugin activated");
+        // This replica serves it at once; the others hear of it from the database.
+        self.follow(db, Some(slot)).await?;
         Ok(())
     }
 
@@ -293,6 +343,7 @@ impl Plugins {
             .await?
             .ok_or(ManageError::NothingToRollBack(slot))?;
         tracing::info!(slot = %slot, id, by, "plugin rolled back");
+        self.follow(db, Some(slot)).await?;
         Ok(id)
     }
 
@@ -323,10 +374,19 @@ impl Plugins {
     /// Loads every slot whose active plugin changed in the database since the last look.
     /// A plugin that fails to load leaves the previous one serving, and is logged.
     pub async fn refresh(&self, db: &Db) -> Result<(), DbError> {
+        self.follow(db, None).await
+    }
+
+    /// [`Plugins::refresh`] for one slot, or for all.
+    async fn follow(&self, db: &Db, only: Option<Slot>) -> Result<(), DbError> {
+        let _one_at_a_time = self.refreshing.lock().await;
         for row in db::plugins::slots(db).await? {
             let Ok(slot) = row.slot.parse::<Slot>() else {
                 continue;
             };
+            if only.is_some_and(|o| o != slot) {
+                continue;
+            }
             if self.generations[slot.index()].load(Ordering::Acquire) == row.generation {
                 continue;
             }
@@ -343,7 +403,11 @@ impl Plugins {
             {
                 Ok(loaded) => {
                     tracing::info!(slot = %slot, plugin = %loaded.plugin, generation = row.generation, "serving plugin");
-                    self.active[slot.index()].store(Some(Arc::new(loaded)));
+                    let meters = self.metrics.plugin(slot, &loaded.plugin);
+                    self.active[slot.index()].store(Some(Arc::new(Serving {
+                        loaded: Arc::new(loaded),
+                        meters,
+                    })));
                     self.generations[slot.index()].store(row.generation, Ordering::Release);
                 }
                 Err(e) => {
@@ -355,7 +419,10 @@ impl Plugins {
         Ok(())
     }
 
-    /// Follows the database every `every` until `shutdown` resolves.
+    /// Follows the database until `shutdown` resolves. On PostgreSQL every change of a slot is
+    /// announced on [`CHANNEL`] (a trigger on `plugin_slots`), so each replica reloads as soon as
+    /// the change commits; looking every `every` stays as the fallback, for SQLite and for
+    /// whatever is missed while the listening connection is down.
     pub async fn watch(
         self: Arc<Self>,
         db: Db,
@@ -365,15 +432,75 @@ impl Plugins {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
+        let mut listener = None;
+        let mut listen_again = tokio::time::Instant::now();
         loop {
-            tokio::select! {
-                _ = &mut shutdown => return,
-                _ = tick.tick() => {
-                    if let Err(e) = self.refresh(&db).await {
-                        tracing::warn!(error = %e, "could not check for plugin changes");
+            if listener.is_none()
+                && db.backend() == db::Backend::Postgres
+                && tokio::time::Instant::now() >= listen_again
+            {
+                match db.listen(CHANNEL).await {
+                    Ok(l) => {
+                        listener = l;
+                        // Whatever changed while nobody listened.
+                        self.refresh_logged(&db).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot listen for plugin changes; looking every {every:?} meanwhile");
+                        listen_again = tokio::time::Instant::now() + LISTEN_RETRY;
                     }
                 }
             }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tick.tick() => self.refresh_logged(&db).await,
+                got = next_notification(&mut listener) => match got {
+                    // A component was installed: compile it now, off this loop, so that
+                    // activating it later switches this replica in milliseconds.
+                    Ok(Some(n)) if n.payload().starts_with(INSTALLED) => {
+                        if let Ok(id) = n.payload()[INSTALLED.len()..].parse() {
+                            tokio::spawn(self.clone().prewarm(db.clone(), id));
+                        }
+                    }
+                    // A slot changed; or the connection dropped and came back, and a change
+                    // may have been missed meanwhile: either way, look.
+                    Ok(_) => self.refresh_logged(&db).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the plugin-change listener; looking every {every:?} meanwhile");
+                        listener = None;
+                        listen_again = tokio::time::Instant::now() + LISTEN_RETRY;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Prepares installed plugin `id` and lets it go: the compiled component stays in the
+    /// runtime's memory (and artifact cache) for when it is activated.
+    async fn prewarm(self: Arc<Self>, db: Db, id: i64) {
+        let prepared = async {
+            let Some(row) = db::plugins::get(&db, id).await? else {
+                return Ok(());
+            };
+            let (Ok(slot), Some(wasm)) =
+                (row.slot.parse::<Slot>(), db::plugins::wasm(&db, id).await?)
+            else {
+                return Ok(());
+            };
+            let started = Instant::now();
+            self.prepare_blocking(slot, wasm, row.config.clone(), raise_of(&row), id)
+                .await?;
+            tracing::debug!(id, took = ?started.elapsed(), "installed plugin compiled ahead of activation");
+            Ok::<_, ManageError>(())
+        };
+        if let Err(e) = prepared.await {
+            tracing::warn!(id, error = %e, "could not prepare an installed plugin ahead of activation");
+        }
+    }
+
+    async fn refresh_logged(&self, db: &Db) {
+        if let Err(e) = self.refresh(db).await {
+            tracing::warn!(error = %e, "could not check for plugin changes");
         }
     }
 
@@ -394,6 +521,26 @@ impl Plugins {
         .await
         .map_err(|e| ManageError::Refused(format!("plugin preparation stopped: {e}")))?
         .map_err(ManageError::from)
+    }
+}
+
+/// The PostgreSQL notification channel on which every change of `plugin_slots` is announced,
+/// with the slot as payload, and every new installation, as `installed:<id>`.
+pub const CHANNEL: &str = "helpdesk_plugin_slots";
+
+/// The payload prefix, on [`CHANNEL`], of a new installation: `installed:<id>`.
+const INSTALLED: &str = "installed:";
+
+/// How long to wait before listening again after the listening connection failed.
+const LISTEN_RETRY: Duration = Duration::from_secs(2);
+
+/// The next notification, or never when not listening.
+async fn next_notification(
+    listener: &mut Option<sqlx::postgres::PgListener>,
+) -> Result<Option<sqlx::postgres::PgNotification>, sqlx::Error> {
+    match listener {
+        Some(l) => l.try_recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -5,8 +5,35 @@ use super::*;
 
 impl Accounts {
     /// Email and password. Unknown accounts cost the same argon2 work as known ones, and both
-    /// get the same answer.
+    /// get the same answer. Every attempt is counted by outcome (`helpdesk_logins_total`).
     pub async fn login(
+        &self,
+        raw_email: &str,
+        password: &str,
+        stay: bool,
+        device_token: Option<&str>,
+        client: &Client,
+    ) -> Result<SignedIn> {
+        let result = self
+            .password_login(raw_email, password, stay, device_token, client)
+            .await;
+        let outcome = match &result {
+            Ok(s) => match s.stage {
+                Stage::Full => "signed_in",
+                Stage::Mfa => "code_required",
+                Stage::PasswordChange => "password_change",
+            },
+            Err(AuthError::InvalidCredentials) => "wrong_credentials",
+            Err(AuthError::TooManyAttempts { .. }) => "limited",
+            Err(AuthError::AccountUnavailable(..)) => "unavailable",
+            Err(AuthError::Input(_) | AuthError::Invalid(..)) => "invalid",
+            Err(_) => "error",
+        };
+        self.plugins.metrics().login(outcome);
+        result
+    }
+
+    async fn password_login(
         &self,
         raw_email: &str,
         password: &str,

@@ -159,3 +159,12 @@ pub async fn pending<'e, E: Executor<'e, Database = Any>>(e: E) -> Result<Vec<Pe
     .fetch_all(e)
     .await?)
 }
+
+/// How many messages wait to be sent, and how many were given up on.
+pub async fn depth<'e, E: Executor<'e, Database = Any>>(e: E) -> Result<(i64, i64), DbError> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*) - COUNT(failed_at), COUNT(failed_at) FROM outbox WHERE sent_at IS NULL",
+    )
+    .fetch_one(e)
+    .await?)
+}

@@ -16,6 +16,7 @@ mod hostile;
 mod http;
 mod mail;
 mod manage;
+mod metrics;
 mod pages;
 mod plugin_kit;
 mod requests;

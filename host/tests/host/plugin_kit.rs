@@ -88,7 +88,7 @@ async fn budgets_per_installation(t: TestDb) {
 }
 on_both_backends!(budgets, budgets_per_installation);
 
-/// A component built against `helpdesk:plugins@0.1.1` runs on this 0.1.0 host.
+/// A component built against `helpdesk:plugins@0.1.1` runs on this 0.2.0 host, through the 0.1 contract.
 async fn a_newer_patch_of_the_contract_is_accepted(t: TestDb) {
     let plugins = support::plugins();
     let id = plugins

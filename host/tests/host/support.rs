@@ -150,6 +150,8 @@ pub struct Options {
     pub timeouts: helpdesk::http::server::Timeouts,
     /// Upload bytes the server may hold at once.
     pub uploads_in_flight: usize,
+    /// `HELPDESK_METRICS_TOKEN`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Options {
@@ -163,6 +165,7 @@ impl Default for Options {
             attachments: AttachmentLimits::default(),
             timeouts: helpdesk::http::server::Timeouts::default(),
             uploads_in_flight: 256 << 20,
+            metrics_token: None,
         }
     }
 }
@@ -227,7 +230,8 @@ impl TestServer {
                 files_dir.path().join("staging"),
                 o.uploads_in_flight,
             ),
-        );
+        )
+        .with_metrics_token(o.metrics_token.as_deref());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (watch_stop, watch_stopped) = tokio::sync::watch::channel(false);
         let mut rx = watch_stopped.clone();

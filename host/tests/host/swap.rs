@@ -178,3 +178,101 @@ async fn swap_under_load_through_the_cli(t: TestDb) {
     }
 }
 on_both_backends!(cli_swap, swap_under_load_through_the_cli);
+
+/// Waits until `server` serves `plugin_id` in the password slot; returns how long after `since`.
+async fn served(server: &TestServer, plugin_id: i64, since: Instant) -> Duration {
+    let slot = helpdesk::domain::rules::Slot::PasswordPolicy;
+    loop {
+        if server.state.plugins.active(slot).unwrap().plugin.id == plugin_id {
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(10),
+            "plugin #{plugin_id} never took over"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Two replicas, each with its own pool, on one PostgreSQL, looking only once a minute: a swap
+/// made elsewhere (as the CLI does) reaches both through `LISTEN/NOTIFY` within 200 ms, for a
+/// component they run already and for one they had never seen before it was installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_follow_by_notification() {
+    use helpdesk::domain::rules::Slot;
+    let t = TestDb::new(support::Backend::Postgres).await;
+    let once_a_minute = Duration::from_secs(60);
+    let a = TestServer::start(&t.db, once_a_minute).await;
+    let b_db = helpdesk::db::Db::connect(&t.url).await.unwrap();
+    let b = TestServer::start(&b_db, once_a_minute).await;
+    let bundled = a
+        .state
+        .plugins
+        .active(Slot::PasswordPolicy)
+        .unwrap()
+        .plugin
+        .id;
+    // Let both replicas start listening.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let operator = support::plugins();
+    let mut worst = Duration::ZERO;
+    // A new config of a component the replicas run already; then one they have never seen,
+    // which each must compile; then back.
+    let strict = operator
+        .install(
+            &t.db,
+            Slot::PasswordPolicy,
+            DEFAULTS[0].wasm,
+            "min-length = 12\n",
+            "test",
+            false,
+        )
+        .await
+        .unwrap();
+    let unseen = operator
+        .install(
+            &t.db,
+            Slot::PasswordPolicy,
+            helpdesk_bundled_plugins::fixtures::NEXT_PATCH,
+            "",
+            "test",
+            false,
+        )
+        .await
+        .unwrap();
+    // Each replica compiles what is installed as soon as it hears of it; an operator looks
+    // before activating, so give them the moment that takes.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for (what, id) in [("new config", strict), ("new component", unseen)] {
+        operator
+            .activate(&t.db, Slot::PasswordPolicy, id, "test")
+            .await
+            .unwrap();
+        let at = Instant::now();
+        for (name, replica) in [("a", &a), ("b", &b)] {
+            let took = served(replica, id, at).await;
+            eprintln!(
+                "switch ({what}): replica {name} served plugin #{id} {took:?} after the activation returned"
+            );
+            worst = worst.max(took);
+        }
+    }
+    operator
+        .rollback(&t.db, Slot::PasswordPolicy, "test")
+        .await
+        .unwrap();
+    operator
+        .rollback(&t.db, Slot::PasswordPolicy, "test")
+        .await
+        .unwrap();
+    let at = Instant::now();
+    for (name, replica) in [("a", &a), ("b", &b)] {
+        let took = served(replica, bundled, at).await;
+        eprintln!(
+            "switch (rollback): replica {name} served plugin #{bundled} {took:?} after the rollback returned"
+        );
+        worst = worst.max(took);
+    }
+    assert!(worst <= Duration::from_millis(200), "{worst:?}");
+}

@@ -49,6 +49,22 @@ pub enum PluginErrorKind {
     Malformed(String),
 }
 
+impl PluginErrorKind {
+    /// A short stable name for the kind, for metrics and logs: `not_active`, `out_of_fuel`,
+    /// `timeout`, `memory_limit`, `trap`, `output_too_large`, `malformed`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            PluginErrorKind::NotActive(_) => "not_active",
+            PluginErrorKind::OutOfFuel(_) => "out_of_fuel",
+            PluginErrorKind::Timeout(_) => "timeout",
+            PluginErrorKind::MemoryLimit { .. } => "memory_limit",
+            PluginErrorKind::Trap { .. } => "trap",
+            PluginErrorKind::OutputTooLarge { .. } => "output_too_large",
+            PluginErrorKind::Malformed(_) => "malformed",
+        }
+    }
+}
+
 /// A failed plugin call, naming the plugin.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct PluginError {

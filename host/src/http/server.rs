@@ -101,10 +101,18 @@ pub async fn serve(
     Ok(())
 }
 
+/// At most this much of a body refused as too large is read and dropped before the answer, so
+/// that a client still sending gets to read the 413 instead of a reset connection.
+const DRAIN_BYTES: u64 = 8 << 20;
+
+/// And for at most this long.
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+
 /// Wraps the request body so that it fails once it falls behind the minimum rate, and answers
 /// 408 (closing the connection) when that happened, whatever the handler made of the error.
 async fn paced(timeouts: Timeouts, req: Request, next: Next) -> Response {
     let late = Arc::new(AtomicBool::new(false));
+    let unread = Arc::new(std::sync::Mutex::new(None));
     let req = req.map(|body| {
         Body::new(Paced {
             inner: body,
@@ -113,9 +121,16 @@ async fn paced(timeouts: Timeouts, req: Request, next: Next) -> Response {
             timer: Box::pin(tokio::time::sleep(timeouts.body_allowance)),
             timeouts,
             late: late.clone(),
+            unread: unread.clone(),
         })
     });
     let res = next.run(req).await;
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let rest = unread.lock().map(|mut u| u.take()).unwrap_or_default();
+        if let Some(rest) = rest {
+            drain(rest).await;
+        }
+    }
     if late.load(Ordering::Relaxed) {
         let mut res = (StatusCode::REQUEST_TIMEOUT, Body::empty()).into_response();
         res.headers_mut().insert(
@@ -125,6 +140,22 @@ async fn paced(timeouts: Timeouts, req: Request, next: Next) -> Response {
         return res;
     }
     res
+}
+
+/// Reads and drops what is left of a refused body, within [`DRAIN_BYTES`] and [`DRAIN_TIME`].
+async fn drain(body: Body) {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut read = 0u64;
+    let _ = tokio::time::timeout(DRAIN_TIME, async {
+        while read < DRAIN_BYTES {
+            match body.frame().await {
+                Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+                _ => break,
+            }
+        }
+    })
+    .await;
 }
 
 /// The body arrived too slowly.
@@ -146,6 +177,18 @@ struct Paced {
     timer: Pin<Box<Sleep>>,
     timeouts: Timeouts,
     late: Arc<AtomicBool>,
+    /// Where the body goes when it is dropped before its end, for [`drain`].
+    unread: Arc<std::sync::Mutex<Option<Body>>>,
+}
+
+impl Drop for Paced {
+    fn drop(&mut self) {
+        if !self.inner.is_end_stream()
+            && let Ok(mut unread) = self.unread.lock()
+        {
+            *unread = Some(std::mem::take(&mut self.inner));
+        }
+    }
 }
 
 impl Paced {

@@ -16,6 +16,7 @@ const FIXTURES: &[&str] = &[
     "template",
     "workflow-triage",
     "next-patch",
+    "first-contract",
     "wrong-shape",
 ];
 
@@ -86,7 +87,7 @@ fn main() {
 
 fn plugin_dir(workspace: &Path, name: &str) -> PathBuf {
     match name {
-        "hostile" | "workflow-triage" | "next-patch" | "wrong-shape" => {
+        "hostile" | "workflow-triage" | "next-patch" | "first-contract" | "wrong-shape" => {
             workspace.join("plugins/fixtures").join(name)
         }
         other => workspace.join("plugins").join(other),

@@ -122,6 +122,70 @@ async fn a_newer_patch_of_the_contract_is_accepted(t: TestDb) {
 }
 on_both_backends!(next_patch, a_newer_patch_of_the_contract_is_accepted);
 
+/// A component built against `helpdesk:plugins@0.1.0` (the host's frozen copy of the first
+/// contract) installs beside components of the current contract: it serves its slot while
+/// 0.2.0 components serve the others, and the slot swaps between the two contracts both ways.
+async fn the_first_contract_serves_beside_the_current_one(t: TestDb) {
+    let plugins = support::plugins();
+    plugins.ensure_defaults(&t.db).await.unwrap();
+    plugins.refresh(&t.db).await.unwrap();
+    let current = plugins.active(Slot::PasswordPolicy).unwrap().plugin.id;
+    let first = plugins
+        .install(
+            &t.db,
+            Slot::PasswordPolicy,
+            fixtures::FIRST_CONTRACT,
+            "",
+            "test",
+            true,
+        )
+        .await
+        .unwrap();
+    let verdict = |password: &str| {
+        let d = plugins
+            .check_password(password, &PasswordContext::default())
+            .unwrap();
+        (d.by.name, d.value)
+    };
+    assert_eq!(
+        verdict("no digits at all, long"),
+        (
+            "first-contract".to_owned(),
+            PasswordVerdict::Rejected(vec![helpdesk::domain::rules::Violation {
+                code: "needs-digit".into(),
+                message: "Use at least one digit.".into(),
+            }])
+        )
+    );
+    assert_eq!(verdict("a1").1, PasswordVerdict::Accepted);
+    // The other slots stay on their 0.2.0 components.
+    let statuses = plugins.statuses().unwrap();
+    assert_eq!(statuses.by.name, "workflow-default");
+    assert!(!statuses.value.is_empty());
+
+    plugins
+        .rollback(&t.db, Slot::PasswordPolicy, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().plugin.id,
+        current
+    );
+    assert!(matches!(verdict("a1").1, PasswordVerdict::Rejected(_)));
+    plugins
+        .activate(&t.db, Slot::PasswordPolicy, first, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        verdict("a1"),
+        ("first-contract".to_owned(), PasswordVerdict::Accepted)
+    );
+}
+on_both_backends!(
+    first_contract,
+    the_first_contract_serves_beside_the_current_one
+);
+
 /// The smallest component that imports `name` as an empty instance: enough to be refused.
 fn component_importing(name: &str) -> Vec<u8> {
     let mut bytes = b"\0asm\x0d\x00\x01\x00".to_vec();

@@ -65,6 +65,9 @@ pub mod fixtures {
     /// A password policy built against WIT 0.1.1, a patch release newer than the host's.
     pub const NEXT_PATCH: &[u8] = wasm!("helpdesk_plugin_next_patch.wasm");
 
+    /// A password policy built against WIT 0.1.0, the contract's first release.
+    pub const FIRST_CONTRACT: &[u8] = wasm!("helpdesk_plugin_first_contract.wasm");
+
     /// A password policy whose `check` and `requirements` differ from the contract's.
     pub const WRONG_SHAPE: &[u8] = wasm!("helpdesk_plugin_wrong_shape.wasm");
 }

@@ -333,7 +333,7 @@ impl Plugins {
         db::plugins::activate(db, slot.as_str(), id, by).await?;
         tracing::info!(slot = %slot, id, by, "plugin activated");
         // This replica serves it at once; the others hear of it from the database.
-        self.follow(db, Some(slot)).await?;
+        self.follow_now(db, slot).await;
         Ok(())
     }
 
@@ -343,7 +343,7 @@ impl Plugins {
             .await?
             .ok_or(ManageError::NothingToRollBack(slot))?;
         tracing::info!(slot = %slot, id, by, "plugin rolled back");
-        self.follow(db, Some(slot)).await?;
+        self.follow_now(db, slot).await;
         Ok(id)
     }
 
@@ -375,6 +375,14 @@ impl Plugins {
     /// A plugin that fails to load leaves the previous one serving, and is logged.
     pub async fn refresh(&self, db: &Db) -> Result<(), DbError> {
         self.follow(db, None).await
+    }
+
+    /// Serves the change just committed for `slot`. The change stands whatever happens here: a
+    /// failure is logged, and the watcher catches up on its next look.
+    async fn follow_now(&self, db: &Db, slot: Slot) {
+        if let Err(e) = self.follow(db, Some(slot)).await {
+            tracing::warn!(slot = %slot, error = %e, "the change is saved; this server will serve it at its next look");
+        }
     }
 
     /// [`Plugins::refresh`] for one slot, or for all.

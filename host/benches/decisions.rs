@@ -1,6 +1,8 @@
 //! A plugin decision as the host's request path makes it, through `Plugins` (the active plugin
-//! looked up, the call counted and timed for `/metrics`), next to the same call made directly on
-//! the loaded plugin: the difference is what the host adds per decision.
+//! looked up, the call counted and timed for `/metrics`, then also recorded in the decision
+//! log), next to the same call made directly on the loaded plugin: the difference is what the
+//! host adds per decision; and the whole request path, the password-check API over HTTP, with
+//! the log off and on. Prints how many decisions the log stored and dropped.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use helpdesk::domain::rules::{PasswordContext, Slot};
@@ -13,9 +15,10 @@ mod common;
 fn decisions(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let rt = tokio::runtime::Runtime::new().expect("tokio");
-    let plugins = rt.block_on(async {
+    let (db, plugins) = rt.block_on(async {
         let (db, _) = common::database(dir.path()).await;
-        common::plugins(&db).await
+        let plugins = common::plugins(&db).await;
+        (db, plugins)
     });
     let context = PasswordContext {
         email: "ana.lima@acme.example".into(),
@@ -37,6 +40,59 @@ fn decisions(c: &mut Criterion) {
                 .expect("decision")
         })
     });
+
+    let addr = rt.block_on(common::serve(
+        &db,
+        plugins.clone(),
+        std::sync::Arc::new(helpdesk::auth::password::Hasher::owasp()),
+        dir.path(),
+    ));
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/api/v1/password-policy/check");
+    let check = || {
+        rt.block_on(async {
+            let res = client
+                .post(&url)
+                .json(&serde_json::json!({ "password": "Quiet#River42" }))
+                .send()
+                .await
+                .expect("check");
+            assert_eq!(res.status(), 200);
+            res.bytes().await.expect("body")
+        })
+    };
+    c.bench_function("password check over HTTP", |b| b.iter(check));
+
+    // The decision log on: the question and answer serialised and queued for the writer, which
+    // stores them in batches on the runtime's threads.
+    let (log, writer) = helpdesk::decisions::DecisionLog::start(
+        db.clone(),
+        plugins.metrics(),
+        std::future::pending(),
+    );
+    plugins.log_decisions(log);
+    rt.spawn(writer);
+    c.bench_function("password check over HTTP (logged)", |b| b.iter(check));
+    // Far more decisions a second than any desk makes: the queue fills, and the rest are
+    // dropped and counted.
+    c.bench_function(
+        "password check, through Plugins (counted and logged)",
+        |b| {
+            b.iter(|| {
+                plugins
+                    .check_password(black_box("Quiet#River42"), &context)
+                    .expect("decision")
+            })
+        },
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let text = plugins.metrics().render();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("helpdesk_decision_log_"))
+    {
+        println!("{line}");
+    }
 }
 
 criterion_group!(benches, decisions);

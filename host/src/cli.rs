@@ -303,6 +303,14 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
         }
     }));
 
+    let (log, writer) = crate::decisions::DecisionLog::start(db.clone(), plugins.metrics(), {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    });
+    plugins.log_decisions(log);
+    let writer = tokio::spawn(writer);
     let upkeep = tokio::spawn(plugins.metrics().clone().keep_up({
         let mut rx = stop_rx.clone();
         async move {
@@ -320,7 +328,7 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
             "removed uploads a crash left in the staging folder"
         );
     }
-    let housekeeping = tokio::spawn(housekeeping(db.clone(), files, {
+    let housekeeping = tokio::spawn(housekeeping(db.clone(), files, settings.retention(), {
         let mut rx = stop_rx.clone();
         async move {
             let _ = rx.wait_for(|stop| *stop).await;
@@ -358,17 +366,19 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
     let _ = mailer.await;
     let _ = housekeeping.await;
     let _ = upkeep.await;
+    let _ = writer.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
 /// Hourly, on every replica (each step is safe to run concurrently): attachment files no
-/// request references (uploads whose transaction never committed), and rate-limit counters and
-/// login failures older than a day.
+/// request references (uploads whose transaction never committed), rate-limit counters and
+/// login failures older than a day, and plugin decisions past their retention.
 async fn housekeeping(
     db: Db,
     files: crate::requests::files::Files,
+    retention: crate::decisions::Retention,
     stop: impl Future<Output = ()>,
 ) {
     tokio::pin!(stop);
@@ -388,6 +398,11 @@ async fn housekeeping(
         };
         if let Err(e) = pruned.await {
             tracing::warn!(error = %e, "pruning rate limits failed");
+        }
+        match crate::decisions::prune(&db, retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "pruned the decision log"),
+            Err(e) => tracing::warn!(error = %e, "pruning the decision log failed"),
         }
         tokio::select! {
             _ = &mut stop => return,

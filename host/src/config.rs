@@ -96,6 +96,14 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_MFA_TRUST_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=365), global = true)]
     pub mfa_trust_days: i64,
 
+    /// Days the decision log keeps a plugin decision.
+    #[arg(long, env = "HELPDESK_DECISION_LOG_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=3650), global = true)]
+    pub decision_log_days: i64,
+
+    /// Most plugin decisions the decision log keeps; the oldest go first.
+    #[arg(long, env = "HELPDESK_DECISION_LOG_ROWS", default_value_t = 1_000_000, value_parser = clap::value_parser!(i64).range(1_000..=1_000_000_000), global = true)]
+    pub decision_log_rows: i64,
+
     /// Largest file one message may carry, in MiB.
     #[arg(long, env = "HELPDESK_ATTACHMENT_MAX_MIB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1024), global = true)]
     pub attachment_max_mib: u64,
@@ -141,6 +149,13 @@ impl Settings {
             mfa: self.mfa,
             mfa_trust_days: self.mfa_trust_days,
             ..AuthConfig::default()
+        }
+    }
+
+    pub fn retention(&self) -> crate::decisions::Retention {
+        crate::decisions::Retention {
+            days: self.decision_log_days,
+            rows: self.decision_log_rows,
         }
     }
 

@@ -3,6 +3,7 @@
 //! queries are plain runtime SQL with `$n` parameters, which both backends accept.
 
 pub mod audit;
+pub mod decisions;
 pub mod limits;
 pub mod outbox;
 pub mod plugins;

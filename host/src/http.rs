@@ -3,6 +3,7 @@
 //! `/api/v1/` (bearer sessions) call the same account code in `crate::auth`.
 
 mod accounts_api;
+mod console_api;
 mod error;
 pub mod extract;
 mod health;
@@ -116,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(policy::router())
         .merge(accounts_api::router())
+        .merge(console_api::router())
         .merge(requests_api::router(upload_limit))
         .merge(pages::router(upload_limit))
         .merge(openapi::router())

@@ -95,6 +95,16 @@ impl Metrics {
             None,
             text("Password logins, by outcome."),
         );
+        r.describe_counter(
+            "helpdesk_decision_log_stored_total".into(),
+            None,
+            text("Plugin decisions stored in the decision log."),
+        );
+        r.describe_counter(
+            "helpdesk_decision_log_dropped_total".into(),
+            None,
+            text("Plugin decisions not logged because the log's queue was full."),
+        );
         r.describe_gauge(
             "helpdesk_outbox_messages".into(),
             None,

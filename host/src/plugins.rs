@@ -15,6 +15,7 @@ pub use helpdesk_plugin_host::{
 };
 
 use crate::db::{self, Db, DbError};
+use crate::decisions::{DecisionLog, PasswordShape};
 use crate::domain::rules::{
     Decided, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,
     PasswordVerdict, Slot, Status, TransitionDecision, TransitionRequest,
@@ -95,6 +96,8 @@ pub struct Plugins {
     refreshing: tokio::sync::Mutex<()>,
     /// The server's registry: every decision is counted here.
     metrics: Metrics,
+    /// Where decisions are recorded, on a server.
+    log: std::sync::OnceLock<DecisionLog>,
 }
 
 impl Plugins {
@@ -106,7 +109,13 @@ impl Plugins {
             generations: Default::default(),
             refreshing: Default::default(),
             metrics: Metrics::new(),
+            log: Default::default(),
         }
+    }
+
+    /// Records every decision from now on in `log` (a server does; the CLI does not).
+    pub fn log_decisions(&self, log: DecisionLog) {
+        let _ = self.log.set(log);
     }
 
     /// The registry the decisions of these plugins are counted in, which the server's
@@ -139,21 +148,41 @@ impl Plugins {
         })
     }
 
-    /// Asks the plugin serving `slot`, counting the call, its time and its failure.
-    fn decide<T>(
+    /// Asks the plugin serving `slot`, counting the call, its time and its failure, and with
+    /// `input` (the question, redacted) recording it in the decision log, about request
+    /// `about` where there is one.
+    fn decide<V: serde::Serialize>(
         &self,
         slot: Slot,
         function: &'static str,
-        call: impl FnOnce(&Loaded) -> Result<T, PluginError>,
-    ) -> Result<T, PluginError> {
+        about: Option<i64>,
+        input: Option<impl FnOnce() -> String>,
+        call: impl FnOnce(&Loaded) -> Result<Decided<V>, PluginError>,
+    ) -> Result<Decided<V>, PluginError> {
         let serving = self.serving(slot)?;
         let started = Instant::now();
         let result = call(&serving.loaded);
-        serving.meters.call(
-            function,
-            started.elapsed(),
-            result.as_ref().err().map(|e| e.kind.label()),
-        );
+        let took = started.elapsed();
+        let failure = result.as_ref().err().map(|e| e.kind.label());
+        serving.meters.call(function, took, failure);
+        if let (Some(log), Some(input)) = (self.log.get(), input) {
+            let plugin = &serving.loaded.plugin;
+            log.record(db::decisions::NewDecision {
+                decided_at: db::now_ms(),
+                slot: slot.as_str(),
+                function,
+                plugin_id: plugin.id,
+                sha256: plugin.sha256.clone(),
+                request_id: about,
+                input: input(),
+                answer: result
+                    .as_ref()
+                    .ok()
+                    .and_then(|d| serde_json::to_string(&d.value).ok()),
+                outcome: failure.unwrap_or("ok"),
+                micros: took.as_micros().try_into().unwrap_or(i64::MAX),
+            });
+        }
         result
     }
 
@@ -162,24 +191,49 @@ impl Plugins {
         password: &str,
         context: &PasswordContext,
     ) -> Result<Decided<PasswordVerdict>, PluginError> {
-        self.decide(Slot::PasswordPolicy, "check-password", |p| {
-            p.check_password(password, context)
-        })
+        let input = || {
+            #[derive(serde::Serialize)]
+            struct Question<'a> {
+                password: PasswordShape,
+                context: &'a PasswordContext,
+            }
+            let q = Question {
+                password: PasswordShape::of(password),
+                context,
+            };
+            serde_json::to_string(&q).unwrap_or_default()
+        };
+        self.decide(
+            Slot::PasswordPolicy,
+            "check-password",
+            None,
+            Some(input),
+            |p| p.check_password(password, context),
+        )
     }
 
+    /// Not a decision: counted, not logged.
     pub fn password_requirements(&self) -> Result<Decided<String>, PluginError> {
-        self.decide(Slot::PasswordPolicy, "password-requirements", |p| {
-            p.password_requirements()
-        })
+        self.decide(
+            Slot::PasswordPolicy,
+            "password-requirements",
+            None,
+            None::<fn() -> String>,
+            |p| p.password_requirements(),
+        )
     }
 
     pub fn decide_eligibility(
         &self,
         request: &EligibilityRequest,
     ) -> Result<Decided<EligibilityDecision>, PluginError> {
-        self.decide(Slot::SignupEligibility, "decide", |p| {
-            p.decide_eligibility(request)
-        })
+        self.decide(
+            Slot::SignupEligibility,
+            "decide",
+            None,
+            Some(|| to_json(request)),
+            |p| p.decide_eligibility(request),
+        )
     }
 
     pub fn statuses(&self) -> Result<Decided<Vec<Status>>, PluginError> {
@@ -187,17 +241,34 @@ impl Plugins {
         Ok(active.decided(active.statuses()?))
     }
 
+    /// May a request (`about`, where it exists) move as `request` says?
     pub fn can_transition(
         &self,
         request: &TransitionRequest,
+        about: Option<i64>,
     ) -> Result<Decided<TransitionDecision>, PluginError> {
-        self.decide(Slot::TicketWorkflow, "can-transition", |p| {
-            p.can_transition(request)
-        })
+        self.decide(
+            Slot::TicketWorkflow,
+            "can-transition",
+            about,
+            Some(|| to_json(request)),
+            |p| p.can_transition(request),
+        )
     }
 
-    pub fn on_event(&self, context: &EventContext) -> Result<Decided<Option<String>>, PluginError> {
-        self.decide(Slot::TicketWorkflow, "on-event", |p| p.on_event(context))
+    /// Where the workflow moves a request (`about`, where it exists) after an event.
+    pub fn on_event(
+        &self,
+        context: &EventContext,
+        about: Option<i64>,
+    ) -> Result<Decided<Option<String>>, PluginError> {
+        self.decide(
+            Slot::TicketWorkflow,
+            "on-event",
+            about,
+            Some(|| to_json(context)),
+            |p| p.on_event(context),
+        )
     }
 
     /// Checks a component and stores it, with its slot's default budget; with `activate`, also
@@ -541,6 +612,11 @@ const INSTALLED: &str = "installed:";
 
 /// How long to wait before listening again after the listening connection failed.
 const LISTEN_RETRY: Duration = Duration::from_secs(2);
+
+/// A question as the decision log keeps it.
+fn to_json(question: &impl serde::Serialize) -> String {
+    serde_json::to_string(question).unwrap_or_default()
+}
 
 /// The next notification, or never when not listening.
 async fn next_notification(

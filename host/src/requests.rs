@@ -318,7 +318,8 @@ impl Requests {
             status: r.status.clone(),
             seconds_in_status: self.seconds_in_status(r),
         };
-        let d = self.ask(move |p| p.on_event(&context)).await?;
+        let about = r.id;
+        let d = self.ask(move |p| p.on_event(&context, Some(about))).await?;
         Ok(d.value.filter(|to| *to != r.status).map(|to| Move {
             from: r.status.clone(),
             to,
@@ -504,12 +505,15 @@ impl Requests {
             .ask(move |p| {
                 let mut allowed = Vec::new();
                 for s in candidates {
-                    let d = p.can_transition(&TransitionRequest {
-                        from: from.clone(),
-                        to: s.key.clone(),
-                        actor: role,
-                        seconds_in_status: seconds,
-                    })?;
+                    let d = p.can_transition(
+                        &TransitionRequest {
+                            from: from.clone(),
+                            to: s.key.clone(),
+                            actor: role,
+                            seconds_in_status: seconds,
+                        },
+                        Some(id),
+                    )?;
                     if d.value == TransitionDecision::Allowed {
                         allowed.push(s);
                     }

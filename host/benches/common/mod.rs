@@ -39,13 +39,14 @@ pub async fn plugins(db: &Db) -> Arc<Plugins> {
 }
 
 /// Serves the portal over `db` on a free loopback port, attachments in `dir`. Every rule of the
-/// login path stays on; the emailed code is off, and the per-address login allowance is raised
-/// so one benchmarking client is not refused.
+/// login path stays on; the emailed code is off, and the per-address allowances of logins and
+/// password checks are raised so one benchmarking client is not refused.
 pub async fn serve(db: &Db, plugins: Arc<Plugins>, hasher: Arc<Hasher>, dir: &Path) -> SocketAddr {
     let config = AuthConfig {
         mfa: MfaPolicy::Never,
         limits: LimitConfig {
             login_per_ip: Limit::new(i64::MAX / 2, 60_000),
+            password_checks_per_ip: Limit::new(i64::MAX / 2, 60_000),
             ..LimitConfig::default()
         },
         ..AuthConfig::default()

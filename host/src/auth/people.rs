@@ -310,6 +310,19 @@ impl Accounts {
         Ok(db::audit::recent(self.db.pool(), before, limit.clamp(1, 500)).await?)
     }
 
+    /// Plugin decisions that pass `filter`, newest first; operators only.
+    pub async fn decisions(
+        &self,
+        me: &Me,
+        filter: &db::decisions::Filter,
+        limit: i64,
+    ) -> Result<Vec<db::decisions::DecisionRow>> {
+        if !(me.is_active() && me.role == Role::Operator) {
+            return Err(AuthError::Forbidden);
+        }
+        Ok(db::decisions::list(&self.db, filter, limit.clamp(1, 500)).await?)
+    }
+
     /// Email the outbox gave up on (refused for good, unparseable address, too many failed
     /// attempts), newest first; operators only.
     pub async fn undelivered_mail(&self, me: &Me) -> Result<Vec<db::outbox::Undelivered>> {

@@ -353,6 +353,20 @@ fn operations(st: &Statuses) -> Vec<Op> {
             ])
             .ok(200, Some(object(&["events"], json!({ "events": list_of("AuditEvent") }))))
             .errors(&[403]),
+        op("get", "/api/v1/decisions", "Plugin decisions, newest first, a page at a time (operators). A password is recorded as its length and character classes only")
+            .session()
+            .query(vec![
+                query_param("slot", json!({ "enum": ["password-policy", "signup-eligibility", "ticket-workflow"] }), "Only this slot's decisions"),
+                query_param("plugin", int64(), "Only this installation's (`helpdesk plugin list`)"),
+                query_param("outcome", json!({ "enum": super::console_api::OUTCOMES }), "ok, failed (any failure), or one kind of failure"),
+                query_param("request", int64(), "Only decisions about this request"),
+                query_param("since", int64(), "Decided at or after, Unix milliseconds"),
+                query_param("until", int64(), "Decided before, Unix milliseconds"),
+                query_param("before", int64(), "Only ids below this: the previous page's `next_before`"),
+                query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 500 }), "At most this many (default 100)"),
+            ])
+            .ok(200, Some(object(&["decisions", "next_before"], json!({ "decisions": list_of("Decision"), "next_before": { "type": ["integer", "null"] } }))))
+            .errors(&[403]),
         op("get", "/api/v1/mail/undelivered", "Email the outbox gave up on, with the reason (operators)")
             .session()
             .ok(200, Some(object(&["undelivered"], json!({ "undelivered": list_of("Undelivered") }))))
@@ -612,6 +626,10 @@ fn schemas() -> Value {
         "Site": object(&["id", "name", "domains", "addresses", "maintenance_until", "licences"], json!({
             "id": i(), "name": s(), "domains": { "type": "array", "items": s() }, "addresses": { "type": "array", "items": s() },
             "maintenance_until": null_s(), "licences": i() })),
+        "Decision": object(&["id", "decided_at", "slot", "function", "plugin_id", "sha256", "request_id", "input", "answer", "outcome", "micros"], json!({
+            "id": i(), "decided_at": i(), "slot": s(), "function": s(), "plugin_id": i(), "sha256": s(), "request_id": null_i(),
+            "input": { "description": "The question, as JSON" }, "answer": { "description": "The answer as JSON; null when the call failed" },
+            "outcome": { "enum": super::console_api::OUTCOMES }, "micros": i() })),
         "AuditEvent": object(&["id", "at", "event", "user_id", "email", "actor", "ip", "detail"], json!({
             "id": i(), "at": i(), "event": s(), "user_id": null_i(), "email": s(), "actor": s(), "ip": s(), "detail": s() })),
         "Undelivered": object(&["id", "to_addr", "subject", "attempts", "last_error", "created_at", "failed_at"], json!({

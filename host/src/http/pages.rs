@@ -21,6 +21,7 @@ use axum::{Form, Router};
 use std::collections::HashMap;
 
 mod admin;
+mod console;
 mod recovery;
 mod requests;
 mod sign_in;
@@ -39,6 +40,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .merge(signup::router())
         .merge(recovery::router())
         .merge(admin::router())
+        .merge(console::router())
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .merge(requests::router(upload_limit))
 }
@@ -107,6 +109,7 @@ impl Visit {
                 nav.push(("/staff/people".into(), "People".into()));
                 nav.push(("/staff/quick-links".into(), "Quick links".into()));
                 nav.push(("/staff/statuses".into(), "Statuses".into()));
+                nav.push(("/staff/decisions".into(), "Decisions".into()));
                 nav.push(("/staff/audit".into(), "Audit log".into()));
                 nav.push(("/staff/mail".into(), "Mail".into()));
             }

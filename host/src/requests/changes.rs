@@ -238,7 +238,10 @@ impl Requests {
             actor: role,
             seconds_in_status: self.seconds_in_status(&r),
         };
-        let d = self.ask(move |p| p.can_transition(&ask)).await?;
+        let about = r.id;
+        let d = self
+            .ask(move |p| p.can_transition(&ask, Some(about)))
+            .await?;
         if let TransitionDecision::Refused(reason) = d.value {
             return Err(RequestError::Refused(reason, d.by));
         }

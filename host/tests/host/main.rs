@@ -9,6 +9,7 @@ mod support;
 mod accounts;
 mod browser;
 mod cli;
+mod decisions;
 mod examples;
 mod fuzz;
 mod hardening;

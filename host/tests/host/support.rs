@@ -235,6 +235,13 @@ impl TestServer {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (watch_stop, watch_stopped) = tokio::sync::watch::channel(false);
         let mut rx = watch_stopped.clone();
+        let (log, writer) =
+            helpdesk::decisions::DecisionLog::start(db.clone(), plugins.metrics(), async move {
+                let _ = rx.wait_for(|s| *s).await;
+            });
+        plugins.log_decisions(log);
+        tokio::spawn(writer);
+        let mut rx = watch_stopped.clone();
         tokio::spawn(plugins.watch(db.clone(), o.poll, async move {
             let _ = rx.wait_for(|s| *s).await;
         }));

@@ -51,6 +51,8 @@ struct DetailPage {
     /// (status key, button label).
     moves: Vec<(String, String)>,
     staff: bool,
+    /// An operator: link to the plugin decisions about this request.
+    decisions_link: bool,
     /// (id, name, currently assigned) of staff to assign to.
     staff_list: Vec<(i64, String, bool)>,
     error: Option<String>,
@@ -183,6 +185,7 @@ async fn detail_view(
             timeline,
             moves,
             staff,
+            decisions_link: me.role == Role::Operator,
             staff_list,
             error,
             notice,

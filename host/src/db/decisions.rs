@@ -1,0 +1,164 @@
+//! SQL for the decision log.
+
+use super::{Db, DbError};
+use sqlx::FromRow;
+
+/// One decision, as recorded.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub decided_at: i64,
+    pub slot: String,
+    pub function: String,
+    pub plugin_id: i64,
+    pub sha256: String,
+    pub request_id: Option<i64>,
+    /// The question as JSON, a password replaced by its length and character classes.
+    pub input: String,
+    /// The answer as JSON; `None` when the call failed.
+    pub answer: Option<String>,
+    /// `ok`, or the failure's kind (`out_of_fuel`, `timeout`, `trap`, …).
+    pub outcome: String,
+    pub micros: i64,
+}
+
+/// A decision to record.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    pub decided_at: i64,
+    pub slot: &'static str,
+    pub function: &'static str,
+    pub plugin_id: i64,
+    pub sha256: String,
+    pub request_id: Option<i64>,
+    pub input: String,
+    pub answer: Option<String>,
+    pub outcome: &'static str,
+    pub micros: i64,
+}
+
+/// Stores `batch` in one statement.
+pub async fn insert(db: &Db, batch: &[NewDecision]) -> Result<(), DbError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    const COLUMNS: usize = 10;
+    let mut sql = String::from(
+        "INSERT INTO plugin_decisions (decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, micros) VALUES ",
+    );
+    for row in 0..batch.len() {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for col in 0..COLUMNS {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * COLUMNS + col + 1));
+        }
+        sql.push(')');
+    }
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for d in batch {
+        q = q
+            .bind(d.decided_at)
+            .bind(d.slot)
+            .bind(d.function)
+            .bind(d.plugin_id)
+            .bind(d.sha256.clone())
+            .bind(d.request_id)
+            .bind(d.input.clone())
+            .bind(d.answer.clone())
+            .bind(d.outcome)
+            .bind(d.micros);
+    }
+    q.execute(db.pool()).await?;
+    Ok(())
+}
+
+/// Which decisions to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub slot: Option<String>,
+    pub plugin_id: Option<i64>,
+    /// `ok`, `failed` (any failure), or one failure kind.
+    pub outcome: Option<String>,
+    pub request_id: Option<i64>,
+    /// Decided at or after, Unix ms.
+    pub since: Option<i64>,
+    /// Decided before, Unix ms.
+    pub until: Option<i64>,
+    /// Only ids below this (the previous page's last id).
+    pub before: Option<i64>,
+}
+
+/// A value bound to a query built at run time.
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// The newest decisions that pass `f`, newest first.
+pub async fn list(db: &Db, f: &Filter, limit: i64) -> Result<Vec<DecisionRow>, DbError> {
+    let mut sql = String::from(
+        "SELECT id, decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, micros FROM plugin_decisions WHERE 1 = 1",
+    );
+    let mut args = Vec::new();
+    let mut and = |sql: &mut String, condition: &str, arg: Arg| {
+        args.push(arg);
+        sql.push_str(&format!(" AND {condition} ${}", args.len()));
+    };
+    if let Some(s) = &f.slot {
+        and(&mut sql, "slot =", Arg::Text(s.clone()));
+    }
+    if let Some(p) = f.plugin_id {
+        and(&mut sql, "plugin_id =", Arg::Int(p));
+    }
+    match f.outcome.as_deref() {
+        None => {}
+        Some("failed") => sql.push_str(" AND outcome <> 'ok'"),
+        Some(o) => and(&mut sql, "outcome =", Arg::Text(o.to_owned())),
+    }
+    if let Some(r) = f.request_id {
+        and(&mut sql, "request_id =", Arg::Int(r));
+    }
+    if let Some(t) = f.since {
+        and(&mut sql, "decided_at >=", Arg::Int(t));
+    }
+    if let Some(t) = f.until {
+        and(&mut sql, "decided_at <", Arg::Int(t));
+    }
+    if let Some(b) = f.before {
+        and(&mut sql, "id <", Arg::Int(b));
+    }
+    args.push(Arg::Int(limit));
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", args.len()));
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
+    }
+    Ok(q.fetch_all(db.pool()).await?)
+}
+
+/// Removes decisions made before `older_than` (Unix ms), and all but the newest `keep`.
+/// Returns how many went.
+pub async fn prune(db: &Db, older_than: i64, keep: i64) -> Result<u64, DbError> {
+    let by_age = sqlx::query("DELETE FROM plugin_decisions WHERE decided_at < $1")
+        .bind(older_than)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM plugin_decisions")
+        .fetch_one(db.pool())
+        .await?;
+    let by_count = match newest {
+        Some(max) => sqlx::query("DELETE FROM plugin_decisions WHERE id <= $1")
+            .bind(max - keep)
+            .execute(db.pool())
+            .await?
+            .rows_affected(),
+        None => 0,
+    };
+    Ok(by_age + by_count)
+}

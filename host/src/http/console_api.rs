@@ -1,0 +1,135 @@
+//! The operators' console API for plugins: the decision log.
+
+use super::accounts_api::full;
+use super::extract::Query;
+use super::session::Bearer;
+use super::{ApiError, AppState};
+use crate::db::decisions::{DecisionRow, Filter};
+use crate::domain::rules::Slot;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Outcomes a decision can be filtered by: `ok`, `failed` (any failure), or one failure kind.
+pub const OUTCOMES: &[&str] = &[
+    "ok",
+    "failed",
+    "not_active",
+    "out_of_fuel",
+    "timeout",
+    "memory_limit",
+    "trap",
+    "output_too_large",
+    "malformed",
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/decisions", get(decisions))
+}
+
+/// The decision log's filters, as the API and the page take them; an empty value (a form's
+/// blank field) is no filter.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionQuery {
+    pub slot: Option<String>,
+    pub plugin: Option<String>,
+    pub outcome: Option<String>,
+    pub request: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub before: Option<String>,
+    pub limit: Option<String>,
+}
+
+impl DecisionQuery {
+    /// The filter and page size, or a 400 naming the parameter.
+    pub fn parse(&self) -> Result<(Filter, i64), ApiError> {
+        let bad = |field: &str, message: &str| {
+            ApiError::bad_request(
+                "invalid_query",
+                format!("Query parameter `{field}`: {message}"),
+            )
+            .with_field(field)
+        };
+        let text = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+        let slot = text(&self.slot);
+        if let Some(s) = &slot
+            && s.parse::<Slot>().is_err()
+        {
+            return Err(bad(
+                "slot",
+                "one of password-policy, signup-eligibility, ticket-workflow.",
+            ));
+        }
+        let outcome = text(&self.outcome);
+        if let Some(o) = &outcome
+            && !OUTCOMES.contains(&o.as_str())
+        {
+            return Err(bad("outcome", &format!("one of {}.", OUTCOMES.join(", "))));
+        }
+        // A whole number from `min` up, where one is given.
+        let number = |field: &str, v: &Option<String>, min: i64, what: &str| match text(v)
+            .map(|t| t.parse::<i64>())
+        {
+            None => Ok(None),
+            Some(Ok(n)) if n >= min => Ok(Some(n)),
+            Some(_) => Err(bad(field, what)),
+        };
+        let id = "a positive whole number.";
+        let time = "a time in Unix milliseconds.";
+        let limit = number("limit", &self.limit, 1, "from 1 to 500.")?.unwrap_or(100);
+        if limit > 500 {
+            return Err(bad("limit", "from 1 to 500."));
+        }
+        Ok((
+            Filter {
+                slot,
+                plugin_id: number("plugin", &self.plugin, 1, id)?,
+                outcome,
+                request_id: number("request", &self.request, 1, id)?,
+                since: number("since", &self.since, 0, time)?,
+                until: number("until", &self.until, 0, time)?,
+                before: number("before", &self.before, 1, id)?,
+            },
+            limit,
+        ))
+    }
+}
+
+/// A decision as the API shows it: the question and the answer as JSON values.
+pub fn decision_json(d: DecisionRow) -> Value {
+    let parse = |s: &str| serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_owned()));
+    json!({
+        "id": d.id,
+        "decided_at": d.decided_at,
+        "slot": d.slot,
+        "function": d.function,
+        "plugin_id": d.plugin_id,
+        "sha256": d.sha256,
+        "request_id": d.request_id,
+        "input": parse(&d.input),
+        "answer": d.answer.as_deref().map(parse),
+        "outcome": d.outcome,
+        "micros": d.micros,
+    })
+}
+
+async fn decisions(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    Query(q): Query<DecisionQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    full(&me)?;
+    let (filter, limit) = q.parse()?;
+    let rows = s.accounts.decisions(&me, &filter, limit).await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
+    Ok(axum::Json(json!({
+        "decisions": rows.into_iter().map(decision_json).collect::<Vec<_>>(),
+        "next_before": next,
+    })))
+}

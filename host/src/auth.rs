@@ -398,6 +398,21 @@ impl Accounts {
         Ok(())
     }
 
+    /// An operator's change outside the accounts (a plugin activated, rolled back, installed),
+    /// for the audit log.
+    pub async fn audit_operator(
+        &self,
+        me: &Me,
+        client: &Client,
+        event: &str,
+        detail: &str,
+    ) -> Result<()> {
+        if !(me.is_active() && me.role == Role::Operator) {
+            return Err(AuthError::Forbidden);
+        }
+        self.audit_me(event, me, client, detail).await
+    }
+
     /// An event the signed-in user caused; `Me` already names the account.
     async fn audit_me(&self, event: &str, me: &Me, client: &Client, detail: &str) -> Result<()> {
         let entry = db::audit::Entry {

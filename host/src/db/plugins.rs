@@ -257,3 +257,54 @@ pub async fn rollback(db: &Db, slot: &str, by: &str) -> Result<Option<i64>, DbEr
     tx.commit().await?;
     Ok(Some(previous_plugin))
 }
+
+/// An installation as the operators' console shows it.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Installed {
+    pub id: i64,
+    pub slot: String,
+    pub name: String,
+    pub version: String,
+    pub summary: String,
+    pub sha256: String,
+    /// The component's size in bytes.
+    pub size: i64,
+    pub config: String,
+    pub installed_at: i64,
+    pub installed_by: String,
+}
+
+/// Every installation, newest first within each slot.
+pub async fn installed(db: &Db) -> Result<Vec<Installed>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, slot, name, version, summary, sha256, CAST(LENGTH(wasm) AS BIGINT) AS size,
+                config, installed_at, installed_by
+         FROM plugins ORDER BY slot, id DESC",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// One activation of a slot's history.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct Activation {
+    pub id: i64,
+    pub slot: String,
+    pub plugin_id: i64,
+    pub activated_at: i64,
+    pub activated_by: String,
+    pub rolled_back_at: Option<i64>,
+    pub rolled_back_by: Option<String>,
+}
+
+/// The newest `limit` activations of `slot`, newest first.
+pub async fn activations(db: &Db, slot: &str, limit: i64) -> Result<Vec<Activation>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, slot, plugin_id, activated_at, activated_by, rolled_back_at, rolled_back_by
+         FROM plugin_activations WHERE slot = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(slot)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}

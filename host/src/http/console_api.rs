@@ -1,14 +1,18 @@
-//! The operators' console API for plugins: the decision log.
+//! The operators' console API for plugins: every slot with its active plugin, installed
+//! candidates and history; activation and rollback; the decision log.
 
 use super::accounts_api::full;
-use super::extract::Query;
-use super::session::Bearer;
+use super::extract::{Path, Query};
+use super::session::{Bearer, ClientInfo};
 use super::{ApiError, AppState};
+use crate::auth::{Client, Me, Role};
 use crate::db::decisions::{DecisionRow, Filter};
 use crate::domain::rules::Slot;
+use crate::plugins::ManageError;
 use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -26,7 +30,11 @@ pub const OUTCOMES: &[&str] = &[
 ];
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/decisions", get(decisions))
+    Router::new()
+        .route("/api/v1/decisions", get(decisions))
+        .route("/api/v1/plugins", get(plugins))
+        .route("/api/v1/plugins/{id}/activate", post(activate))
+        .route("/api/v1/slots/{slot}/rollback", post(rollback))
 }
 
 /// The decision log's filters, as the API and the page take them; an empty value (a form's
@@ -132,4 +140,138 @@ async fn decisions(
         "decisions": rows.into_iter().map(decision_json).collect::<Vec<_>>(),
         "next_before": next,
     })))
+}
+
+fn operator(me: &Me) -> Result<(), ApiError> {
+    full(me)?;
+    if me.is_active() && me.role == Role::Operator {
+        Ok(())
+    } else {
+        Err(crate::auth::AuthError::Forbidden.into())
+    }
+}
+
+/// A refused plugin change as an API error.
+pub fn manage_error(e: ManageError) -> ApiError {
+    let e = match e {
+        ManageError::Plugin(p) => return p.into(),
+        ManageError::Db(d) => return d.into(),
+        other => other,
+    };
+    let (status, code) = match &e {
+        ManageError::UnknownPlugin(_) => (StatusCode::NOT_FOUND, "not_found"),
+        ManageError::AlreadyActive(..) | ManageError::NothingToRollBack(_) => {
+            (StatusCode::CONFLICT, "conflict")
+        }
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused"),
+    };
+    ApiError::new(status, code, format!("{e}."))
+}
+
+/// Every slot: the plugin serving it, what is installed for it, and its recent activations.
+pub async fn overview(state: &AppState, me: &Me) -> Result<Value, ApiError> {
+    operator(me)?;
+    let installed = crate::db::plugins::installed(&state.db).await?;
+    let mut slots = Vec::new();
+    for slot in Slot::ALL {
+        let active = crate::db::plugins::active_id(&state.db, slot.as_str()).await?;
+        let history = crate::db::plugins::activations(&state.db, slot.as_str(), 20).await?;
+        slots.push(json!({
+            "slot": slot.as_str(),
+            "active_id": active,
+            "installed": installed.iter().filter(|p| p.slot == slot.as_str()).collect::<Vec<_>>(),
+            "history": history,
+        }));
+    }
+    Ok(json!({ "slots": slots }))
+}
+
+async fn plugins(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+) -> Result<axum::Json<Value>, ApiError> {
+    Ok(axum::Json(overview(&s, &me).await?))
+}
+
+/// Makes installation `id` its slot's active plugin on every replica, and audits it.
+pub async fn activate_plugin(
+    state: &AppState,
+    me: &Me,
+    client: &Client,
+    id: i64,
+) -> Result<Value, ApiError> {
+    operator(me)?;
+    let row = crate::db::plugins::get(&state.db, id)
+        .await?
+        .ok_or_else(|| manage_error(ManageError::UnknownPlugin(id)))?;
+    let slot: Slot = row
+        .slot
+        .parse()
+        .map_err(|_| manage_error(ManageError::UnknownPlugin(id)))?;
+    let by = format!("operator:{}", me.email);
+    state
+        .plugins
+        .activate(&state.db, slot, id, &by)
+        .await
+        .map_err(manage_error)?;
+    let detail = format!(
+        "{slot}: #{id} {} {} (sha256 {})",
+        row.name, row.version, row.sha256
+    );
+    state
+        .accounts
+        .audit_operator(me, client, "plugin_activated", &detail)
+        .await?;
+    Ok(json!({ "slot": slot.as_str(), "active_id": id }))
+}
+
+/// Returns `slot` to its previous plugin on every replica, and audits it.
+pub async fn rollback_slot(
+    state: &AppState,
+    me: &Me,
+    client: &Client,
+    slot: Slot,
+) -> Result<Value, ApiError> {
+    operator(me)?;
+    let by = format!("operator:{}", me.email);
+    let id = state
+        .plugins
+        .rollback(&state.db, slot, &by)
+        .await
+        .map_err(manage_error)?;
+    state
+        .accounts
+        .audit_operator(
+            me,
+            client,
+            "plugin_rolled_back",
+            &format!("{slot}: back to #{id}"),
+        )
+        .await?;
+    Ok(json!({ "slot": slot.as_str(), "active_id": id }))
+}
+
+async fn activate(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    ClientInfo(client): ClientInfo,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Value>, ApiError> {
+    Ok(axum::Json(activate_plugin(&s, &me, &client, id).await?))
+}
+
+async fn rollback(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    ClientInfo(client): ClientInfo,
+    Path(slot): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let slot: Slot = slot.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No such slot: password-policy, signup-eligibility or ticket-workflow.",
+        )
+    })?;
+    Ok(axum::Json(rollback_slot(&s, &me, &client, slot).await?))
 }

@@ -353,16 +353,28 @@ fn operations(st: &Statuses) -> Vec<Op> {
             ])
             .ok(200, Some(object(&["events"], json!({ "events": list_of("AuditEvent") }))))
             .errors(&[403]),
+        op("get", "/api/v1/plugins", "Every slot: the active plugin's id, the installations (newest first) and the recent activations (operators)")
+            .session()
+            .ok(200, Some(object(&["slots"], json!({ "slots": list_of("SlotOverview") }))))
+            .errors(&[403]),
+        op("post", "/api/v1/plugins/{id}/activate", "Make an installed plugin its slot's active plugin on every server (operators; audited)")
+            .session()
+            .ok(200, Some(reference("SlotChange")))
+            .errors(&[403, 404, 409, 422]),
+        op("post", "/api/v1/slots/{slot}/rollback", "Return a slot to the plugin active before the current one (operators; audited)")
+            .session()
+            .ok(200, Some(reference("SlotChange")))
+            .errors(&[403, 404, 409]),
         op("get", "/api/v1/decisions", "Plugin decisions, newest first, a page at a time (operators). A password is recorded as its length and character classes only")
             .session()
             .query(vec![
                 query_param("slot", json!({ "enum": ["password-policy", "signup-eligibility", "ticket-workflow"] }), "Only this slot's decisions"),
-                query_param("plugin", int64(), "Only this installation's (`helpdesk plugin list`)"),
+                query_param("plugin", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }), "Only this installation's (`helpdesk plugin list`)"),
                 query_param("outcome", json!({ "enum": super::console_api::OUTCOMES }), "ok, failed (any failure), or one kind of failure"),
-                query_param("request", int64(), "Only decisions about this request"),
-                query_param("since", int64(), "Decided at or after, Unix milliseconds"),
-                query_param("until", int64(), "Decided before, Unix milliseconds"),
-                query_param("before", int64(), "Only ids below this: the previous page's `next_before`"),
+                query_param("request", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }), "Only decisions about this request"),
+                query_param("since", json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX }), "Decided at or after, Unix milliseconds"),
+                query_param("until", json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX }), "Decided before, Unix milliseconds"),
+                query_param("before", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }), "Only ids below this: the previous page's `next_before`"),
                 query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 500 }), "At most this many (default 100)"),
             ])
             .ok(200, Some(object(&["decisions", "next_before"], json!({ "decisions": list_of("Decision"), "next_before": { "type": ["integer", "null"] } }))))
@@ -477,6 +489,8 @@ fn path_parameters(path: &str) -> Vec<Value> {
         .map(|name| {
             let schema = if name == "token" {
                 json!({ "type": "string", "minLength": 1, "maxLength": text::TOKEN.max, "pattern": "^[^\\u0000]+$" })
+            } else if name == "slot" {
+                json!({ "enum": ["password-policy", "signup-eligibility", "ticket-workflow"] })
             } else {
                 int64()
             };
@@ -626,6 +640,14 @@ fn schemas() -> Value {
         "Site": object(&["id", "name", "domains", "addresses", "maintenance_until", "licences"], json!({
             "id": i(), "name": s(), "domains": { "type": "array", "items": s() }, "addresses": { "type": "array", "items": s() },
             "maintenance_until": null_s(), "licences": i() })),
+        "Installed": object(&["id", "slot", "name", "version", "summary", "sha256", "size", "config", "installed_at", "installed_by"], json!({
+            "id": i(), "slot": s(), "name": s(), "version": s(), "summary": s(), "sha256": s(), "size": i(), "config": s(),
+            "installed_at": i(), "installed_by": s() })),
+        "Activation": object(&["id", "slot", "plugin_id", "activated_at", "activated_by", "rolled_back_at", "rolled_back_by"], json!({
+            "id": i(), "slot": s(), "plugin_id": i(), "activated_at": i(), "activated_by": s(), "rolled_back_at": null_i(), "rolled_back_by": null_s() })),
+        "SlotOverview": object(&["slot", "active_id", "installed", "history"], json!({
+            "slot": s(), "active_id": null_i(), "installed": list_of("Installed"), "history": list_of("Activation") })),
+        "SlotChange": object(&["slot", "active_id"], json!({ "slot": s(), "active_id": i() })),
         "Decision": object(&["id", "decided_at", "slot", "function", "plugin_id", "sha256", "request_id", "input", "answer", "outcome", "micros"], json!({
             "id": i(), "decided_at": i(), "slot": s(), "function": s(), "plugin_id": i(), "sha256": s(), "request_id": null_i(),
             "input": { "description": "The question, as JSON" }, "answer": { "description": "The answer as JSON; null when the call failed" },

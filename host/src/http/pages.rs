@@ -109,6 +109,7 @@ impl Visit {
                 nav.push(("/staff/people".into(), "People".into()));
                 nav.push(("/staff/quick-links".into(), "Quick links".into()));
                 nav.push(("/staff/statuses".into(), "Statuses".into()));
+                nav.push(("/staff/plugins".into(), "Plugins".into()));
                 nav.push(("/staff/decisions".into(), "Decisions".into()));
                 nav.push(("/staff/audit".into(), "Audit log".into()));
                 nav.push(("/staff/mail".into(), "Mail".into()));

@@ -9,7 +9,7 @@ mod support;
 mod accounts;
 mod browser;
 mod cli;
-mod decisions;
+mod console;
 mod examples;
 mod fuzz;
 mod hardening;

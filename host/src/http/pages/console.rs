@@ -1,11 +1,17 @@
-//! The operators' console for plugins: the decision log.
+//! The operators' console for plugins: every slot with its active plugin, candidates and
+//! history, activation and rollback in one action; the decision log.
 
 use super::*;
-use crate::http::console_api::{DecisionQuery, OUTCOMES};
+use crate::domain::rules::Slot;
+use crate::http::console_api::{DecisionQuery, OUTCOMES, activate_plugin, overview, rollback_slot};
 use crate::http::extract::Query;
 
 pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/staff/decisions", get(decisions_page))
+    Router::new()
+        .route("/staff/decisions", get(decisions_page))
+        .route("/staff/plugins", get(plugins_page))
+        .route("/staff/plugins/{id}/activate", post(activate))
+        .route("/staff/slots/{slot}/rollback", post(rollback))
 }
 
 struct DecisionView {
@@ -44,10 +50,7 @@ async fn decisions_page(v: Visit, Query(q): Query<DecisionQuery>) -> Response {
     let mut page = DecisionsPage {
         layout: v.layout("Plugin decisions"),
         error: None,
-        slots: crate::domain::rules::Slot::ALL
-            .iter()
-            .map(|s| s.as_str())
-            .collect(),
+        slots: Slot::ALL.iter().map(|s| s.as_str()).collect(),
         outcomes: OUTCOMES,
         slot: q.slot.clone().unwrap_or_default(),
         outcome: q.outcome.clone().unwrap_or_default(),
@@ -99,4 +102,175 @@ async fn decisions_page(v: Visit, Query(q): Query<DecisionQuery>) -> Response {
         })
         .collect();
     v.render(StatusCode::OK, page)
+}
+
+struct PluginView {
+    id: i64,
+    name: String,
+    version: String,
+    summary: String,
+    sha256: String,
+    size: String,
+    config: String,
+    installed: String,
+    active: bool,
+}
+
+struct SlotView {
+    slot: String,
+    active: Option<String>,
+    installed: Vec<PluginView>,
+    /// (when, plugin, by, rolled back).
+    history: Vec<(String, String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "plugins.html")]
+struct PluginsPage {
+    layout: Layout,
+    error: Option<String>,
+    notice: Option<String>,
+    slots: Vec<SlotView>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Notice {
+    notice: Option<String>,
+}
+
+async fn plugins_page(v: Visit, Query(n): Query<Notice>) -> Response {
+    let me = match v.require_active("/staff/plugins") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    plugins_view(&v, me, StatusCode::OK, None, n.notice).await
+}
+
+async fn plugins_view(
+    v: &Visit,
+    me: &Me,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let data = match overview(&v.state, me).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let slots = data["slots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let active_id = s["active_id"].as_i64();
+            let installed: Vec<PluginView> = s["installed"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| PluginView {
+                    id: p["id"].as_i64().unwrap_or_default(),
+                    name: text(&p["name"]),
+                    version: text(&p["version"]),
+                    summary: text(&p["summary"]),
+                    sha256: text(&p["sha256"]),
+                    size: helpdesk_plugin_host::size(
+                        p["size"].as_u64().unwrap_or_default() as usize
+                    ),
+                    config: text(&p["config"]),
+                    installed: format!(
+                        "{} by {}",
+                        when(p["installed_at"].as_i64().unwrap_or_default()),
+                        text(&p["installed_by"])
+                    ),
+                    active: p["id"].as_i64() == active_id,
+                })
+                .collect();
+            let name_of = |id: i64| {
+                installed.iter().find(|p| p.id == id).map_or_else(
+                    || format!("#{id}"),
+                    |p| format!("#{id} {} {}", p.name, p.version),
+                )
+            };
+            SlotView {
+                slot: text(&s["slot"]),
+                active: active_id.map(name_of),
+                history: s["history"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|h| {
+                        let rolled_back =
+                            h["rolled_back_at"].as_i64().map_or_else(String::new, |at| {
+                                format!("{} by {}", when(at), text(&h["rolled_back_by"]))
+                            });
+                        (
+                            when(h["activated_at"].as_i64().unwrap_or_default()),
+                            name_of(h["plugin_id"].as_i64().unwrap_or_default()),
+                            text(&h["activated_by"]),
+                            rolled_back,
+                        )
+                    })
+                    .collect(),
+                installed,
+            }
+        })
+        .collect();
+    v.render(
+        status,
+        PluginsPage {
+            layout: v.layout("Plugins"),
+            error,
+            notice,
+            slots,
+        },
+    )
+}
+
+/// After a change: back to the page, saying what happened.
+fn changed(notice: &str) -> Response {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("notice", notice)
+        .finish();
+    see_other(&format!("/staff/plugins?{q}"))
+}
+
+async fn activate(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
+    let me = match v.require_active("/staff/plugins") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match activate_plugin(&v.state, me, &v.client, id).await {
+        Ok(d) => changed(&format!(
+            "Plugin #{id} now serves {} on every server.",
+            d["slot"].as_str().unwrap_or_default()
+        )),
+        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
+        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
+    }
+}
+
+async fn rollback(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
+    let me = match v.require_active("/staff/plugins") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let Ok(slot) = slot.parse::<Slot>() else {
+        return plugins_view(
+            &v,
+            me,
+            StatusCode::NOT_FOUND,
+            Some("No such slot.".into()),
+            None,
+        )
+        .await;
+    };
+    match rollback_slot(&v.state, me, &v.client, slot).await {
+        Ok(d) => changed(&format!(
+            "{slot} is back on plugin #{} on every server.",
+            d["active_id"].as_i64().unwrap_or_default()
+        )),
+        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
+        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
+    }
 }

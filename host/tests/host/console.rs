@@ -1,6 +1,7 @@
-//! The decision log: every plugin decision on the request path is recorded (a password only as
-//! its shape), browsed and filtered by operators in the API and the pages, linked from a
-//! request, and pruned by age and count.
+//! The operators' console for plugins. The decision log: every plugin decision on the request
+//! path is recorded (a password only as its shape), browsed and filtered by operators in the API
+//! and the pages, linked from a request, and pruned by age and count. The slots: what serves,
+//! what is installed, what served before; activation and rollback in one action.
 
 use crate::pages::{Browser, env_without_codes};
 use crate::requests::Desk;
@@ -225,3 +226,173 @@ async fn every_decision_is_logged(t: TestDb) {
     assert_eq!(total(db).await, 0);
 }
 on_both_backends!(logged, every_decision_is_logged);
+
+/// The console: every slot with its active plugin, candidates and history; activation and
+/// rollback in one action from the API and the pages, operators only, audited.
+async fn operators_swap_plugins_from_the_console(t: TestDb) {
+    use helpdesk::domain::rules::Slot;
+    let desk = Desk::with(env_without_codes(&t).await).await;
+    let env = &desk.env;
+    let plugins = &env.server.state.plugins;
+    let bundled = plugins.active(Slot::PasswordPolicy).unwrap().plugin.id;
+    let strict = plugins
+        .install(
+            &env.server.state.db,
+            Slot::PasswordPolicy,
+            helpdesk_bundled_plugins::DEFAULTS[0].wasm,
+            "min-length = 14\n",
+            "cli:test",
+            false,
+        )
+        .await
+        .unwrap();
+
+    let (s, body) = env.get("/api/v1/plugins", Some(&desk.operator)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let slots = body["slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 3);
+    let password = &slots[0];
+    assert_eq!(password["slot"], "password-policy");
+    assert_eq!(password["active_id"], bundled);
+    let installed = password["installed"].as_array().unwrap();
+    assert_eq!(installed[0]["id"], strict, "newest first");
+    assert_eq!(installed[0]["config"], "min-length = 14\n");
+    assert_eq!(installed[0]["installed_by"], "cli:test");
+    assert!(installed[0]["size"].as_i64().unwrap() > 10_000);
+    assert_eq!(password["history"][0]["plugin_id"], bundled);
+
+    for token in [&desk.agent, &desk.ann] {
+        let (s, _) = env.get("/api/v1/plugins", Some(token)).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = env
+            .post(
+                &format!("/api/v1/plugins/{strict}/activate"),
+                Some(token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().plugin.id,
+        bundled
+    );
+
+    let (s, body) = env
+        .post(
+            &format!("/api/v1/plugins/{strict}/activate"),
+            Some(&desk.operator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({ "slot": "password-policy", "active_id": strict })
+    );
+    // This server serves it at once.
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().plugin.id,
+        strict
+    );
+    let (s, body) = env
+        .post(
+            &format!("/api/v1/plugins/{strict}/activate"),
+            Some(&desk.operator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{body}");
+    let (s, _) = env
+        .post(
+            "/api/v1/plugins/999999/activate",
+            Some(&desk.operator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = env
+        .post(
+            "/api/v1/slots/no-such-slot/rollback",
+            Some(&desk.operator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // The page shows it, and rolls it back in one action.
+    let ops = Browser::sign_in(env, "ops@vendor.test").await;
+    let page = ops.get(env, "/staff/plugins").await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("<strong>#{strict} password-default")),
+        "{page}"
+    );
+    assert!(page.contains("operator:ops@vendor.test"), "{page}");
+    assert!(
+        page.contains(&format!("/staff/plugins/{bundled}/activate")),
+        "{page}"
+    );
+    let res = ops
+        .post(env, "/staff/slots/password-policy/rollback", &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().plugin.id,
+        bundled
+    );
+    let page = ops.get(env, &to).await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("back on plugin #{bundled}")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("<strong>#{bundled} password-default")),
+        "{page}"
+    );
+    // Nothing earlier to go back to.
+    let res = ops
+        .post(env, "/staff/slots/password-policy/rollback", &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("no earlier"));
+    // A page post without the CSRF token changes nothing.
+    let res = ops
+        .client
+        .post(env.server.url(&format!("/staff/plugins/{strict}/activate")))
+        .header("cookie", &ops.cookies)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().plugin.id,
+        bundled
+    );
+
+    // Both changes are in the audit log, with the operator.
+    let (_, body) = env.get("/api/v1/audit", Some(&desk.operator)).await;
+    let events: Vec<(String, String)> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"].as_str().unwrap().starts_with("plugin_"))
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap().to_owned(),
+                e["email"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (
+                "plugin_rolled_back".to_owned(),
+                "ops@vendor.test".to_owned()
+            ),
+            ("plugin_activated".to_owned(), "ops@vendor.test".to_owned()),
+        ]
+    );
+}
+on_both_backends!(console, operators_swap_plugins_from_the_console);

@@ -3,7 +3,7 @@
 //! `/api/v1/` (bearer sessions) call the same account code in `crate::auth`.
 
 mod accounts_api;
-mod console_api;
+pub(crate) mod console_api;
 mod error;
 pub mod extract;
 mod health;

@@ -408,6 +408,20 @@ impl Plugins {
         Ok(())
     }
 
+    /// Installed plugin `id`, prepared on this host (from memory when it was prepared lately):
+    /// to be asked questions by hand, outside the request path.
+    pub async fn prepared(&self, db: &Db, id: i64) -> Result<Loaded, ManageError> {
+        let row = db::plugins::get(db, id)
+            .await?
+            .ok_or(ManageError::UnknownPlugin(id))?;
+        let slot: Slot = row.slot.parse().map_err(ManageError::Refused)?;
+        let wasm = db::plugins::wasm(db, id)
+            .await?
+            .ok_or(ManageError::UnknownPlugin(id))?;
+        self.prepare_blocking(slot, wasm, row.config.clone(), raise_of(&row), id)
+            .await
+    }
+
     /// Returns `slot` to the plugin that was active before the current one.
     pub async fn rollback(&self, db: &Db, slot: Slot, by: &str) -> Result<i64, ManageError> {
         let id = db::plugins::rollback(db, slot.as_str(), by)

@@ -330,7 +330,7 @@ impl Requests {
         }))
     }
 
-    fn seconds_in_status(&self, r: &RequestRow) -> u64 {
+    pub(crate) fn seconds_in_status(&self, r: &RequestRow) -> u64 {
         u64::try_from((self.now() - r.status_since) / 1000).unwrap_or(0)
     }
 

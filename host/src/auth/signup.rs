@@ -57,6 +57,21 @@ impl Accounts {
         &self,
         email: &str,
     ) -> Result<(Vec<db::sites::MatchedSite>, EligibilityDecision)> {
+        let (matched, request) = self.eligibility_question(email, self.clock.today()).await?;
+        let plugins = self.plugins.clone();
+        let decision = blocking(move || plugins.decide_eligibility(&request))
+            .await??
+            .value;
+        Ok((matched, decision))
+    }
+
+    /// The question the eligibility plugin is asked about `email` on `today`: the sites that
+    /// match it, by address or domain.
+    pub async fn eligibility_question(
+        &self,
+        email: &str,
+        today: time::Date,
+    ) -> Result<(Vec<db::sites::MatchedSite>, EligibilityRequest)> {
         let domain = email
             .rsplit_once('@')
             .map(|(_, d)| d)
@@ -66,7 +81,7 @@ impl Accounts {
         let request = EligibilityRequest {
             email: email.to_owned(),
             domain,
-            today: self.clock.today(),
+            today,
             candidates: matched
                 .iter()
                 .map(|m| CandidateSite {
@@ -88,11 +103,7 @@ impl Accounts {
                 })
                 .collect(),
         };
-        let plugins = self.plugins.clone();
-        let decision = blocking(move || plugins.decide_eligibility(&request))
-            .await??
-            .value;
-        Ok((matched, decision))
+        Ok((matched, request))
     }
 
     /// Opens a sign-up link (without using it up) and says whether the address may join.

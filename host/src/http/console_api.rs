@@ -2,7 +2,7 @@
 //! candidates and history; activation and rollback; the decision log.
 
 use super::accounts_api::full;
-use super::extract::{Path, Query};
+use super::extract::{Json, Path, Query};
 use super::session::{Bearer, ClientInfo};
 use super::{ApiError, AppState};
 use crate::auth::{Client, Me, Role};
@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/plugins", get(plugins))
         .route("/api/v1/plugins/{id}/activate", post(activate))
         .route("/api/v1/slots/{slot}/rollback", post(rollback))
+        .route("/api/v1/plugins/{id}/dry-run", post(dry_run))
 }
 
 /// The decision log's filters, as the API and the page take them; an empty value (a form's
@@ -142,7 +143,7 @@ async fn decisions(
     })))
 }
 
-fn operator(me: &Me) -> Result<(), ApiError> {
+pub(crate) fn operator(me: &Me) -> Result<(), ApiError> {
     full(me)?;
     if me.is_active() && me.role == Role::Operator {
         Ok(())
@@ -274,4 +275,13 @@ async fn rollback(
         )
     })?;
     Ok(axum::Json(rollback_slot(&s, &me, &client, slot).await?))
+}
+
+async fn dry_run(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    Path(id): Path<i64>,
+    Json(q): Json<crate::console::Question>,
+) -> Result<axum::Json<Value>, ApiError> {
+    Ok(axum::Json(crate::console::dry_run(&s, &me, id, q).await?))
 }

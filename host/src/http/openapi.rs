@@ -365,6 +365,21 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .ok(200, Some(reference("SlotChange")))
             .errors(&[403, 404, 409]),
+        op("post", "/api/v1/plugins/{id}/dry-run", "Ask an installed plugin a question by hand, and the active plugin of its slot the same: answers, time, instructions, memory and log lines side by side; nothing changes and nothing is logged as a decision (operators). password-policy needs `password`; signup-eligibility `email`; ticket-workflow `request` and `to` or `event`")
+            .session()
+            .json(object(&[], json!({
+                "password": password(),
+                "email": string(&text::EMAIL, false),
+                "given_name": string(&text::GIVEN_NAME, false),
+                "surname": string(&text::SURNAME, false),
+                "today": { "type": "string", "format": "date" },
+                "request": { "type": "integer", "minimum": 1, "maximum": i64::MAX },
+                "to": string(&text::STATUS, true),
+                "actor": { "enum": ["customer", "site-admin", "agent", "operator", "system"] },
+                "event": { "enum": ["created", "customer-replied", "agent-replied", "assigned"] },
+            })))
+            .ok(200, Some(reference("DryRun")))
+            .errors(&[403, 404, 422]),
         op("get", "/api/v1/decisions", "Plugin decisions, newest first, a page at a time (operators). A password is recorded as its length and character classes only")
             .session()
             .query(vec![
@@ -648,6 +663,12 @@ fn schemas() -> Value {
         "SlotOverview": object(&["slot", "active_id", "installed", "history"], json!({
             "slot": s(), "active_id": null_i(), "installed": list_of("Installed"), "history": list_of("Activation") })),
         "SlotChange": object(&["slot", "active_id"], json!({ "slot": s(), "active_id": i() })),
+        "Tried": object(&["plugin", "outcome", "answer", "error", "micros", "instructions", "peak_memory", "logs"], json!({
+            "plugin": reference("PluginRef"), "outcome": { "enum": super::console_api::OUTCOMES }, "answer": { "description": "The answer as JSON; null when the call failed" },
+            "error": null_s(), "micros": i(), "instructions": i(), "peak_memory": i(), "logs": { "type": "array", "items": s() } })),
+        "DryRun": object(&["slot", "function", "question", "candidate", "active"], json!({
+            "slot": s(), "function": s(), "question": { "description": "The question as asked; a password only as its length and character classes" },
+            "candidate": reference("Tried"), "active": reference("Tried") })),
         "Decision": object(&["id", "decided_at", "slot", "function", "plugin_id", "sha256", "request_id", "input", "answer", "outcome", "micros"], json!({
             "id": i(), "decided_at": i(), "slot": s(), "function": s(), "plugin_id": i(), "sha256": s(), "request_id": null_i(),
             "input": { "description": "The question, as JSON" }, "answer": { "description": "The answer as JSON; null when the call failed" },

@@ -396,3 +396,143 @@ async fn operators_swap_plugins_from_the_console(t: TestDb) {
     );
 }
 on_both_backends!(console, operators_swap_plugins_from_the_console);
+
+/// A dry run: an installed plugin asked by hand, next to the active one; nothing changes and
+/// nothing is logged as a decision.
+async fn operators_ask_a_candidate_by_hand(t: TestDb) {
+    use helpdesk::domain::rules::Slot;
+    let desk = Desk::with(env_without_codes(&t).await).await;
+    let env = &desk.env;
+    let plugins = &env.server.state.plugins;
+    let db = &env.server.state.db;
+    let bundled = plugins.active(Slot::PasswordPolicy).unwrap().plugin.id;
+    let strict = plugins
+        .install(
+            db,
+            Slot::PasswordPolicy,
+            helpdesk_bundled_plugins::DEFAULTS[0].wasm,
+            "min-length = 14\n",
+            "cli:test",
+            false,
+        )
+        .await
+        .unwrap();
+    let dry = |id: i64, body: Value| {
+        let path = format!("/api/v1/plugins/{id}/dry-run");
+        let token = desk.operator.clone();
+        async move { env.post(&path, Some(&token), body).await }
+    };
+
+    let (s, body) = dry(
+        strict,
+        json!({ "password": "Abcdefg1234", "email": "ann@acme.example" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["slot"], "password-policy");
+    assert_eq!(body["function"], "check-password");
+    assert_eq!(
+        body["question"]["password"],
+        json!({ "length": 11, "classes": ["lower", "upper", "digit"] })
+    );
+    assert!(!body.to_string().contains("Abcdefg1234"), "{body}");
+    assert_eq!(body["candidate"]["plugin"]["id"], strict);
+    assert_eq!(body["candidate"]["answer"]["outcome"], "rejected", "{body}");
+    assert_eq!(body["active"]["plugin"]["id"], bundled);
+    assert_eq!(body["active"]["answer"]["outcome"], "accepted", "{body}");
+    for side in ["candidate", "active"] {
+        assert_eq!(body[side]["outcome"], "ok");
+        assert!(
+            body[side]["instructions"].as_u64().unwrap() > 1_000,
+            "{body}"
+        );
+        assert!(
+            body[side]["peak_memory"].as_u64().unwrap() >= 64 << 10,
+            "{body}"
+        );
+    }
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().plugin.id,
+        bundled
+    );
+
+    // The eligibility plugin, about a customer's address.
+    let eligibility = plugins.active(Slot::SignupEligibility).unwrap().plugin.id;
+    let (s, body) = dry(
+        eligibility,
+        json!({ "email": "carol@acme.example", "today": "2026-01-15" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["question"]["today"], "2026-01-15");
+    assert_eq!(body["question"]["candidates"][0]["name"], "Acme Mining");
+    assert_eq!(body["candidate"]["answer"], body["active"]["answer"]);
+
+    // A candidate workflow, on a real request, read-only.
+    let triage = plugins
+        .install(
+            db,
+            Slot::TicketWorkflow,
+            helpdesk_bundled_plugins::fixtures::WORKFLOW_TRIAGE,
+            "",
+            "cli:test",
+            false,
+        )
+        .await
+        .unwrap();
+    let id = desk.raise(&desk.bob, "Printer on fire", "It smokes.").await;
+    let before = desk.detail(&desk.operator, id).await;
+    let (s, body) = dry(
+        triage,
+        json!({ "request": id, "to": "closed", "actor": "customer" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["function"], "can-transition");
+    assert_eq!(body["question"]["from"], before["status"]);
+    assert_eq!(body["active"]["answer"]["outcome"], "allowed", "{body}");
+    let (s, body) = dry(
+        triage,
+        json!({ "request": id, "event": "customer-replied" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["function"], "on-event");
+    assert_eq!(
+        desk.detail(&desk.operator, id).await,
+        before,
+        "nothing changed"
+    );
+
+    // Questions that do not fit, and who may ask.
+    let (s, body) = dry(strict, json!({ "email": "ann@acme.example" })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["details"]["field"], "password");
+    let (s, _) = dry(triage, json!({ "request": id })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = dry(triage, json!({ "request": 999_999, "event": "created" })).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = dry(999_999, json!({ "password": "x" })).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = dry(strict, json!({ "pasword": "x" })).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = env
+        .post(
+            &format!("/api/v1/plugins/{strict}/dry-run"),
+            Some(&desk.agent),
+            json!({ "password": "x" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // None of it is in the decision log.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, body) = env
+        .get(
+            &format!("/api/v1/decisions?plugin={strict}"),
+            Some(&desk.operator),
+        )
+        .await;
+    assert_eq!(body["decisions"], json!([]));
+}
+on_both_backends!(dry_run, operators_ask_a_candidate_by_hand);

@@ -1,0 +1,194 @@
+//! The operators' console: asking an installed plugin a question by hand (a dry run), next to
+//! what the active plugin of its slot answers, with the time, instructions and memory each took
+//! and what each logged. Nothing is changed and nothing is recorded as a decision: the plugins
+//! are called directly, outside the request path.
+
+use crate::auth::Me;
+use crate::decisions::PasswordShape;
+use crate::domain::rules::{
+    ActorRole, EventContext, PasswordContext, Slot, TicketEvent, TransitionRequest,
+};
+use crate::domain::text;
+use crate::http::{ApiError, AppState};
+use crate::plugins::{Loaded, PluginError, measure};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// A question by hand. Which fields it needs depends on the plugin's slot:
+/// password-policy `password` (and `email`, `given_name`, `surname`); signup-eligibility
+/// `email` (and `today`, YYYY-MM-DD); ticket-workflow `request` and either `to` (with `actor`,
+/// default agent) or `event`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub password: Option<String>,
+    pub email: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub today: Option<String>,
+    pub request: Option<i64>,
+    pub to: Option<String>,
+    pub actor: Option<ActorRole>,
+    pub event: Option<TicketEvent>,
+}
+
+/// A question, ready for any plugin of its slot.
+enum Asked {
+    Password(String, PasswordContext),
+    Eligibility(crate::domain::rules::EligibilityRequest),
+    Transition(TransitionRequest),
+    Event(EventContext),
+}
+
+impl Asked {
+    fn function(&self) -> &'static str {
+        match self {
+            Asked::Password(..) => "check-password",
+            Asked::Eligibility(_) => "decide",
+            Asked::Transition(_) => "can-transition",
+            Asked::Event(_) => "on-event",
+        }
+    }
+
+    /// The question as the page and the API show it: a password only as its shape.
+    fn shown(&self) -> Value {
+        match self {
+            Asked::Password(p, c) => json!({ "password": PasswordShape::of(p), "context": c }),
+            Asked::Eligibility(r) => json!(r),
+            Asked::Transition(r) => json!(r),
+            Asked::Event(c) => json!(c),
+        }
+    }
+
+    fn ask(&self, plugin: &Loaded) -> Result<Value, PluginError> {
+        Ok(match self {
+            Asked::Password(p, c) => json!(plugin.check_password(p, c)?.value),
+            Asked::Eligibility(r) => json!(plugin.decide_eligibility(r)?.value),
+            Asked::Transition(r) => json!(plugin.can_transition(r)?.value),
+            Asked::Event(c) => json!(plugin.on_event(c)?.value),
+        })
+    }
+
+    /// Asks `plugin`, measuring the call.
+    fn tried(&self, plugin: &Loaded) -> Value {
+        let (answer, usage) = measure(|| self.ask(plugin));
+        let (outcome, answer, error) = match answer {
+            Ok(a) => ("ok", a, Value::Null),
+            Err(e) => (e.kind.label(), Value::Null, json!(e.to_string())),
+        };
+        json!({
+            "plugin": plugin.plugin,
+            "outcome": outcome,
+            "answer": answer,
+            "error": error,
+            "micros": usage.elapsed.as_micros() as u64,
+            "instructions": usage.instructions,
+            "peak_memory": usage.peak_memory,
+            "logs": usage.logs.iter().map(|l| format!("{}: {}", l.level, l.message)).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// A well-formed question that does not fit the plugin's slot (422).
+fn missing(field: &str, message: String) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "question_mismatch",
+        message,
+    )
+    .with_field(field)
+}
+
+/// Asks installed plugin `id` the question `q`, and the active plugin of its slot the same.
+pub async fn dry_run(state: &AppState, me: &Me, id: i64, q: Question) -> Result<Value, ApiError> {
+    crate::http::console_api::operator(me)?;
+    let candidate = state
+        .plugins
+        .prepared(&state.db, id)
+        .await
+        .map_err(crate::http::console_api::manage_error)?;
+    let slot = candidate.slot;
+    let asked = match slot {
+        Slot::PasswordPolicy => {
+            let password = q.password.ok_or_else(|| {
+                missing("password", format!("A {slot} question needs `password`."))
+            })?;
+            let context = PasswordContext {
+                email: q.email.unwrap_or_default(),
+                given_name: q.given_name.unwrap_or_default(),
+                surname: q.surname.unwrap_or_default(),
+            };
+            for (field, value) in [
+                (&text::PASSWORD, &password),
+                (&text::EMAIL, &context.email),
+                (&text::GIVEN_NAME, &context.given_name),
+                (&text::SURNAME, &context.surname),
+            ] {
+                text::check(field, value)?;
+            }
+            Asked::Password(password, context)
+        }
+        Slot::SignupEligibility => {
+            let email = q
+                .email
+                .ok_or_else(|| missing("email", format!("A {slot} question needs `email`.")))?;
+            let email = crate::auth::normalize_email(&email)?;
+            let today = match q.today.as_deref() {
+                None | Some("") => state.accounts.clock.today(),
+                Some(d) => {
+                    time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                        .map_err(|_| {
+                            ApiError::bad_request("invalid_body", "`today` is a date, YYYY-MM-DD.")
+                                .with_field("today")
+                        })?
+                }
+            };
+            let (_, request) = state.accounts.eligibility_question(&email, today).await?;
+            Asked::Eligibility(request)
+        }
+        Slot::TicketWorkflow => {
+            let id = q
+                .request
+                .ok_or_else(|| missing("request", format!("A {slot} question needs `request`.")))?;
+            let (detail, _) = state.requests.detail(me, id).await?;
+            let r = detail.request;
+            let seconds_in_status = state.requests.seconds_in_status(&r);
+            match (q.to, q.event) {
+                (Some(to), None) => Asked::Transition(TransitionRequest {
+                    from: r.status,
+                    to: {
+                        text::check(&text::STATUS, &to)?;
+                        to
+                    },
+                    actor: q.actor.unwrap_or(ActorRole::Agent),
+                    seconds_in_status,
+                }),
+                (None, Some(event)) => Asked::Event(EventContext {
+                    event,
+                    status: r.status,
+                    seconds_in_status,
+                }),
+                _ => {
+                    return Err(missing(
+                        "to",
+                        format!("A {slot} question needs either `to` (a transition) or `event`."),
+                    ));
+                }
+            }
+        }
+    };
+    let active = state.plugins.active(slot)?;
+    let (asked, candidate_answer, active_answer) = crate::http::blocking(move || {
+        let c = asked.tried(&candidate);
+        let a = asked.tried(&active);
+        (asked, c, a)
+    })
+    .await?;
+    Ok(json!({
+        "slot": slot.as_str(),
+        "function": asked.function(),
+        "question": asked.shown(),
+        "candidate": candidate_answer,
+        "active": active_answer,
+    }))
+}

@@ -525,6 +525,76 @@ async fn operators_ask_a_candidate_by_hand(t: TestDb) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
+    // The same from the pages: Plugins links each installation to its form.
+    let ops = Browser::sign_in(env, "ops@vendor.test").await;
+    let page = ops.get(env, "/staff/plugins").await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("/staff/plugins/{strict}/try")),
+        "{page}"
+    );
+    let form = ops
+        .get(env, &format!("/staff/plugins/{strict}/try"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains(r#"name="password" type="password""#),
+        "{form}"
+    );
+    let res = ops
+        .post(
+            env,
+            &format!("/staff/plugins/{strict}/try"),
+            &[("password", "Abcdefg1234"), ("email", "ann@acme.example")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("too-short"), "{page}");
+    assert!(
+        page.contains(&format!("#{strict} password-default")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("#{bundled} password-default")),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Abcdefg1234"),
+        "the password is not shown back"
+    );
+    assert!(page.contains("ann@acme.example"), "{page}");
+    let res = ops
+        .post(
+            env,
+            &format!("/staff/plugins/{triage}/try"),
+            &[
+                ("request", &format!("REQ-{id}")),
+                ("to", "closed"),
+                ("actor", "customer"),
+                ("event", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("can-transition"), "{page}");
+    let res = ops
+        .post(
+            env,
+            &format!("/staff/plugins/{triage}/try"),
+            &[("request", &id.to_string()), ("to", ""), ("event", "")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("either"));
+    let agent = Browser::sign_in(env, "agent@vendor.test").await;
+    let res = agent
+        .get(env, &format!("/staff/plugins/{strict}/try"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
     // None of it is in the decision log.
     tokio::time::sleep(Duration::from_millis(600)).await;
     let (_, body) = env

@@ -12,6 +12,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/plugins", get(plugins_page))
         .route("/staff/plugins/{id}/activate", post(activate))
         .route("/staff/slots/{slot}/rollback", post(rollback))
+        .route("/staff/plugins/{id}/try", get(try_page).post(try_it))
 }
 
 struct DecisionView {
@@ -273,4 +274,182 @@ async fn rollback(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
         Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
         Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
     }
+}
+
+/// One side of a dry run, as the page shows it.
+struct TriedView {
+    plugin: String,
+    outcome: String,
+    answer: String,
+    error: String,
+    micros: u64,
+    instructions: u64,
+    memory: String,
+    logs: Vec<String>,
+}
+
+impl TriedView {
+    fn of(v: &serde_json::Value) -> TriedView {
+        let p = &v["plugin"];
+        TriedView {
+            plugin: format!(
+                "#{} {} {}",
+                p["id"],
+                p["name"].as_str().unwrap_or_default(),
+                p["version"].as_str().unwrap_or_default()
+            ),
+            outcome: v["outcome"].as_str().unwrap_or_default().to_owned(),
+            answer: if v["answer"].is_null() {
+                "—".into()
+            } else {
+                v["answer"].to_string()
+            },
+            error: v["error"].as_str().unwrap_or_default().to_owned(),
+            micros: v["micros"].as_u64().unwrap_or_default(),
+            instructions: v["instructions"].as_u64().unwrap_or_default(),
+            memory: helpdesk_plugin_host::size(
+                v["peak_memory"].as_u64().unwrap_or_default() as usize
+            ),
+            logs: v["logs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.as_str().map(str::to_owned))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "try.html")]
+struct TryPage {
+    layout: Layout,
+    id: i64,
+    plugin: String,
+    slot: String,
+    error: Option<String>,
+    /// The form's values, but the password.
+    values: HashMap<String, String>,
+    question: String,
+    function: String,
+    /// (candidate, active) when asked.
+    tried: Option<(TriedView, TriedView)>,
+}
+
+impl TryPage {
+    fn value(&self, key: &str) -> &str {
+        self.values.get(key).map_or("", String::as_str)
+    }
+}
+
+async fn try_view(v: &Visit, me: &Me, id: i64, form: Option<&Posted>) -> Response {
+    if let Err(e) = crate::http::console_api::operator(me) {
+        return e.into_response();
+    }
+    let row = match crate::db::plugins::get(&v.state.db, id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return crate::http::console_api::manage_error(
+                crate::plugins::ManageError::UnknownPlugin(id),
+            )
+            .into_response();
+        }
+        Err(e) => return crate::http::ApiError::from(e).into_response(),
+    };
+    let mut page = TryPage {
+        layout: v.layout(&format!("Try plugin #{id}")),
+        id,
+        plugin: format!("#{id} {} {}", row.name, row.version),
+        slot: row.slot.clone(),
+        error: None,
+        values: HashMap::new(),
+        question: String::new(),
+        function: String::new(),
+        tried: None,
+    };
+    let Some(form) = form else {
+        return v.render(StatusCode::OK, page);
+    };
+    let field = |k: &str| Some(form.get(k).trim().to_owned()).filter(|s| !s.is_empty());
+    let parsed = || -> Result<crate::console::Question, String> {
+        let request = match field("request") {
+            None => None,
+            Some(r) => Some(
+                r.trim_start_matches(|c: char| !c.is_ascii_digit())
+                    .parse::<i64>()
+                    .map_err(|_| "Request: a request number, such as 1042.".to_owned())?,
+            ),
+        };
+
+        Ok(crate::console::Question {
+            password: field("password"),
+            email: field("email"),
+            given_name: field("given_name"),
+            surname: field("surname"),
+            today: field("today"),
+            request,
+            to: field("to"),
+            actor: choice(field("actor"), "actor")?,
+            event: choice(field("event"), "event")?,
+        })
+    };
+    for k in [
+        "email",
+        "given_name",
+        "surname",
+        "today",
+        "request",
+        "to",
+        "actor",
+        "event",
+    ] {
+        page.values.insert(k.to_owned(), form.get(k).to_owned());
+    }
+    let question = match parsed() {
+        Ok(q) => q,
+        Err(e) => {
+            page.error = Some(e);
+            return v.render(StatusCode::BAD_REQUEST, page);
+        }
+    };
+    match crate::console::dry_run(&v.state, me, id, question).await {
+        Ok(r) => {
+            page.question = r["question"].to_string();
+            page.function = r["function"].as_str().unwrap_or_default().to_owned();
+            page.tried = Some((TriedView::of(&r["candidate"]), TriedView::of(&r["active"])));
+            v.render(StatusCode::OK, page)
+        }
+        Err(e) => {
+            let status = e.status;
+            page.error = Some(e.message);
+            v.render(status, page)
+        }
+    }
+}
+
+async fn try_page(v: Visit, Path(id): Path<i64>) -> Response {
+    let me = match v.require_active(&format!("/staff/plugins/{id}/try")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    try_view(&v, me, id, None).await
+}
+
+async fn try_it(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
+    let me = match v.require_active(&format!("/staff/plugins/{id}/try")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    try_view(&v, me, id, Some(&f)).await
+}
+
+/// A choice of a form's select, read as the API reads it.
+fn choice<T: serde::de::DeserializeOwned>(
+    value: Option<String>,
+    name: &str,
+) -> Result<Option<T>, String> {
+    value
+        .map(|s| serde_json::from_value(serde_json::Value::String(s)))
+        .transpose()
+        .map_err(|_| format!("Unknown {name}."))
 }

@@ -192,3 +192,87 @@ pub async fn dry_run(state: &AppState, me: &Me, id: i64, q: Question) -> Result<
         "active": active_answer,
     }))
 }
+
+/// Most recorded decisions one replay runs.
+pub const REPLAY_MAX: i64 = 1_000;
+
+/// Runs installed plugin `id` over the newest `limit` recorded decisions of its slot and lists
+/// where it would have answered differently. Password checks cannot be replayed: the log keeps
+/// no password.
+pub async fn replay(state: &AppState, me: &Me, id: i64, limit: i64) -> Result<Value, ApiError> {
+    crate::http::console_api::operator(me)?;
+    if !(1..=REPLAY_MAX).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            format!("`limit`: from 1 to {REPLAY_MAX}."),
+        )
+        .with_field("limit"));
+    }
+    let candidate = state
+        .plugins
+        .prepared(&state.db, id)
+        .await
+        .map_err(crate::http::console_api::manage_error)?;
+    let slot = candidate.slot;
+    if slot == Slot::PasswordPolicy {
+        return Err(missing(
+            "limit",
+            "Password decisions cannot be replayed: the decision log keeps no passwords. Ask the plugin by hand (dry run) instead.".into(),
+        ));
+    }
+    let filter = crate::db::decisions::Filter {
+        slot: Some(slot.as_str().to_owned()),
+        ..Default::default()
+    };
+    let recorded = crate::db::decisions::list(&state.db, &filter, limit).await?;
+    crate::http::blocking(move || {
+        let mut differences = Vec::new();
+        let mut same = 0;
+        let mut skipped = 0;
+        for d in &recorded {
+            let asked = match d.function.as_str() {
+                "decide" => serde_json::from_str(&d.input).map(Asked::Eligibility),
+                "can-transition" => serde_json::from_str(&d.input).map(Asked::Transition),
+                "on-event" => serde_json::from_str(&d.input).map(Asked::Event),
+                _ => {
+                    skipped += 1;
+                    continue;
+                }
+            };
+            let Ok(asked) = asked else {
+                skipped += 1;
+                continue;
+            };
+            let (outcome, answer) = match asked.ask(&candidate) {
+                Ok(a) => ("ok", Some(a)),
+                Err(e) => (e.kind.label(), None),
+            };
+            let was: Option<Value> = d
+                .answer
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok());
+            if outcome == d.outcome && answer == was {
+                same += 1;
+                continue;
+            }
+            differences.push(json!({
+                "decision_id": d.id,
+                "decided_at": d.decided_at,
+                "function": d.function,
+                "request_id": d.request_id,
+                "question": asked.shown(),
+                "recorded": { "plugin_id": d.plugin_id, "outcome": d.outcome, "answer": was },
+                "candidate": { "outcome": outcome, "answer": answer },
+            }));
+        }
+        json!({
+            "slot": slot.as_str(),
+            "plugin": candidate.plugin,
+            "replayed": same + differences.len(),
+            "same": same,
+            "skipped": skipped,
+            "differences": differences,
+        })
+    })
+    .await
+}

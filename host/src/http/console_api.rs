@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/plugins/{id}/activate", post(activate))
         .route("/api/v1/slots/{slot}/rollback", post(rollback))
         .route("/api/v1/plugins/{id}/dry-run", post(dry_run))
+        .route("/api/v1/plugins/{id}/replay", post(replay))
 }
 
 /// The decision log's filters, as the API and the page take them; an empty value (a form's
@@ -284,4 +285,21 @@ async fn dry_run(
     Json(q): Json<crate::console::Question>,
 ) -> Result<axum::Json<Value>, ApiError> {
     Ok(axum::Json(crate::console::dry_run(&s, &me, id, q).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplayBody {
+    limit: Option<i64>,
+}
+
+async fn replay(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    Path(id): Path<i64>,
+    Json(b): Json<ReplayBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    Ok(axum::Json(
+        crate::console::replay(&s, &me, id, b.limit.unwrap_or(100)).await?,
+    ))
 }

@@ -380,6 +380,11 @@ fn operations(st: &Statuses) -> Vec<Op> {
             })))
             .ok(200, Some(reference("DryRun")))
             .errors(&[403, 404, 422]),
+        op("post", "/api/v1/plugins/{id}/replay", "Run an installed plugin over the newest recorded decisions of its slot and list where it would have decided differently (operators; eligibility and workflow: the log keeps no passwords)")
+            .session()
+            .json(object(&[], json!({ "limit": { "type": "integer", "minimum": 1, "maximum": crate::console::REPLAY_MAX } })))
+            .ok(200, Some(reference("Replay")))
+            .errors(&[403, 404, 422]),
         op("get", "/api/v1/decisions", "Plugin decisions, newest first, a page at a time (operators). A password is recorded as its length and character classes only")
             .session()
             .query(vec![
@@ -669,6 +674,12 @@ fn schemas() -> Value {
         "DryRun": object(&["slot", "function", "question", "candidate", "active"], json!({
             "slot": s(), "function": s(), "question": { "description": "The question as asked; a password only as its length and character classes" },
             "candidate": reference("Tried"), "active": reference("Tried") })),
+        "Replay": object(&["slot", "plugin", "replayed", "same", "skipped", "differences"], json!({
+            "slot": s(), "plugin": reference("PluginRef"), "replayed": i(), "same": i(), "skipped": i(),
+            "differences": { "type": "array", "items": object(&["decision_id", "decided_at", "function", "request_id", "question", "recorded", "candidate"], json!({
+                "decision_id": i(), "decided_at": i(), "function": s(), "request_id": null_i(), "question": {},
+                "recorded": object(&["plugin_id", "outcome", "answer"], json!({ "plugin_id": i(), "outcome": s(), "answer": {} })),
+                "candidate": object(&["outcome", "answer"], json!({ "outcome": s(), "answer": {} })) })) } })),
         "Decision": object(&["id", "decided_at", "slot", "function", "plugin_id", "sha256", "request_id", "input", "answer", "outcome", "micros"], json!({
             "id": i(), "decided_at": i(), "slot": s(), "function": s(), "plugin_id": i(), "sha256": s(), "request_id": null_i(),
             "input": { "description": "The question, as JSON" }, "answer": { "description": "The answer as JSON; null when the call failed" },

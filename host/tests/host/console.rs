@@ -606,3 +606,95 @@ async fn operators_ask_a_candidate_by_hand(t: TestDb) {
     assert_eq!(body["decisions"], json!([]));
 }
 on_both_backends!(dry_run, operators_ask_a_candidate_by_hand);
+
+/// Replay: a candidate run over the recorded decisions of its slot, differences listed.
+async fn operators_replay_recorded_decisions(t: TestDb) {
+    use helpdesk::domain::rules::Slot;
+    let desk = Desk::with(env_without_codes(&t).await).await;
+    let env = &desk.env;
+    let plugins = &env.server.state.plugins;
+    let db = &env.server.state.db;
+    let id = desk.raise(&desk.bob, "Printer on fire", "It smokes.").await;
+    let (s, body) = desk
+        .put(
+            &format!("/api/v1/requests/{id}/status"),
+            &desk.agent,
+            json!({ "status": "on-hold" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    decisions(&desk, "?slot=ticket-workflow", |l| {
+        l.iter().any(|d| d["input"]["to"] == "on-hold")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let replay = |plugin: i64, body: Value| {
+        let path = format!("/api/v1/plugins/{plugin}/replay");
+        let token = desk.operator.clone();
+        async move { env.post(&path, Some(&token), body).await }
+    };
+
+    // The active workflow over its own decisions: the same answers.
+    let default = plugins.active(Slot::TicketWorkflow).unwrap().plugin.id;
+    let (s, body) = replay(default, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(body["replayed"].as_u64().unwrap() >= 2, "{body}");
+    assert_eq!(body["same"], body["replayed"]);
+    assert_eq!(body["differences"], json!([]));
+
+    // Another workflow, whose statuses differ: where it would have decided otherwise.
+    let triage = plugins
+        .install(
+            db,
+            Slot::TicketWorkflow,
+            helpdesk_bundled_plugins::fixtures::WORKFLOW_TRIAGE,
+            "",
+            "cli:test",
+            false,
+        )
+        .await
+        .unwrap();
+    let (s, body) = replay(triage, json!({ "limit": 1000 })).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["plugin"]["id"], triage);
+    let differences = body["differences"].as_array().unwrap();
+    let hold = differences
+        .iter()
+        .find(|d| d["function"] == "can-transition" && d["question"]["to"] == "on-hold")
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(hold["request_id"], id);
+    assert_eq!(hold["recorded"]["answer"]["outcome"], "allowed");
+    assert_eq!(hold["recorded"]["plugin_id"], default);
+    assert_ne!(
+        hold["candidate"]["answer"], hold["recorded"]["answer"],
+        "{hold}"
+    );
+    assert_eq!(
+        body["replayed"].as_u64().unwrap(),
+        body["same"].as_u64().unwrap() + differences.len() as u64
+    );
+
+    // Passwords are not kept, so cannot be replayed; bounds and who may ask.
+    let password = plugins.active(Slot::PasswordPolicy).unwrap().plugin.id;
+    let (s, body) = replay(password, json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no passwords")
+    );
+    let (s, _) = replay(triage, json!({ "limit": 0 })).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = replay(999_999, json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = env
+        .post(
+            &format!("/api/v1/plugins/{triage}/replay"),
+            Some(&desk.agent),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+on_both_backends!(replay, operators_replay_recorded_decisions);

@@ -674,6 +674,15 @@ async fn operators_replay_recorded_decisions(t: TestDb) {
         body["same"].as_u64().unwrap() + differences.len() as u64
     );
 
+    // The same from the Try page.
+    let ops = Browser::sign_in(env, "ops@vendor.test").await;
+    let res = ops.post(env, &format!("/staff/plugins/{triage}/replay"), &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Replayed "), "{page}");
+    assert!(page.contains("different"), "{page}");
+    assert!(page.contains("on-hold"), "{page}");
+
     // Passwords are not kept, so cannot be replayed; bounds and who may ask.
     let password = plugins.active(Slot::PasswordPolicy).unwrap().plugin.id;
     let (s, body) = replay(password, json!({})).await;

@@ -13,6 +13,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/plugins/{id}/activate", post(activate))
         .route("/staff/slots/{slot}/rollback", post(rollback))
         .route("/staff/plugins/{id}/try", get(try_page).post(try_it))
+        .route("/staff/plugins/{id}/replay", post(replay_it))
 }
 
 struct DecisionView {
@@ -320,6 +321,9 @@ impl TriedView {
     }
 }
 
+/// A replayed decision answered otherwise: when, question, recorded answer, this plugin's.
+type Difference = (String, String, String, String);
+
 #[derive(Template)]
 #[template(path = "try.html")]
 struct TryPage {
@@ -334,6 +338,8 @@ struct TryPage {
     function: String,
     /// (candidate, active) when asked.
     tried: Option<(TriedView, TriedView)>,
+    /// A replay's summary and its differences.
+    replayed: Option<(String, Vec<Difference>)>,
 }
 
 impl TryPage {
@@ -342,30 +348,37 @@ impl TryPage {
     }
 }
 
-async fn try_view(v: &Visit, me: &Me, id: i64, form: Option<&Posted>) -> Response {
-    if let Err(e) = crate::http::console_api::operator(me) {
-        return e.into_response();
-    }
+/// The Try page of plugin `id`, before any question: operators only.
+async fn blank_try_page(v: &Visit, me: &Me, id: i64) -> Result<TryPage, Response> {
+    crate::http::console_api::operator(me).map_err(IntoResponse::into_response)?;
     let row = match crate::db::plugins::get(&v.state.db, id).await {
         Ok(Some(r)) => r,
         Ok(None) => {
-            return crate::http::console_api::manage_error(
+            return Err(crate::http::console_api::manage_error(
                 crate::plugins::ManageError::UnknownPlugin(id),
             )
-            .into_response();
+            .into_response());
         }
-        Err(e) => return crate::http::ApiError::from(e).into_response(),
+        Err(e) => return Err(crate::http::ApiError::from(e).into_response()),
     };
-    let mut page = TryPage {
+    Ok(TryPage {
         layout: v.layout(&format!("Try plugin #{id}")),
         id,
         plugin: format!("#{id} {} {}", row.name, row.version),
-        slot: row.slot.clone(),
+        slot: row.slot,
         error: None,
         values: HashMap::new(),
         question: String::new(),
         function: String::new(),
         tried: None,
+        replayed: None,
+    })
+}
+
+async fn try_view(v: &Visit, me: &Me, id: i64, form: Option<&Posted>) -> Response {
+    let mut page = match blank_try_page(v, me, id).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let Some(form) = form else {
         return v.render(StatusCode::OK, page);
@@ -452,4 +465,58 @@ fn choice<T: serde::de::DeserializeOwned>(
         .map(|s| serde_json::from_value(serde_json::Value::String(s)))
         .transpose()
         .map_err(|_| format!("Unknown {name}."))
+}
+
+async fn replay_it(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
+    let me = match v.require_active(&format!("/staff/plugins/{id}/try")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let mut page = match blank_try_page(&v, me, id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let result = crate::console::replay(&v.state, me, id, 100).await;
+    match result {
+        Ok(r) => {
+            let answer = |v: &serde_json::Value| {
+                if v["answer"].is_null() {
+                    v["outcome"].as_str().unwrap_or_default().to_owned()
+                } else {
+                    v["answer"].to_string()
+                }
+            };
+            let summary = format!(
+                "Replayed {} recorded decisions: {} the same, {} different, {} skipped.",
+                r["replayed"],
+                r["same"],
+                r["differences"].as_array().map_or(0, Vec::len),
+                r["skipped"]
+            );
+            let rows = r["differences"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| {
+                    (
+                        when(d["decided_at"].as_i64().unwrap_or_default()),
+                        format!(
+                            "{} {}",
+                            d["function"].as_str().unwrap_or_default(),
+                            d["question"]
+                        ),
+                        answer(&d["recorded"]),
+                        answer(&d["candidate"]),
+                    )
+                })
+                .collect();
+            page.replayed = Some((summary, rows));
+            v.render(StatusCode::OK, page)
+        }
+        Err(e) => {
+            let status = e.status;
+            page.error = Some(e.message);
+            v.render(status, page)
+        }
+    }
 }

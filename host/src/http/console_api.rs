@@ -32,7 +32,14 @@ pub const OUTCOMES: &[&str] = &[
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/decisions", get(decisions))
-        .route("/api/v1/plugins", get(plugins))
+        .route(
+            "/api/v1/plugins",
+            get(plugins)
+                .post(install)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    UPLOAD_MAX + (64 << 10),
+                )),
+        )
         .route("/api/v1/plugins/{id}/activate", post(activate))
         .route("/api/v1/slots/{slot}/rollback", post(rollback))
         .route("/api/v1/plugins/{id}/dry-run", post(dry_run))
@@ -301,5 +308,151 @@ async fn replay(
 ) -> Result<axum::Json<Value>, ApiError> {
     Ok(axum::Json(
         crate::console::replay(&s, &me, id, b.limit.unwrap_or(100)).await?,
+    ))
+}
+
+/// The largest component an operator may upload.
+pub const UPLOAD_MAX: usize = 64 << 20;
+
+/// What an install form carries.
+#[derive(Debug, Default)]
+pub struct InstallForm {
+    pub slot: String,
+    pub component: Vec<u8>,
+    pub config: String,
+    pub signature: Option<String>,
+    pub activate: bool,
+}
+
+/// Reads an install form (`slot`, `component`, and optionally `config`, `signature`,
+/// `activate`); a malformed one is a 400 naming the field.
+pub async fn read_install(mut form: axum::extract::Multipart) -> Result<InstallForm, ApiError> {
+    let bad = |field: &str, message: String| {
+        ApiError::bad_request("invalid_body", message).with_field(field)
+    };
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("A component may be at most {} MiB.", UPLOAD_MAX >> 20),
+            )
+        } else {
+            ApiError::bad_request(
+                "invalid_body",
+                format!("The form could not be read: {}", e.body_text()),
+            )
+        }
+    };
+    let mut out = InstallForm::default();
+    let mut has_component = false;
+    while let Some(field) = form.next_field().await.map_err(broken)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "component" => {
+                out.component = field.bytes().await.map_err(broken)?.to_vec();
+                has_component = true;
+            }
+            "slot" | "config" | "signature" | "activate" | "csrf" => {
+                let text = field.text().await.map_err(broken)?;
+                if text.contains('\0') {
+                    return Err(bad(&name, format!("`{name}` must not contain NUL.")));
+                }
+                match name.as_str() {
+                    "slot" => out.slot = text,
+                    "config" => out.config = text,
+                    "signature" => out.signature = Some(text).filter(|t| !t.trim().is_empty()),
+                    "activate" => out.activate = matches!(text.as_str(), "true" | "on" | "1"),
+                    _ => {}
+                }
+            }
+            other => return Err(bad(other, format!("Unknown field `{other}`."))),
+        }
+    }
+    if out.slot.parse::<Slot>().is_err() {
+        return Err(bad(
+            "slot",
+            "`slot`: password-policy, signup-eligibility or ticket-workflow.".into(),
+        ));
+    }
+    if !has_component {
+        return Err(bad(
+            "component",
+            "Choose the component (.wasm) to install.".into(),
+        ));
+    }
+    if out.config.len() > 64 << 10 {
+        return Err(bad("config", "`config`: at most 64 KiB.".into()));
+    }
+    Ok(out)
+}
+
+/// Checks and stores an uploaded component (and activates it when asked), audited; the same
+/// checks, with the same messages, as `helpdesk plugin install`.
+pub async fn install_component(
+    state: &AppState,
+    me: &Me,
+    client: &Client,
+    form: &InstallForm,
+) -> Result<Value, ApiError> {
+    operator(me)?;
+    let slot: Slot = form
+        .slot
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_body", "Unknown slot.").with_field("slot"))?;
+    let by = format!("operator:{}", me.email);
+    let id = state
+        .plugins
+        .install_with(
+            &state.db,
+            &crate::plugins::Install {
+                slot,
+                bytes: &form.component,
+                config: &form.config,
+                raise: crate::plugins::Raise::default(),
+                signature: form.signature.as_deref(),
+                by: &by,
+                activate: form.activate,
+            },
+        )
+        .await
+        .map_err(manage_error)?;
+    let row = crate::db::plugins::get(&state.db, id)
+        .await?
+        .ok_or_else(|| manage_error(ManageError::UnknownPlugin(id)))?;
+    let active = crate::db::plugins::active_id(&state.db, slot.as_str()).await? == Some(id);
+    let detail = format!(
+        "{slot}: #{id} {} {} (sha256 {}){}",
+        row.name,
+        row.version,
+        row.sha256,
+        if active { ", active" } else { "" }
+    );
+    state
+        .accounts
+        .audit_operator(me, client, "plugin_installed", &detail)
+        .await?;
+    Ok(json!({
+        "id": id,
+        "slot": slot.as_str(),
+        "name": row.name,
+        "version": row.version,
+        "sha256": row.sha256,
+        "active": active,
+    }))
+}
+
+async fn install(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    ClientInfo(client): ClientInfo,
+    form: axum::extract::Multipart,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    // Who may install is settled before a byte of the component is read.
+    operator(&me)?;
+    let form = read_install(form).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(install_component(&s, &me, &client, &form).await?),
     ))
 }

@@ -53,6 +53,8 @@ enum Body {
     Json(Value),
     /// JSON, or `multipart/form-data` with the same fields as text parts and `files` parts.
     JsonOrMultipart(Value),
+    /// `multipart/form-data` only.
+    Multipart(Value),
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +91,10 @@ impl Op {
     }
     fn json(mut self, schema: Value) -> Op {
         self.body = Body::Json(schema);
+        self
+    }
+    fn multipart(mut self, schema: Value) -> Op {
+        self.body = Body::Multipart(schema);
         self
     }
     fn json_or_files(mut self, schema: Value) -> Op {
@@ -357,6 +363,17 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .ok(200, Some(object(&["slots"], json!({ "slots": list_of("SlotOverview") }))))
             .errors(&[403]),
+        op("post", "/api/v1/plugins", "Install a component by upload: checked (world, imports, contract version, config) exactly as `helpdesk plugin install` checks it, and stored only when it passes; optionally activated (operators; audited)")
+            .session()
+            .multipart(object(&["slot", "component"], json!({
+                "slot": { "enum": ["password-policy", "signup-eligibility", "ticket-workflow"] },
+                "component": { "type": "string", "format": "binary", "description": "The WebAssembly component, at most 64 MiB" },
+                "config": { "type": "string", "maxLength": 65536, "pattern": "^[^\\u0000]*$" },
+                "signature": { "type": "string", "maxLength": 4096, "pattern": "^[^\\u0000]*$", "description": "The detached signature file's text, where the server requires signed components" },
+                "activate": { "enum": ["true", "false"] },
+            })))
+            .ok(201, Some(reference("InstalledPlugin")))
+            .errors(&[403, 413, 422]),
         op("post", "/api/v1/plugins/{id}/activate", "Make an installed plugin its slot's active plugin on every server (operators; audited)")
             .session()
             .ok(200, Some(reference("SlotChange")))
@@ -571,6 +588,10 @@ pub fn document(st: &Statuses) -> Value {
                     "application/json": { "schema": schema },
                     "multipart/form-data": { "schema": form } } });
             }
+            Body::Multipart(schema) => {
+                spec["requestBody"] = json!({ "required": true, "content": {
+                    "multipart/form-data": { "schema": schema } } });
+            }
         }
         if o.auth == Auth::Session {
             spec["security"] = json!([{ "session": [] }]);
@@ -667,6 +688,8 @@ fn schemas() -> Value {
             "id": i(), "slot": s(), "plugin_id": i(), "activated_at": i(), "activated_by": s(), "rolled_back_at": null_i(), "rolled_back_by": null_s() })),
         "SlotOverview": object(&["slot", "active_id", "installed", "history"], json!({
             "slot": s(), "active_id": null_i(), "installed": list_of("Installed"), "history": list_of("Activation") })),
+        "InstalledPlugin": object(&["id", "slot", "name", "version", "sha256", "active"], json!({
+            "id": i(), "slot": s(), "name": s(), "version": s(), "sha256": s(), "active": b() })),
         "SlotChange": object(&["slot", "active_id"], json!({ "slot": s(), "active_id": i() })),
         "Tried": object(&["plugin", "outcome", "answer", "error", "micros", "instructions", "peak_memory", "logs"], json!({
             "plugin": reference("PluginRef"), "outcome": { "enum": super::console_api::OUTCOMES }, "answer": { "description": "The answer as JSON; null when the call failed" },

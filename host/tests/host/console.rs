@@ -676,7 +676,9 @@ async fn operators_replay_recorded_decisions(t: TestDb) {
 
     // The same from the Try page.
     let ops = Browser::sign_in(env, "ops@vendor.test").await;
-    let res = ops.post(env, &format!("/staff/plugins/{triage}/replay"), &[]).await;
+    let res = ops
+        .post(env, &format!("/staff/plugins/{triage}/replay"), &[])
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let page = res.text().await.unwrap();
     assert!(page.contains("Replayed "), "{page}");
@@ -707,3 +709,151 @@ async fn operators_replay_recorded_decisions(t: TestDb) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 on_both_backends!(replay, operators_replay_recorded_decisions);
+
+/// Installing by upload, from the API and the pages: the CLI's checks and messages, nothing
+/// stored when refused, audited.
+async fn operators_install_by_upload(t: TestDb) {
+    use helpdesk::domain::rules::Slot;
+    use reqwest::multipart::{Form, Part};
+    let desk = Desk::with(env_without_codes(&t).await).await;
+    let env = &desk.env;
+    let plugins = &env.server.state.plugins;
+    let db = &env.server.state.db;
+    let form = |slot: &str, bytes: &[u8], config: &str, activate: bool| {
+        let mut f = Form::new()
+            .text("slot", slot.to_owned())
+            .part(
+                "component",
+                Part::bytes(bytes.to_vec()).file_name("plugin.wasm"),
+            )
+            .text("config", config.to_owned());
+        if activate {
+            f = f.text("activate", "true");
+        }
+        f
+    };
+    let upload = |token: &str, f: Form| {
+        let req = env
+            .http
+            .post(env.server.url("/api/v1/plugins"))
+            .bearer_auth(token)
+            .multipart(f);
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    let count = || async { helpdesk::db::plugins::installed(db).await.unwrap().len() };
+    let password = helpdesk_bundled_plugins::DEFAULTS[0].wasm;
+    let installed_before = count().await;
+
+    // Refused before the body is read: a small one, so that the answer can be read.
+    let (s, body) = upload(&desk.agent, form("password-policy", b"x", "", true)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let (s, body) = upload(
+        &desk.operator,
+        form("password-policy", b"not a component", "", false),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "plugin_refused");
+    let (s, body) = upload(
+        &desk.operator,
+        form("password-policy", password, "min-length = banana\n", false),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`banana`"),
+        "{body}"
+    );
+    let (s, body) = upload(
+        &desk.operator,
+        form(
+            "password-policy",
+            helpdesk_bundled_plugins::DEFAULTS[2].wasm,
+            "",
+            false,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (s, body) = upload(&desk.operator, Form::new().text("slot", "password-policy")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["details"]["field"], "component");
+    assert_eq!(
+        count().await,
+        installed_before,
+        "nothing stored when refused"
+    );
+
+    let (s, body) = upload(
+        &desk.operator,
+        form("password-policy", password, "min-length = 13\n", true),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    assert_eq!(body["name"], "password-default");
+    assert_eq!(body["active"], true);
+    assert_eq!(plugins.active(Slot::PasswordPolicy).unwrap().plugin.id, id);
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().config,
+        "min-length = 13\n"
+    );
+
+    // From the page: the token rides in the address, checked before the body is read.
+    let ops = Browser::sign_in(env, "ops@vendor.test").await;
+    let page = ops.get(env, "/staff/plugins").await.text().await.unwrap();
+    assert!(page.contains(r#"enctype="multipart/form-data""#), "{page}");
+    let post = |query: String, f: Form| {
+        ops.client
+            .post(env.server.url(&format!("/staff/plugins{query}")))
+            .header("cookie", &ops.cookies)
+            .multipart(f)
+            .send()
+    };
+    // Refused before the body is read (a small body, so that the answer can be read).
+    let res = post(String::new(), form("password-policy", b"x", "", false))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = post(
+        format!("?csrf={}", ops.csrf),
+        form("password-policy", b"\0asm junk", "", false),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("refused"));
+    let res = post(
+        format!("?csrf={}", ops.csrf),
+        form("password-policy", password, "min-length = 15\n", false),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    let page = ops.get(env, &to).await.text().await.unwrap();
+    assert!(page.contains("Installed #"), "{page}");
+    assert!(page.contains("min-length = 15"), "{page}");
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().plugin.id,
+        id,
+        "not activated"
+    );
+
+    let (_, body) = env.get("/api/v1/audit", Some(&desk.operator)).await;
+    let installs = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "plugin_installed")
+        .count();
+    assert_eq!(installs, 2);
+}
+on_both_backends!(install, operators_install_by_upload);

@@ -9,7 +9,12 @@ use crate::http::extract::Query;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/decisions", get(decisions_page))
-        .route("/staff/plugins", get(plugins_page))
+        .route(
+            "/staff/plugins",
+            get(plugins_page).post(install).layer(DefaultBodyLimit::max(
+                crate::http::console_api::UPLOAD_MAX + (64 << 10),
+            )),
+        )
         .route("/staff/plugins/{id}/activate", post(activate))
         .route("/staff/slots/{slot}/rollback", post(rollback))
         .route("/staff/plugins/{id}/try", get(try_page).post(try_it))
@@ -518,5 +523,49 @@ async fn replay_it(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
             page.error = Some(e.message);
             v.render(status, page)
         }
+    }
+}
+
+/// Installs an uploaded component. The CSRF token comes in the address (the form's action), so
+/// that a forged upload is refused before a byte of its body is read.
+async fn install(v: Visit, req: Request) -> Response {
+    let me = match v.require_active("/staff/plugins") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    if let Err(e) = crate::http::console_api::operator(me) {
+        return e.into_response();
+    }
+    let given = form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, t)| t.into_owned())
+        .unwrap_or_default();
+    if v.new_csrf || given.is_empty() || !auth::secret::same(&v.csrf, &given) {
+        return form_expired();
+    }
+    let form = match axum::extract::Multipart::from_request(req, &v.state).await {
+        Ok(f) => f,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.body_text()).into_response(),
+    };
+    let outcome = match crate::http::console_api::read_install(form).await {
+        Ok(form) => {
+            crate::http::console_api::install_component(&v.state, me, &v.client, &form).await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(p) => changed(&format!(
+            "Installed #{} {} {} for {}{}.",
+            p["id"],
+            p["name"].as_str().unwrap_or_default(),
+            p["version"].as_str().unwrap_or_default(),
+            p["slot"].as_str().unwrap_or_default(),
+            if p["active"] == true {
+                ", and it now serves on every server"
+            } else {
+                ""
+            }
+        )),
+        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
     }
 }

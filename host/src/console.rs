@@ -131,6 +131,7 @@ pub async fn dry_run(state: &AppState, me: &Me, id: i64, q: Question) -> Result<
         Slot::SignupEligibility => {
             let email = q
                 .email
+                .filter(|e| !e.is_empty())
                 .ok_or_else(|| missing("email", format!("A {slot} question needs `email`.")))?;
             let email = crate::auth::normalize_email(&email)?;
             let today = match q.today.as_deref() {
@@ -275,4 +276,63 @@ pub async fn replay(state: &AppState, me: &Me, id: i64, limit: i64) -> Result<Va
         })
     })
     .await
+}
+
+/// Saves plugin `id`'s component with `config` as a new installation (checked by the plugin,
+/// not activated, audited), and shows how the config differs from `id`'s, line by line.
+pub async fn reconfigure(
+    state: &AppState,
+    me: &Me,
+    client: &crate::auth::Client,
+    id: i64,
+    config: &str,
+) -> Result<Value, ApiError> {
+    crate::http::console_api::operator(me)?;
+    if config.len() > 64 << 10 || config.contains('\0') {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "`config`: at most 64 KiB, without NUL.",
+        )
+        .with_field("config"));
+    }
+    let before = crate::db::plugins::get(&state.db, id)
+        .await?
+        .ok_or_else(|| {
+            crate::http::console_api::manage_error(crate::plugins::ManageError::UnknownPlugin(id))
+        })?;
+    let by = format!("operator:{}", me.email);
+    let new = state
+        .plugins
+        .reconfigure(&state.db, id, config, &by)
+        .await
+        .map_err(crate::http::console_api::manage_error)?;
+    let diff = config_diff(&before.config, config);
+    state
+        .accounts
+        .audit_operator(
+            me,
+            client,
+            "plugin_reconfigured",
+            &format!(
+                "{}: #{id} → #{new} {} {}",
+                before.slot, before.name, before.version
+            ),
+        )
+        .await?;
+    Ok(json!({ "id": new, "from": id, "slot": before.slot, "diff": diff }))
+}
+
+/// `new` against `old`, line by line: `- ` removed, `+ ` added, `  ` kept.
+pub fn config_diff(old: &str, new: &str) -> Vec<String> {
+    similar::TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .map(|c| {
+            let sign = match c.tag() {
+                similar::ChangeTag::Delete => "- ",
+                similar::ChangeTag::Insert => "+ ",
+                similar::ChangeTag::Equal => "  ",
+            };
+            format!("{sign}{}", c.value().trim_end_matches('\n'))
+        })
+        .collect()
 }

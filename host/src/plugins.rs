@@ -408,6 +408,36 @@ impl Plugins {
         Ok(())
     }
 
+    /// A new installation of plugin `id`'s component with another config, checked by the
+    /// plugin like any install; not activated. The component was verified when it was first
+    /// installed, so no signature is asked again. Returns the new installation's id (or the
+    /// existing one with that config).
+    pub async fn reconfigure(
+        &self,
+        db: &Db,
+        id: i64,
+        config: &str,
+        by: &str,
+    ) -> Result<i64, ManageError> {
+        let row = db::plugins::get(db, id)
+            .await?
+            .ok_or(ManageError::UnknownPlugin(id))?;
+        let slot: Slot = row.slot.parse().map_err(ManageError::Refused)?;
+        let wasm = db::plugins::wasm(db, id)
+            .await?
+            .ok_or(ManageError::UnknownPlugin(id))?;
+        let install = Install {
+            slot,
+            bytes: &wasm,
+            config,
+            raise: raise_of(&row),
+            signature: None,
+            by,
+            activate: false,
+        };
+        self.store(db, &install).await
+    }
+
     /// Installed plugin `id`, prepared on this host (from memory when it was prepared lately):
     /// to be asked questions by hand, outside the request path.
     pub async fn prepared(&self, db: &Db, id: i64) -> Result<Loaded, ManageError> {

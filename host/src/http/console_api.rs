@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/slots/{slot}/rollback", post(rollback))
         .route("/api/v1/plugins/{id}/dry-run", post(dry_run))
         .route("/api/v1/plugins/{id}/replay", post(replay))
+        .route("/api/v1/plugins/{id}/config", post(reconfigure))
 }
 
 /// The decision log's filters, as the API and the page take them; an empty value (a form's
@@ -454,5 +455,24 @@ async fn install(
     Ok((
         StatusCode::CREATED,
         axum::Json(install_component(&s, &me, &client, &form).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigBody {
+    config: String,
+}
+
+async fn reconfigure(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    ClientInfo(client): ClientInfo,
+    Path(id): Path<i64>,
+    Json(b): Json<ConfigBody>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(crate::console::reconfigure(&s, &me, &client, id, &b.config).await?),
     ))
 }

@@ -397,6 +397,11 @@ fn operations(st: &Statuses) -> Vec<Op> {
             })))
             .ok(200, Some(reference("DryRun")))
             .errors(&[403, 404, 422]),
+        op("post", "/api/v1/plugins/{id}/config", "Save an installed plugin's component with another config as a new installation, checked by the plugin and not activated, with the line-by-line difference from the old config (operators; audited)")
+            .session()
+            .json(object(&["config"], json!({ "config": { "type": "string", "maxLength": 65536, "pattern": "^[^\\u0000]*$" } })))
+            .ok(201, Some(reference("Reconfigured")))
+            .errors(&[403, 404, 422]),
         op("post", "/api/v1/plugins/{id}/replay", "Run an installed plugin over the newest recorded decisions of its slot and list where it would have decided differently (operators; eligibility and workflow: the log keeps no passwords)")
             .session()
             .json(object(&[], json!({ "limit": { "type": "integer", "minimum": 1, "maximum": crate::console::REPLAY_MAX } })))
@@ -690,6 +695,7 @@ fn schemas() -> Value {
             "slot": s(), "active_id": null_i(), "installed": list_of("Installed"), "history": list_of("Activation") })),
         "InstalledPlugin": object(&["id", "slot", "name", "version", "sha256", "active"], json!({
             "id": i(), "slot": s(), "name": s(), "version": s(), "sha256": s(), "active": b() })),
+        "Reconfigured": object(&["id", "from", "slot", "diff"], json!({ "id": i(), "from": i(), "slot": s(), "diff": { "type": "array", "items": s() } })),
         "SlotChange": object(&["slot", "active_id"], json!({ "slot": s(), "active_id": i() })),
         "Tried": object(&["plugin", "outcome", "answer", "error", "micros", "instructions", "peak_memory", "logs"], json!({
             "plugin": reference("PluginRef"), "outcome": { "enum": super::console_api::OUTCOMES }, "answer": { "description": "The answer as JSON; null when the call failed" },

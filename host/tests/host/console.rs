@@ -857,3 +857,112 @@ async fn operators_install_by_upload(t: TestDb) {
     assert_eq!(installs, 2);
 }
 on_both_backends!(install, operators_install_by_upload);
+
+/// Editing a config: a new installation, checked by the plugin, not active, with the
+/// difference shown; then activated in one action.
+async fn operators_edit_a_config(t: TestDb) {
+    use helpdesk::domain::rules::Slot;
+    let desk = Desk::with(env_without_codes(&t).await).await;
+    let env = &desk.env;
+    let plugins = &env.server.state.plugins;
+    let db = &env.server.state.db;
+    let first = plugins
+        .install(
+            db,
+            Slot::PasswordPolicy,
+            helpdesk_bundled_plugins::DEFAULTS[0].wasm,
+            "min-length = 12\nmin-classes = 3\n",
+            "cli:test",
+            true,
+        )
+        .await
+        .unwrap();
+    let path = format!("/api/v1/plugins/{first}/config");
+    let (s, body) = env
+        .post(
+            &path,
+            Some(&desk.operator),
+            json!({ "config": "min-length = 14\nmin-classes = 3\n" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let second = body["id"].as_i64().unwrap();
+    assert_ne!(second, first);
+    assert_eq!(body["from"], first);
+    assert_eq!(
+        body["diff"],
+        json!([
+            "- min-length = 12",
+            "+ min-length = 14",
+            "  min-classes = 3"
+        ])
+    );
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().plugin.id,
+        first,
+        "not activated"
+    );
+    let row = helpdesk::db::plugins::get(db, second)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.config, "min-length = 14\nmin-classes = 3\n");
+    assert_eq!(row.installed_by, "operator:ops@vendor.test");
+
+    let before = helpdesk::db::plugins::installed(db).await.unwrap().len();
+    let (s, body) = env
+        .post(
+            &path,
+            Some(&desk.operator),
+            json!({ "config": "min-length = banana\n" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        helpdesk::db::plugins::installed(db).await.unwrap().len(),
+        before
+    );
+    let (s, _) = env
+        .post(&path, Some(&desk.agent), json!({ "config": "" }))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // From the Try page: the diff, then Activate.
+    let ops = Browser::sign_in(env, "ops@vendor.test").await;
+    let page = ops
+        .get(env, &format!("/staff/plugins/{first}/try"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("min-length = 12"), "{page}");
+    let res = ops
+        .post(
+            env,
+            &format!("/staff/plugins/{first}/config"),
+            &[("config", "min-length = 16\r\nmin-classes = 3\r\n")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("- min-length = 12"), "{page}");
+    assert!(page.contains("+ min-length = 16"), "{page}");
+    let third = helpdesk::db::plugins::installed(db).await.unwrap()[0].id;
+    assert!(
+        page.contains(&format!("/staff/plugins/{third}/activate")),
+        "{page}"
+    );
+    let res = ops
+        .post(env, &format!("/staff/plugins/{third}/activate"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().plugin.id,
+        third
+    );
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().config,
+        "min-length = 16\nmin-classes = 3\n"
+    );
+}
+on_both_backends!(edit_config, operators_edit_a_config);

@@ -19,6 +19,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/slots/{slot}/rollback", post(rollback))
         .route("/staff/plugins/{id}/try", get(try_page).post(try_it))
         .route("/staff/plugins/{id}/replay", post(replay_it))
+        .route("/staff/plugins/{id}/config", post(reconfigure))
 }
 
 struct DecisionView {
@@ -345,6 +346,10 @@ struct TryPage {
     tried: Option<(TriedView, TriedView)>,
     /// A replay's summary and its differences.
     replayed: Option<(String, Vec<Difference>)>,
+    /// The installation's config.
+    config: String,
+    /// A new installation with another config: its id and the config's difference.
+    reconfigured: Option<(i64, Vec<String>)>,
 }
 
 impl TryPage {
@@ -377,6 +382,8 @@ async fn blank_try_page(v: &Visit, me: &Me, id: i64) -> Result<TryPage, Response
         function: String::new(),
         tried: None,
         replayed: None,
+        config: row.config,
+        reconfigured: None,
     })
 }
 
@@ -567,5 +574,36 @@ async fn install(v: Visit, req: Request) -> Response {
             }
         )),
         Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
+    }
+}
+
+async fn reconfigure(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
+    let me = match v.require_active(&format!("/staff/plugins/{id}/try")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let mut page = match blank_try_page(&v, me, id).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let config = f.get("config").replace("\r\n", "\n");
+    match crate::console::reconfigure(&v.state, me, &v.client, id, &config).await {
+        Ok(r) => {
+            let diff = r["diff"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.as_str().map(str::to_owned))
+                .collect();
+            page.reconfigured = Some((r["id"].as_i64().unwrap_or_default(), diff));
+            page.config = config;
+            v.render(StatusCode::OK, page)
+        }
+        Err(e) => {
+            let status = e.status;
+            page.error = Some(e.message);
+            page.config = config;
+            v.render(status, page)
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The seed pages followed in headless Chromium (playwright-core, `host/tests/browser/`): a site
 //! made by CLI, a visitor joins and reads the emails a real SMTP server received, chooses the
 //! site, is activated by staff, logs in with the emailed code, logs out, resets the password
-//! and logs in again; a second user is approved by the first.
+//! and logs in again; a second user is approved by the first. And the operators' plugin console:
+//! upload, try, replay, activate, roll back.
 
 use crate::support::{self, Options, SmtpSink, TestDb, TestServer};
 use axum::extract::{Query, State};
@@ -156,4 +157,64 @@ async fn a_customer_follows_the_seed_pages_in_chromium() {
         (bob.role.as_str(), bob.state.as_str()),
         ("customer", "active")
     );
+}
+
+/// The operators' plugin console, clicked through in Chromium (`console.mjs`); the server's
+/// state checked afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_swaps_a_workflow_from_the_console_in_chromium() {
+    use helpdesk::domain::rules::Slot;
+    let chromium = chromium();
+    ensure_playwright();
+    let t = TestDb::new(support::Backend::Sqlite).await;
+    let desk = crate::requests::Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let id = desk.raise(&desk.bob, "Printer on fire", "It smokes.").await;
+    let server = &desk.env.server;
+    let default = server
+        .state
+        .plugins
+        .active(Slot::TicketWorkflow)
+        .unwrap()
+        .plugin
+        .id;
+    let component = support::write_file(
+        t.dir.path(),
+        "triage.wasm",
+        helpdesk_bundled_plugins::fixtures::WORKFLOW_TRIAGE,
+    );
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir().join("console.mjs"))
+        .env("BASE_URL", server.url(""))
+        .env("OPERATOR", "ops@vendor.test")
+        .env("REQUEST", id.to_string())
+        .env("COMPONENT", &component)
+        .env("CHROMIUM", chromium)
+        .output()
+        .await
+        .expect("the browser test needs Node.js");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "console flow failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("console flow passed"));
+    // Installed from the page, activated, then rolled back: the default serves again, and the
+    // history says so.
+    assert_eq!(
+        server
+            .state
+            .plugins
+            .active(Slot::TicketWorkflow)
+            .unwrap()
+            .plugin
+            .id,
+        default
+    );
+    let history = helpdesk::db::plugins::activations(&server.state.db, "ticket-workflow", 10)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history[0].activated_by, "operator:ops@vendor.test");
+    assert!(history[0].rolled_back_at.is_some());
 }

@@ -1,0 +1,82 @@
+// The operators' plugin console in headless Chromium: an operator uploads a candidate workflow,
+// tries a transition on a real request against it and the active workflow, replays the recorded
+// decisions, activates it, finds the request's decisions, and rolls back. Started by
+// host/tests/host/browser.rs, which provides BASE_URL, OPERATOR (email; its password is
+// PASSWORD and no code is asked), REQUEST (a request id), COMPONENT (a .wasm file) and CHROMIUM.
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.BASE_URL;
+const PASSWORD = 'Sunny-Day42';
+
+function step(what) {
+  console.log(`step: ${what}`);
+}
+
+async function expectText(page, text) {
+  await page.getByText(text, { exact: false }).first().waitFor({ state: 'visible' });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+
+try {
+  const page = await (await browser.newContext()).newPage();
+  page.setDefaultTimeout(15000);
+
+  step('the operator signs in');
+  await page.goto(`${BASE}/login`);
+  await page.getByLabel('Email address').fill(process.env.OPERATOR);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState();
+
+  step('Plugins: upload a candidate workflow');
+  await page.getByRole('link', { name: 'Plugins', exact: true }).click();
+  await expectText(page, 'Install a plugin');
+  await page.getByLabel('Slot').selectOption('ticket-workflow');
+  await page.getByLabel('Component (.wasm)').setInputFiles(process.env.COMPONENT);
+  await page.getByRole('button', { name: 'Install' }).click();
+  await expectText(page, 'Installed #');
+  const notice = await page.getByRole('status').first().innerText();
+  const id = notice.match(/#(\d+)/)[1];
+
+  step(`Try #${id}: a transition on a real request, next to the active workflow`);
+  await page.getByRole('link', { name: new RegExp(`^Try #${id} `) }).click();
+  await page.getByLabel('Request').fill(`REQ-${process.env.REQUEST}`);
+  await page.getByLabel('Move to status').fill('on-hold');
+  await page.getByLabel('Asked by').selectOption('agent');
+  await page.getByRole('button', { name: 'Ask both' }).click();
+  await expectText(page, 'can-transition');
+  const answers = await page.getByRole('row', { name: /^Answer/ }).innerText();
+  if (!answers.includes('refused') || !answers.includes('allowed')) {
+    throw new Error(`the candidate should refuse what the active workflow allows: ${answers}`);
+  }
+
+  step('replay the recorded decisions');
+  await page.getByRole('button', { name: 'Replay recorded decisions' }).click();
+  await expectText(page, 'Replayed ');
+
+  step('activate the candidate');
+  await page.getByRole('link', { name: 'Back to Plugins' }).click();
+  await page.getByRole('button', { name: new RegExp(`^Activate #${id} `) }).click();
+  await expectText(page, 'now serves ticket-workflow on every server');
+
+  step('the request links to its decisions');
+  await page.goto(`${BASE}/requests/${process.env.REQUEST}`);
+  await page.getByRole('link', { name: 'Plugin decisions about this request' }).click();
+  await expectText(page, 'on-event');
+
+  step('roll back');
+  await page.getByRole('link', { name: 'Plugins', exact: true }).click();
+  await page.getByRole('button', { name: 'Roll back ticket-workflow' }).click();
+  await expectText(page, 'ticket-workflow is back on plugin #');
+  console.log('console flow passed');
+} catch (e) {
+  console.error(e);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

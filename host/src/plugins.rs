@@ -419,13 +419,7 @@ impl Plugins {
         config: &str,
         by: &str,
     ) -> Result<i64, ManageError> {
-        let row = db::plugins::get(db, id)
-            .await?
-            .ok_or(ManageError::UnknownPlugin(id))?;
-        let slot: Slot = row.slot.parse().map_err(ManageError::Refused)?;
-        let wasm = db::plugins::wasm(db, id)
-            .await?
-            .ok_or(ManageError::UnknownPlugin(id))?;
+        let (row, slot, wasm) = stored(db, id).await?;
         let install = Install {
             slot,
             bytes: &wasm,
@@ -441,13 +435,7 @@ impl Plugins {
     /// Installed plugin `id`, prepared on this host (from memory when it was prepared lately):
     /// to be asked questions by hand, outside the request path.
     pub async fn prepared(&self, db: &Db, id: i64) -> Result<Loaded, ManageError> {
-        let row = db::plugins::get(db, id)
-            .await?
-            .ok_or(ManageError::UnknownPlugin(id))?;
-        let slot: Slot = row.slot.parse().map_err(ManageError::Refused)?;
-        let wasm = db::plugins::wasm(db, id)
-            .await?
-            .ok_or(ManageError::UnknownPlugin(id))?;
+        let (row, slot, wasm) = stored(db, id).await?;
         self.prepare_blocking(slot, wasm, row.config.clone(), raise_of(&row), id)
             .await
     }
@@ -601,23 +589,14 @@ impl Plugins {
     /// Prepares installed plugin `id` and lets it go: the compiled component stays in the
     /// runtime's memory (and artifact cache) for when it is activated.
     async fn prewarm(self: Arc<Self>, db: Db, id: i64) {
-        let prepared = async {
-            let Some(row) = db::plugins::get(&db, id).await? else {
-                return Ok(());
-            };
-            let (Ok(slot), Some(wasm)) =
-                (row.slot.parse::<Slot>(), db::plugins::wasm(&db, id).await?)
-            else {
-                return Ok(());
-            };
-            let started = Instant::now();
-            self.prepare_blocking(slot, wasm, row.config.clone(), raise_of(&row), id)
-                .await?;
-            tracing::debug!(id, took = ?started.elapsed(), "installed plugin compiled ahead of activation");
-            Ok::<_, ManageError>(())
-        };
-        if let Err(e) = prepared.await {
-            tracing::warn!(id, error = %e, "could not prepare an installed plugin ahead of activation");
+        let started = Instant::now();
+        match self.prepared(&db, id).await {
+            Ok(_) => {
+                tracing::debug!(id, took = ?started.elapsed(), "installed plugin compiled ahead of activation")
+            }
+            Err(e) => {
+                tracing::warn!(id, error = %e, "could not prepare an installed plugin ahead of activation")
+            }
         }
     }
 
@@ -670,6 +649,18 @@ async fn next_notification(
         Some(l) => l.try_recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// Installation `id` as stored: its row, its slot and its component.
+async fn stored(db: &Db, id: i64) -> Result<(db::plugins::PluginRow, Slot, Vec<u8>), ManageError> {
+    let row = db::plugins::get(db, id)
+        .await?
+        .ok_or(ManageError::UnknownPlugin(id))?;
+    let slot: Slot = row.slot.parse().map_err(ManageError::Refused)?;
+    let wasm = db::plugins::wasm(db, id)
+        .await?
+        .ok_or(ManageError::UnknownPlugin(id))?;
+    Ok((row, slot, wasm))
 }
 
 /// An installation's own budget; a row this binary cannot read (written by a newer one) falls

@@ -178,29 +178,38 @@ pub fn manage_error(e: ManageError) -> ApiError {
     ApiError::new(status, code, format!("{e}."))
 }
 
-/// Every slot: the plugin serving it, what is installed for it, and its recent activations.
-pub async fn overview(state: &AppState, me: &Me) -> Result<Value, ApiError> {
+/// One slot as the console shows it: the plugin serving it, what is installed for it (newest
+/// first), and its recent activations (newest first).
+#[derive(Debug, serde::Serialize)]
+pub struct SlotOverview {
+    pub slot: &'static str,
+    pub active_id: Option<i64>,
+    pub installed: Vec<crate::db::plugins::Installed>,
+    pub history: Vec<crate::db::plugins::Activation>,
+}
+
+/// Every slot, for operators.
+pub async fn overview(state: &AppState, me: &Me) -> Result<Vec<SlotOverview>, ApiError> {
     operator(me)?;
-    let installed = crate::db::plugins::installed(&state.db).await?;
+    let mut installed = crate::db::plugins::installed(&state.db).await?;
     let mut slots = Vec::new();
     for slot in Slot::ALL {
-        let active = crate::db::plugins::active_id(&state.db, slot.as_str()).await?;
-        let history = crate::db::plugins::activations(&state.db, slot.as_str(), 20).await?;
-        slots.push(json!({
-            "slot": slot.as_str(),
-            "active_id": active,
-            "installed": installed.iter().filter(|p| p.slot == slot.as_str()).collect::<Vec<_>>(),
-            "history": history,
-        }));
+        let slot = slot.as_str();
+        slots.push(SlotOverview {
+            slot,
+            active_id: crate::db::plugins::active_id(&state.db, slot).await?,
+            installed: installed.extract_if(.., |p| p.slot == slot).collect(),
+            history: crate::db::plugins::activations(&state.db, slot, 20).await?,
+        });
     }
-    Ok(json!({ "slots": slots }))
+    Ok(slots)
 }
 
 async fn plugins(
     State(s): State<AppState>,
     Bearer(me): Bearer,
 ) -> Result<axum::Json<Value>, ApiError> {
-    Ok(axum::Json(overview(&s, &me).await?))
+    Ok(axum::Json(json!({ "slots": overview(&s, &me).await? })))
 }
 
 /// Makes installation `id` its slot's active plugin on every replica, and audits it.

@@ -229,6 +229,24 @@ impl FromRequest<AppState> for Posted {
 }
 
 /// The answer to a form whose CSRF token is missing or wrong.
+/// Whether a multipart post carries this browser's CSRF token where it can be checked before
+/// the body is read: in the address (`?csrf=`, the form's action) or in an `X-CSRF-Token`
+/// header (from a script).
+fn upload_csrf_matches(v: &Visit, req: &Request) -> bool {
+    let given = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+                .find(|(k, _)| k == "csrf")
+                .map(|(_, t)| t.into_owned())
+        })
+        .unwrap_or_default();
+    !v.new_csrf && !given.is_empty() && auth::secret::same(&v.csrf, &given)
+}
+
 fn form_expired() -> Response {
     (
         StatusCode::FORBIDDEN,

@@ -161,66 +161,56 @@ async fn plugins_view(
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
-    let data = match overview(&v.state, me).await {
-        Ok(d) => d,
+    let overview = match overview(&v.state, me).await {
+        Ok(o) => o,
         Err(e) => return e.into_response(),
     };
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
-    let slots = data["slots"]
-        .as_array()
+    let slots = overview
         .into_iter()
-        .flatten()
         .map(|s| {
-            let active_id = s["active_id"].as_i64();
-            let installed: Vec<PluginView> = s["installed"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| PluginView {
-                    id: p["id"].as_i64().unwrap_or_default(),
-                    name: text(&p["name"]),
-                    version: text(&p["version"]),
-                    summary: text(&p["summary"]),
-                    sha256: text(&p["sha256"]),
-                    size: helpdesk_plugin_host::size(
-                        p["size"].as_u64().unwrap_or_default() as usize
-                    ),
-                    config: text(&p["config"]),
-                    installed: format!(
-                        "{} by {}",
-                        when(p["installed_at"].as_i64().unwrap_or_default()),
-                        text(&p["installed_by"])
-                    ),
-                    active: p["id"].as_i64() == active_id,
-                })
-                .collect();
             let name_of = |id: i64| {
-                installed.iter().find(|p| p.id == id).map_or_else(
+                s.installed.iter().find(|p| p.id == id).map_or_else(
                     || format!("#{id}"),
                     |p| format!("#{id} {} {}", p.name, p.version),
                 )
             };
             SlotView {
-                slot: text(&s["slot"]),
-                active: active_id.map(name_of),
-                history: s["history"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
+                slot: s.slot.to_owned(),
+                active: s.active_id.map(name_of),
+                history: s
+                    .history
+                    .iter()
                     .map(|h| {
-                        let rolled_back =
-                            h["rolled_back_at"].as_i64().map_or_else(String::new, |at| {
-                                format!("{} by {}", when(at), text(&h["rolled_back_by"]))
-                            });
+                        let rolled_back = h.rolled_back_at.map_or_else(String::new, |at| {
+                            format!(
+                                "{} by {}",
+                                when(at),
+                                h.rolled_back_by.as_deref().unwrap_or_default()
+                            )
+                        });
                         (
-                            when(h["activated_at"].as_i64().unwrap_or_default()),
-                            name_of(h["plugin_id"].as_i64().unwrap_or_default()),
-                            text(&h["activated_by"]),
+                            when(h.activated_at),
+                            name_of(h.plugin_id),
+                            h.activated_by.clone(),
                             rolled_back,
                         )
                     })
                     .collect(),
-                installed,
+                installed: s
+                    .installed
+                    .iter()
+                    .map(|p| PluginView {
+                        id: p.id,
+                        name: p.name.clone(),
+                        version: p.version.clone(),
+                        summary: p.summary.clone(),
+                        sha256: p.sha256.clone(),
+                        size: helpdesk_plugin_host::size(p.size as usize),
+                        config: p.config.clone(),
+                        installed: format!("{} by {}", when(p.installed_at), p.installed_by),
+                        active: Some(p.id) == s.active_id,
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -534,7 +524,7 @@ async fn replay_it(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
 }
 
 /// Installs an uploaded component. The CSRF token comes in the address (the form's action), so
-/// that a forged upload is refused before a byte of its body is read.
+/// that a forged upload is refused before a byte of its body is read ([`upload_csrf_matches`]).
 async fn install(v: Visit, req: Request) -> Response {
     let me = match v.require_active("/staff/plugins") {
         Ok(me) => me,
@@ -543,11 +533,7 @@ async fn install(v: Visit, req: Request) -> Response {
     if let Err(e) = crate::http::console_api::operator(me) {
         return e.into_response();
     }
-    let given = form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, t)| t.into_owned())
-        .unwrap_or_default();
-    if v.new_csrf || given.is_empty() || !auth::secret::same(&v.csrf, &given) {
+    if !upload_csrf_matches(&v, &req) {
         return form_expired();
     }
     let form = match axum::extract::Multipart::from_request(req, &v.state).await {

@@ -39,18 +39,7 @@ struct PostedFiles(upload::Read);
 
 impl PostedFiles {
     async fn read(v: &Visit, req: Request) -> Result<PostedFiles, Response> {
-        let given = req
-            .headers()
-            .get("x-csrf-token")
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| {
-                form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
-                    .find(|(k, _)| k == "csrf")
-                    .map(|(_, t)| t.into_owned())
-            })
-            .unwrap_or_default();
-        if v.new_csrf || given.is_empty() || !crate::auth::secret::same(&v.csrf, &given) {
+        if !super::upload_csrf_matches(v, &req) {
             return Err(super::form_expired());
         }
         let length = upload::declared_length(req.headers());

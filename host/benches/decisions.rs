@@ -2,7 +2,8 @@
 //! looked up, the call counted and timed for `/metrics`, then also recorded in the decision
 //! log), next to the same call made directly on the loaded plugin: the difference is what the
 //! host adds per decision; and the whole request path, the password-check API over HTTP, with
-//! the log off and on. Prints how many decisions the log stored and dropped.
+//! the log off and on, and with a candidate in shadow (asked every decision too, off the request
+//! path). Prints how many decisions the log stored and dropped, and what the shadow compared.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use helpdesk::domain::rules::{PasswordContext, Slot};
@@ -85,12 +86,45 @@ fn decisions(c: &mut Criterion) {
             })
         },
     );
+
+    // A stricter candidate in shadow: each decision is also offered to it, and answered on a
+    // blocking thread by one worker.
+    rt.block_on(async {
+        let strict = plugins
+            .install(
+                &db,
+                Slot::PasswordPolicy,
+                helpdesk_bundled_plugins::DEFAULTS[0].wasm,
+                "min-length = 14\n",
+                "bench",
+                false,
+            )
+            .await
+            .expect("install");
+        plugins
+            .start_shadow(&db, strict, "bench")
+            .await
+            .expect("shadow");
+    });
+    rt.spawn(plugins.ask_shadows(db.clone(), std::future::pending()));
+    c.bench_function("password check over HTTP (logged, shadow running)", |b| {
+        b.iter(check)
+    });
+    c.bench_function(
+        "password check, through Plugins (counted, logged, shadow running)",
+        |b| {
+            b.iter(|| {
+                plugins
+                    .check_password(black_box("Quiet#River42"), &context)
+                    .expect("decision")
+            })
+        },
+    );
     std::thread::sleep(std::time::Duration::from_secs(1));
     let text = plugins.metrics().render();
-    for line in text
-        .lines()
-        .filter(|l| l.starts_with("helpdesk_decision_log_"))
-    {
+    for line in text.lines().filter(|l| {
+        l.starts_with("helpdesk_decision_log_") || l.starts_with("helpdesk_plugin_shadow_")
+    }) {
         println!("{line}");
     }
 }

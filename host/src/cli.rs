@@ -311,6 +311,12 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
     });
     plugins.log_decisions(log);
     let writer = tokio::spawn(writer);
+    let shadows = tokio::spawn(plugins.ask_shadows(db.clone(), {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }));
     let upkeep = tokio::spawn(plugins.metrics().clone().keep_up({
         let mut rx = stop_rx.clone();
         async move {
@@ -366,6 +372,7 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
     let _ = mailer.await;
     let _ = housekeeping.await;
     let _ = upkeep.await;
+    let _ = shadows.await;
     let _ = writer.await;
     db.close().await;
     tracing::info!("stopped");

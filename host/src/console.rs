@@ -4,13 +4,12 @@
 //! are called directly, outside the request path.
 
 use crate::auth::Me;
-use crate::decisions::PasswordShape;
 use crate::domain::rules::{
     ActorRole, EventContext, PasswordContext, Slot, TicketEvent, TransitionRequest,
 };
 use crate::domain::text;
 use crate::http::{ApiError, AppState};
-use crate::plugins::{Loaded, PluginError, measure};
+use crate::plugins::{Asked, Loaded, measure};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -32,61 +31,28 @@ pub struct Question {
     pub event: Option<TicketEvent>,
 }
 
-/// A question, ready for any plugin of its slot.
-enum Asked {
-    Password(String, PasswordContext),
-    Eligibility(crate::domain::rules::EligibilityRequest),
-    Transition(TransitionRequest),
-    Event(EventContext),
+/// `asked` of `plugin`, measured: its answer, time, instructions, memory and logs.
+fn tried(asked: &Asked, plugin: &Loaded) -> Value {
+    let (answer, usage) = measure(|| asked.answer(plugin));
+    let (outcome, answer, error) = match answer {
+        Ok(a) => ("ok", parsed(&a), Value::Null),
+        Err(e) => (e.kind.label(), Value::Null, json!(e.to_string())),
+    };
+    json!({
+        "plugin": plugin.plugin,
+        "outcome": outcome,
+        "answer": answer,
+        "error": error,
+        "micros": usage.elapsed.as_micros() as u64,
+        "instructions": usage.instructions,
+        "peak_memory": usage.peak_memory,
+        "logs": usage.logs.iter().map(|l| format!("{}: {}", l.level, l.message)).collect::<Vec<_>>(),
+    })
 }
 
-impl Asked {
-    fn function(&self) -> &'static str {
-        match self {
-            Asked::Password(..) => "check-password",
-            Asked::Eligibility(_) => "decide",
-            Asked::Transition(_) => "can-transition",
-            Asked::Event(_) => "on-event",
-        }
-    }
-
-    /// The question as the page and the API show it: a password only as its shape.
-    fn shown(&self) -> Value {
-        match self {
-            Asked::Password(p, c) => json!({ "password": PasswordShape::of(p), "context": c }),
-            Asked::Eligibility(r) => json!(r),
-            Asked::Transition(r) => json!(r),
-            Asked::Event(c) => json!(c),
-        }
-    }
-
-    fn ask(&self, plugin: &Loaded) -> Result<Value, PluginError> {
-        Ok(match self {
-            Asked::Password(p, c) => json!(plugin.check_password(p, c)?.value),
-            Asked::Eligibility(r) => json!(plugin.decide_eligibility(r)?.value),
-            Asked::Transition(r) => json!(plugin.can_transition(r)?.value),
-            Asked::Event(c) => json!(plugin.on_event(c)?.value),
-        })
-    }
-
-    /// Asks `plugin`, measuring the call.
-    fn tried(&self, plugin: &Loaded) -> Value {
-        let (answer, usage) = measure(|| self.ask(plugin));
-        let (outcome, answer, error) = match answer {
-            Ok(a) => ("ok", a, Value::Null),
-            Err(e) => (e.kind.label(), Value::Null, json!(e.to_string())),
-        };
-        json!({
-            "plugin": plugin.plugin,
-            "outcome": outcome,
-            "answer": answer,
-            "error": error,
-            "micros": usage.elapsed.as_micros() as u64,
-            "instructions": usage.instructions,
-            "peak_memory": usage.peak_memory,
-            "logs": usage.logs.iter().map(|l| format!("{}: {}", l.level, l.message)).collect::<Vec<_>>(),
-        })
-    }
+/// An answer as JSON text, as a value.
+fn parsed(answer: &str) -> Value {
+    serde_json::from_str(answer).unwrap_or_else(|_| Value::String(answer.to_owned()))
 }
 
 /// A well-formed question that does not fit the plugin's slot (422).
@@ -180,8 +146,8 @@ pub async fn dry_run(state: &AppState, me: &Me, id: i64, q: Question) -> Result<
     };
     let active = state.plugins.active(slot)?;
     let (asked, candidate_answer, active_answer) = crate::http::blocking(move || {
-        let c = asked.tried(&candidate);
-        let a = asked.tried(&active);
+        let c = tried(&asked, &candidate);
+        let a = tried(&asked, &active);
         (asked, c, a)
     })
     .await?;
@@ -244,14 +210,11 @@ pub async fn replay(state: &AppState, me: &Me, id: i64, limit: i64) -> Result<Va
                 skipped += 1;
                 continue;
             };
-            let (outcome, answer) = match asked.ask(&candidate) {
-                Ok(a) => ("ok", Some(a)),
+            let (outcome, answer) = match asked.answer(&candidate) {
+                Ok(a) => ("ok", Some(parsed(&a))),
                 Err(e) => (e.kind.label(), None),
             };
-            let was: Option<Value> = d
-                .answer
-                .as_deref()
-                .and_then(|a| serde_json::from_str(a).ok());
+            let was = d.answer.as_deref().map(parsed);
             if outcome == d.outcome && answer == was {
                 same += 1;
                 continue;

@@ -105,6 +105,21 @@ impl Metrics {
             None,
             text("Plugin decisions not logged because the log's queue was full."),
         );
+        r.describe_counter(
+            "helpdesk_plugin_shadow_asked_total".into(),
+            None,
+            text("Live decisions also asked of the slot's shadow, by slot and shadow plugin."),
+        );
+        r.describe_counter(
+            "helpdesk_plugin_shadow_disagreements_total".into(),
+            None,
+            text("Live decisions the shadow answered otherwise (or failed where the live plugin did not), by slot and shadow plugin."),
+        );
+        r.describe_counter(
+            "helpdesk_plugin_shadow_dropped_total".into(),
+            None,
+            text("Live decisions not asked of the shadow because its queue was full."),
+        );
         r.describe_gauge(
             "helpdesk_outbox_messages".into(),
             None,
@@ -183,6 +198,20 @@ impl Metrics {
         }
     }
 
+    /// The counters of a candidate in shadow for `slot`.
+    pub fn shadow(&self, slot: Slot, plugin: &PluginRef) -> ShadowMeters {
+        let labels = vec![
+            Label::new("slot", slot.as_str()),
+            Label::new("plugin", plugin.name.clone()),
+            Label::new("version", plugin.version.clone()),
+            Label::new("plugin_id", plugin.id.to_string()),
+        ];
+        ShadowMeters {
+            asked: self.counter("helpdesk_plugin_shadow_asked_total", labels.clone()),
+            disagreed: self.counter("helpdesk_plugin_shadow_disagreements_total", labels),
+        }
+    }
+
     /// The text a Prometheus scrape reads.
     pub fn render(&self) -> String {
         self.recorder.handle().render()
@@ -231,6 +260,13 @@ struct FunctionMeters {
     function: &'static str,
     calls: Counter,
     duration: Histogram,
+}
+
+/// What a shadow counts.
+#[derive(Debug)]
+pub struct ShadowMeters {
+    pub asked: Counter,
+    pub disagreed: Counter,
 }
 
 /// What one serving plugin counts.

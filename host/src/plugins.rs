@@ -22,9 +22,13 @@ use crate::domain::rules::{
 };
 use crate::metrics::{Metrics, PluginMeters};
 use arc_swap::ArcSwapOption;
+pub use shadow::Asked;
+use shadow::Shadowing;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
+
+mod shadow;
 
 /// Why a plugin could not be installed, activated or rolled back.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +49,8 @@ pub enum ManageError {
     AlreadyActive(i64, Slot),
     #[error("there is no earlier {0} plugin to roll back to")]
     NothingToRollBack(Slot),
+    #[error("no plugin is in shadow for {0}")]
+    NoShadow(Slot),
     #[error(transparent)]
     Plugin(#[from] PluginError),
     #[error(transparent)]
@@ -98,6 +104,10 @@ pub struct Plugins {
     metrics: Metrics,
     /// Where decisions are recorded, on a server.
     log: std::sync::OnceLock<DecisionLog>,
+    /// The candidate in shadow for each slot, if any.
+    shadows: [ArcSwapOption<Shadowing>; 3],
+    /// Where live decisions are offered to the shadows, on a server.
+    shadowing: std::sync::OnceLock<shadow::Queue>,
 }
 
 impl Plugins {
@@ -110,12 +120,32 @@ impl Plugins {
             refreshing: Default::default(),
             metrics: Metrics::new(),
             log: Default::default(),
+            shadows: Default::default(),
+            shadowing: Default::default(),
         }
     }
 
     /// Records every decision from now on in `log` (a server does; the CLI does not).
     pub fn log_decisions(&self, log: DecisionLog) {
         let _ = self.log.set(log);
+    }
+
+    /// Asks each slot's shadow every live decision from now on, recording disagreements in the
+    /// decision log (which must be set first); returns the worker that does it, to run until
+    /// `shutdown` resolves.
+    pub fn ask_shadows<S: Future<Output = ()> + Send>(
+        &self,
+        db: Db,
+        shutdown: S,
+    ) -> impl Future<Output = ()> + Send + use<S> {
+        let log = self
+            .log
+            .get()
+            .cloned()
+            .expect("the decision log is set before shadows are asked");
+        let (queue, worker) = shadow::start(db, &self.metrics, log, shutdown);
+        let _ = self.shadowing.set(queue);
+        worker
     }
 
     /// The registry the decisions of these plugins are counted in, which the server's
@@ -148,15 +178,15 @@ impl Plugins {
         })
     }
 
-    /// Asks the plugin serving `slot`, counting the call, its time and its failure, and with
-    /// `input` (the question, redacted) recording it in the decision log, about request
-    /// `about` where there is one.
+    /// Asks the plugin serving `slot`, counting the call, its time and its failure. A decision
+    /// (one with `input`, the question redacted) is recorded in the decision log, about request
+    /// `about` where there is one, and offered to the slot's shadow, if it has one, as `asked`.
     fn decide<V: serde::Serialize>(
         &self,
         slot: Slot,
-        function: &'static str,
         about: Option<i64>,
-        input: Option<impl FnOnce() -> String>,
+        input: Option<(impl FnOnce() -> String, impl FnOnce() -> Asked)>,
+        function: &'static str,
         call: impl FnOnce(&Loaded) -> Result<Decided<V>, PluginError>,
     ) -> Result<Decided<V>, PluginError> {
         let serving = self.serving(slot)?;
@@ -165,24 +195,41 @@ impl Plugins {
         let took = started.elapsed();
         let failure = result.as_ref().err().map(|e| e.kind.label());
         serving.meters.call(function, took, failure);
-        if let (Some(log), Some(input)) = (self.log.get(), input) {
-            let plugin = &serving.loaded.plugin;
-            log.record(db::decisions::NewDecision {
-                decided_at: db::now_ms(),
-                slot: slot.as_str(),
-                function,
-                plugin_id: plugin.id,
-                sha256: plugin.sha256.clone(),
-                request_id: about,
-                input: input(),
-                answer: result
-                    .as_ref()
-                    .ok()
-                    .and_then(|d| serde_json::to_string(&d.value).ok()),
-                outcome: failure.unwrap_or("ok"),
-                micros: took.as_micros().try_into().unwrap_or(i64::MAX),
+        let (Some(log), Some((input, asked))) = (self.log.get(), input) else {
+            return result;
+        };
+        let plugin = &serving.loaded.plugin;
+        let decision = db::decisions::NewDecision {
+            decided_at: db::now_ms(),
+            slot: slot.as_str(),
+            function,
+            plugin_id: plugin.id,
+            sha256: plugin.sha256.clone(),
+            request_id: about,
+            input: input(),
+            answer: result.as_ref().ok().map(|d| to_json(&d.value)),
+            outcome: failure.unwrap_or("ok"),
+            micros: took.as_micros().try_into().unwrap_or(i64::MAX),
+            live: None,
+        };
+        if let Some(shadow) = self.shadows[slot.index()].load_full()
+            && let Some(queue) = self.shadowing.get()
+        {
+            queue.offer(shadow::Job {
+                shadow,
+                slot,
+                asked: asked(),
+                about,
+                input: decision.input.clone(),
+                decided_at: decision.decided_at,
+                live: db::decisions::Live {
+                    plugin_id: plugin.id,
+                    outcome: decision.outcome,
+                    answer: decision.answer.clone(),
+                },
             });
         }
+        log.record(decision);
         result
     }
 
@@ -203,11 +250,12 @@ impl Plugins {
             };
             serde_json::to_string(&q).unwrap_or_default()
         };
+        let asked = || Asked::Password(password.to_owned(), context.clone());
         self.decide(
             Slot::PasswordPolicy,
-            "check-password",
             None,
-            Some(input),
+            Some((input, asked)),
+            "check-password",
             |p| p.check_password(password, context),
         )
     }
@@ -216,9 +264,9 @@ impl Plugins {
     pub fn password_requirements(&self) -> Result<Decided<String>, PluginError> {
         self.decide(
             Slot::PasswordPolicy,
-            "password-requirements",
             None,
-            None::<fn() -> String>,
+            None::<(fn() -> String, fn() -> Asked)>,
+            "password-requirements",
             |p| p.password_requirements(),
         )
     }
@@ -229,9 +277,9 @@ impl Plugins {
     ) -> Result<Decided<EligibilityDecision>, PluginError> {
         self.decide(
             Slot::SignupEligibility,
-            "decide",
             None,
-            Some(|| to_json(request)),
+            Some((|| to_json(request), || Asked::Eligibility(request.clone()))),
+            "decide",
             |p| p.decide_eligibility(request),
         )
     }
@@ -249,9 +297,9 @@ impl Plugins {
     ) -> Result<Decided<TransitionDecision>, PluginError> {
         self.decide(
             Slot::TicketWorkflow,
-            "can-transition",
             about,
-            Some(|| to_json(request)),
+            Some((|| to_json(request), || Asked::Transition(request.clone()))),
+            "can-transition",
             |p| p.can_transition(request),
         )
     }
@@ -264,9 +312,9 @@ impl Plugins {
     ) -> Result<Decided<Option<String>>, PluginError> {
         self.decide(
             Slot::TicketWorkflow,
-            "on-event",
             about,
-            Some(|| to_json(context)),
+            Some((|| to_json(context), || Asked::Event(context.clone()))),
+            "on-event",
             |p| p.on_event(context),
         )
     }
@@ -450,6 +498,62 @@ impl Plugins {
         Ok(id)
     }
 
+    /// Puts installed plugin `id` in shadow for its slot on every replica, in place of any
+    /// other shadow there. Returns the slot.
+    pub async fn start_shadow(&self, db: &Db, id: i64, by: &str) -> Result<Slot, ManageError> {
+        let (row, slot, wasm) = stored(db, id).await?;
+        if db::plugins::active_id(db, slot.as_str()).await? == Some(id) {
+            return Err(ManageError::AlreadyActive(id, slot));
+        }
+        // Prove it loads on this host before any replica starts asking it.
+        self.prepare_blocking(slot, wasm, row.config.clone(), raise_of(&row), id)
+            .await?;
+        db::plugins::start_shadow(db, slot.as_str(), id, by).await?;
+        tracing::info!(slot = %slot, id, by, "plugin in shadow");
+        self.follow_now(db, slot).await;
+        Ok(slot)
+    }
+
+    /// Stops `slot`'s shadow on every replica; returns it with its counts.
+    pub async fn stop_shadow(
+        &self,
+        db: &Db,
+        slot: Slot,
+        by: &str,
+    ) -> Result<db::plugins::Shadow, ManageError> {
+        let shadow = db::plugins::stop_shadow(db, slot.as_str())
+            .await?
+            .ok_or(ManageError::NoShadow(slot))?;
+        tracing::info!(slot = %slot, id = shadow.plugin_id, by, "shadow stopped");
+        self.follow_now(db, slot).await;
+        Ok(shadow)
+    }
+
+    /// Makes `slot`'s shadow its active plugin on every replica (which ends the shadowing);
+    /// returns the shadow as it was.
+    pub async fn promote_shadow(
+        &self,
+        db: &Db,
+        slot: Slot,
+        by: &str,
+    ) -> Result<db::plugins::Shadow, ManageError> {
+        let shadow = db::plugins::shadows(db)
+            .await?
+            .into_iter()
+            .find(|s| s.slot == slot.as_str())
+            .ok_or(ManageError::NoShadow(slot))?;
+        self.activate(db, slot, shadow.plugin_id, by).await?;
+        Ok(shadow)
+    }
+
+    /// The plugin in shadow for `slot` on this replica, if any.
+    pub fn shadow(&self, slot: Slot) -> Option<Arc<Loaded>> {
+        self.shadows[slot.index()]
+            .load()
+            .as_ref()
+            .map(|s| s.loaded.clone())
+    }
+
     /// Installs and activates the bundled default of every slot that has no active plugin yet.
     pub async fn ensure_defaults(&self, db: &Db) -> Result<(), ManageError> {
         for bundled in helpdesk_bundled_plugins::DEFAULTS {
@@ -524,6 +628,48 @@ impl Plugins {
                 Err(e) => {
                     tracing::error!(slot = %slot, id = row.plugin_id, error = %e, "active plugin failed to load; the previous one keeps serving");
                     self.generations[slot.index()].store(row.generation, Ordering::Release);
+                }
+            }
+        }
+        self.follow_shadows(db, only).await
+    }
+
+    /// Starts or stops asking each slot's shadow as the database says.
+    async fn follow_shadows(&self, db: &Db, only: Option<Slot>) -> Result<(), DbError> {
+        let rows = db::plugins::shadows(db).await?;
+        for slot in Slot::ALL {
+            if only.is_some_and(|o| o != slot) {
+                continue;
+            }
+            let row = rows.iter().find(|r| r.slot == slot.as_str());
+            let current = self.shadows[slot.index()].load();
+            let unchanged = match (row, current.as_deref()) {
+                (None, None) => true,
+                (Some(r), Some(c)) => {
+                    c.loaded.plugin.id == r.plugin_id && c.started_at == r.started_at
+                }
+                _ => false,
+            };
+            if unchanged {
+                continue;
+            }
+            let Some(row) = row else {
+                tracing::info!(slot = %slot, "no longer asking a shadow");
+                self.shadows[slot.index()].store(None);
+                continue;
+            };
+            match self.prepared(db, row.plugin_id).await {
+                Ok(loaded) => {
+                    tracing::info!(slot = %slot, shadow = %loaded.plugin, "asking a shadow");
+                    self.shadows[slot.index()].store(Some(Arc::new(Shadowing {
+                        meters: self.metrics.shadow(slot, &loaded.plugin),
+                        loaded: Arc::new(loaded),
+                        started_at: row.started_at,
+                    })));
+                }
+                Err(e) => {
+                    tracing::error!(slot = %slot, id = row.plugin_id, error = %e, "the shadow failed to load; it is not asked");
+                    self.shadows[slot.index()].store(None);
                 }
             }
         }

@@ -20,6 +20,18 @@ pub struct DecisionRow {
     /// `ok`, or the failure's kind (`out_of_fuel`, `timeout`, `trap`, …).
     pub outcome: String,
     pub micros: i64,
+    /// A shadow's disagreement: the live plugin that decided, what came of it and its answer.
+    pub live_plugin_id: Option<i64>,
+    pub live_outcome: Option<String>,
+    pub live_answer: Option<String>,
+}
+
+/// What the live plugin decided, beside a shadow that answered otherwise.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub plugin_id: i64,
+    pub outcome: &'static str,
+    pub answer: Option<String>,
 }
 
 /// A decision to record.
@@ -35,6 +47,8 @@ pub struct NewDecision {
     pub answer: Option<String>,
     pub outcome: &'static str,
     pub micros: i64,
+    /// Set on a shadow's disagreement with the live plugin.
+    pub live: Option<Live>,
 }
 
 /// Stores `batch` in one statement.
@@ -42,9 +56,9 @@ pub async fn insert(db: &Db, batch: &[NewDecision]) -> Result<(), DbError> {
     if batch.is_empty() {
         return Ok(());
     }
-    const COLUMNS: usize = 10;
+    const COLUMNS: usize = 13;
     let mut sql = String::from(
-        "INSERT INTO plugin_decisions (decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, micros) VALUES ",
+        "INSERT INTO plugin_decisions (decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, micros, live_plugin_id, live_outcome, live_answer) VALUES ",
     );
     for row in 0..batch.len() {
         sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -68,7 +82,10 @@ pub async fn insert(db: &Db, batch: &[NewDecision]) -> Result<(), DbError> {
             .bind(d.input.clone())
             .bind(d.answer.clone())
             .bind(d.outcome)
-            .bind(d.micros);
+            .bind(d.micros)
+            .bind(d.live.as_ref().map(|l| l.plugin_id))
+            .bind(d.live.as_ref().map(|l| l.outcome))
+            .bind(d.live.as_ref().and_then(|l| l.answer.clone()));
     }
     q.execute(db.pool()).await?;
     Ok(())
@@ -88,6 +105,8 @@ pub struct Filter {
     pub until: Option<i64>,
     /// Only ids below this (the previous page's last id).
     pub before: Option<i64>,
+    /// Shadows' disagreements instead of live decisions.
+    pub shadow: bool,
 }
 
 /// A value bound to a query built at run time.
@@ -99,8 +118,13 @@ enum Arg {
 /// The newest decisions that pass `f`, newest first.
 pub async fn list(db: &Db, f: &Filter, limit: i64) -> Result<Vec<DecisionRow>, DbError> {
     let mut sql = String::from(
-        "SELECT id, decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, micros FROM plugin_decisions WHERE 1 = 1",
+        "SELECT id, decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, micros, live_plugin_id, live_outcome, live_answer FROM plugin_decisions WHERE ",
     );
+    sql.push_str(if f.shadow {
+        "live_plugin_id IS NOT NULL"
+    } else {
+        "live_plugin_id IS NULL"
+    });
     let mut args = Vec::new();
     let mut and = |sql: &mut String, condition: &str, arg: Arg| {
         args.push(arg);

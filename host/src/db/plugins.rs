@@ -169,6 +169,20 @@ async fn point_slot(
     .bind(plugin_id)
     .execute(&mut **tx)
     .await?;
+    end_shadow_of(tx, slot, plugin_id).await
+}
+
+/// A plugin that becomes active stops being its slot's shadow.
+async fn end_shadow_of(
+    tx: &mut Transaction<'_, Any>,
+    slot: &str,
+    plugin_id: i64,
+) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM plugin_shadows WHERE slot = $1 AND plugin_id = $2")
+        .bind(slot)
+        .bind(plugin_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -254,6 +268,7 @@ pub async fn rollback(db: &Db, slot: &str, by: &str) -> Result<Option<i64>, DbEr
         .bind(slot)
         .execute(&mut *tx)
         .await?;
+    end_shadow_of(&mut tx, slot, previous_plugin).await?;
     tx.commit().await?;
     Ok(Some(previous_plugin))
 }
@@ -307,4 +322,77 @@ pub async fn activations(db: &Db, slot: &str, limit: i64) -> Result<Vec<Activati
     .bind(limit)
     .fetch_all(db.pool())
     .await?)
+}
+
+/// A candidate in shadow for a slot, and what it was compared on since it started.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
+pub struct Shadow {
+    pub slot: String,
+    pub plugin_id: i64,
+    pub started_at: i64,
+    pub started_by: String,
+    /// Live decisions it was asked, on every replica.
+    pub asked: i64,
+    /// Of those, how many it answered otherwise.
+    pub disagreed: i64,
+}
+
+/// Every slot's shadow.
+pub async fn shadows(db: &Db) -> Result<Vec<Shadow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT slot, plugin_id, started_at, started_by, asked, disagreed FROM plugin_shadows ORDER BY slot",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Puts `plugin_id` in shadow for `slot`, in place of any other, counting from zero.
+pub async fn start_shadow(db: &Db, slot: &str, plugin_id: i64, by: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO plugin_shadows (slot, plugin_id, started_at, started_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (slot) DO UPDATE SET plugin_id = excluded.plugin_id, started_at = excluded.started_at,
+             started_by = excluded.started_by, asked = 0, disagreed = 0",
+    )
+    .bind(slot)
+    .bind(plugin_id)
+    .bind(now_ms())
+    .bind(by)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Stops `slot`'s shadow; returns it as it ended, or `None` when there was none.
+pub async fn stop_shadow(db: &Db, slot: &str) -> Result<Option<Shadow>, DbError> {
+    Ok(sqlx::query_as(
+        "DELETE FROM plugin_shadows WHERE slot = $1
+         RETURNING slot, plugin_id, started_at, started_by, asked, disagreed",
+    )
+    .bind(slot)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Adds what one replica compared to the shadowing of `plugin_id` that started at `started_at`
+/// (not to a later one).
+pub async fn count_shadow(
+    db: &Db,
+    slot: &str,
+    plugin_id: i64,
+    started_at: i64,
+    asked: i64,
+    disagreed: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE plugin_shadows SET asked = asked + $1, disagreed = disagreed + $2
+         WHERE slot = $3 AND plugin_id = $4 AND started_at = $5",
+    )
+    .bind(asked)
+    .bind(disagreed)
+    .bind(slot)
+    .bind(plugin_id)
+    .bind(started_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }

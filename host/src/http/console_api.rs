@@ -45,6 +45,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/plugins/{id}/dry-run", post(dry_run))
         .route("/api/v1/plugins/{id}/replay", post(replay))
         .route("/api/v1/plugins/{id}/config", post(reconfigure))
+        .route("/api/v1/plugins/{id}/shadow", post(shadow))
+        .route(
+            "/api/v1/slots/{slot}/shadow",
+            axum::routing::delete(stop_shadowing),
+        )
+        .route("/api/v1/slots/{slot}/shadow/promote", post(promote))
 }
 
 /// The decision log's filters, as the API and the page take them; an empty value (a form's
@@ -60,6 +66,8 @@ pub struct DecisionQuery {
     pub until: Option<String>,
     pub before: Option<String>,
     pub limit: Option<String>,
+    /// `true`: shadows' disagreements instead of live decisions.
+    pub shadow: Option<String>,
 }
 
 impl DecisionQuery {
@@ -98,6 +106,11 @@ impl DecisionQuery {
         };
         let id = "a positive whole number.";
         let time = "a time in Unix milliseconds.";
+        let shadow = match text(&self.shadow).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(bad("shadow", "true or false.")),
+        };
         let limit = number("limit", &self.limit, 1, "from 1 to 500.")?.unwrap_or(100);
         if limit > 500 {
             return Err(bad("limit", "from 1 to 500."));
@@ -111,6 +124,7 @@ impl DecisionQuery {
                 since: number("since", &self.since, 0, time)?,
                 until: number("until", &self.until, 0, time)?,
                 before: number("before", &self.before, 1, id)?,
+                shadow,
             },
             limit,
         ))
@@ -132,6 +146,11 @@ pub fn decision_json(d: DecisionRow) -> Value {
         "answer": d.answer.as_deref().map(parse),
         "outcome": d.outcome,
         "micros": d.micros,
+        "live": d.live_plugin_id.map(|id| json!({
+            "plugin_id": id,
+            "outcome": d.live_outcome,
+            "answer": d.live_answer.as_deref().map(parse),
+        })),
     })
 }
 
@@ -170,20 +189,22 @@ pub fn manage_error(e: ManageError) -> ApiError {
     };
     let (status, code) = match &e {
         ManageError::UnknownPlugin(_) => (StatusCode::NOT_FOUND, "not_found"),
-        ManageError::AlreadyActive(..) | ManageError::NothingToRollBack(_) => {
-            (StatusCode::CONFLICT, "conflict")
-        }
+        ManageError::AlreadyActive(..)
+        | ManageError::NothingToRollBack(_)
+        | ManageError::NoShadow(_) => (StatusCode::CONFLICT, "conflict"),
         _ => (StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused"),
     };
     ApiError::new(status, code, format!("{e}."))
 }
 
-/// One slot as the console shows it: the plugin serving it, what is installed for it (newest
-/// first), and its recent activations (newest first).
+/// One slot as the console shows it: the plugin serving it, the candidate in shadow and what
+/// it was compared on, what is installed for it (newest first), and its recent activations
+/// (newest first).
 #[derive(Debug, serde::Serialize)]
 pub struct SlotOverview {
     pub slot: &'static str,
     pub active_id: Option<i64>,
+    pub shadow: Option<crate::db::plugins::Shadow>,
     pub installed: Vec<crate::db::plugins::Installed>,
     pub history: Vec<crate::db::plugins::Activation>,
 }
@@ -192,12 +213,14 @@ pub struct SlotOverview {
 pub async fn overview(state: &AppState, me: &Me) -> Result<Vec<SlotOverview>, ApiError> {
     operator(me)?;
     let mut installed = crate::db::plugins::installed(&state.db).await?;
+    let mut shadows = crate::db::plugins::shadows(&state.db).await?;
     let mut slots = Vec::new();
     for slot in Slot::ALL {
         let slot = slot.as_str();
         slots.push(SlotOverview {
             slot,
             active_id: crate::db::plugins::active_id(&state.db, slot).await?,
+            shadow: shadows.extract_if(.., |s| s.slot == slot).next(),
             installed: installed.extract_if(.., |p| p.slot == slot).collect(),
             history: crate::db::plugins::activations(&state.db, slot, 20).await?,
         });
@@ -279,20 +302,130 @@ async fn activate(
     Ok(axum::Json(activate_plugin(&s, &me, &client, id).await?))
 }
 
+/// A slot named in a path; an unknown one is a 404.
+pub fn slot_named(slot: &str) -> Result<Slot, ApiError> {
+    slot.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No such slot: password-policy, signup-eligibility or ticket-workflow.",
+        )
+    })
+}
+
 async fn rollback(
     State(s): State<AppState>,
     Bearer(me): Bearer,
     ClientInfo(client): ClientInfo,
     Path(slot): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let slot: Slot = slot.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "No such slot: password-policy, signup-eligibility or ticket-workflow.",
-        )
-    })?;
+    let slot = slot_named(&slot)?;
     Ok(axum::Json(rollback_slot(&s, &me, &client, slot).await?))
+}
+
+/// Puts installation `id` in shadow for its slot on every replica, and audits it.
+pub async fn start_shadow(
+    state: &AppState,
+    me: &Me,
+    client: &Client,
+    id: i64,
+) -> Result<Value, ApiError> {
+    operator(me)?;
+    let by = format!("operator:{}", me.email);
+    let slot = state
+        .plugins
+        .start_shadow(&state.db, id, &by)
+        .await
+        .map_err(manage_error)?;
+    state
+        .accounts
+        .audit_operator(
+            me,
+            client,
+            "plugin_shadow_started",
+            &format!("{slot}: #{id}"),
+        )
+        .await?;
+    Ok(json!({ "slot": slot.as_str(), "shadow_id": id }))
+}
+
+/// Stops `slot`'s shadow on every replica, and audits it with what it was compared on.
+pub async fn stop_shadow(
+    state: &AppState,
+    me: &Me,
+    client: &Client,
+    slot: Slot,
+) -> Result<crate::db::plugins::Shadow, ApiError> {
+    operator(me)?;
+    let by = format!("operator:{}", me.email);
+    let shadow = state
+        .plugins
+        .stop_shadow(&state.db, slot, &by)
+        .await
+        .map_err(manage_error)?;
+    let detail = format!(
+        "{slot}: #{} ({} disagreements in {} decisions)",
+        shadow.plugin_id, shadow.disagreed, shadow.asked
+    );
+    state
+        .accounts
+        .audit_operator(me, client, "plugin_shadow_stopped", &detail)
+        .await?;
+    Ok(shadow)
+}
+
+/// Makes `slot`'s shadow its active plugin on every replica, and audits it.
+pub async fn promote_shadow(
+    state: &AppState,
+    me: &Me,
+    client: &Client,
+    slot: Slot,
+) -> Result<Value, ApiError> {
+    operator(me)?;
+    let by = format!("operator:{}", me.email);
+    let shadow = state
+        .plugins
+        .promote_shadow(&state.db, slot, &by)
+        .await
+        .map_err(manage_error)?;
+    let detail = format!(
+        "{slot}: #{} ({} disagreements in {} decisions)",
+        shadow.plugin_id, shadow.disagreed, shadow.asked
+    );
+    state
+        .accounts
+        .audit_operator(me, client, "plugin_shadow_promoted", &detail)
+        .await?;
+    Ok(json!({ "slot": slot.as_str(), "active_id": shadow.plugin_id }))
+}
+
+async fn shadow(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    ClientInfo(client): ClientInfo,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Value>, ApiError> {
+    Ok(axum::Json(start_shadow(&s, &me, &client, id).await?))
+}
+
+async fn stop_shadowing(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    ClientInfo(client): ClientInfo,
+    Path(slot): Path<String>,
+) -> Result<axum::Json<crate::db::plugins::Shadow>, ApiError> {
+    let slot = slot_named(&slot)?;
+    Ok(axum::Json(stop_shadow(&s, &me, &client, slot).await?))
+}
+
+async fn promote(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    ClientInfo(client): ClientInfo,
+    Path(slot): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let slot = slot_named(&slot)?;
+    Ok(axum::Json(promote_shadow(&s, &me, &client, slot).await?))
 }
 
 async fn dry_run(

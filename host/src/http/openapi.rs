@@ -382,6 +382,18 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .ok(200, Some(reference("SlotChange")))
             .errors(&[403, 404, 409]),
+        op("post", "/api/v1/plugins/{id}/shadow", "Put an installed plugin in shadow for its slot on every server, in place of any other shadow there: every live decision of the slot is then also asked of it, off the request's path, and its disagreements with the active plugin are counted and recorded (operators; audited)")
+            .session()
+            .ok(200, Some(reference("ShadowStarted")))
+            .errors(&[403, 404, 409, 422]),
+        op("delete", "/api/v1/slots/{slot}/shadow", "Stop asking a slot's shadow; answers what it was compared on (operators; audited)")
+            .session()
+            .ok(200, Some(reference("Shadow")))
+            .errors(&[403, 404, 409]),
+        op("post", "/api/v1/slots/{slot}/shadow/promote", "Make a slot's shadow its active plugin on every server, which ends the shadowing (operators; audited)")
+            .session()
+            .ok(200, Some(reference("SlotChange")))
+            .errors(&[403, 404, 409, 422]),
         op("post", "/api/v1/plugins/{id}/dry-run", "Ask an installed plugin a question by hand, and the active plugin of its slot the same: answers, time, instructions, memory and log lines side by side; nothing changes and nothing is logged as a decision (operators). password-policy needs `password`; signup-eligibility `email`; ticket-workflow `request` and `to` or `event`")
             .session()
             .json(object(&[], json!({
@@ -418,6 +430,7 @@ fn operations(st: &Statuses) -> Vec<Op> {
                 query_param("until", json!({ "type": "integer", "minimum": 0, "maximum": i64::MAX }), "Decided before, Unix milliseconds"),
                 query_param("before", json!({ "type": "integer", "minimum": 1, "maximum": i64::MAX }), "Only ids below this: the previous page's `next_before`"),
                 query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 500 }), "At most this many (default 100)"),
+                query_param("shadow", json!({ "enum": ["true", "false"] }), "true: the shadows' disagreements with the live plugin instead of live decisions"),
             ])
             .ok(200, Some(object(&["decisions", "next_before"], json!({ "decisions": list_of("Decision"), "next_before": { "type": ["integer", "null"] } }))))
             .errors(&[403]),
@@ -691,8 +704,14 @@ fn schemas() -> Value {
             "installed_at": i(), "installed_by": s() })),
         "Activation": object(&["id", "slot", "plugin_id", "activated_at", "activated_by", "rolled_back_at", "rolled_back_by"], json!({
             "id": i(), "slot": s(), "plugin_id": i(), "activated_at": i(), "activated_by": s(), "rolled_back_at": null_i(), "rolled_back_by": null_s() })),
-        "SlotOverview": object(&["slot", "active_id", "installed", "history"], json!({
-            "slot": s(), "active_id": null_i(), "installed": list_of("Installed"), "history": list_of("Activation") })),
+        "SlotOverview": object(&["slot", "active_id", "shadow", "installed", "history"], json!({
+            "slot": s(), "active_id": null_i(), "shadow": { "anyOf": [reference("Shadow"), { "type": "null" }] },
+            "installed": list_of("Installed"), "history": list_of("Activation") })),
+        "Shadow": object(&["slot", "plugin_id", "started_at", "started_by", "asked", "disagreed"], json!({
+            "slot": s(), "plugin_id": i(), "started_at": i(), "started_by": s(),
+            "asked": { "type": "integer", "description": "Live decisions it was asked, on every server" },
+            "disagreed": { "type": "integer", "description": "Of those, how many it answered otherwise" } })),
+        "ShadowStarted": object(&["slot", "shadow_id"], json!({ "slot": s(), "shadow_id": i() })),
         "InstalledPlugin": object(&["id", "slot", "name", "version", "sha256", "active"], json!({
             "id": i(), "slot": s(), "name": s(), "version": s(), "sha256": s(), "active": b() })),
         "Reconfigured": object(&["id", "from", "slot", "diff"], json!({ "id": i(), "from": i(), "slot": s(), "diff": { "type": "array", "items": s() } })),
@@ -709,10 +728,13 @@ fn schemas() -> Value {
                 "decision_id": i(), "decided_at": i(), "function": s(), "request_id": null_i(), "question": {},
                 "recorded": object(&["plugin_id", "outcome", "answer"], json!({ "plugin_id": i(), "outcome": s(), "answer": {} })),
                 "candidate": object(&["outcome", "answer"], json!({ "outcome": s(), "answer": {} })) })) } })),
-        "Decision": object(&["id", "decided_at", "slot", "function", "plugin_id", "sha256", "request_id", "input", "answer", "outcome", "micros"], json!({
+        "Decision": object(&["id", "decided_at", "slot", "function", "plugin_id", "sha256", "request_id", "input", "answer", "outcome", "micros", "live"], json!({
             "id": i(), "decided_at": i(), "slot": s(), "function": s(), "plugin_id": i(), "sha256": s(), "request_id": null_i(),
             "input": { "description": "The question, as JSON" }, "answer": { "description": "The answer as JSON; null when the call failed" },
-            "outcome": { "enum": super::console_api::OUTCOMES }, "micros": i() })),
+            "outcome": { "enum": super::console_api::OUTCOMES }, "micros": i(),
+            "live": { "description": "On a shadow's disagreement: what the live plugin decided", "anyOf": [
+                object(&["plugin_id", "outcome", "answer"], json!({ "plugin_id": i(), "outcome": s(), "answer": {} })),
+                { "type": "null" } ] } })),
         "AuditEvent": object(&["id", "at", "event", "user_id", "email", "actor", "ip", "detail"], json!({
             "id": i(), "at": i(), "event": s(), "user_id": null_i(), "email": s(), "actor": s(), "ip": s(), "detail": s() })),
         "Undelivered": object(&["id", "to_addr", "subject", "attempts", "last_error", "created_at", "failed_at"], json!({

@@ -1,6 +1,7 @@
 // The operators' plugin console in headless Chromium: an operator uploads a candidate workflow,
 // tries a transition on a real request against it and the active workflow, replays the recorded
-// decisions, activates it, finds the request's decisions, and rolls back. Started by
+// decisions, puts it in shadow, moves the request (live traffic), sees the shadow's
+// disagreements, promotes it, finds the request's decisions, and rolls back. Started by
 // host/tests/host/browser.rs, which provides BASE_URL, OPERATOR (email; its password is
 // PASSWORD and no code is asked), REQUEST (a request id), COMPONENT (a .wasm file) and CHROMIUM.
 import { chromium } from 'playwright-core';
@@ -59,10 +60,39 @@ try {
   await page.getByRole('button', { name: 'Replay recorded decisions' }).click();
   await expectText(page, 'Replayed ');
 
-  step('activate the candidate');
+  step('put the candidate in shadow');
   await page.getByRole('link', { name: 'Back to Plugins' }).click();
-  await page.getByRole('button', { name: new RegExp(`^Activate #${id} `) }).click();
-  await expectText(page, 'now serves ticket-workflow on every server');
+  await page.getByRole('button', { name: new RegExp(`^Shadow #${id} `) }).click();
+  await expectText(page, `Plugin #${id} is in shadow for ticket-workflow`);
+
+  step('live traffic: the request is put on hold under the active workflow');
+  await page.goto(`${BASE}/requests/${process.env.REQUEST}`);
+  await page.getByLabel('Change status').selectOption('on-hold');
+  await page.getByRole('button', { name: 'Change status' }).click();
+  await expectText(page, 'On Hold');
+
+  step('the shadow disagreed: counted on Plugins, listed beside the live answers');
+  let counted = '';
+  for (let i = 0; i < 50; i++) {
+    await page.goto(`${BASE}/staff/plugins`);
+    counted = await page.getByRole('group').first().innerText();
+    if (/Disagreed on [1-9]\d* of/.test(counted)) break;
+    await page.waitForTimeout(200);
+  }
+  if (!/Disagreed on [1-9]\d* of/.test(counted)) {
+    throw new Error(`no disagreement counted: ${counted}`);
+  }
+  await page.getByRole('link', { name: 'See the disagreements' }).click();
+  await expectText(page, 'Shadow disagreements');
+  const table = await page.getByRole('table').innerText();
+  if (!table.includes('on-hold') || !table.includes('allowed') || !table.includes('refused')) {
+    throw new Error(`the disagreement should show the live "allowed" beside the shadow's "refused": ${table}`);
+  }
+
+  step('promote the shadow');
+  await page.getByRole('link', { name: 'Plugins', exact: true }).click();
+  await page.getByRole('button', { name: 'Promote the shadow to active' }).click();
+  await expectText(page, `Plugin #${id} now serves ticket-workflow on every server`);
 
   step('the request links to its decisions');
   await page.goto(`${BASE}/requests/${process.env.REQUEST}`);

@@ -199,8 +199,8 @@ async fn an_operator_swaps_a_workflow_from_the_console_in_chromium() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("console flow passed"));
-    // Installed from the page, activated, then rolled back: the default serves again, and the
-    // history says so.
+    // Installed from the page, shadowed, promoted, then rolled back: the default serves again,
+    // nothing is in shadow, and the history says so.
     assert_eq!(
         server
             .state
@@ -217,4 +217,22 @@ async fn an_operator_swaps_a_workflow_from_the_console_in_chromium() {
     assert_eq!(history.len(), 2, "{history:?}");
     assert_eq!(history[0].activated_by, "operator:ops@vendor.test");
     assert!(history[0].rolled_back_at.is_some());
+    assert!(server.state.plugins.shadow(Slot::TicketWorkflow).is_none());
+    let disagreements = helpdesk::db::decisions::list(
+        &server.state.db,
+        &helpdesk::db::decisions::Filter {
+            shadow: true,
+            request_id: Some(id),
+            ..Default::default()
+        },
+        100,
+    )
+    .await
+    .unwrap();
+    assert!(
+        disagreements
+            .iter()
+            .any(|d| d.input.contains("on-hold") && d.live_plugin_id == Some(default)),
+        "{disagreements:?}"
+    );
 }

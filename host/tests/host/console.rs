@@ -5,6 +5,7 @@
 //! candidates: dry runs and replays.
 
 mod log;
+mod shadow;
 mod slots;
 mod trying;
 

@@ -242,6 +242,10 @@ impl TestServer {
         plugins.log_decisions(log);
         tokio::spawn(writer);
         let mut rx = watch_stopped.clone();
+        tokio::spawn(plugins.ask_shadows(db.clone(), async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }));
+        let mut rx = watch_stopped.clone();
         tokio::spawn(plugins.watch(db.clone(), o.poll, async move {
             let _ = rx.wait_for(|s| *s).await;
         }));

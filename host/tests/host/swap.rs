@@ -275,4 +275,75 @@ async fn replicas_follow_by_notification() {
         worst = worst.max(took);
     }
     assert!(worst <= Duration::from_millis(200), "{worst:?}");
+
+    // A shadow started elsewhere is asked by both within 200 ms; what each replica compared
+    // adds up in the database; promoted, it serves both and is no longer a shadow.
+    operator.start_shadow(&t.db, strict, "test").await.unwrap();
+    let at = Instant::now();
+    for (name, replica) in [("a", &a), ("b", &b)] {
+        while replica
+            .state
+            .plugins
+            .shadow(Slot::PasswordPolicy)
+            .map(|s| s.plugin.id)
+            != Some(strict)
+        {
+            assert!(
+                at.elapsed() < Duration::from_secs(10),
+                "replica {name} never asked the shadow"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let took = at.elapsed();
+        eprintln!("shadow: replica {name} asks plugin #{strict} {took:?} after it was started");
+        assert!(took <= Duration::from_millis(200), "{took:?}");
+    }
+    let context = helpdesk::domain::rules::PasswordContext::default();
+    for replica in [&a, &b] {
+        // Nine characters: enough for the bundled policy, too short for the shadow's twelve.
+        let live = replica
+            .state
+            .plugins
+            .check_password("Quiet#Riv", &context)
+            .unwrap();
+        assert_eq!(
+            live.value,
+            helpdesk::domain::rules::PasswordVerdict::Accepted
+        );
+    }
+    let mut counted = None;
+    for _ in 0..100 {
+        let shadows = helpdesk::db::plugins::shadows(&t.db).await.unwrap();
+        if let Some(s) = shadows.into_iter().find(|s| s.disagreed >= 2) {
+            counted = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let counted = counted.expect("both replicas' disagreements add up");
+    assert_eq!(
+        (counted.plugin_id, counted.asked, counted.disagreed),
+        (strict, 2, 2)
+    );
+    operator
+        .promote_shadow(&t.db, Slot::PasswordPolicy, "test")
+        .await
+        .unwrap();
+    let at = Instant::now();
+    for replica in [&a, &b] {
+        served(replica, strict, at).await;
+        while replica.state.plugins.shadow(Slot::PasswordPolicy).is_some() {
+            assert!(
+                at.elapsed() < Duration::from_secs(10),
+                "the shadow was never stopped"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    assert!(
+        helpdesk::db::plugins::shadows(&t.db)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -3,7 +3,10 @@
 
 use super::*;
 use crate::domain::rules::Slot;
-use crate::http::console_api::{DecisionQuery, OUTCOMES, activate_plugin, overview, rollback_slot};
+use crate::http::console_api::{
+    DecisionQuery, OUTCOMES, activate_plugin, overview, promote_shadow, rollback_slot, slot_named,
+    start_shadow, stop_shadow,
+};
 use crate::http::extract::Query;
 
 pub(super) fn router() -> Router<AppState> {
@@ -20,6 +23,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/plugins/{id}/try", get(try_page).post(try_it))
         .route("/staff/plugins/{id}/replay", post(replay_it))
         .route("/staff/plugins/{id}/config", post(reconfigure))
+        .route("/staff/plugins/{id}/shadow", post(shadow))
+        .route("/staff/slots/{slot}/shadow/stop", post(stop_shadowing))
+        .route("/staff/slots/{slot}/shadow/promote", post(promote))
 }
 
 struct DecisionView {
@@ -30,6 +36,8 @@ struct DecisionView {
     request: Option<(i64, String)>,
     input: String,
     answer: String,
+    /// On a shadow's disagreement: the live plugin and its answer.
+    live: Option<String>,
     outcome: String,
     micros: i64,
 }
@@ -45,6 +53,8 @@ struct DecisionsPage {
     outcome: String,
     plugin: String,
     request: String,
+    /// Shadows' disagreements instead of live decisions.
+    shadow: bool,
     rows: Vec<DecisionView>,
     /// The query of the next (older) page, if there is one.
     older: Option<String>,
@@ -64,6 +74,7 @@ async fn decisions_page(v: Visit, Query(q): Query<DecisionQuery>) -> Response {
         outcome: q.outcome.clone().unwrap_or_default(),
         plugin: q.plugin.clone().unwrap_or_default(),
         request: q.request.clone().unwrap_or_default(),
+        shadow: q.shadow.as_deref() == Some("true"),
         rows: Vec::new(),
         older: None,
     };
@@ -87,6 +98,7 @@ async fn decisions_page(v: Visit, Query(q): Query<DecisionQuery>) -> Response {
             ("outcome", &page.outcome),
             ("plugin", &page.plugin),
             ("request", &page.request),
+            ("shadow", &q.shadow.clone().unwrap_or_default()),
         ] {
             if !v.is_empty() {
                 older.append_pair(k, v);
@@ -105,6 +117,14 @@ async fn decisions_page(v: Visit, Query(q): Query<DecisionQuery>) -> Response {
             request: d.request_id.map(|id| (id, crate::requests::number(id))),
             input: d.input,
             answer: d.answer.unwrap_or_else(|| "—".into()),
+            live: d.live_plugin_id.map(|id| {
+                format!(
+                    "#{id}: {}",
+                    d.live_answer
+                        .or(d.live_outcome)
+                        .unwrap_or_else(|| "—".into())
+                )
+            }),
             outcome: d.outcome,
             micros: d.micros,
         })
@@ -122,11 +142,22 @@ struct PluginView {
     config: String,
     installed: String,
     active: bool,
+    shadow: bool,
+}
+
+/// A slot's shadow as the page shows it.
+struct ShadowView {
+    plugin: String,
+    plugin_id: i64,
+    since: String,
+    asked: i64,
+    disagreed: i64,
 }
 
 struct SlotView {
     slot: String,
     active: Option<String>,
+    shadow: Option<ShadowView>,
     installed: Vec<PluginView>,
     /// (when, plugin, by, rolled back).
     history: Vec<(String, String, String, String)>,
@@ -177,6 +208,13 @@ async fn plugins_view(
             SlotView {
                 slot: s.slot.to_owned(),
                 active: s.active_id.map(name_of),
+                shadow: s.shadow.as_ref().map(|sh| ShadowView {
+                    plugin: name_of(sh.plugin_id),
+                    plugin_id: sh.plugin_id,
+                    since: format!("{} by {}", when(sh.started_at), sh.started_by),
+                    asked: sh.asked,
+                    disagreed: sh.disagreed,
+                }),
                 history: s
                     .history
                     .iter()
@@ -209,6 +247,7 @@ async fn plugins_view(
                         config: p.config.clone(),
                         installed: format!("{} by {}", when(p.installed_at), p.installed_by),
                         active: Some(p.id) == s.active_id,
+                        shadow: s.shadow.as_ref().is_some_and(|sh| sh.plugin_id == p.id),
                     })
                     .collect(),
             }
@@ -266,6 +305,59 @@ async fn rollback(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
     match rollback_slot(&v.state, me, &v.client, slot).await {
         Ok(d) => changed(&format!(
             "{slot} is back on plugin #{} on every server.",
+            d["active_id"].as_i64().unwrap_or_default()
+        )),
+        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
+        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
+    }
+}
+
+async fn shadow(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
+    let me = match v.require_active("/staff/plugins") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match start_shadow(&v.state, me, &v.client, id).await {
+        Ok(d) => changed(&format!(
+            "Plugin #{id} is in shadow for {} on every server: each live decision is also asked of it.",
+            d["slot"].as_str().unwrap_or_default()
+        )),
+        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
+        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
+    }
+}
+
+async fn stop_shadowing(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
+    let me = match v.require_active("/staff/plugins") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let outcome = match slot_named(&slot) {
+        Ok(slot) => stop_shadow(&v.state, me, &v.client, slot).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(sh) => changed(&format!(
+            "Stopped the shadow of {slot}: plugin #{} disagreed on {} of {} decisions.",
+            sh.plugin_id, sh.disagreed, sh.asked
+        )),
+        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
+        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
+    }
+}
+
+async fn promote(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
+    let me = match v.require_active("/staff/plugins") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let outcome = match slot_named(&slot) {
+        Ok(slot) => promote_shadow(&v.state, me, &v.client, slot).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(d) => changed(&format!(
+            "Plugin #{} now serves {slot} on every server.",
             d["active_id"].as_i64().unwrap_or_default()
         )),
         Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),

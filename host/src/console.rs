@@ -263,7 +263,7 @@ pub async fn reconfigure(
         .ok_or_else(|| {
             crate::http::console_api::manage_error(crate::plugins::ManageError::UnknownPlugin(id))
         })?;
-    let by = format!("operator:{}", me.email);
+    let by = crate::http::console_api::acting(me);
     let new = state
         .plugins
         .reconfigure(&state.db, id, config, &by)

@@ -171,6 +171,11 @@ async fn decisions(
     })))
 }
 
+/// Who an operator's plugin change is recorded as, in the plugins' own history.
+pub(crate) fn acting(me: &Me) -> String {
+    format!("operator:{}", me.email)
+}
+
 pub(crate) fn operator(me: &Me) -> Result<(), ApiError> {
     full(me)?;
     if me.is_active() && me.role == Role::Operator {
@@ -250,7 +255,7 @@ pub async fn activate_plugin(
         .slot
         .parse()
         .map_err(|_| manage_error(ManageError::UnknownPlugin(id)))?;
-    let by = format!("operator:{}", me.email);
+    let by = acting(me);
     state
         .plugins
         .activate(&state.db, slot, id, &by)
@@ -275,7 +280,7 @@ pub async fn rollback_slot(
     slot: Slot,
 ) -> Result<Value, ApiError> {
     operator(me)?;
-    let by = format!("operator:{}", me.email);
+    let by = acting(me);
     let id = state
         .plugins
         .rollback(&state.db, slot, &by)
@@ -331,7 +336,7 @@ pub async fn start_shadow(
     id: i64,
 ) -> Result<Value, ApiError> {
     operator(me)?;
-    let by = format!("operator:{}", me.email);
+    let by = acting(me);
     let slot = state
         .plugins
         .start_shadow(&state.db, id, &by)
@@ -357,21 +362,30 @@ pub async fn stop_shadow(
     slot: Slot,
 ) -> Result<crate::db::plugins::Shadow, ApiError> {
     operator(me)?;
-    let by = format!("operator:{}", me.email);
+    let by = acting(me);
     let shadow = state
         .plugins
         .stop_shadow(&state.db, slot, &by)
         .await
         .map_err(manage_error)?;
-    let detail = format!(
-        "{slot}: #{} ({} disagreements in {} decisions)",
-        shadow.plugin_id, shadow.disagreed, shadow.asked
-    );
     state
         .accounts
-        .audit_operator(me, client, "plugin_shadow_stopped", &detail)
+        .audit_operator(
+            me,
+            client,
+            "plugin_shadow_stopped",
+            &shadow_detail(slot, &shadow),
+        )
         .await?;
     Ok(shadow)
+}
+
+/// A shadow as the audit log records its end: the plugin and what it was compared on.
+fn shadow_detail(slot: Slot, shadow: &crate::db::plugins::Shadow) -> String {
+    format!(
+        "{slot}: #{} ({} disagreements in {} decisions)",
+        shadow.plugin_id, shadow.disagreed, shadow.asked
+    )
 }
 
 /// Makes `slot`'s shadow its active plugin on every replica, and audits it.
@@ -382,19 +396,20 @@ pub async fn promote_shadow(
     slot: Slot,
 ) -> Result<Value, ApiError> {
     operator(me)?;
-    let by = format!("operator:{}", me.email);
+    let by = acting(me);
     let shadow = state
         .plugins
         .promote_shadow(&state.db, slot, &by)
         .await
         .map_err(manage_error)?;
-    let detail = format!(
-        "{slot}: #{} ({} disagreements in {} decisions)",
-        shadow.plugin_id, shadow.disagreed, shadow.asked
-    );
     state
         .accounts
-        .audit_operator(me, client, "plugin_shadow_promoted", &detail)
+        .audit_operator(
+            me,
+            client,
+            "plugin_shadow_promoted",
+            &shadow_detail(slot, &shadow),
+        )
         .await?;
     Ok(json!({ "slot": slot.as_str(), "active_id": shadow.plugin_id }))
 }
@@ -543,7 +558,7 @@ pub async fn install_component(
         .slot
         .parse()
         .map_err(|_| ApiError::bad_request("invalid_body", "Unknown slot.").with_field("slot"))?;
-    let by = format!("operator:{}", me.email);
+    let by = acting(me);
     let id = state
         .plugins
         .install_with(

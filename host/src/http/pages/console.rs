@@ -98,11 +98,13 @@ async fn decisions_page(v: Visit, Query(q): Query<DecisionQuery>) -> Response {
             ("outcome", &page.outcome),
             ("plugin", &page.plugin),
             ("request", &page.request),
-            ("shadow", &q.shadow.clone().unwrap_or_default()),
         ] {
             if !v.is_empty() {
                 older.append_pair(k, v);
             }
+        }
+        if page.shadow {
+            older.append_pair("shadow", "true");
         }
         older.append_pair("before", &last.id.to_string());
         page.older = Some(older.finish());
@@ -272,19 +274,28 @@ fn changed(notice: &str) -> Response {
     see_other(&format!("/staff/plugins?{q}"))
 }
 
+/// After an action on the Plugins page: back to the page saying what happened, or the page
+/// again with the refusal (a 403 as it is).
+async fn settle(v: &Visit, me: &Me, outcome: Result<String, crate::http::ApiError>) -> Response {
+    match outcome {
+        Ok(notice) => changed(&notice),
+        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
+        Err(e) => plugins_view(v, me, e.status, Some(e.message), None).await,
+    }
+}
+
 async fn activate(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
     let me = match v.require_active("/staff/plugins") {
         Ok(me) => me,
         Err(r) => return r,
     };
-    match activate_plugin(&v.state, me, &v.client, id).await {
-        Ok(d) => changed(&format!(
+    let outcome = activate_plugin(&v.state, me, &v.client, id).await.map(|d| {
+        format!(
             "Plugin #{id} now serves {} on every server.",
             d["slot"].as_str().unwrap_or_default()
-        )),
-        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
-        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
-    }
+        )
+    });
+    settle(&v, me, outcome).await
 }
 
 async fn rollback(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
@@ -292,24 +303,17 @@ async fn rollback(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
         Ok(me) => me,
         Err(r) => return r,
     };
-    let Ok(slot) = slot.parse::<Slot>() else {
-        return plugins_view(
-            &v,
-            me,
-            StatusCode::NOT_FOUND,
-            Some("No such slot.".into()),
-            None,
-        )
-        .await;
+    let outcome = match slot_named(&slot) {
+        Ok(slot) => rollback_slot(&v.state, me, &v.client, slot).await,
+        Err(e) => Err(e),
     };
-    match rollback_slot(&v.state, me, &v.client, slot).await {
-        Ok(d) => changed(&format!(
+    let outcome = outcome.map(|d| {
+        format!(
             "{slot} is back on plugin #{} on every server.",
             d["active_id"].as_i64().unwrap_or_default()
-        )),
-        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
-        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
-    }
+        )
+    });
+    settle(&v, me, outcome).await
 }
 
 async fn shadow(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
@@ -317,14 +321,13 @@ async fn shadow(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
         Ok(me) => me,
         Err(r) => return r,
     };
-    match start_shadow(&v.state, me, &v.client, id).await {
-        Ok(d) => changed(&format!(
+    let outcome = start_shadow(&v.state, me, &v.client, id).await.map(|d| {
+        format!(
             "Plugin #{id} is in shadow for {} on every server: each live decision is also asked of it.",
             d["slot"].as_str().unwrap_or_default()
-        )),
-        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
-        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
-    }
+        )
+    });
+    settle(&v, me, outcome).await
 }
 
 async fn stop_shadowing(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
@@ -336,14 +339,13 @@ async fn stop_shadowing(v: Visit, Path(slot): Path<String>, _f: Posted) -> Respo
         Ok(slot) => stop_shadow(&v.state, me, &v.client, slot).await,
         Err(e) => Err(e),
     };
-    match outcome {
-        Ok(sh) => changed(&format!(
+    let outcome = outcome.map(|sh| {
+        format!(
             "Stopped the shadow of {slot}: plugin #{} disagreed on {} of {} decisions.",
             sh.plugin_id, sh.disagreed, sh.asked
-        )),
-        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
-        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
-    }
+        )
+    });
+    settle(&v, me, outcome).await
 }
 
 async fn promote(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
@@ -355,14 +357,13 @@ async fn promote(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
         Ok(slot) => promote_shadow(&v.state, me, &v.client, slot).await,
         Err(e) => Err(e),
     };
-    match outcome {
-        Ok(d) => changed(&format!(
+    let outcome = outcome.map(|d| {
+        format!(
             "Plugin #{} now serves {slot} on every server.",
             d["active_id"].as_i64().unwrap_or_default()
-        )),
-        Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),
-        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
-    }
+        )
+    });
+    settle(&v, me, outcome).await
 }
 
 /// One side of a dry run, as the page shows it.

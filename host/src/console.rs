@@ -10,6 +10,8 @@ use crate::domain::rules::{
 use crate::domain::text;
 use crate::http::{ApiError, AppState};
 use crate::plugins::{Asked, Loaded, measure};
+use helpdesk_plugin_host::config_form;
+use helpdesk_plugin_host::rules::ConfigField;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -29,6 +31,15 @@ pub struct Question {
     pub to: Option<String>,
     pub actor: Option<ActorRole>,
     pub event: Option<TicketEvent>,
+}
+
+/// Installed plugin `id`, prepared to be asked by hand.
+async fn prepared(state: &AppState, id: i64) -> Result<Loaded, ApiError> {
+    state
+        .plugins
+        .prepared(&state.db, id)
+        .await
+        .map_err(crate::http::console_api::manage_error)
 }
 
 /// `asked` of `plugin`, measured: its answer, time, instructions, memory and logs.
@@ -68,11 +79,7 @@ fn missing(field: &str, message: String) -> ApiError {
 /// Asks installed plugin `id` the question `q`, and the active plugin of its slot the same.
 pub async fn dry_run(state: &AppState, me: &Me, id: i64, q: Question) -> Result<Value, ApiError> {
     crate::http::console_api::operator(me)?;
-    let candidate = state
-        .plugins
-        .prepared(&state.db, id)
-        .await
-        .map_err(crate::http::console_api::manage_error)?;
+    let candidate = prepared(state, id).await?;
     let slot = candidate.slot;
     let asked = match slot {
         Slot::PasswordPolicy => {
@@ -175,11 +182,7 @@ pub async fn replay(state: &AppState, me: &Me, id: i64, limit: i64) -> Result<Va
         )
         .with_field("limit"));
     }
-    let candidate = state
-        .plugins
-        .prepared(&state.db, id)
-        .await
-        .map_err(crate::http::console_api::manage_error)?;
+    let candidate = prepared(state, id).await?;
     let slot = candidate.slot;
     if slot == Slot::PasswordPolicy {
         return Err(missing(
@@ -283,6 +286,124 @@ pub async fn reconfigure(
         )
         .await?;
     Ok(json!({ "id": new, "from": id, "slot": before.slot, "diff": diff }))
+}
+
+/// An installed plugin's config as the console edits it.
+#[derive(Debug, serde::Serialize)]
+pub struct ConfigView {
+    pub id: i64,
+    pub config: String,
+    /// The settings the plugin describes (contract 0.3); `None`: edit the text.
+    pub fields: Option<Vec<ConfigField>>,
+    /// Each described setting's value under `config` (its default where left out); `None`
+    /// when the text cannot be read as the settings (see `unreadable`).
+    pub values: Option<serde_json::Map<String, Value>>,
+    /// Why `config` cannot be shown as the described settings: edit it as text.
+    pub unreadable: Option<String>,
+}
+
+impl ConfigView {
+    /// Setting `key`'s value as a form field shows it (a list one item per line).
+    pub fn shown(&self, key: &str) -> String {
+        match self.values.as_ref().and_then(|v| v.get(key)) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+/// Plugin `id`'s config, with the settings its component describes and their values.
+pub async fn config_of(state: &AppState, me: &Me, id: i64) -> Result<ConfigView, ApiError> {
+    crate::http::console_api::operator(me)?;
+    let loaded = prepared(state, id).await?;
+    let (values, unreadable) = match &loaded.config_fields {
+        None => (None, None),
+        Some(fields) => match config_form::values(fields, &loaded.config) {
+            Ok(values) => (
+                Some(
+                    fields
+                        .iter()
+                        .zip(values)
+                        .map(|(f, v)| (f.key.clone(), json_of(v)))
+                        .collect(),
+                ),
+                None,
+            ),
+            Err(e) => (None, Some(e)),
+        },
+    };
+    Ok(ConfigView {
+        id,
+        config: loaded.config.clone(),
+        fields: loaded.config_fields.clone(),
+        values,
+        unreadable,
+    })
+}
+
+fn json_of(value: config_form::Value) -> Value {
+    match value {
+        config_form::Value::Int(n) => json!(n),
+        config_form::Value::Bool(b) => json!(b),
+        config_form::Value::Str(s) => json!(s),
+        config_form::Value::List(items) => json!(items),
+    }
+}
+
+/// [`reconfigure`] from the described settings: `input` gives settings' values as a form holds
+/// them (a list one item per line); a setting left out takes its default (an unchecked
+/// checkbox: false). Refused (422) when the plugin describes no settings, `input` names one it
+/// does not describe, or a value does not fit its setting.
+pub async fn reconfigure_settings(
+    state: &AppState,
+    me: &Me,
+    client: &crate::auth::Client,
+    id: i64,
+    input: &std::collections::HashMap<String, String>,
+) -> Result<Value, ApiError> {
+    crate::http::console_api::operator(me)?;
+    let loaded = prepared(state, id).await?;
+    let Some(fields) = &loaded.config_fields else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "no_settings",
+            format!(
+                "Plugin #{id} ({} {}) does not describe its settings: send its `config` as text.",
+                loaded.info.name, loaded.info.version
+            ),
+        ));
+    };
+    let invalid = |e: String| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_setting",
+            e,
+        )
+        .with_field("settings")
+    };
+    let mut given: Vec<&String> = input.keys().collect();
+    given.sort();
+    if let Some(unknown) = given
+        .into_iter()
+        .find(|k| !fields.iter().any(|f| &&f.key == k))
+    {
+        return Err(invalid(format!(
+            "Plugin #{id} has no setting `{unknown}` (its settings: {}).",
+            fields
+                .iter()
+                .map(|f| f.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let config = config_form::write(fields, |key| input.get(key).cloned()).map_err(invalid)?;
+    reconfigure(state, me, client, id, &config).await
 }
 
 /// `new` against `old`, line by line: `- ` removed, `+ ` added, `  ` kept.

@@ -17,6 +17,7 @@ const FIXTURES: &[&str] = &[
     "workflow-triage",
     "next-patch",
     "first-contract",
+    "second-contract",
     "wrong-shape",
 ];
 
@@ -38,6 +39,10 @@ fn main() {
     println!(
         "cargo:rerun-if-changed={}",
         workspace.join("plugins/sdk").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("plugins/config").display()
     );
     println!(
         "cargo:rerun-if-changed={}",
@@ -87,9 +92,8 @@ fn main() {
 
 fn plugin_dir(workspace: &Path, name: &str) -> PathBuf {
     match name {
-        "hostile" | "workflow-triage" | "next-patch" | "first-contract" | "wrong-shape" => {
-            workspace.join("plugins/fixtures").join(name)
-        }
+        "hostile" | "workflow-triage" | "next-patch" | "first-contract" | "second-contract"
+        | "wrong-shape" => workspace.join("plugins/fixtures").join(name),
         other => workspace.join("plugins").join(other),
     }
 }

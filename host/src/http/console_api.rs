@@ -44,7 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/slots/{slot}/rollback", post(rollback))
         .route("/api/v1/plugins/{id}/dry-run", post(dry_run))
         .route("/api/v1/plugins/{id}/replay", post(replay))
-        .route("/api/v1/plugins/{id}/config", post(reconfigure))
+        .route(
+            "/api/v1/plugins/{id}/config",
+            get(config_of).post(reconfigure),
+        )
         .route("/api/v1/plugins/{id}/shadow", post(shadow))
         .route(
             "/api/v1/slots/{slot}/shadow",
@@ -615,10 +618,21 @@ async fn install(
     ))
 }
 
+/// A new config: as text, or as the plugin's described settings (keys left out take their
+/// default).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigBody {
-    config: String,
+    config: Option<String>,
+    settings: Option<serde_json::Map<String, Value>>,
+}
+
+async fn config_of(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<crate::console::ConfigView>, ApiError> {
+    Ok(axum::Json(crate::console::config_of(&s, &me, id).await?))
 }
 
 async fn reconfigure(
@@ -628,8 +642,47 @@ async fn reconfigure(
     Path(id): Path<i64>,
     Json(b): Json<ConfigBody>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(crate::console::reconfigure(&s, &me, &client, id, &b.config).await?),
-    ))
+    let done = match (b.config, b.settings) {
+        (Some(config), None) => crate::console::reconfigure(&s, &me, &client, id, &config).await?,
+        (None, Some(settings)) => {
+            let mut input = std::collections::HashMap::new();
+            for (key, value) in settings {
+                let shown = match value {
+                    Value::String(s) => s,
+                    Value::Array(items) => {
+                        let mut lines = Vec::with_capacity(items.len());
+                        for item in items {
+                            let Value::String(line) = item else {
+                                return Err(setting_type(&key));
+                            };
+                            lines.push(line);
+                        }
+                        lines.join("\n")
+                    }
+                    Value::Number(n) if n.is_i64() => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    Value::Number(_) | Value::Null | Value::Object(_) => {
+                        return Err(setting_type(&key));
+                    }
+                };
+                input.insert(key, shown);
+            }
+            crate::console::reconfigure_settings(&s, &me, &client, id, &input).await?
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "Send either `config` (the text) or `settings` (the described settings), not both.",
+            ));
+        }
+    };
+    Ok((StatusCode::CREATED, axum::Json(done)))
+}
+
+fn setting_type(key: &str) -> ApiError {
+    ApiError::bad_request(
+        "invalid_body",
+        format!("`settings.{key}`: a whole number, true or false, a string or a list of strings."),
+    )
+    .with_field("settings")
 }

@@ -409,9 +409,25 @@ fn operations(st: &Statuses) -> Vec<Op> {
             })))
             .ok(200, Some(reference("DryRun")))
             .errors(&[403, 404, 422]),
-        op("post", "/api/v1/plugins/{id}/config", "Save an installed plugin's component with another config as a new installation, checked by the plugin and not activated, with the line-by-line difference from the old config (operators; audited)")
+        op("get", "/api/v1/plugins/{id}/config", "An installed plugin's config, with the settings its component describes (contract 0.3 `describe-config`: key, label, help, type, default, bounds or choices) and each one's value under the config; `fields` is null when the plugin describes none, `values` null when the text cannot be read as the settings (operators)")
             .session()
-            .json(object(&["config"], json!({ "config": { "type": "string", "maxLength": 65536, "pattern": "^[^\\u0000]*$" } })))
+            .ok(200, Some(reference("PluginConfig")))
+            .errors(&[403, 404]),
+        op("post", "/api/v1/plugins/{id}/config", "Save an installed plugin's component with another config as a new installation, checked by the plugin and not activated, with the line-by-line difference from the old config (operators; audited). Send the config as text (`config`), or as the plugin's described settings (`settings`: keys left out take their default; settings at their default are not written)")
+            .session()
+            .json(json!({ "oneOf": [
+                object(&["config"], json!({ "config": { "type": "string", "maxLength": 65536, "pattern": "^[^\\u0000]*$" } })),
+                object(&["settings"], json!({ "settings": {
+                    "type": "object",
+                    "maxProperties": helpdesk_plugin_host::config_form::MAX_FIELDS,
+                    "additionalProperties": { "oneOf": [
+                        { "type": "integer" },
+                        { "type": "boolean" },
+                        { "type": "string", "maxLength": 4096, "pattern": "^[^\\u0000-\\u001f]*$" },
+                        { "type": "array", "maxItems": 1000, "items": { "type": "string", "maxLength": 1024, "pattern": "^[^\\u0000-\\u001f]*$" } },
+                    ] },
+                } })),
+            ] }))
             .ok(201, Some(reference("Reconfigured")))
             .errors(&[403, 404, 422]),
         op("post", "/api/v1/plugins/{id}/replay", "Run an installed plugin over the newest recorded decisions of its slot and list where it would have decided differently (operators; eligibility and workflow: the log keeps no passwords)")
@@ -714,6 +730,16 @@ fn schemas() -> Value {
         "ShadowStarted": object(&["slot", "shadow_id"], json!({ "slot": s(), "shadow_id": i() })),
         "InstalledPlugin": object(&["id", "slot", "name", "version", "sha256", "active"], json!({
             "id": i(), "slot": s(), "name": s(), "version": s(), "sha256": s(), "active": b() })),
+        "PluginConfig": object(&["id", "config", "fields", "values", "unreadable"], json!({
+            "id": i(), "config": s(),
+            "fields": { "type": ["array", "null"], "items": object(&["key", "label", "help", "type"], json!({
+                "key": s(), "label": s(), "help": s(),
+                "type": { "enum": ["integer", "boolean", "text", "choice", "text-list"] },
+                "default": {}, "min": i(), "max": i(), "choices": { "type": "array", "items": s() },
+            })) },
+            "values": { "type": ["object", "null"] },
+            "unreadable": { "type": ["string", "null"] },
+        })),
         "Reconfigured": object(&["id", "from", "slot", "diff"], json!({ "id": i(), "from": i(), "slot": s(), "diff": { "type": "array", "items": s() } })),
         "SlotChange": object(&["slot", "active_id"], json!({ "slot": s(), "active_id": i() })),
         "Tried": object(&["plugin", "outcome", "answer", "error", "micros", "instructions", "peak_memory", "logs"], json!({

@@ -1,7 +1,8 @@
 // The operators' plugin console in headless Chromium: an operator uploads a candidate workflow,
 // tries a transition on a real request against it and the active workflow, replays the recorded
 // decisions, puts it in shadow, moves the request (live traffic), sees the shadow's
-// disagreements, promotes it, finds the request's decisions, and rolls back. Started by
+// disagreements, promotes it, finds the request's decisions, rolls back, and changes the active
+// workflow's settings in the form its plugin describes. Started by
 // host/tests/host/browser.rs, which provides BASE_URL, OPERATOR (email; its password is
 // PASSWORD and no code is asked), REQUEST (a request id), COMPONENT (a .wasm file) and CHROMIUM.
 import { chromium } from 'playwright-core';
@@ -46,6 +47,7 @@ try {
 
   step(`Try #${id}: a transition on a real request, next to the active workflow`);
   await page.getByRole('link', { name: new RegExp(`^Try #${id} `) }).click();
+  await expectText(page, 'This plugin takes no settings.');
   await page.getByLabel('Request').fill(`REQ-${process.env.REQUEST}`);
   await page.getByLabel('Move to status').fill('on-hold');
   await page.getByLabel('Asked by').selectOption('agent');
@@ -103,6 +105,21 @@ try {
   await page.getByRole('link', { name: 'Plugins', exact: true }).click();
   await page.getByRole('button', { name: 'Roll back ticket-workflow' }).click();
   await expectText(page, 'ticket-workflow is back on plugin #');
+
+  step('edit the active workflow\'s settings in its form, and activate them');
+  await page.getByRole('link', { name: /^Try #\d+ workflow-default$/ }).first().click();
+  const window = page.getByLabel('Reopen window (days)');
+  if ((await window.inputValue()) !== '14') {
+    throw new Error(`the form should show the default reopen window, 14: ${await window.inputValue()}`);
+  }
+  await window.fill('30');
+  await page.getByRole('button', { name: 'Save the settings as a new installation' }).click();
+  await expectText(page, '+ reopen-window-days = 30');
+  if ((await page.getByLabel('Reopen window (days)').inputValue()) !== '30') {
+    throw new Error('the form should keep the saved value');
+  }
+  await page.getByRole('button', { name: /^Activate #\d+/ }).click();
+  await expectText(page, 'now serves ticket-workflow on every server');
   console.log('console flow passed');
 } catch (e) {
   console.error(e);

@@ -199,24 +199,20 @@ async fn an_operator_swaps_a_workflow_from_the_console_in_chromium() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("console flow passed"));
-    // Installed from the page, shadowed, promoted, then rolled back: the default serves again,
-    // nothing is in shadow, and the history says so.
-    assert_eq!(
-        server
-            .state
-            .plugins
-            .active(Slot::TicketWorkflow)
-            .unwrap()
-            .plugin
-            .id,
-        default
-    );
+    // Installed from the page, shadowed, promoted, then rolled back; then the default's settings
+    // changed in its form: the default component serves with the new setting, nothing is in
+    // shadow, and the history says so.
+    let active = server.state.plugins.active(Slot::TicketWorkflow).unwrap();
+    assert_ne!(active.plugin.id, default);
+    assert_eq!(active.info.name, "workflow-default");
+    assert_eq!(active.config, "reopen-window-days = 30\n");
     let history = helpdesk::db::plugins::activations(&server.state.db, "ticket-workflow", 10)
         .await
         .unwrap();
-    assert_eq!(history.len(), 2, "{history:?}");
+    assert_eq!(history.len(), 3, "{history:?}");
+    assert_eq!(history[0].plugin_id, active.plugin.id);
     assert_eq!(history[0].activated_by, "operator:ops@vendor.test");
-    assert!(history[0].rolled_back_at.is_some());
+    assert!(history[1].rolled_back_at.is_some());
     assert!(server.state.plugins.shadow(Slot::TicketWorkflow).is_none());
     let disagreements = helpdesk::db::decisions::list(
         &server.state.db,

@@ -5,6 +5,7 @@
 //! candidates: dry runs and replays.
 
 mod log;
+mod settings;
 mod shadow;
 mod slots;
 mod trying;

@@ -33,7 +33,7 @@ async fn budgets_per_installation(t: TestDb) {
     assert_eq!(e.kind, PluginErrorKind::OutOfFuel(1_000));
     assert!(helpdesk::db::plugins::list(&t.db).await.unwrap().is_empty());
 
-    let (_, usage) = measure(|| {
+    let (loaded, prepared) = measure(|| {
         helpdesk::plugins::Loaded::prepare(
             &support::runtime(),
             Slot::PasswordPolicy,
@@ -42,12 +42,25 @@ async fn budgets_per_installation(t: TestDb) {
             0,
         )
         .unwrap()
-        .check_password("Abcdefg1", &PasswordContext::default())
-        .unwrap()
     });
-    // Enough for `info` and `validate-config` at install and for a check of a short password,
-    // not for a check of a long one.
-    let snug_budget = usage.instructions + 500;
+    let check = |password: &str| {
+        measure(|| {
+            loaded
+                .check_password(password, &PasswordContext::default())
+                .unwrap()
+        })
+        .1
+        .instructions
+    };
+    let long = "Abcdefg1".repeat(512);
+    // Enough for each call at install (`info`, `validate-config`, `describe-config`: all of them
+    // together) and for a check of a short password, not for a check of a long one.
+    let snug_budget = prepared.instructions.max(check("Abcdefg1")) + 500;
+    assert!(
+        check(&long) > snug_budget,
+        "{} instructions for a long password, {snug_budget} snug",
+        check(&long)
+    );
     let snug = Raise {
         instructions: Some(snug_budget),
         ..Raise::default()
@@ -79,7 +92,6 @@ async fn budgets_per_installation(t: TestDb) {
                 .value,
             PasswordVerdict::Accepted
         );
-        let long = "Abcdefg1".repeat(64);
         let err = active
             .check_password(&long, &PasswordContext::default())
             .unwrap_err();
@@ -88,7 +100,7 @@ async fn budgets_per_installation(t: TestDb) {
 }
 on_both_backends!(budgets, budgets_per_installation);
 
-/// A component built against `helpdesk:plugins@0.1.1` runs on this 0.2.0 host, through the 0.1 contract.
+/// A component built against `helpdesk:plugins@0.1.1` runs on this 0.3.0 host, through the 0.1 contract.
 async fn a_newer_patch_of_the_contract_is_accepted(t: TestDb) {
     let plugins = support::plugins();
     let id = plugins
@@ -122,10 +134,11 @@ async fn a_newer_patch_of_the_contract_is_accepted(t: TestDb) {
 }
 on_both_backends!(next_patch, a_newer_patch_of_the_contract_is_accepted);
 
-/// A component built against `helpdesk:plugins@0.1.0` (the host's frozen copy of the first
-/// contract) installs beside components of the current contract: it serves its slot while
-/// 0.2.0 components serve the others, and the slot swaps between the two contracts both ways.
-async fn the_first_contract_serves_beside_the_current_one(t: TestDb) {
+/// Components built against `helpdesk:plugins@0.1.0` and `@0.2.0` (the host's frozen copies of
+/// the older contracts) install beside components of the current one (0.3.0): each serves its
+/// slot while 0.3.0 components serve the others, the slot swaps between contracts both ways,
+/// and only the current contract's components describe their config.
+async fn older_contracts_serve_beside_the_current_one(t: TestDb) {
     let plugins = support::plugins();
     plugins.ensure_defaults(&t.db).await.unwrap();
     plugins.refresh(&t.db).await.unwrap();
@@ -158,10 +171,52 @@ async fn the_first_contract_serves_beside_the_current_one(t: TestDb) {
         )
     );
     assert_eq!(verdict("a1").1, PasswordVerdict::Accepted);
-    // The other slots stay on their 0.2.0 components.
+    // The other slots stay on their 0.3.0 components, which describe their settings.
     let statuses = plugins.statuses().unwrap();
     assert_eq!(statuses.by.name, "workflow-default");
     assert!(!statuses.value.is_empty());
+    let workflow = plugins.active(Slot::TicketWorkflow).unwrap();
+    let fields = workflow.config_fields.as_ref().expect("0.3.0 describes");
+    assert_eq!(fields[0].key, "reopen-window-days");
+    assert_eq!(
+        plugins.active(Slot::PasswordPolicy).unwrap().config_fields,
+        None,
+        "0.1.0 cannot describe"
+    );
+
+    // A 0.2.0 component, which logs, in the same slot.
+    let second = plugins
+        .install(
+            &t.db,
+            Slot::PasswordPolicy,
+            fixtures::SECOND_CONTRACT,
+            "",
+            "test",
+            true,
+        )
+        .await
+        .unwrap();
+    let active = plugins.active(Slot::PasswordPolicy).unwrap();
+    assert_eq!(
+        (active.plugin.id, active.config_fields.as_ref()),
+        (second, None)
+    );
+    let (answer, usage) =
+        measure(|| active.check_password("all lowercase", &PasswordContext::default()));
+    assert_eq!(
+        answer.unwrap().value,
+        PasswordVerdict::Rejected(vec![helpdesk::domain::rules::Violation {
+            code: "needs-uppercase".into(),
+            message: "Use at least one uppercase letter.".into(),
+        }])
+    );
+    assert_eq!(usage.logs.len(), 1, "{:?}", usage.logs);
+    assert_eq!(usage.logs[0].message, "checking for an uppercase letter");
+    plugins
+        .rollback(&t.db, Slot::PasswordPolicy, "test")
+        .await
+        .unwrap();
+    assert_eq!(verdict("a1").0, "first-contract");
 
     plugins
         .rollback(&t.db, Slot::PasswordPolicy, "test")
@@ -182,8 +237,8 @@ async fn the_first_contract_serves_beside_the_current_one(t: TestDb) {
     );
 }
 on_both_backends!(
-    first_contract,
-    the_first_contract_serves_beside_the_current_one
+    older_contracts,
+    older_contracts_serve_beside_the_current_one
 );
 
 /// The smallest component that imports `name` as an empty instance: enough to be refused.
@@ -226,14 +281,14 @@ fn a_component_for_another_minor_of_the_contract_is_refused_naming_the_versions(
     let err = helpdesk::plugins::Loaded::prepare(
         &support::runtime(),
         Slot::PasswordPolicy,
-        &component_importing("helpdesk:plugins/types@0.3.0"),
+        &component_importing("helpdesk:plugins/types@0.4.0"),
         "",
         0,
     )
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains("`helpdesk:plugins/types@0.3.0`, which rule plugins are not granted"),
+        err.contains("`helpdesk:plugins/types@0.4.0`, which rule plugins are not granted"),
         "{err}"
     );
 }

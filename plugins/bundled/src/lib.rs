@@ -68,6 +68,9 @@ pub mod fixtures {
     /// A password policy built against WIT 0.1.0, the contract's first release.
     pub const FIRST_CONTRACT: &[u8] = wasm!("helpdesk_plugin_first_contract.wasm");
 
+    /// A password policy built against WIT 0.2.0, which logs but does not describe its config.
+    pub const SECOND_CONTRACT: &[u8] = wasm!("helpdesk_plugin_second_contract.wasm");
+
     /// A password policy whose `check` and `requirements` differ from the contract's.
     pub const WRONG_SHAPE: &[u8] = wasm!("helpdesk_plugin_wrong_shape.wasm");
 }

@@ -11,6 +11,9 @@
 //! Values are integers, `true`/`false`, double-quoted strings (escapes `\"` and `\\`) or lists of
 //! strings on one line. Every error names the line and the key, because operators read them.
 //! Parsing is cheap enough to do on every call, which is what a fresh-instance-per-call plugin does.
+//!
+//! [`Value::written`] writes a value back in the same format, which is how the operators'
+//! console turns a form into a config.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -41,7 +44,7 @@ impl fmt::Display for Value {
 #[derive(Debug, Default)]
 pub struct Config {
     entries: BTreeMap<String, (usize, Value)>,
-    known: Vec<&'static str>,
+    known: Vec<String>,
 }
 
 impl Config {
@@ -76,18 +79,13 @@ impl Config {
         })
     }
 
-    fn take(&mut self, key: &'static str) -> Option<(usize, Value)> {
-        self.known.push(key);
+    fn take(&mut self, key: &str) -> Option<(usize, Value)> {
+        self.known.push(key.to_owned());
         self.entries.remove(key)
     }
 
     /// Takes an integer in `min..=max`.
-    pub fn take_int(
-        &mut self,
-        key: &'static str,
-        min: i64,
-        max: i64,
-    ) -> Result<Option<i64>, String> {
+    pub fn take_int(&mut self, key: &str, min: i64, max: i64) -> Result<Option<i64>, String> {
         match self.take(key) {
             None => Ok(None),
             Some((_, Value::Int(n))) if (min..=max).contains(&n) => Ok(Some(n)),
@@ -99,7 +97,7 @@ impl Config {
     }
 
     /// Takes `true` or `false`.
-    pub fn take_bool(&mut self, key: &'static str) -> Result<Option<bool>, String> {
+    pub fn take_bool(&mut self, key: &str) -> Result<Option<bool>, String> {
         match self.take(key) {
             None => Ok(None),
             Some((_, Value::Bool(b))) => Ok(Some(b)),
@@ -108,7 +106,7 @@ impl Config {
     }
 
     /// Takes a string.
-    pub fn take_str(&mut self, key: &'static str) -> Result<Option<String>, String> {
+    pub fn take_str(&mut self, key: &str) -> Result<Option<String>, String> {
         match self.take(key) {
             None => Ok(None),
             Some((_, Value::Str(s))) => Ok(Some(s)),
@@ -117,7 +115,7 @@ impl Config {
     }
 
     /// Takes a list of strings.
-    pub fn take_list(&mut self, key: &'static str) -> Result<Option<Vec<String>>, String> {
+    pub fn take_list(&mut self, key: &str) -> Result<Option<Vec<String>>, String> {
         match self.take(key) {
             None => Ok(None),
             Some((_, Value::List(items))) => Ok(Some(items)),
@@ -134,6 +132,36 @@ impl Config {
                 self.known.join(", ")
             )),
         }
+    }
+}
+
+impl Value {
+    /// The value as a config line writes it, read back by [`Config::parse`] as the same value.
+    /// Refuses a string that cannot be written on one line (a line break or another control
+    /// character).
+    pub fn written(&self) -> Result<String, String> {
+        fn quoted(s: &str) -> Result<String, String> {
+            if let Some(c) = s.chars().find(|c| c.is_control()) {
+                return Err(format!("{s:?} holds {c:?}; a value is one line of text"));
+            }
+            Ok(format!(
+                "\"{}\"",
+                s.replace('\\', "\\\\").replace('"', "\\\"")
+            ))
+        }
+        Ok(match self {
+            Value::Int(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Str(s) => quoted(s)?,
+            Value::List(items) => format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(|i| quoted(i))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .join(", ")
+            ),
+        })
     }
 }
 
@@ -274,6 +302,29 @@ mod tests {
             c.take_str("s").unwrap_err(),
             "line 2: `s` must be a string, found an integer"
         );
+    }
+
+    #[test]
+    fn written_values_read_back_the_same() {
+        let values = [
+            Value::Int(-42),
+            Value::Bool(false),
+            Value::Str("a \"quoted\" \\ # not a comment".into()),
+            Value::List(vec!["gmail.com".into(), "x\"y".into()]),
+            Value::List(vec![]),
+        ];
+        for v in values {
+            let line = format!("k = {}", v.written().unwrap());
+            let mut c = Config::parse(&line).unwrap();
+            let back = match &v {
+                Value::Int(_) => c.take_int("k", i64::MIN, i64::MAX).unwrap().map(Value::Int),
+                Value::Bool(_) => c.take_bool("k").unwrap().map(Value::Bool),
+                Value::Str(_) => c.take_str("k").unwrap().map(Value::Str),
+                Value::List(_) => c.take_list("k").unwrap().map(Value::List),
+            };
+            assert_eq!(back, Some(v), "{line}");
+        }
+        assert!(Value::Str("two\nlines".into()).written().is_err());
     }
 
     #[test]

@@ -11,11 +11,12 @@
 //! | `review-unregistered` | false | send unknown addresses to staff for review instead of refusing |
 
 use helpdesk_plugin_sdk::config::Config;
+use helpdesk_plugin_sdk::describe;
 use helpdesk_plugin_sdk::signup_eligibility::exports::helpdesk::plugins::eligibility::{
     self, CandidateSite, Decision, EligibilityRequest, MatchKind,
 };
-use helpdesk_plugin_sdk::signup_eligibility::helpdesk::plugins::types::Date;
-use helpdesk_plugin_sdk::signup_eligibility::helpdesk::plugins::types::PluginInfo;
+use helpdesk_plugin_sdk::types::Date;
+use helpdesk_plugin_sdk::types::{ConfigField, PluginInfo};
 
 /// Free-mail domains that identify a person, not an organisation.
 pub const DEFAULT_GENERIC_DOMAINS: &[&str] = &[
@@ -38,6 +39,32 @@ pub const DEFAULT_GENERIC_DOMAINS: &[&str] = &[
     "qq.com",
     "163.com",
 ];
+
+/// The settings [`Settings::parse`] reads, for the operators' console.
+pub fn describe() -> Vec<ConfigField> {
+    vec![
+        describe::text_list(
+            "generic-domains",
+            "Generic mail domains",
+            "Domains that identify a person, not an organisation (one per line): for them only a site's registered full address counts.",
+            DEFAULT_GENERIC_DOMAINS,
+        ),
+        describe::integer(
+            "min-active-licences",
+            "Licences a site needs",
+            "The fewest active product licences a site must have for new users to join it.",
+            1,
+            0,
+            1_000_000,
+        ),
+        describe::boolean(
+            "review-unregistered",
+            "Review unknown addresses",
+            "Send sign-ups from addresses no site has registered to staff for review, instead of refusing them.",
+            false,
+        ),
+    ]
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -162,6 +189,10 @@ impl eligibility::Guest for RegisteredDomain {
 
     fn validate_config(config: String) -> Result<(), String> {
         Settings::parse(&config).map(|_| ())
+    }
+
+    fn describe_config() -> Option<Vec<ConfigField>> {
+        Some(describe())
     }
 
     fn decide(config: String, request: EligibilityRequest) -> Decision {

@@ -88,3 +88,17 @@ fn config_errors_are_precise() {
     );
     assert_eq!(RegisteredDomain::validate_config(String::new()), Ok(()));
 }
+
+#[test]
+fn the_description_matches_what_the_config_reads() {
+    let fields = RegisteredDomain::describe_config().unwrap();
+    let written = describe::defaults_written(&fields);
+    let explicit = Settings::parse(&written).unwrap();
+    let defaults = Settings::parse("").unwrap();
+    assert_eq!(
+        explicit.generic_domains.unwrap(),
+        DEFAULT_GENERIC_DOMAINS.to_vec()
+    );
+    assert_eq!(explicit.min_active_licences, defaults.min_active_licences);
+    assert_eq!(explicit.review_unregistered, defaults.review_unregistered);
+}

@@ -3,44 +3,55 @@
 //! contract (size, shape), so a malformed answer never reaches the domain.
 //!
 //! The host speaks every version of the contract it has ever published: `wit/helpdesk.wit` (the
-//! current one, 0.2) and the frozen `plugins/host/wit/v0.1/helpdesk.wit`. The slots' questions
-//! are the same in both, so one body of code, instantiated per version by `contract!`, serves
-//! them; 0.2 adds the `log` import, which the linker provides once for every world.
+//! current one, 0.3) and the frozen copies of the older minor versions in `plugins/host/wit/`
+//! (0.1, 0.2). The slots' questions are the same in all of them, so one body of code,
+//! instantiated per version by `contract!`, serves them all; what a version adds comes on top:
+//! 0.2's `log` import, which the linker provides once for every world, and 0.3's
+//! `describe-config` (`describes_config!`), which older components answer with "no description".
 
 use super::runtime::{Bounds, CallState};
 use super::{PluginError, PluginErrorKind};
 use crate::rules::{
-    ActorRole, CandidateSite, EligibilityDecision, EligibilityRequest, EventContext, MatchKind,
-    PasswordContext, PasswordVerdict, PluginInfo, PluginRef, Slot, Status, TicketEvent,
-    TransitionDecision, TransitionRequest, Violation,
+    ActorRole, CandidateSite, ConfigField, ConfigKind, EligibilityDecision, EligibilityRequest,
+    EventContext, MatchKind, PasswordContext, PasswordVerdict, PluginInfo, PluginRef, Slot, Status,
+    TicketEvent, TransitionDecision, TransitionRequest, Violation,
 };
 use std::collections::HashSet;
 use wasmtime::component::{InstancePre, Linker};
 
 mod answers;
 use answers::{OutputSize, validate_statuses};
+#[macro_use]
+mod since_0_3;
 
 /// A version of the contract this host speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contract {
     V0_1,
     V0_2,
+    V0_3,
 }
 
 impl Contract {
     /// Newest first: the order in which a component's exports are matched.
-    pub const ALL: [Contract; 2] = [Contract::V0_2, Contract::V0_1];
+    pub const ALL: [Contract; 3] = [Contract::V0_3, Contract::V0_2, Contract::V0_1];
+
+    /// The newest: the version of `wit/helpdesk.wit`.
+    pub const CURRENT: Contract = Contract::V0_3;
 
     pub fn version(self) -> &'static str {
         match self {
             Contract::V0_1 => "0.1.0",
             Contract::V0_2 => "0.2.0",
+            Contract::V0_3 => "0.3.0",
         }
     }
-}
 
-/// The version of `wit/helpdesk.wit` this host speaks natively.
-pub const WIT_VERSION: &str = "0.2.0";
+    /// Whether components of this version import `log` (from 0.2).
+    fn logs(self) -> bool {
+        self != Contract::V0_1
+    }
+}
 
 /// The name of the interface a component built against `contract` exports to fill `slot`; a
 /// component exporting a compatible version of it (`runtime::compatible`) fills the slot too.
@@ -57,7 +68,9 @@ pub fn export_name(slot: Slot, contract: Contract) -> String {
 pub fn granted_imports() -> impl Iterator<Item = String> {
     Contract::ALL.into_iter().flat_map(|c| {
         let types = format!("helpdesk:plugins/types@{}", c.version());
-        let log = (c != Contract::V0_1).then(|| format!("helpdesk:plugins/log@{}", c.version()));
+        let log = c
+            .logs()
+            .then(|| format!("helpdesk:plugins/log@{}", c.version()));
         std::iter::once(types).chain(log)
     })
 }
@@ -85,14 +98,19 @@ pub enum Level {
 pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     for contract in Contract::ALL {
         linker.instance(&format!("helpdesk:plugins/types@{}", contract.version()))?;
+        if contract.logs() {
+            linker
+                .instance(&format!("helpdesk:plugins/log@{}", contract.version()))?
+                .func_wrap(
+                    "write",
+                    |mut store: wasmtime::StoreContextMut<'_, CallState>,
+                     (level, message): (Level, String)| {
+                        store.data_mut().log(level, message);
+                        Ok(())
+                    },
+                )?;
+        }
     }
-    linker.instance("helpdesk:plugins/log@0.2.0")?.func_wrap(
-        "write",
-        |mut store: wasmtime::StoreContextMut<'_, CallState>, (level, message): (Level, String)| {
-            store.data_mut().log(level, message);
-            Ok(())
-        },
-    )?;
     Ok(())
 }
 
@@ -102,6 +120,7 @@ pub fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
 pub enum SlotPre {
     V0_1(v0_1::SlotPre),
     V0_2(v0_2::SlotPre),
+    V0_3(v0_3::SlotPre),
 }
 
 /// Forwards a question to the bindings of the component's version.
@@ -110,6 +129,7 @@ macro_rules! each_version {
         match $self {
             SlotPre::V0_1($pre) => $call,
             SlotPre::V0_2($pre) => $call,
+            SlotPre::V0_3($pre) => $call,
         }
     };
 }
@@ -124,6 +144,8 @@ pub fn check_signatures(
     match contract {
         Contract::V0_1 => v0_1::check_signatures(pre, slot, &export),
         Contract::V0_2 => v0_2::check_signatures(pre, slot, &export),
+        Contract::V0_3 => v0_3::check_signatures(pre, slot, &export)
+            .and_then(|()| v0_3::check_describe_config(pre, &export)),
     }
 }
 
@@ -136,6 +158,7 @@ impl SlotPre {
         Ok(match contract {
             Contract::V0_1 => SlotPre::V0_1(v0_1::SlotPre::new(slot, pre)?),
             Contract::V0_2 => SlotPre::V0_2(v0_2::SlotPre::new(slot, pre)?),
+            Contract::V0_3 => SlotPre::V0_3(v0_3::SlotPre::new(slot, pre)?),
         })
     }
 
@@ -143,7 +166,25 @@ impl SlotPre {
         match self {
             SlotPre::V0_1(_) => Contract::V0_1,
             SlotPre::V0_2(_) => Contract::V0_2,
+            SlotPre::V0_3(_) => Contract::V0_3,
         }
+    }
+
+    /// The plugin's description of its config, checked against the contract's rules; `None`
+    /// when it gives none, as every component older than 0.3 does.
+    pub fn describe_config(
+        &self,
+        rt: &Bounds<'_>,
+        plugin: &PluginRef,
+    ) -> Result<Option<Vec<ConfigField>>, PluginError> {
+        let SlotPre::V0_3(pre) = self else {
+            return Ok(None);
+        };
+        let fields = pre.describe_config(rt, plugin)?;
+        if let Some(fields) = &fields {
+            crate::config_form::check(fields).map_err(|why| malformed(plugin, why))?;
+        }
+        Ok(fields)
     }
 
     pub fn info(&self, rt: &Bounds<'_>, plugin: &PluginRef) -> Result<PluginInfo, PluginError> {
@@ -219,10 +260,38 @@ impl SlotPre {
     }
 }
 
+/// Checks that function `name` of the component's `export` has the contract's signature.
+fn check_function<Params, Results>(
+    pre: &InstancePre<CallState>,
+    export: &str,
+    name: &str,
+) -> Result<(), String>
+where
+    Params: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+    Results: wasmtime::component::ComponentNamedList + wasmtime::component::Lift,
+{
+    use wasmtime::component::types::ComponentItem;
+    let component = pre.component();
+    let (_, interface) = component
+        .get_export(None, export)
+        .ok_or_else(|| format!("the component does not export `{export}`"))?;
+    let item = component.get_export(Some(&interface), name).map(|(i, _)| i);
+    let Some(ComponentItem::ComponentFunc(func)) = item else {
+        return Err(format!("`{export}` has no function `{name}`"));
+    };
+    func.typecheck::<Params, Results>(&pre.instance_type())
+        .map_err(|e| {
+            format!(
+                "`{name}` in `{export}` does not match the contract: {e:#} (rebuild the plugin against wit/helpdesk.wit)"
+            )
+        })
+}
+
 /// The bindings of one version of the contract: the three worlds' generated types, the
 /// pre-linked component of a slot, and one method per question.
+/// `$added` names macros that add what later versions have on top of the shared questions.
 macro_rules! contract {
-    ($version:ident, $wit:tt) => {
+    ($version:ident, $wit:tt $(, $added:ident)*) => {
         pub mod $version {
             use super::*;
 
@@ -236,6 +305,8 @@ macro_rules! contract {
                 wasmtime::component::bindgen!({ world: "ticket-workflow", path: $wit });
             }
 
+            $( $added!(); )*
+
             use eligibility::exports::helpdesk::plugins::eligibility as e;
             use password::exports::helpdesk::plugins::password_rules as p;
             use workflow::exports::helpdesk::plugins::workflow as w;
@@ -247,25 +318,10 @@ macro_rules! contract {
                 slot: Slot,
                 export: &str,
             ) -> Result<(), String> {
-                use wasmtime::component::types::ComponentItem;
-                let component = pre.component();
-                let types = pre.instance_type();
-                let (_, interface) = component
-                    .get_export(None, export)
-                    .ok_or_else(|| format!("the component does not export `{export}`"))?;
                 macro_rules! check {
-                    ($name:literal, $params:ty, $results:ty) => {{
-                        let item = component.get_export(Some(&interface), $name).map(|(i, _)| i);
-                        let Some(ComponentItem::ComponentFunc(func)) = item else {
-                            return Err(format!("`{export}` has no function `{}`", $name));
-                        };
-                        func.typecheck::<$params, $results>(&types).map_err(|e| {
-                            format!(
-                                "`{}` in `{export}` does not match the contract: {e:#} (rebuild the plugin against wit/helpdesk.wit)",
-                                $name
-                            )
-                        })?;
-                    }};
+                    ($name:literal, $params:ty, $results:ty) => {
+                        check_function::<$params, $results>(pre, export, $name)?
+                    };
                 }
                 match slot {
                     Slot::PasswordPolicy => {
@@ -326,7 +382,7 @@ macro_rules! contract {
             }
 
             /// Runs one export in a fresh instance, then applies the output cap.
-            fn run<T: OutputSize>(
+            pub(super) fn run<T: OutputSize>(
                 &self,
                 rt: &Bounds<'_>,
                 plugin: &PluginRef,
@@ -674,7 +730,8 @@ macro_rules! contract {
 }
 
 contract!(v0_1, "wit/v0.1");
-contract!(v0_2, "../../wit");
+contract!(v0_2, "wit/v0.2");
+contract!(v0_3, "../../wit", describes_config);
 
 fn malformed(plugin: &PluginRef, why: String) -> PluginError {
     let err = PluginError::new(plugin.clone(), PluginErrorKind::Malformed(why));

@@ -22,8 +22,8 @@
 
 use super::{Budget, Loaded, PluginError, Runtime, Usage, measure};
 use crate::rules::{
-    CandidateSite, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,
-    PasswordVerdict, Slot, Status, TransitionDecision, TransitionRequest,
+    CandidateSite, ConfigField, ConfigKind, EligibilityDecision, EligibilityRequest, EventContext,
+    PasswordContext, PasswordVerdict, Slot, Status, TransitionDecision, TransitionRequest,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -237,6 +237,9 @@ pub struct Report {
     pub cases: Vec<CaseResult>,
     /// The budget each config ran under.
     pub budget: Option<Budget>,
+    /// The settings the component describes (`describe-config`): `None` when no config could
+    /// be prepared, `Some(None)` when it describes none.
+    pub settings: Option<Option<Vec<ConfigField>>>,
 }
 
 impl Report {
@@ -278,6 +281,7 @@ pub fn run(
     let mut report = Report {
         cases: Vec::new(),
         budget: Some(budget),
+        settings: None,
     };
 
     if let Some(expected) = &examples.statuses {
@@ -317,6 +321,10 @@ pub fn run(
             usage,
         });
     }
+    report.settings = loaded
+        .values()
+        .find_map(|l| l.as_ref().ok())
+        .map(|l| l.config_fields.clone());
     report
 }
 
@@ -444,6 +452,24 @@ impl Report {
             self.passed(),
             self.failed()
         );
+        match &self.settings {
+            Some(None) => {
+                let _ = writeln!(
+                    out,
+                    "settings: none described (operators edit the config as text)"
+                );
+            }
+            Some(Some(fields)) if fields.is_empty() => {
+                let _ = writeln!(out, "settings: none (the plugin takes no config)");
+            }
+            Some(Some(fields)) => {
+                let _ = writeln!(out, "settings, as the console's form shows them:");
+                for f in fields {
+                    let _ = writeln!(out, "  {:<24} {}", f.key, setting(&f.kind));
+                }
+            }
+            None => {}
+        }
         if let Some(budget) = &self.budget {
             let share = |used: f64, of: f64| if of > 0.0 { 100.0 * used / of } else { 0.0 };
             let _ = writeln!(
@@ -458,5 +484,22 @@ impl Report {
             );
         }
         out
+    }
+}
+
+/// A setting's type, bounds and default, in one phrase.
+fn setting(kind: &ConfigKind) -> String {
+    let default =
+        crate::config_form::shown(&crate::config_form::default_of(kind)).replace('\n', ", ");
+    match kind {
+        ConfigKind::Integer { min, max, .. } => {
+            format!("integer {min} to {max}, default {default}")
+        }
+        ConfigKind::Boolean { .. } => format!("true or false, default {default}"),
+        ConfigKind::Text { .. } => format!("text, default {default:?}"),
+        ConfigKind::Choice { choices, .. } => {
+            format!("one of {}, default {default}", choices.join(", "))
+        }
+        ConfigKind::TextList { .. } => format!("list, default [{default}]"),
     }
 }

@@ -9,6 +9,7 @@
 mod bindings;
 mod cache;
 mod capture;
+pub mod config_form;
 pub mod examples;
 pub mod rules;
 mod runtime;
@@ -18,7 +19,7 @@ use runtime::Bounds;
 pub use runtime::{Budget, Limits, LogLevel, LogLine, Raise, Runtime, Usage, measure};
 
 use rules::{
-    Decided, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,
+    ConfigField, Decided, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,
     PasswordVerdict, PluginInfo, PluginRef, Slot, Status, TransitionDecision, TransitionRequest,
 };
 use sha2::{Digest, Sha256};
@@ -147,6 +148,9 @@ pub struct Loaded {
     pub slot: Slot,
     pub config: String,
     pub budget: Budget,
+    /// The settings the plugin describes (contract 0.3's `describe-config`), so a console can
+    /// render a form; `None` when it describes none (every older component).
+    pub config_fields: Option<Vec<ConfigField>>,
     pre: bindings::SlotPre,
     runtime: Arc<Runtime>,
     statuses: OnceLock<Vec<Status>>,
@@ -200,12 +204,24 @@ impl Loaded {
         plugin.version = info.version.clone();
         pre.validate_config(&bounds, &plugin, config)?
             .map_err(PrepareError::InvalidConfig)?;
+        let config_fields = pre.describe_config(&bounds, &plugin)?;
+        if let Some(fields) = &config_fields {
+            // Every setting written at its default means the same as no config: a plugin that
+            // refuses it reads its settings otherwise than it describes them.
+            let defaults = config_form::defaults_written(fields);
+            if let Err(e) = pre.validate_config(&bounds, &plugin, &defaults)? {
+                return Err(PrepareError::Refused(format!(
+                    "the plugin's `describe-config` does not match its `validate-config`, which refuses every setting written at its described default: {e}"
+                )));
+            }
+        }
         let loaded = Loaded {
             plugin,
             info,
             slot,
             config: config.to_owned(),
             budget,
+            config_fields,
             pre,
             runtime: runtime.clone(),
             statuses: OnceLock::new(),

@@ -208,3 +208,38 @@ pub struct EventContext {
     #[serde(default)]
     pub seconds_in_status: u64,
 }
+
+/// One setting of a plugin's config, as the plugin describes it (`describe-config`, since
+/// contract 0.3): the console renders it as a form field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigField {
+    pub key: String,
+    pub label: String,
+    pub help: String,
+    #[serde(flatten)]
+    pub kind: ConfigKind,
+}
+
+/// A setting's type, default and allowed values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ConfigKind {
+    Integer {
+        default: i64,
+        min: i64,
+        max: i64,
+    },
+    Boolean {
+        default: bool,
+    },
+    Text {
+        default: String,
+    },
+    Choice {
+        default: String,
+        choices: Vec<String>,
+    },
+    TextList {
+        default: Vec<String>,
+    },
+}

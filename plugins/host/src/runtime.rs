@@ -655,7 +655,7 @@ impl Surface {
         {
             return Ok(contract);
         }
-        let wanted = bindings::export_name(slot, bindings::Contract::V0_2);
+        let wanted = bindings::export_name(slot, bindings::Contract::CURRENT);
         let found = if self.exports.is_empty() {
             "no interfaces".to_owned()
         } else {
@@ -676,8 +676,10 @@ impl Surface {
                     .iter()
                     .find(|e| e.split_once('@').is_some_and(|(i, _)| i == interface))?;
                 Some(format!(
-                    "; `{other}` was built against a version of wit/helpdesk.wit this host does not speak (it speaks {} and 0.1.x; see docs/plugins.md, versioning)",
-                    bindings::WIT_VERSION
+                    "; `{other}` was built against a version of wit/helpdesk.wit this host does not speak (it speaks {}; see docs/plugins.md, versioning)",
+                    bindings::Contract::ALL
+                        .map(|c| c.version().rsplit_once('.').map_or("", |(m, _)| m).to_owned() + ".x")
+                        .join(", ")
                 ))
             })
             .unwrap_or_default();

@@ -14,10 +14,11 @@
 //! Characters outside the four classes (spaces, letters with accents, other symbols) are refused.
 
 use helpdesk_plugin_sdk::config::Config;
+use helpdesk_plugin_sdk::describe;
 use helpdesk_plugin_sdk::password_policy::exports::helpdesk::plugins::password_rules::{
     self, PasswordContext, Verdict, Violation,
 };
-use helpdesk_plugin_sdk::password_policy::helpdesk::plugins::types::PluginInfo;
+use helpdesk_plugin_sdk::types::{ConfigField, PluginInfo};
 
 /// The symbols of the seed rule: @ # $ % ^ & * - _ + = [ ] { } | \ : ' , ? / ` ~ " ( ) ; .
 pub const DEFAULT_SYMBOLS: &str = "@#$%^&*-_+=[]{}|\\:',?/`~\"();.";
@@ -138,6 +139,48 @@ impl Settings {
     }
 }
 
+/// The settings [`Settings::parse`] reads, for the operators' console.
+pub fn describe() -> Vec<ConfigField> {
+    vec![
+        describe::integer(
+            "min-length",
+            "Minimum length",
+            "The fewest characters a password may have.",
+            8,
+            1,
+            1024,
+        ),
+        describe::integer(
+            "max-length",
+            "Maximum length",
+            "The most characters a password may have; not less than the minimum.",
+            16,
+            1,
+            1024,
+        ),
+        describe::integer(
+            "min-classes",
+            "Character kinds required",
+            "How many of lowercase letters, uppercase letters, digits and symbols a password must mix.",
+            3,
+            1,
+            4,
+        ),
+        describe::text(
+            "symbols",
+            "Symbols allowed",
+            "Every symbol a password may use (no letters, digits or spaces); other characters are refused.",
+            DEFAULT_SYMBOLS,
+        ),
+        describe::boolean(
+            "reject-personal-info",
+            "Refuse personal details",
+            "Refuse passwords that contain the account's email name, given name or surname (3 letters or more).",
+            false,
+        ),
+    ]
+}
+
 fn violation(code: &str, message: String) -> Violation {
     Violation {
         code: code.to_owned(),
@@ -180,6 +223,10 @@ impl password_rules::Guest for PasswordDefault {
 
     fn validate_config(config: String) -> Result<(), String> {
         Settings::parse(&config).map(|_| ())
+    }
+
+    fn describe_config() -> Option<Vec<ConfigField>> {
+        Some(describe())
     }
 
     fn check(config: String, password: String, context: PasswordContext) -> Verdict {

@@ -107,3 +107,10 @@ fn messages_never_repeat_the_password() {
         panic!("expected a rejection");
     }
 }
+
+#[test]
+fn the_description_matches_what_the_config_reads() {
+    let fields = PasswordDefault::describe_config().unwrap();
+    let written = describe::defaults_written(&fields);
+    assert_eq!(Settings::parse(&written), Settings::parse(""), "{written}");
+}

@@ -148,7 +148,7 @@ pub fn create(slot: Slot, name: &str, lang: Lang, dir: &Path) -> anyhow::Result<
          - Build: `{build}` (makes `{component}`).\n\
          - Test: `helpdesk-plugin test {component} examples.json`; add `--watch` to run again on every build.\n\
          - Install: `helpdesk plugin install {world} {component} --activate`.\n\n\
-         `examples.json` holds the cases (its format: `examples.schema.json`). See docs/plugins.md in the help desk for the contract, budgets and versioning.\n"
+         `examples.json` holds the cases (its format: `examples.schema.json`). `describe-config` lists the settings your config reads, so operators edit them in a form: keep it in step with the config reader (`helpdesk-plugin test` prints the settings as the form shows them, and the help desk refuses at install a plugin that does not accept every setting at its described default). See docs/plugins.md in the help desk for the contract, budgets and versioning.\n"
     );
     files.push(("README.md", readme));
 

@@ -52,6 +52,10 @@ fn test_reports_every_case_with_its_cost_and_a_summary() {
     assert_eq!(cases, 20, "{report}");
     assert!(report.contains("20 passed, 0 failed; median "), "{report}");
     assert!(
+        report.contains("settings, as the console's form shows them:\n  min-length               integer 1 to 1024, default 8\n"),
+        "{report}"
+    );
+    assert!(
         report.contains("of 20000000), ") && report.contains("MiB memory ("),
         "{report}"
     );
@@ -221,6 +225,13 @@ fn scaffold_build_test(root: &Path, lang: &str, slot: &str, build: impl Fn(&Path
     let report = text(&out);
     assert!(out.status.success(), "{name}: {report}");
     assert!(report.contains(" passed, 0 failed"), "{report}");
+    // Every template describes its one setting, so the console shows a form.
+    let setting = match slot {
+        "password-policy" => "  min-length               integer 1 to 256, default 12\n",
+        "signup-eligibility" => "  review-when-full         true or false, default false\n",
+        _ => "  customers-close          true or false, default true\n",
+    };
+    assert!(report.contains(setting), "{name}: {report}");
     if slot == "password-policy" {
         // The template logs why it rejects; the line shows under its case.
         assert!(

@@ -8,15 +8,22 @@
 //! use helpdesk_plugin_sdk::password_policy::exports::helpdesk::plugins::password_rules;
 //!
 //! struct MyPolicy;
-//! impl password_rules::Guest for MyPolicy { /* info, validate_config, check, requirements */ }
+//! impl password_rules::Guest for MyPolicy { /* info, validate_config, describe_config, check, requirements */ }
 //! helpdesk_plugin_sdk::export_password_policy!(MyPolicy);
 //! ```
 //!
-//! [`log`] writes lines for the author and the operator. Build with
+//! [`types`] holds the types every slot shares; [`describe`] builds the description of a
+//! config (`describe-config`) one setting per line. [`log`] writes lines for the author and the
+//! operator. Build with
 //! `cargo build --target wasm32-wasip2 --release`; the `.wasm` in
 //! `target/wasm32-wasip2/release/` is the component to install.
 
-pub mod config;
+pub use helpdesk_plugin_config as config;
+pub mod describe;
+
+/// The contract's shared types (`plugin-info`, `date`, `actor-role`, `config-field`, …), one
+/// set for every slot.
+pub use password_policy::helpdesk::plugins::types;
 
 /// Bindings for the `password-policy` world. Export with [`export_password_policy!`].
 pub mod password_policy {
@@ -38,6 +45,10 @@ pub mod signup_eligibility {
         default_bindings_module: "helpdesk_plugin_sdk::signup_eligibility",
         pub_export_macro: true,
         additional_derives: [PartialEq, Eq],
+        with: {
+            "helpdesk:plugins/types@0.3.0": crate::types,
+            "helpdesk:plugins/log@0.3.0": crate::password_policy::helpdesk::plugins::log,
+        },
         export_macro_name: "export_signup_eligibility",
     });
 }
@@ -50,6 +61,10 @@ pub mod ticket_workflow {
         default_bindings_module: "helpdesk_plugin_sdk::ticket_workflow",
         pub_export_macro: true,
         additional_derives: [PartialEq, Eq],
+        with: {
+            "helpdesk:plugins/types@0.3.0": crate::types,
+            "helpdesk:plugins/log@0.3.0": crate::password_policy::helpdesk::plugins::log,
+        },
         export_macro_name: "export_ticket_workflow",
     });
 }

@@ -15,10 +15,11 @@
 //! Config: `min-length` (default 12).
 
 use helpdesk_plugin_sdk::config::Config;
+use helpdesk_plugin_sdk::describe;
 use helpdesk_plugin_sdk::password_policy::exports::helpdesk::plugins::password_rules::{
     self, PasswordContext, Verdict, Violation,
 };
-use helpdesk_plugin_sdk::password_policy::helpdesk::plugins::types::PluginInfo;
+use helpdesk_plugin_sdk::types::{ConfigField, PluginInfo};
 
 /// Reads the operator's config; every error message is shown to the operator as it is.
 fn min_length(config: &str) -> Result<usize, String> {
@@ -42,6 +43,17 @@ impl password_rules::Guest for Passphrase {
 
     fn validate_config(config: String) -> Result<(), String> {
         min_length(&config).map(|_| ())
+    }
+
+    fn describe_config() -> Option<Vec<ConfigField>> {
+        Some(vec![describe::integer(
+            "min-length",
+            "Minimum length",
+            "The fewest characters a passphrase may have.",
+            12,
+            1,
+            256,
+        )])
     }
 
     fn check(config: String, password: String, _context: PasswordContext) -> Verdict {

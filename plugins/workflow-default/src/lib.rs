@@ -17,11 +17,12 @@
 //! | `reopen-window-days` | 14 | how long after closing a customer may reopen (0 = never) |
 
 use helpdesk_plugin_sdk::config::Config;
+use helpdesk_plugin_sdk::describe;
 use helpdesk_plugin_sdk::ticket_workflow::exports::helpdesk::plugins::workflow::{
     self, EventContext, Status, TicketEvent, TransitionDecision, TransitionRequest,
 };
-use helpdesk_plugin_sdk::ticket_workflow::helpdesk::plugins::types::ActorRole;
-use helpdesk_plugin_sdk::ticket_workflow::helpdesk::plugins::types::PluginInfo;
+use helpdesk_plugin_sdk::types::ActorRole;
+use helpdesk_plugin_sdk::types::{ConfigField, PluginInfo};
 
 pub const OPEN: &str = "open";
 pub const IN_PROGRESS: &str = "in-progress";
@@ -133,6 +134,17 @@ impl workflow::Guest for WorkflowDefault {
 
     fn validate_config(config: String) -> Result<(), String> {
         Settings::parse(&config).map(|_| ())
+    }
+
+    fn describe_config() -> Option<Vec<ConfigField>> {
+        Some(vec![describe::integer(
+            "reopen-window-days",
+            "Reopen window (days)",
+            "How many days after a request is closed its customer may still reopen it, by replying or by hand; 0: never.",
+            14,
+            0,
+            3650,
+        )])
     }
 
     fn statuses(_config: String) -> Vec<Status> {

@@ -88,3 +88,10 @@ fn refusals_explain_themselves() {
         "line 1: `reopen-window-days` is 9999, expected 0 to 3650"
     );
 }
+
+#[test]
+fn the_description_matches_what_the_config_reads() {
+    let fields = WorkflowDefault::describe_config().unwrap();
+    let written = describe::defaults_written(&fields);
+    assert_eq!(Settings::parse(&written), Settings::parse(""), "{written}");
+}

@@ -8,6 +8,8 @@ use crate::http::console_api::{
     start_shadow, stop_shadow,
 };
 use crate::http::extract::Query;
+use helpdesk_plugin_host::config_form;
+use helpdesk_plugin_host::rules::{ConfigField, ConfigKind};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -23,6 +25,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/plugins/{id}/try", get(try_page).post(try_it))
         .route("/staff/plugins/{id}/replay", post(replay_it))
         .route("/staff/plugins/{id}/config", post(reconfigure))
+        .route("/staff/plugins/{id}/settings", post(resettle))
         .route("/staff/plugins/{id}/shadow", post(shadow))
         .route("/staff/slots/{slot}/shadow/stop", post(stop_shadowing))
         .route("/staff/slots/{slot}/shadow/promote", post(promote))
@@ -431,11 +434,72 @@ struct TryPage {
     replayed: Option<(String, Vec<Difference>)>,
     /// The installation's config.
     config: String,
+    /// The settings the plugin describes, as form fields; `None`: only the text.
+    settings: Option<Vec<SettingView>>,
+    /// Why the config cannot be shown as the settings.
+    unreadable: Option<String>,
     /// A new installation with another config: its id and the config's difference.
     reconfigured: Option<(i64, Vec<String>)>,
 }
 
+/// A described setting as a form field.
+struct SettingView {
+    key: String,
+    label: String,
+    help: String,
+    /// `integer`, `boolean`, `text`, `choice` or `text-list`.
+    kind: &'static str,
+    value: String,
+    default: String,
+    min: String,
+    max: String,
+    choices: Vec<String>,
+}
+
+impl SettingView {
+    fn of(field: &ConfigField, view: &crate::console::ConfigView) -> SettingView {
+        let (kind, min, max, choices) = match &field.kind {
+            ConfigKind::Integer { min, max, .. } => {
+                ("integer", min.to_string(), max.to_string(), Vec::new())
+            }
+            ConfigKind::Boolean { .. } => ("boolean", String::new(), String::new(), Vec::new()),
+            ConfigKind::Text { .. } => ("text", String::new(), String::new(), Vec::new()),
+            ConfigKind::Choice { choices, .. } => {
+                ("choice", String::new(), String::new(), choices.clone())
+            }
+            ConfigKind::TextList { .. } => ("text-list", String::new(), String::new(), Vec::new()),
+        };
+        let default = config_form::shown(&config_form::default_of(&field.kind));
+        SettingView {
+            key: field.key.clone(),
+            label: field.label.clone(),
+            help: field.help.clone(),
+            kind,
+            value: if view.values.is_some() {
+                view.shown(&field.key)
+            } else {
+                default.clone()
+            },
+            default: if kind == "text-list" {
+                default.replace('\n', ", ")
+            } else {
+                default
+            },
+            min,
+            max,
+            choices,
+        }
+    }
+}
+
 impl TryPage {
+    /// The page again, saying why the console refused.
+    fn refused(mut self, v: &Visit, e: crate::http::ApiError) -> Response {
+        let status = e.status;
+        self.error = Some(e.message);
+        v.render(status, self)
+    }
+
     fn value(&self, key: &str) -> &str {
         self.values.get(key).map_or("", String::as_str)
     }
@@ -454,7 +518,19 @@ async fn blank_try_page(v: &Visit, me: &Me, id: i64) -> Result<TryPage, Response
         }
         Err(e) => return Err(crate::http::ApiError::from(e).into_response()),
     };
+    // A component that cannot be prepared here still has its text to edit.
+    let (settings, unreadable) = match crate::console::config_of(&v.state, me, id).await {
+        Ok(view) => (
+            view.fields
+                .as_ref()
+                .map(|fields| fields.iter().map(|f| SettingView::of(f, &view)).collect()),
+            view.unreadable.clone(),
+        ),
+        Err(_) => (None, None),
+    };
     Ok(TryPage {
+        settings,
+        unreadable,
         layout: v.layout(&format!("Try plugin #{id}")),
         id,
         plugin: format!("#{id} {} {}", row.name, row.version),
@@ -468,6 +544,12 @@ async fn blank_try_page(v: &Visit, me: &Me, id: i64) -> Result<TryPage, Response
         config: row.config,
         reconfigured: None,
     })
+}
+
+/// The Try page of plugin `id` for the operator signed in, who is sent to sign in first if not.
+async fn signed_in_try_page(v: &Visit, id: i64) -> Result<(&Me, TryPage), Response> {
+    let me = v.require_active(&format!("/staff/plugins/{id}/try"))?;
+    Ok((me, blank_try_page(v, me, id).await?))
 }
 
 async fn try_view(v: &Visit, me: &Me, id: i64, form: Option<&Posted>) -> Response {
@@ -527,11 +609,7 @@ async fn try_view(v: &Visit, me: &Me, id: i64, form: Option<&Posted>) -> Respons
             page.tried = Some((TriedView::of(&r["candidate"]), TriedView::of(&r["active"])));
             v.render(StatusCode::OK, page)
         }
-        Err(e) => {
-            let status = e.status;
-            page.error = Some(e.message);
-            v.render(status, page)
-        }
+        Err(e) => page.refused(v, e),
     }
 }
 
@@ -563,12 +641,8 @@ fn choice<T: serde::de::DeserializeOwned>(
 }
 
 async fn replay_it(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
-    let me = match v.require_active(&format!("/staff/plugins/{id}/try")) {
-        Ok(me) => me,
-        Err(r) => return r,
-    };
-    let mut page = match blank_try_page(&v, me, id).await {
-        Ok(p) => p,
+    let (me, mut page) = match signed_in_try_page(&v, id).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let result = crate::console::replay(&v.state, me, id, 100).await;
@@ -608,11 +682,7 @@ async fn replay_it(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
             page.replayed = Some((summary, rows));
             v.render(StatusCode::OK, page)
         }
-        Err(e) => {
-            let status = e.status;
-            page.error = Some(e.message);
-            v.render(status, page)
-        }
+        Err(e) => page.refused(&v, e),
     }
 }
 
@@ -657,24 +727,14 @@ async fn install(v: Visit, req: Request) -> Response {
 }
 
 async fn reconfigure(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
-    let me = match v.require_active(&format!("/staff/plugins/{id}/try")) {
-        Ok(me) => me,
-        Err(r) => return r,
-    };
-    let mut page = match blank_try_page(&v, me, id).await {
-        Ok(p) => p,
+    let (me, mut page) = match signed_in_try_page(&v, id).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let config = f.get("config").replace("\r\n", "\n");
     match crate::console::reconfigure(&v.state, me, &v.client, id, &config).await {
         Ok(r) => {
-            let diff = r["diff"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|l| l.as_str().map(str::to_owned))
-                .collect();
-            page.reconfigured = Some((r["id"].as_i64().unwrap_or_default(), diff));
+            page.reconfigured = Some(reconfigured(&r));
             page.config = config;
             v.render(StatusCode::OK, page)
         }
@@ -685,4 +745,50 @@ async fn reconfigure(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
             v.render(status, page)
         }
     }
+}
+
+/// Saves the described settings of plugin `id`'s form as a new installation.
+async fn resettle(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
+    let (me, mut page) = match signed_in_try_page(&v, id).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let mut input: HashMap<String, String> =
+        f.0.iter()
+            .filter_map(|(k, v)| {
+                let key = k.strip_prefix("setting-")?;
+                Some((key.to_owned(), v.replace("\r\n", "\n")))
+            })
+            .collect();
+    // A checkbox left unticked is not sent: it means false, not the default.
+    for s in page.settings.iter().flatten() {
+        if s.kind == "boolean" {
+            input.entry(s.key.clone()).or_insert_with(|| "false".into());
+        }
+    }
+    let result = crate::console::reconfigure_settings(&v.state, me, &v.client, id, &input).await;
+    // The form shows what was sent, whether it was saved or refused.
+    for s in page.settings.iter_mut().flatten() {
+        if let Some(sent) = input.get(&s.key) {
+            s.value = sent.clone();
+        }
+    }
+    match result {
+        Ok(r) => {
+            page.reconfigured = Some(reconfigured(&r));
+            v.render(StatusCode::OK, page)
+        }
+        Err(e) => page.refused(&v, e),
+    }
+}
+
+/// A new installation's id and its config's difference, from the console's answer.
+fn reconfigured(r: &serde_json::Value) -> (i64, Vec<String>) {
+    let diff = r["diff"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l.as_str().map(str::to_owned))
+        .collect();
+    (r["id"].as_i64().unwrap_or_default(), diff)
 }

@@ -2,7 +2,8 @@
 //! output cap, and the contract's rules for a workflow's status list.
 
 use crate::rules::{
-    EligibilityDecision, PasswordVerdict, PluginInfo, Status, TransitionDecision, Violation,
+    ConfigField, ConfigKind, EligibilityDecision, PasswordVerdict, PluginInfo, Status,
+    TransitionDecision, Violation,
 };
 use std::collections::HashSet;
 
@@ -47,6 +48,19 @@ impl OutputSize for () {
 impl OutputSize for PluginInfo {
     fn output_size(&self) -> usize {
         self.name.len() + self.version.len() + self.summary.len()
+    }
+}
+
+impl OutputSize for ConfigField {
+    fn output_size(&self) -> usize {
+        let kind = match &self.kind {
+            ConfigKind::Integer { .. } => 24,
+            ConfigKind::Boolean { .. } => 1,
+            ConfigKind::Text { default } => default.len(),
+            ConfigKind::Choice { default, choices } => default.len() + choices.output_size(),
+            ConfigKind::TextList { default } => default.output_size(),
+        };
+        self.key.len() + self.label.len() + self.help.len() + kind
     }
 }
 

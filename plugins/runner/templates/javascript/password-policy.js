@@ -3,7 +3,7 @@
 // Build: npm install && npm run build (componentize-js through jco).
 // Config (`key = value` lines, set by the operator at install): `min-length` (default 12).
 
-import { write } from "helpdesk:plugins/log@0.2.0";
+import { write } from "helpdesk:plugins/log@0.3.0";
 
 /** Reads the operator's config; every error message is shown to the operator as it is. */
 function minLength(config) {
@@ -32,6 +32,19 @@ export const passwordRules = {
   // Throwing a string answers `err` with it.
   validateConfig(config) {
     minLength(config);
+  },
+
+  // What `minLength` reads, so the operators' console shows a form instead of a text box.
+  // An s64 is a BigInt in JavaScript; returning undefined would mean "free text".
+  describeConfig() {
+    return [
+      {
+        key: "min-length",
+        label: "Minimum length",
+        help: "The fewest characters a passphrase may have.",
+        kind: { tag: "integer", val: { default: 12n, min: 1n, max: 256n } },
+      },
+    ];
   },
 
   check(config, password, _context) {

@@ -33,6 +33,18 @@ export const eligibility = {
     reviewWhenFull(config);
   },
 
+  // What `reviewWhenFull` reads, so the operators' console shows a form instead of a text box.
+  describeConfig() {
+    return [
+      {
+        key: "review-when-full",
+        label: "Review when full",
+        help: "Ask staff to review a sign-up, instead of refusing it, when every matching site is out of licences.",
+        kind: { tag: "boolean", val: false },
+      },
+    ];
+  },
+
   // Site ids are u64: BigInt values in JavaScript.
   decide(config, request) {
     if (request.candidates.length === 0) {

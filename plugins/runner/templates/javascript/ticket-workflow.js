@@ -39,6 +39,18 @@ export const workflow = {
     customersClose(config);
   },
 
+  // What `customersClose` reads, so the operators' console shows a form instead of a text box.
+  describeConfig() {
+    return [
+      {
+        key: "customers-close",
+        label: "Customers may close",
+        help: "Let customers close their own requests.",
+        kind: { tag: "boolean", val: true },
+      },
+    ];
+  },
+
   statuses(_config) {
     return STATUSES;
   },

@@ -4,6 +4,8 @@ Build: ./build.sh (needs componentize-py: pip install componentize-py).
 Config (`key = value` lines, set by the operator at install): `min-length` (default 12).
 """
 
+from typing import List, Optional
+
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports.password_rules import (
@@ -14,7 +16,7 @@ from wit_world.exports.password_rules import (
     Violation,
 )
 from wit_world.imports import log
-from wit_world.imports.types import PluginInfo
+from wit_world.imports.types import ConfigField, ConfigKind_Integer, IntegerSetting, PluginInfo
 
 
 def min_length(config: str) -> int:
@@ -42,6 +44,17 @@ class PasswordRules(exports.PasswordRules):
             min_length(config)
         except ValueError as e:
             raise Err(str(e))
+
+    def describe_config(self) -> Optional[List[ConfigField]]:
+        """What `min_length` reads, so the operators' console shows a form instead of a text box."""
+        return [
+            ConfigField(
+                key="min-length",
+                label="Minimum length",
+                help="The fewest characters a passphrase may have.",
+                kind=ConfigKind_Integer(IntegerSetting(default=12, min=1, max=256)),
+            )
+        ]
 
     def check(self, config: str, password: str, context: PasswordContext) -> Verdict:
         least = min_length(config)

@@ -6,6 +6,8 @@ Config (`key = value` lines, set by the operator at install): `review-when-full`
 false): ask staff to review instead of refusing when every candidate is out of licences.
 """
 
+from typing import List, Optional
+
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports.eligibility import (
@@ -15,7 +17,7 @@ from wit_world.exports.eligibility import (
     Decision_NeedsReview,
     EligibilityRequest,
 )
-from wit_world.imports.types import PluginInfo
+from wit_world.imports.types import ConfigField, ConfigKind_Boolean, PluginInfo
 
 
 def review_when_full(config: str) -> bool:
@@ -43,6 +45,17 @@ class Eligibility(exports.Eligibility):
             review_when_full(config)
         except ValueError as e:
             raise Err(str(e))
+
+    def describe_config(self) -> Optional[List[ConfigField]]:
+        """What `review_when_full` reads, so the operators' console shows a form instead of a text box."""
+        return [
+            ConfigField(
+                key="review-when-full",
+                label="Review when full",
+                help="Ask staff to review a sign-up, instead of refusing it, when every matching site is out of licences.",
+                kind=ConfigKind_Boolean(False),
+            )
+        ]
 
     def decide(self, config: str, request: EligibilityRequest) -> Decision:
         if not request.candidates:

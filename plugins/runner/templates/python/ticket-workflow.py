@@ -19,7 +19,7 @@ from wit_world.exports.workflow import (
     TransitionDecision_Refused,
     TransitionRequest,
 )
-from wit_world.imports.types import ActorRole, PluginInfo
+from wit_world.imports.types import ActorRole, ConfigField, ConfigKind_Boolean, PluginInfo
 
 # Key, label, open, initial.
 STATUSES = [
@@ -54,6 +54,17 @@ class Workflow(exports.Workflow):
             customers_close(config)
         except ValueError as e:
             raise Err(str(e))
+
+    def describe_config(self) -> Optional[List[ConfigField]]:
+        """What `customers_close` reads, so the operators' console shows a form instead of a text box."""
+        return [
+            ConfigField(
+                key="customers-close",
+                label="Customers may close",
+                help="Let customers close their own requests.",
+                kind=ConfigKind_Boolean(True),
+            )
+        ]
 
     def statuses(self, config: str) -> List[Status]:
         return [Status(key=k, label=l, open=o, initial=i) for (k, l, o, i) in STATUSES]

@@ -13,7 +13,8 @@ use helpdesk_plugin_sdk::config::Config;
 use helpdesk_plugin_sdk::signup_eligibility::exports::helpdesk::plugins::eligibility::{
     self, Decision, EligibilityRequest,
 };
-use helpdesk_plugin_sdk::signup_eligibility::helpdesk::plugins::types::PluginInfo;
+use helpdesk_plugin_sdk::describe;
+use helpdesk_plugin_sdk::types::{ConfigField, PluginInfo};
 
 fn review_when_full(config: &str) -> Result<bool, String> {
     let mut c = Config::parse(config)?;
@@ -35,6 +36,16 @@ impl eligibility::Guest for Plugin {
 
     fn validate_config(config: String) -> Result<(), String> {
         review_when_full(&config).map(|_| ())
+    }
+
+    fn describe_config() -> Option<Vec<ConfigField>> {
+        // What `review_when_full` reads, so the console shows a form.
+        Some(vec![describe::boolean(
+            "review-when-full",
+            "Review when full",
+            "Ask staff to review a sign-up, instead of refusing it, when every matching site is out of licences.",
+            false,
+        )])
     }
 
     fn decide(config: String, request: EligibilityRequest) -> Decision {

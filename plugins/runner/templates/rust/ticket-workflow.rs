@@ -12,7 +12,8 @@ use helpdesk_plugin_sdk::config::Config;
 use helpdesk_plugin_sdk::ticket_workflow::exports::helpdesk::plugins::workflow::{
     self, EventContext, Status, TicketEvent, TransitionDecision, TransitionRequest,
 };
-use helpdesk_plugin_sdk::ticket_workflow::helpdesk::plugins::types::{ActorRole, PluginInfo};
+use helpdesk_plugin_sdk::describe;
+use helpdesk_plugin_sdk::types::{ActorRole, ConfigField, PluginInfo};
 
 /// Key, label, open, initial.
 const STATUSES: &[(&str, &str, bool, bool)] = &[
@@ -41,6 +42,16 @@ impl workflow::Guest for Plugin {
 
     fn validate_config(config: String) -> Result<(), String> {
         customers_close(&config).map(|_| ())
+    }
+
+    fn describe_config() -> Option<Vec<ConfigField>> {
+        // What `customers_close` reads, so the console shows a form.
+        Some(vec![describe::boolean(
+            "customers-close",
+            "Customers may close",
+            "Let customers close their own requests.",
+            true,
+        )])
     }
 
     fn statuses(_config: String) -> Vec<Status> {

@@ -642,6 +642,8 @@ async fn reconfigure(
     Path(id): Path<i64>,
     Json(b): Json<ConfigBody>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    // Who may is settled before what was sent is looked at.
+    operator(&me)?;
     let done = match (b.config, b.settings) {
         (Some(config), None) => crate::console::reconfigure(&s, &me, &client, id, &config).await?,
         (None, Some(settings)) => {

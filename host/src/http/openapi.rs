@@ -421,7 +421,7 @@ fn operations(st: &Statuses) -> Vec<Op> {
                     "type": "object",
                     "maxProperties": helpdesk_plugin_host::config_form::MAX_FIELDS,
                     "additionalProperties": { "oneOf": [
-                        { "type": "integer" },
+                        { "type": "integer", "minimum": i64::MIN, "maximum": i64::MAX },
                         { "type": "boolean" },
                         { "type": "string", "maxLength": 4096, "pattern": "^[^\\u0000-\\u001f]*$" },
                         { "type": "array", "maxItems": 1000, "items": { "type": "string", "maxLength": 1024, "pattern": "^[^\\u0000-\\u001f]*$" } },

@@ -115,7 +115,8 @@ async fn traffic_is_counted(t: TestDb) {
         "{text}"
     );
 
-    // A plugin that runs out of instructions is counted as such, under its own id.
+    // A plugin that runs out of instructions is counted as such, under its own id: a budget
+    // enough for every call at install, not for a check of a 4,096-character password.
     let (_, usage) = measure(|| {
         Loaded::prepare(
             &support::runtime(),
@@ -153,7 +154,7 @@ async fn traffic_is_counted(t: TestDb) {
     );
     let resp = client
         .post(server.url("/api/v1/password-policy/check"))
-        .json(&json!({ "password": "Abcdefg1".repeat(64) }))
+        .json(&json!({ "password": "Abcdefg1".repeat(512) }))
         .send()
         .await
         .unwrap();

@@ -289,32 +289,39 @@ pub async fn reconfigure(
 }
 
 /// An installed plugin's config as the console edits it.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug)]
 pub struct ConfigView {
     pub id: i64,
     pub config: String,
     /// The settings the plugin describes (contract 0.3); `None`: edit the text.
     pub fields: Option<Vec<ConfigField>>,
-    /// Each described setting's value under `config` (its default where left out); `None`
-    /// when the text cannot be read as the settings (see `unreadable`).
-    pub values: Option<serde_json::Map<String, Value>>,
+    /// Each described setting's value under `config` (its default where left out), in the
+    /// order of `fields`; `None` when the text cannot be read as the settings (see
+    /// `unreadable`).
+    pub values: Option<Vec<config_form::Value>>,
     /// Why `config` cannot be shown as the described settings: edit it as text.
     pub unreadable: Option<String>,
 }
 
 impl ConfigView {
-    /// Setting `key`'s value as a form field shows it (a list one item per line).
-    pub fn shown(&self, key: &str) -> String {
-        match self.values.as_ref().and_then(|v| v.get(key)) {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("\n"),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        }
+    /// As the API answers it: the values by key.
+    pub fn to_json(&self) -> Value {
+        let values = self
+            .fields
+            .iter()
+            .flatten()
+            .zip(self.values.iter().flatten());
+        json!({
+            "id": self.id,
+            "config": self.config,
+            "fields": self.fields,
+            "values": self.values.as_ref().map(|_| {
+                values
+                    .map(|(f, v)| (f.key.clone(), json_of(v)))
+                    .collect::<serde_json::Map<_, _>>()
+            }),
+            "unreadable": self.unreadable,
+        })
     }
 }
 
@@ -325,16 +332,7 @@ pub async fn config_of(state: &AppState, me: &Me, id: i64) -> Result<ConfigView,
     let (values, unreadable) = match &loaded.config_fields {
         None => (None, None),
         Some(fields) => match config_form::values(fields, &loaded.config) {
-            Ok(values) => (
-                Some(
-                    fields
-                        .iter()
-                        .zip(values)
-                        .map(|(f, v)| (f.key.clone(), json_of(v)))
-                        .collect(),
-                ),
-                None,
-            ),
+            Ok(values) => (Some(values), None),
             Err(e) => (None, Some(e)),
         },
     };
@@ -347,7 +345,7 @@ pub async fn config_of(state: &AppState, me: &Me, id: i64) -> Result<ConfigView,
     })
 }
 
-fn json_of(value: config_form::Value) -> Value {
+fn json_of(value: &config_form::Value) -> Value {
     match value {
         config_form::Value::Int(n) => json!(n),
         config_form::Value::Bool(b) => json!(b),
@@ -357,9 +355,9 @@ fn json_of(value: config_form::Value) -> Value {
 }
 
 /// [`reconfigure`] from the described settings: `input` gives settings' values as a form holds
-/// them (a list one item per line); a setting left out takes its default (an unchecked
-/// checkbox: false). Refused (422) when the plugin describes no settings, `input` names one it
-/// does not describe, or a value does not fit its setting.
+/// them (a list one item per line); a setting left out takes its default. Refused (422) when
+/// the plugin describes no settings, `input` names one it does not describe, or a value does
+/// not fit its setting ([`config_form::write`]).
 pub async fn reconfigure_settings(
     state: &AppState,
     me: &Me,
@@ -379,30 +377,14 @@ pub async fn reconfigure_settings(
             ),
         ));
     };
-    let invalid = |e: String| {
+    let config = config_form::write(fields, input).map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_setting",
             e,
         )
         .with_field("settings")
-    };
-    let mut given: Vec<&String> = input.keys().collect();
-    given.sort();
-    if let Some(unknown) = given
-        .into_iter()
-        .find(|k| !fields.iter().any(|f| &&f.key == k))
-    {
-        return Err(invalid(format!(
-            "Plugin #{id} has no setting `{unknown}` (its settings: {}).",
-            fields
-                .iter()
-                .map(|f| f.key.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    let config = config_form::write(fields, |key| input.get(key).cloned()).map_err(invalid)?;
+    })?;
     reconfigure(state, me, client, id, &config).await
 }
 

@@ -631,8 +631,10 @@ async fn config_of(
     State(s): State<AppState>,
     Bearer(me): Bearer,
     Path(id): Path<i64>,
-) -> Result<axum::Json<crate::console::ConfigView>, ApiError> {
-    Ok(axum::Json(crate::console::config_of(&s, &me, id).await?))
+) -> Result<axum::Json<Value>, ApiError> {
+    Ok(axum::Json(
+        crate::console::config_of(&s, &me, id).await?.to_json(),
+    ))
 }
 
 async fn reconfigure(

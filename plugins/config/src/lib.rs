@@ -136,6 +136,11 @@ impl Config {
 }
 
 impl Value {
+    /// `key = value` and a line break: how a config holds the value under `key`.
+    pub fn line(&self, key: &str) -> Result<String, String> {
+        Ok(format!("{key} = {}\n", self.written()?))
+    }
+
     /// The value as a config line writes it, read back by [`Config::parse`] as the same value.
     /// Refuses a string that cannot be written on one line (a line break or another control
     /// character).
@@ -314,7 +319,7 @@ mod tests {
             Value::List(vec![]),
         ];
         for v in values {
-            let line = format!("k = {}", v.written().unwrap());
+            let line = v.line("k").unwrap();
             let mut c = Config::parse(&line).unwrap();
             let back = match &v {
                 Value::Int(_) => c.take_int("k", i64::MIN, i64::MAX).unwrap().map(Value::Int),

@@ -6,7 +6,7 @@
 use crate::rules::{ConfigField, ConfigKind};
 use helpdesk_plugin_config::Config;
 pub use helpdesk_plugin_config::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The most fields a description may have.
 pub const MAX_FIELDS: usize = 64;
@@ -70,10 +70,7 @@ pub fn check(fields: &[ConfigField]) -> Result<(), String> {
 pub fn defaults_written(fields: &[ConfigField]) -> String {
     fields
         .iter()
-        .map(|f| {
-            let value = default_of(&f.kind).written().unwrap_or_default();
-            format!("{} = {value}\n", f.key)
-        })
+        .map(|f| default_of(&f.kind).line(&f.key).unwrap_or_default())
         .collect()
 }
 
@@ -100,6 +97,14 @@ pub fn shown(value: &Value) -> String {
     }
 }
 
+/// A value on one line, as a hint or a report shows it: a list's items joined with commas.
+pub fn shown_in_line(value: &Value) -> String {
+    match value {
+        Value::List(items) => items.join(", "),
+        other => shown(other),
+    }
+}
+
 /// The value of each field under `config`, its default where the config leaves it out, in the
 /// description's order. Refuses a config the form cannot show (another format, a key the
 /// description does not have), naming the line, so the console can fall back to the text.
@@ -121,16 +126,28 @@ pub fn values(fields: &[ConfigField], config: &str) -> Result<Vec<Value>, String
 }
 
 /// The config a filled-in form writes: one line per setting that differs from its default, in
-/// the description's order. `input` gives what the form holds for a key (a checkbox `true` or
-/// `false`, a list one item per line); `None` leaves the setting at its default. Errors name
-/// the field by its label.
-pub fn write(
-    fields: &[ConfigField],
-    input: impl Fn(&str) -> Option<String>,
-) -> Result<String, String> {
+/// the description's order. `input` holds what the form gives for each key (a checkbox `true`
+/// or `false`, a list one item per line); a setting it leaves out stays at its default, and a
+/// key that is not a setting is refused. Errors name the field by its label.
+pub fn write(fields: &[ConfigField], input: &HashMap<String, String>) -> Result<String, String> {
+    let mut given: Vec<&String> = input.keys().collect();
+    given.sort();
+    if let Some(unknown) = given
+        .into_iter()
+        .find(|k| !fields.iter().any(|f| &&f.key == k))
+    {
+        return Err(format!(
+            "This plugin has no setting `{unknown}` (its settings: {}).",
+            fields
+                .iter()
+                .map(|f| f.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let mut out = String::new();
     for f in fields {
-        let Some(raw) = input(&f.key) else {
+        let Some(raw) = input.get(&f.key) else {
             continue;
         };
         let raw = raw.trim();
@@ -174,8 +191,7 @@ pub fn write(
         if value == default_of(&f.kind) {
             continue;
         }
-        let written = value.written().map_err(|e| format!("{label}: {e}"))?;
-        out.push_str(&format!("{} = {written}\n", f.key));
+        out.push_str(&value.line(&f.key).map_err(|e| format!("{label}: {e}"))?);
     }
     Ok(out)
 }
@@ -221,19 +237,17 @@ mod tests {
     #[test]
     fn a_form_writes_only_what_differs_and_reads_back() {
         let f = fields();
-        let form = |k: &str| {
-            Some(
-                match k {
-                    "min-length" => "12",
-                    "strict" => "true",
-                    "symbols" => "@#",
-                    "mode" => "b",
-                    _ => "gmail.com\n\n  outlook.com \n",
-                }
-                .to_owned(),
-            )
-        };
-        let config = write(&f, form).unwrap();
+        let form: HashMap<String, String> = [
+            ("min-length", "12"),
+            ("strict", "true"),
+            ("symbols", "@#"),
+            ("mode", "b"),
+            ("domains", "gmail.com\n\n  outlook.com \n"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let config = write(&f, &form).unwrap();
         assert_eq!(
             config,
             "min-length = 12\nstrict = true\nmode = \"b\"\ndomains = [\"gmail.com\", \"outlook.com\"]\n"
@@ -243,30 +257,33 @@ mod tests {
             shown_back,
             ["12", "true", "@#", "b", "gmail.com\noutlook.com"]
         );
-        assert_eq!(write(&f, |_| None).unwrap(), "");
+        assert_eq!(write(&f, &HashMap::new()).unwrap(), "");
     }
 
     #[test]
     fn bad_input_is_named_by_label() {
         let f = fields();
-        let only =
-            |key: &'static str, v: &'static str| move |k: &str| (k == key).then(|| v.to_owned());
+        let only = |key: &str, v: &str| HashMap::from([(key.to_owned(), v.to_owned())]);
         assert_eq!(
-            write(&f, only("min-length", "99")).unwrap_err(),
+            write(&f, &only("min-length", "99")).unwrap_err(),
             "MIN-LENGTH: use a number from 1 to 64."
         );
         assert_eq!(
-            write(&f, only("min-length", "ten")).unwrap_err(),
+            write(&f, &only("min-length", "ten")).unwrap_err(),
             "MIN-LENGTH: \"ten\" is not a whole number."
         );
         assert_eq!(
-            write(&f, only("mode", "c")).unwrap_err(),
+            write(&f, &only("mode", "c")).unwrap_err(),
             "MODE: \"c\" is not one of a, b."
         );
         assert!(
             values(&f, "colour = \"red\"")
                 .unwrap_err()
                 .contains("unknown key `colour`")
+        );
+        assert_eq!(
+            write(&f, &only("colour", "red")).unwrap_err(),
+            "This plugin has no setting `colour` (its settings: min-length, strict, symbols, mode, domains)."
         );
     }
 

@@ -489,8 +489,7 @@ impl Report {
 
 /// A setting's type, bounds and default, in one phrase.
 fn setting(kind: &ConfigKind) -> String {
-    let default =
-        crate::config_form::shown(&crate::config_form::default_of(kind)).replace('\n', ", ");
+    let default = crate::config_form::shown_in_line(&crate::config_form::default_of(kind));
     match kind {
         ConfigKind::Integer { min, max, .. } => {
             format!("integer {min} to {max}, default {default}")

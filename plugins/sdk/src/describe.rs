@@ -89,10 +89,9 @@ pub fn defaults_written(fields: &[ConfigField]) -> String {
                 ConfigKind::Choice(c) => Value::Str(c.default.clone()),
                 ConfigKind::TextList(l) => Value::List(l.clone()),
             };
-            let written = value
-                .written()
-                .unwrap_or_else(|e| panic!("the default of `{}` cannot be written: {e}", f.key));
-            format!("{} = {written}\n", f.key)
+            value
+                .line(&f.key)
+                .unwrap_or_else(|e| panic!("the default of `{}` cannot be written: {e}", f.key))
         })
         .collect()
 }

@@ -457,7 +457,9 @@ struct SettingView {
 }
 
 impl SettingView {
-    fn of(field: &ConfigField, view: &crate::console::ConfigView) -> SettingView {
+    /// `value`: the setting's value under the config; `None` when it cannot be read (the
+    /// form then shows the default).
+    fn of(field: &ConfigField, value: Option<&config_form::Value>) -> SettingView {
         let (kind, min, max, choices) = match &field.kind {
             ConfigKind::Integer { min, max, .. } => {
                 ("integer", min.to_string(), max.to_string(), Vec::new())
@@ -469,22 +471,14 @@ impl SettingView {
             }
             ConfigKind::TextList { .. } => ("text-list", String::new(), String::new(), Vec::new()),
         };
-        let default = config_form::shown(&config_form::default_of(&field.kind));
+        let default = config_form::default_of(&field.kind);
         SettingView {
             key: field.key.clone(),
             label: field.label.clone(),
             help: field.help.clone(),
             kind,
-            value: if view.values.is_some() {
-                view.shown(&field.key)
-            } else {
-                default.clone()
-            },
-            default: if kind == "text-list" {
-                default.replace('\n', ", ")
-            } else {
-                default
-            },
+            value: config_form::shown(value.unwrap_or(&default)),
+            default: config_form::shown_in_line(&default),
             min,
             max,
             choices,
@@ -521,10 +515,14 @@ async fn blank_try_page(v: &Visit, me: &Me, id: i64) -> Result<TryPage, Response
     // A component that cannot be prepared here still has its text to edit.
     let (settings, unreadable) = match crate::console::config_of(&v.state, me, id).await {
         Ok(view) => (
-            view.fields
-                .as_ref()
-                .map(|fields| fields.iter().map(|f| SettingView::of(f, &view)).collect()),
-            view.unreadable.clone(),
+            view.fields.as_ref().map(|fields| {
+                fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| SettingView::of(f, view.values.as_ref().map(|v| &v[i])))
+                    .collect()
+            }),
+            view.unreadable,
         ),
         Err(_) => (None, None),
     };

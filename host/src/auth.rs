@@ -249,6 +249,23 @@ pub struct Me {
 }
 
 impl Me {
+    /// The holder of an account acting by email, without a session: for a message whose sender
+    /// the help desk has matched to them.
+    pub fn by_email(user: UserRow) -> Option<Me> {
+        Some(Me {
+            id: user.id,
+            role: Role::parse(&user.role)?,
+            email: user.email,
+            given_name: user.given_name,
+            surname: user.surname,
+            state: user.state,
+            site_id: user.site_id,
+            session_id: 0,
+            stage: Stage::Full,
+            token_hash: String::new(),
+        })
+    }
+
     pub fn is_staff(&self) -> bool {
         self.role.is_staff()
     }

@@ -7,8 +7,10 @@ use crate::config::Settings;
 use crate::db::{self, Db};
 use crate::domain::rules::Slot;
 use crate::http::server::Timeouts;
+use crate::mail::inbound::imap::{Fetcher, ImapSettings};
 use crate::mail::{Mailer, Retry, Transport, Worker};
 use crate::plugins::{Install, Plugins, Raise, Runtime, examples};
+use crate::requests::mailbox::MailDesk;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -270,10 +272,15 @@ pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Arc<Plugins>)> {
 
 /// The account flows over an open database, as the server and the CLI use them.
 pub fn state(settings: &Settings, db: &Db, plugins: Arc<Plugins>) -> crate::AppState {
+    let mailer = Mailer::new(&settings.public_url);
     crate::AppState::new(
         db.clone(),
         plugins,
-        Mailer::new(&settings.public_url),
+        if settings.imap_url.is_some() {
+            mailer.reading_replies()
+        } else {
+            mailer
+        },
         settings.auth_config(),
         Arc::new(SystemClock),
         Arc::new(Hasher::owasp()),
@@ -294,6 +301,20 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
     })?;
     let transport = Transport::from_settings(settings.smtp_url.as_deref(), settings.outbox_dir())
         .map_err(anyhow::Error::msg)?;
+    let imap = settings
+        .imap_url
+        .as_deref()
+        .map(ImapSettings::from_url)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let inbox: Option<lettre::message::Mailbox> = match (&imap, &settings.mail_inbox) {
+        (None, _) => None,
+        (Some(_), Some(a)) => Some(
+            a.parse()
+                .with_context(|| format!("HELPDESK_MAIL_INBOX `{a}` is not an email address"))?,
+        ),
+        (Some(_), None) => Some(from.clone()),
+    };
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let watcher = tokio::spawn(plugins.clone().watch(db.clone(), poll, {
@@ -344,7 +365,8 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
         Worker {
             db: db.clone(),
             transport,
-            from,
+            from: from.clone(),
+            reply_to: inbox.clone(),
             wake: state.accounts.mailer.waker(),
             retry: Retry::default(),
         }
@@ -355,6 +377,26 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
             }
         }),
     );
+    let reader = imap.map(|imap| {
+        let desk = MailDesk {
+            requests: state.requests.clone(),
+            domain: from.email.domain().to_owned(),
+            own_address: from.email.to_string(),
+            per_hour: settings.mail_per_hour,
+        };
+        tokio::spawn(
+            Fetcher {
+                settings: imap,
+                receiver: Arc::new(desk),
+            }
+            .run({
+                let mut rx = stop_rx.clone();
+                async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                }
+            }),
+        )
+    });
     let app = crate::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -370,6 +412,9 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
     let _ = stop_tx.send(true);
     let _ = watcher.await;
     let _ = mailer.await;
+    if let Some(reader) = reader {
+        let _ = reader.await;
+    }
     let _ = housekeeping.await;
     let _ = upkeep.await;
     let _ = shadows.await;

@@ -82,6 +82,21 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_SMTP_URL", global = true)]
     pub smtp_url: Option<String>,
 
+    /// Support mailbox read for replies and new requests by email
+    /// (`imaps://user:password@host/INBOX`, or `imap://…` on a trusted network). Dealt-with
+    /// mail is moved to the folders `Processed` and `Failed`. Unset: no mail is read.
+    #[arg(long, env = "HELPDESK_IMAP_URL", hide_env_values = true, global = true)]
+    pub imap_url: Option<String>,
+
+    /// The address the support mailbox receives, when it differs from the sender address:
+    /// a notification's reply address is `local+<token>@domain` of it.
+    #[arg(long, env = "HELPDESK_MAIL_INBOX", global = true)]
+    pub mail_inbox: Option<String>,
+
+    /// Messages one address may send to the support mailbox in an hour; more are ignored.
+    #[arg(long, env = "HELPDESK_MAIL_PER_HOUR", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=100_000), global = true)]
+    pub mail_per_hour: i64,
+
     /// When a login asks for an emailed code: `always`, `new-device` or `never`.
     #[arg(
         long,

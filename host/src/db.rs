@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod decisions;
+pub mod inbound;
 pub mod limits;
 pub mod outbox;
 pub mod plugins;

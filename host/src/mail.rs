@@ -1,10 +1,15 @@
 //! Email: messages are queued in the outbox inside the transaction of the change that causes
 //! them, and a background [`Worker`] delivers them by SMTP, or as `.eml` files in a folder when
 //! no SMTP server is configured, retrying with back-off until they go.
+//!
+//! A message about a request carries a reply address holding a random token, so that the
+//! [`inbound`] side can put a reply from the recipient's mail client into that request.
 
+pub mod inbound;
 pub mod messages;
 
 use crate::db::{self, Db, DbError};
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::AnyConnection;
@@ -20,6 +25,43 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The request it is about: the recipient may answer it by email.
+    pub request: Option<i64>,
+    /// It answers a message that came in (RFC 3834 `auto-replied`), rather than reporting a
+    /// change (`auto-generated`). Either way, well-behaved responders do not answer it.
+    pub answers_mail: bool,
+}
+
+impl Email {
+    /// The message is about request `id`; its reply address leads back there.
+    pub fn about(mut self, id: i64) -> Email {
+        self.request = Some(id);
+        self
+    }
+
+    /// The message answers incoming mail.
+    pub fn answering(mut self) -> Email {
+        self.answers_mail = true;
+        self
+    }
+}
+
+/// The reply-address token of a message about a request: 128 random bits, hex. The address
+/// `support+<token>@…` stays within the 64 characters a local part may have.
+fn reply_token() -> (String, String) {
+    let mut bytes = [0u8; 16];
+    // Without an OS random source nothing secure can be issued: stopping is the only safe answer.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    let token = hex::encode(bytes);
+    let hash = token_sha256(&token);
+    (token, hash)
+}
+
+/// How a reply token is stored and looked up.
+pub fn token_sha256(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.to_ascii_lowercase().as_bytes()))
 }
 
 /// What code that sends mail holds: where links point and how to wake the worker.
@@ -27,14 +69,26 @@ pub struct Email {
 pub struct Mailer {
     public_url: String,
     wake: Arc<Notify>,
+    replies: bool,
 }
+
+/// The first line of a message about a request when replies by email are read: what a reply
+/// writes above it is the reply, whatever the mail client quotes below.
+pub const REPLY_ABOVE: &str = "##- Reply above this line to answer by email -##";
 
 impl Mailer {
     pub fn new(public_url: &str) -> Mailer {
         Mailer {
             public_url: public_url.trim_end_matches('/').to_owned(),
             wake: Arc::new(Notify::new()),
+            replies: false,
         }
+    }
+
+    /// Replies by email are read: messages about a request say where to write a reply.
+    pub fn reading_replies(mut self) -> Mailer {
+        self.replies = true;
+        self
     }
 
     /// An absolute link to `path` on the portal, built from the configured public URL.
@@ -55,14 +109,42 @@ impl Mailer {
         email: &Email,
         now: i64,
     ) -> Result<(), DbError> {
+        let token = email.request.map(|_| reply_token());
+        let (text, html) = match email.request {
+            Some(_) if self.replies => (
+                format!("{REPLY_ABOVE}\n\n{}", email.text),
+                match email
+                    .html
+                    .find("<body")
+                    .and_then(|b| email.html[b..].find('>').map(|e| b + e + 1))
+                {
+                    Some(at) => format!(
+                        "{}<p style=\"color: #666\">{REPLY_ABOVE}</p>{}",
+                        &email.html[..at],
+                        &email.html[at..]
+                    ),
+                    None => email.html.clone(),
+                },
+            ),
+            _ => (email.text.clone(), email.html.clone()),
+        };
         db::outbox::enqueue(
             conn,
-            &email.to,
-            &email.subject,
-            &email.text,
-            &email.html,
-            now,
-            db::now_ms(),
+            &db::outbox::NewMail {
+                to: &email.to,
+                subject: &email.subject,
+                text: &text,
+                html: &html,
+                request_id: email.request,
+                reply_token: token.as_ref().map(|(t, h)| (t.as_str(), h.as_str())),
+                auto_submitted: if email.answers_mail {
+                    "auto-replied"
+                } else {
+                    "auto-generated"
+                },
+                created_at: now,
+                due_at: db::now_ms(),
+            },
         )
         .await?;
         Ok(())
@@ -179,6 +261,9 @@ pub struct Worker {
     pub db: Db,
     pub transport: Transport,
     pub from: Mailbox,
+    /// The address of the mailbox that incoming mail is read from, when it is: a message about
+    /// a request gets the reply address `local+<token>@domain` of it.
+    pub reply_to: Option<Mailbox>,
     pub wake: Arc<Notify>,
     pub retry: Retry,
 }
@@ -260,18 +345,47 @@ impl Worker {
             .parse()
             .map_err(|e| format!("{UNBUILDABLE}: bad recipient: {e}"))?;
         let domain = self.from.email.domain().to_owned();
-        Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(m.subject.clone())
-            // A stable id: a message retried after a lost acknowledgement can be recognised.
-            .message_id(Some(format!("<outbox-{}@{domain}>", m.id)))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                m.auto_submitted.clone(),
+            ));
+        // A stable id: a message retried after a lost acknowledgement can be recognised. A
+        // message about a request is named by its reply token, so that a reply whose client
+        // dropped the reply address is still recognised by its In-Reply-To.
+        builder = match (&m.reply_token, m.request_id) {
+            (Some(token), Some(request)) => {
+                // Mail clients thread every message about one request together.
+                let thread = format!("<request-{request}@{domain}>");
+                builder = builder
+                    .message_id(Some(format!("<{token}@{domain}>")))
+                    .in_reply_to(thread.clone())
+                    .references(thread);
+                match &self.reply_to {
+                    Some(inbox) => builder.reply_to(plus_address(inbox, token)?),
+                    None => builder,
+                }
+            }
+            _ => builder.message_id(Some(format!("<outbox-{}@{domain}>", m.id))),
+        };
+        builder
             .multipart(MultiPart::alternative_plain_html(
                 m.text_body.clone(),
                 m.html_body.clone(),
             ))
             .map_err(|e| format!("{UNBUILDABLE}: {e}"))
     }
+}
+
+/// `local+token@domain` of `inbox`, under the inbox's display name.
+fn plus_address(inbox: &Mailbox, token: &str) -> Result<Mailbox, String> {
+    let email = format!("{}+{token}@{}", inbox.email.user(), inbox.email.domain())
+        .parse()
+        .map_err(|e| format!("{UNBUILDABLE}: reply address: {e}"))?;
+    Ok(Mailbox::new(inbox.name.clone(), email))
 }
 
 /// How the error of a message that cannot be built starts.

@@ -9,6 +9,7 @@
 mod changes;
 pub mod files;
 pub mod generate;
+pub mod mailbox;
 mod settings;
 
 use crate::auth::{Me, Role};
@@ -61,6 +62,54 @@ pub enum RequestError {
     Db(#[from] DbError),
     #[error("attachment storage failed: {0}")]
     Storage(#[from] std::io::Error),
+    /// The email behind the change was already dealt with (by this server or another).
+    #[error("This email was already dealt with.")]
+    AlreadyReceived,
+}
+
+/// Where a change came from.
+#[derive(Debug, Clone, Copy)]
+pub enum Via<'a> {
+    Portal,
+    Api,
+    /// A message read from the support mailbox: it is recorded in the change's own transaction,
+    /// so that it causes the change once.
+    Email(&'a crate::db::inbound::Record<'a>),
+}
+
+impl Via<'_> {
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Via::Portal => "portal",
+            Via::Api => "api",
+            Via::Email(_) => "email",
+        }
+    }
+
+    /// Records the email behind the change, with what it became; a message recorded before
+    /// makes the change [`RequestError::AlreadyReceived`].
+    async fn record(
+        &self,
+        conn: &mut AnyConnection,
+        request_id: i64,
+        message_id: i64,
+        outcome: &str,
+    ) -> Result<()> {
+        let Via::Email(r) = self else {
+            return Ok(());
+        };
+        let r = crate::db::inbound::Record {
+            outcome,
+            request_id: Some(request_id),
+            message_id: Some(message_id),
+            ..(*r).clone()
+        };
+        if crate::db::inbound::record(conn, &r).await? {
+            Ok(())
+        } else {
+            Err(RequestError::AlreadyReceived)
+        }
+    }
 }
 
 impl From<text::Invalid> for RequestError {
@@ -547,6 +596,22 @@ impl Requests {
             .ok_or(RequestError::NotFound)?;
         let (reader, size) = self.files.store.open(&a.sha256).await?;
         Ok((a, reader, size))
+    }
+
+    /// The email message `message` of request `id` arrived as: its file name, a reader of its
+    /// bytes and their length. Staff only.
+    pub async fn original(&self, me: &Me, id: i64, message: i64) -> Result<(String, Reader, u64)> {
+        require_staff(me)?;
+        self.visible(me, id).await?;
+        let o = crate::db::inbound::original_of(self.db.pool(), id, message)
+            .await?
+            .ok_or(RequestError::NotFound)?;
+        let (reader, size) = self.files.store.open(&o.eml_sha256).await?;
+        Ok((
+            format!("{}-message-{message}.eml", number(id)),
+            reader,
+            size,
+        ))
     }
 
     /// Active staff, for assigning: `(id, name, email)`.

@@ -12,29 +12,81 @@ pub struct Claimed {
     pub text_body: String,
     pub html_body: String,
     pub attempts: i64,
+    pub request_id: Option<i64>,
+    pub reply_token: Option<String>,
+    pub auto_submitted: String,
+}
+
+/// A message to queue.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMail<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+    /// The request the message is about.
+    pub request_id: Option<i64>,
+    /// The token of its reply address, and the token's sha256.
+    pub reply_token: Option<(&'a str, &'a str)>,
+    pub auto_submitted: &'a str,
+    pub created_at: i64,
+    pub due_at: i64,
 }
 
 pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
     e: E,
-    to: &str,
-    subject: &str,
-    text: &str,
-    html: &str,
-    created_at: i64,
-    due_at: i64,
+    m: &NewMail<'_>,
 ) -> Result<i64, DbError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO outbox (to_addr, subject, text_body, html_body, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO outbox (to_addr, subject, text_body, html_body, created_at, next_attempt_at,
+                             request_id, reply_token, reply_token_sha256, auto_submitted)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
-    .bind(to)
-    .bind(subject)
-    .bind(text)
-    .bind(html)
-    .bind(created_at)
-    .bind(due_at)
+    .bind(m.to)
+    .bind(m.subject)
+    .bind(m.text)
+    .bind(m.html)
+    .bind(m.created_at)
+    .bind(m.due_at)
+    .bind(m.request_id)
+    .bind(m.reply_token.map(|(t, _)| t))
+    .bind(m.reply_token.map(|(_, h)| h))
+    .bind(m.auto_submitted)
     .fetch_one(e)
     .await?)
+}
+
+/// What a reply token (by its sha256), or the id of an outgoing message, was issued for: the
+/// request, and the address the message went to.
+#[derive(Debug, Clone, FromRow)]
+pub struct IssuedTo {
+    pub id: i64,
+    pub request_id: Option<i64>,
+    pub to_addr: String,
+}
+
+pub async fn by_reply_token<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    token_sha256: &str,
+) -> Result<Option<IssuedTo>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT id, request_id, to_addr FROM outbox WHERE reply_token_sha256 = $1")
+            .bind(token_sha256)
+            .fetch_optional(e)
+            .await?,
+    )
+}
+
+pub async fn issued<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+) -> Result<Option<IssuedTo>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT id, request_id, to_addr FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_optional(e)
+            .await?,
+    )
 }
 
 /// Claims the oldest due message for `lease_ms`, counting the attempt. A message is claimed by
@@ -50,7 +102,7 @@ pub async fn claim<'e, E: Executor<'e, Database = Any>>(
                      WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND locked_until <= $1
                      ORDER BY next_attempt_at, id LIMIT 1)
            AND sent_at IS NULL AND locked_until <= $1
-         RETURNING id, to_addr, subject, text_body, html_body, attempts",
+         RETURNING id, to_addr, subject, text_body, html_body, attempts, request_id, reply_token, auto_submitted",
     )
     .bind(now)
     .bind(now + lease_ms)
@@ -58,14 +110,15 @@ pub async fn claim<'e, E: Executor<'e, Database = Any>>(
     .await?)
 }
 
-/// Records delivery and clears the bodies, which may hold single-use links.
+/// Records delivery and clears the bodies, which may hold single-use links, and the reply
+/// token (its hash stays to recognise replies).
 pub async fn mark_sent<'e, E: Executor<'e, Database = Any>>(
     e: E,
     id: i64,
     now: i64,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE outbox SET sent_at = $1, locked_until = 0, text_body = NULL, html_body = NULL, last_error = NULL WHERE id = $2",
+        "UPDATE outbox SET sent_at = $1, locked_until = 0, text_body = NULL, html_body = NULL, reply_token = NULL, last_error = NULL WHERE id = $2",
     )
     .bind(now)
     .bind(id)
@@ -100,7 +153,7 @@ pub async fn give_up<'e, E: Executor<'e, Database = Any>>(
     now: i64,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE outbox SET failed_at = $1, locked_until = 0, text_body = NULL, html_body = NULL, last_error = $2 WHERE id = $3",
+        "UPDATE outbox SET failed_at = $1, locked_until = 0, text_body = NULL, html_body = NULL, reply_token = NULL, last_error = $2 WHERE id = $3",
     )
     .bind(now)
     .bind(error)

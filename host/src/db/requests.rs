@@ -43,6 +43,8 @@ pub struct MessageRow {
     pub author_role: String,
     pub body: String,
     pub internal: i64,
+    /// `portal`, `api` or `email`.
+    pub channel: String,
     pub created_at: i64,
 }
 
@@ -450,6 +452,7 @@ pub struct NewMessage<'a> {
     pub internal: bool,
     /// Indexed for search beside the body: the subject, for a request's first message.
     pub extra: &'a str,
+    pub channel: &'a str,
     pub now: i64,
 }
 
@@ -465,16 +468,18 @@ pub async fn insert_message(
         body,
         internal,
         extra,
+        channel,
         now,
     } = *m;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (request_id, author_id, body, internal, created_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO messages (request_id, author_id, body, internal, channel, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(request_id)
     .bind(author_id)
     .bind(body)
     .bind(i64::from(internal))
+    .bind(channel)
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
@@ -491,7 +496,7 @@ pub async fn messages<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Vec<MessageRow>, DbError> {
     Ok(sqlx::query_as(
         "SELECT m.id, m.author_id, u.given_name || ' ' || u.surname AS author_name, u.role AS author_role,
-                m.body, m.internal, m.created_at
+                m.body, m.internal, m.channel, m.created_at
          FROM messages m JOIN users u ON u.id = m.author_id
          WHERE m.request_id = $1 AND ($2 = 1 OR m.internal = 0)
          ORDER BY m.id",
@@ -629,16 +634,18 @@ pub async fn status_counts<'e, E: Executor<'e, Database = Any>>(
     )
 }
 
-/// Whether any attachment row references the blob `sha256`.
+/// Whether any attachment, or any email kept as received, references the blob `sha256`.
 pub async fn blob_in_use<'e, E: Executor<'e, Database = Any>>(
     e: E,
     sha256: &str,
 ) -> Result<bool, DbError> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM attachments WHERE sha256 = $1 LIMIT 1")
-            .bind(sha256)
-            .fetch_optional(e)
-            .await?;
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(1 AS BIGINT) WHERE EXISTS (SELECT 1 FROM attachments WHERE sha256 = $1)
+                    OR EXISTS (SELECT 1 FROM inbound_mail WHERE eml_sha256 = $1)",
+    )
+    .bind(sha256)
+    .fetch_optional(e)
+    .await?;
     Ok(found.is_some())
 }
 

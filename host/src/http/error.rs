@@ -222,6 +222,7 @@ impl From<crate::requests::RequestError> for ApiError {
             E::Plugin(p) => ApiError::from(p),
             E::Db(d) => ApiError::from(d),
             E::Storage(s) => ApiError::internal(s),
+            E::AlreadyReceived => ApiError::new(StatusCode::CONFLICT, "already_received", message),
         }
     }
 }

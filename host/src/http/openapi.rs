@@ -769,8 +769,10 @@ fn schemas() -> Value {
         "Workflow": object(&["statuses", "by"], json!({ "statuses": list_of("Status"), "by": reference("PluginRef") })),
         "RequestSummary": object(&keys(&summary_keys), summary),
         "RequestDetail": object(&keys(&detail_keys), detail),
-        "RequestMessage": object(&["id", "author_id", "author_name", "author_role", "body", "internal", "created_at"], json!({
-            "id": i(), "author_id": i(), "author_name": s(), "author_role": s(), "body": s(), "internal": { "enum": [0, 1] }, "created_at": i() })),
+        "RequestMessage": object(&["id", "author_id", "author_name", "author_role", "body", "internal", "channel", "created_at"], json!({
+            "id": i(), "author_id": i(), "author_name": s(), "author_role": s(), "body": s(), "internal": { "enum": [0, 1] },
+            "channel": { "enum": ["portal", "api", "email"], "description": "Where the message came from; for email, staff may download the original at /api/v1/requests/{id}/messages/{message}/original" },
+            "created_at": i() })),
         "Attachment": object(&["id", "request_id", "message_id", "file_name", "content_type", "size", "sha256", "created_at", "internal"], json!({
             "id": i(), "request_id": i(), "message_id": i(), "file_name": s(), "content_type": s(), "size": i(), "sha256": s(),
             "created_at": i(), "internal": { "enum": [0, 1] } })),

@@ -8,7 +8,7 @@ use super::{ApiError, AppState, upload};
 use crate::auth::Me;
 use crate::db::requests::{AttachmentRow, MessageRow, QuickLink, RequestRow, StatusChangeRow};
 use crate::requests::files::{Reader, Upload, content_disposition};
-use crate::requests::{Detail, ListQuery, Workflow, number};
+use crate::requests::{Detail, ListQuery, Via, Workflow, number};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
@@ -27,6 +27,10 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/requests/{id}/status", put(set_status))
         .route("/api/v1/requests/{id}/assignee", put(assign))
         .route("/api/v1/requests/{id}/attachments/{file}", get(attachment))
+        .route(
+            "/api/v1/requests/{id}/messages/{message}/original",
+            get(original),
+        )
         .route("/api/v1/statuses", get(statuses))
         .route("/api/v1/statuses/unknown", get(unknown_statuses))
         .route("/api/v1/statuses/map", post(map_status))
@@ -191,7 +195,7 @@ async fn create(State(s): State<AppState>, b: Bearer, req: Request) -> ApiResult
     let (r, files) = body::<NewRequest>(&s, req, &[]).await?;
     let id = s
         .requests
-        .create(&me, &r.subject, &r.description, files)
+        .create(&me, &r.subject, &r.description, files, Via::Api)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -268,7 +272,7 @@ async fn reply(
     let (m, files) = body::<NewMessage>(&s, req, &["internal"]).await?;
     let message = s
         .requests
-        .reply(&me, id, &m.body, m.internal, files)
+        .reply(&me, id, &m.body, m.internal, files, Via::Api)
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": message }))))
 }
@@ -319,7 +323,7 @@ async fn assign(
 
 /// An attachment's bytes, streamed, always as a download that browsers will not sniff or
 /// render.
-pub fn download(a: &AttachmentRow, reader: Reader, size: u64) -> Response {
+pub fn download(file_name: &str, reader: Reader, size: u64) -> Response {
     let mut res = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(reader)));
     let h = res.headers_mut();
     h.insert(
@@ -327,7 +331,7 @@ pub fn download(a: &AttachmentRow, reader: Reader, size: u64) -> Response {
         header::HeaderValue::from_static("application/octet-stream"),
     );
     h.insert(header::CONTENT_LENGTH, header::HeaderValue::from(size));
-    if let Ok(v) = header::HeaderValue::from_str(&content_disposition(&a.file_name)) {
+    if let Ok(v) = header::HeaderValue::from_str(&content_disposition(file_name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(
@@ -344,7 +348,18 @@ async fn attachment(
 ) -> ApiResult<Response> {
     let me = signed_in(b)?;
     let (a, reader, size) = s.requests.attachment(&me, id, file).await?;
-    Ok(download(&a, reader, size))
+    Ok(download(&a.file_name, reader, size))
+}
+
+/// The email a message arrived as, for staff.
+async fn original(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path((id, message)): Path<(i64, i64)>,
+) -> ApiResult<Response> {
+    let me = signed_in(b)?;
+    let (name, reader, size) = s.requests.original(&me, id, message).await?;
+    Ok(download(&name, reader, size))
 }
 
 async fn statuses(State(s): State<AppState>, b: Bearer) -> ApiResult<Json<Workflow>> {

@@ -39,6 +39,8 @@ fn compose(to: &str, subject: &str, paragraphs: &[(&str, Option<(&str, &str)>)])
         subject: subject.to_owned(),
         text,
         html,
+        request: None,
+        answers_mail: false,
     }
 }
 
@@ -283,6 +285,46 @@ pub fn status_changed(to: &str, number: &str, subject: &str, status: &str, link:
             ),
         ],
     )
+}
+
+/// The answer to mail from an address that has no active account: how to join. Sent at most
+/// once a day to an address.
+pub fn join_the_portal(to: &str, subject: &str, signup: &str) -> Email {
+    compose(
+        to,
+        &format!("Re: {subject}"),
+        &[
+            (
+                "Thank you for writing to us. We could not match your address to an active account of the Customer Portal, so your message has not been added to any request.",
+                None,
+            ),
+            (
+                "Join the portal with this address, then write again or raise your request there.",
+                Some(("Join the Customer Portal", signup)),
+            ),
+        ],
+    )
+    .answering()
+}
+
+/// The answer to mail that could not be accepted, saying why.
+pub fn mail_not_accepted(to: &str, subject: &str, reason: &str) -> Email {
+    compose(
+        to,
+        &format!("Not delivered to support: {subject}"),
+        &[
+            (
+                "Your message to our support team could not be accepted:",
+                None,
+            ),
+            (reason, None),
+            (
+                "Nothing was added to any request. Please correct this and send it again.",
+                None,
+            ),
+        ],
+    )
+    .answering()
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ impl Requests {
         subject: &str,
         description: &str,
         uploads: Vec<Upload>,
+        via: Via<'_>,
     ) -> Result<i64> {
         require_active(me)?;
         let site_id = match (me.role, me.site_id) {
@@ -58,6 +59,7 @@ impl Requests {
                 body: &description,
                 internal: false,
                 extra: &subject,
+                channel: via.channel(),
                 now,
             },
         )
@@ -83,8 +85,10 @@ impl Requests {
         if let Some(m) = self.on_event(TicketEvent::Created, &row).await? {
             apply_move(&mut tx, id, &m, now).await?;
         }
-        let email = messages::request_received(&me.email, &number(id), &subject, &self.link(id));
+        let email =
+            messages::request_received(&me.email, &number(id), &subject, &self.link(id)).about(id);
         self.mailer.queue(&mut tx, &email, now).await?;
+        via.record(&mut tx, id, message_id, "opened").await?;
         tx.commit().await?;
         self.mailer.wake();
         Ok(id)
@@ -100,6 +104,7 @@ impl Requests {
         body: &str,
         internal: bool,
         uploads: Vec<Upload>,
+        via: Via<'_>,
     ) -> Result<i64> {
         let body = text::required(&text::MESSAGE, body)?;
         if internal && !me.is_staff() {
@@ -129,6 +134,7 @@ impl Requests {
                 body: &body,
                 internal,
                 extra: "",
+                channel: via.channel(),
                 now,
             },
         )
@@ -145,6 +151,7 @@ impl Requests {
                 self.mailer.queue(&mut tx, &email, now).await?;
             }
         }
+        via.record(&mut tx, id, message_id, "replied").await?;
         tx.commit().await?;
         self.mailer.wake();
         Ok(message_id)
@@ -188,15 +195,18 @@ impl Requests {
                 Some(m) => Some(self.workflow().await?.label(&m.to)),
                 None => None,
             };
-            return Ok(vec![messages::staff_reply(
-                &r.requester_email,
-                &n,
-                &r.subject,
-                &author,
-                body,
-                status.as_deref(),
-                &link,
-            )]);
+            return Ok(vec![
+                messages::staff_reply(
+                    &r.requester_email,
+                    &n,
+                    &r.subject,
+                    &author,
+                    body,
+                    status.as_deref(),
+                    &link,
+                )
+                .about(r.id),
+            ]);
         }
         let to = match &r.assignee_email {
             Some(a) => vec![a.clone()],
@@ -204,7 +214,7 @@ impl Requests {
         };
         Ok(to
             .iter()
-            .map(|t| messages::customer_reply(t, &n, &r.subject, &author, body, &link))
+            .map(|t| messages::customer_reply(t, &n, &r.subject, &author, body, &link).about(r.id))
             .collect())
     }
 
@@ -261,7 +271,8 @@ impl Requests {
                 &r.subject,
                 &target.label,
                 &self.link(id),
-            );
+            )
+            .about(id);
             self.mailer.queue(&mut tx, &email, now).await?;
         }
         tx.commit().await?;

@@ -13,6 +13,7 @@ fn worker(t: &TestDb, transport: Transport) -> Worker {
         db: t.db.clone(),
         transport,
         from: "Customer Portal <portal@example.test>".parse().unwrap(),
+        reply_to: None,
         wake: Arc::new(Notify::new()),
         retry: test_retry(),
     }
@@ -27,6 +28,8 @@ async fn queue(t: &TestDb, n: usize, subject: &str) {
             subject: format!("{subject} {i}"),
             text: format!("Hello {i}\nhttp://portal.test/x"),
             html: format!("<p>Hello {i}</p>"),
+            request: None,
+            answers_mail: false,
         };
         mailer.queue(&mut tx, &email, db::now_ms()).await.unwrap();
     }
@@ -177,6 +180,8 @@ async fn a_rolled_back_change_sends_nothing() {
         subject: "Never".into(),
         text: "x".into(),
         html: "x".into(),
+        request: None,
+        answers_mail: false,
     };
     mailer.queue(&mut tx, &email, db::now_ms()).await.unwrap();
     tx.rollback().await.unwrap();

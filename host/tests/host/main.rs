@@ -15,6 +15,7 @@ mod fuzz;
 mod hardening;
 mod hostile;
 mod http;
+mod inbound;
 mod mail;
 mod manage;
 mod metrics;

@@ -1,13 +1,17 @@
 //! Test fixtures: a fresh database per test on either backend, a plugin runtime with test
 //! limits, and a server on a real socket.
 
+pub mod dovecot;
+
 use helpdesk::auth::AuthConfig;
 use helpdesk::auth::password::Hasher;
 use helpdesk::clock::ManualClock;
 use helpdesk::db::Db;
+use helpdesk::mail::inbound::imap::{Fetcher, ImapSettings};
 use helpdesk::mail::{Mailer, Retry, Transport, Worker};
 use helpdesk::plugins::{Limits, Plugins, Runtime};
 use helpdesk::requests::files::{AttachmentLimits, Files, LocalStore};
+use helpdesk::requests::mailbox::MailDesk;
 use helpdesk::{AppState, app};
 use sqlx::{Connection, Executor};
 use std::net::SocketAddr;
@@ -152,6 +156,8 @@ pub struct Options {
     pub uploads_in_flight: usize,
     /// `HELPDESK_METRICS_TOKEN`.
     pub metrics_token: Option<String>,
+    /// `HELPDESK_IMAP_URL`: the support mailbox read for replies and new requests.
+    pub imap: Option<String>,
 }
 
 impl Default for Options {
@@ -166,6 +172,7 @@ impl Default for Options {
             timeouts: helpdesk::http::server::Timeouts::default(),
             uploads_in_flight: 256 << 20,
             metrics_token: None,
+            imap: None,
         }
     }
 }
@@ -220,7 +227,11 @@ impl TestServer {
         let state = AppState::new(
             db.clone(),
             plugins.clone(),
-            Mailer::new(&public_url),
+            if o.imap.is_some() {
+                Mailer::new(&public_url).reading_replies()
+            } else {
+                Mailer::new(&public_url)
+            },
             o.auth,
             clock.clone(),
             hasher(),
@@ -259,8 +270,31 @@ impl TestServer {
                     from: "Customer Portal <portal@example.test>"
                         .parse()
                         .expect("from"),
+                    reply_to: o
+                        .imap
+                        .as_ref()
+                        .map(|_| "Support <support@example.test>".parse().expect("inbox")),
                     wake: state.accounts.mailer.waker(),
                     retry: test_retry(),
+                }
+                .run(async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                }),
+            );
+        }
+        if let Some(url) = &o.imap {
+            let mut settings = ImapSettings::from_url(url).expect("imap url");
+            settings.poll = Duration::from_secs(5);
+            let mut rx = watch_stopped.clone();
+            tokio::spawn(
+                Fetcher {
+                    settings,
+                    receiver: Arc::new(MailDesk {
+                        requests: state.requests.clone(),
+                        domain: "example.test".into(),
+                        own_address: "portal@example.test".into(),
+                        per_hour: 30,
+                    }),
                 }
                 .run(async move {
                     let _ = rx.wait_for(|s| *s).await;

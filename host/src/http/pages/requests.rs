@@ -7,7 +7,7 @@ use crate::auth::{Me, Role};
 use crate::db::requests::QuickLink;
 use crate::http::requests_api::download;
 use crate::http::{ApiError, AppState, upload};
-use crate::requests::{ListQuery, RequestError, Workflow, number};
+use crate::requests::{ListQuery, RequestError, Via, Workflow, number};
 use askama::Template;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -382,7 +382,7 @@ async fn create(v: Visit, req: Request) -> Response {
     match v
         .state
         .requests
-        .create(&me, &subject, &description, files)
+        .create(&me, &subject, &description, files, Via::Portal)
         .await
     {
         Ok(id) => see_other(&format!("/requests/{id}?notice=created")),

@@ -307,12 +307,17 @@ async fn undeliverable_mail_stops_and_is_shown(t: TestDb) {
     let mut conn = pool.acquire().await.unwrap();
     let queued = helpdesk::db::outbox::enqueue(
         &mut *conn,
-        "a(b)@acme.example",
-        "Your link",
-        "https://portal.example/secret-link",
-        "<p>secret</p>",
-        helpdesk::db::now_ms(),
-        helpdesk::db::now_ms(),
+        &helpdesk::db::outbox::NewMail {
+            to: "a(b)@acme.example",
+            subject: "Your link",
+            text: "https://portal.example/secret-link",
+            html: "<p>secret</p>",
+            request_id: None,
+            reply_token: None,
+            auto_submitted: "auto-generated",
+            created_at: helpdesk::db::now_ms(),
+            due_at: helpdesk::db::now_ms(),
+        },
     )
     .await
     .unwrap();

@@ -9,11 +9,17 @@ pub(super) fn router() -> Router<AppState> {
         .route("/requests/{id}/status", post(set_status))
         .route("/requests/{id}/assign", post(assign))
         .route("/requests/{id}/files/{file}", get(file))
+        .route("/requests/{id}/messages/{message}/original", get(original))
 }
 
 struct MessageView {
+    id: i64,
     author: String,
     staff: bool,
+    /// Where it came from: portal, API or email.
+    via: &'static str,
+    /// Arrived by email; staff may download the original.
+    by_email: bool,
     internal: bool,
     at: String,
     body: String,
@@ -122,8 +128,15 @@ async fn detail_view(
         .messages
         .iter()
         .map(|m| MessageView {
+            id: m.id,
             author: m.author_name.clone(),
             staff: matches!(m.author_role.as_str(), "agent" | "operator"),
+            via: match m.channel.as_str() {
+                "email" => "email",
+                "api" => "API",
+                _ => "portal",
+            },
+            by_email: m.channel == "email",
             internal: m.internal == 1,
             at: when(m.created_at),
             body: m.body.clone(),
@@ -256,7 +269,7 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
     match v
         .state
         .requests
-        .reply(&me, id, &body, internal, files)
+        .reply(&me, id, &body, internal, files, Via::Portal)
         .await
     {
         Ok(_) => see_other(&format!(
@@ -303,7 +316,19 @@ async fn file(v: Visit, Path((id, file)): Path<(i64, i64)>) -> Response {
         Err(r) => return r,
     };
     match v.state.requests.attachment(&me, id, file).await {
-        Ok((a, reader, size)) => download(&a, reader, size),
+        Ok((a, reader, size)) => download(&a.file_name, reader, size),
+        Err(e) => failed(&v, e),
+    }
+}
+
+/// The email a message arrived as, for staff.
+async fn original(v: Visit, Path((id, message)): Path<(i64, i64)>) -> Response {
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match v.state.requests.original(&me, id, message).await {
+        Ok((name, reader, size)) => download(&name, reader, size),
         Err(e) => failed(&v, e),
     }
 }

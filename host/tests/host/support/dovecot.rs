@@ -1,0 +1,201 @@
+//! A real IMAP server for the tests: Dovecot (Debian's `dovecot-imapd`), started on a free
+//! loopback port with a throwaway configuration, one user and a Maildir in a temporary folder.
+//! Messages go in with IMAP APPEND, as a mail server's delivery would put them.
+
+use async_imap::Session;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::net::TcpStream;
+
+pub struct Dovecot {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+pub const USER: &str = "support";
+const PASSWORD: &str = "imap-test-secret";
+
+fn binary() -> &'static str {
+    if Path::new("/usr/sbin/dovecot").exists() {
+        "/usr/sbin/dovecot"
+    } else {
+        "dovecot"
+    }
+}
+
+/// Users the server's processes run as: Dovecot will not run its login process as root, so
+/// as root it uses the accounts its package creates; otherwise everything runs as the caller.
+fn accounts() -> (String, String, String) {
+    use std::os::unix::fs::MetadataExt;
+    if std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0) {
+        ("dovenull".into(), "dovecot".into(), "dovecot".into())
+    } else {
+        let me = std::env::var("USER").expect("USER names the account the tests run as");
+        (me.clone(), me.clone(), me)
+    }
+}
+
+impl Dovecot {
+    pub async fn start() -> Dovecot {
+        let dir = tempfile::tempdir().expect("dovecot dir");
+        let root = dir.path();
+        // The mail processes run as another user when the tests run as root.
+        set_mode(root, 0o755);
+        for sub in ["mail", "home"] {
+            std::fs::create_dir_all(root.join(sub)).expect("dovecot folders");
+            set_mode(&root.join(sub), 0o777);
+        }
+        let port = free_port();
+        let (login, internal, mail) = accounts();
+        let conf = format!(
+            r#"base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_login_user = {login}
+default_internal_user = {internal}
+default_internal_group = {internal}
+first_valid_uid = 0
+mail_location = maildir:{root}/mail/%u
+passdb {{
+  driver = passwd-file
+  args = {root}/users
+}}
+userdb {{
+  driver = static
+  args = uid={mail} gid={mail} home={root}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+protocol imap {{
+  mail_max_userip_connections = 100
+}}
+"#,
+            root = root.display()
+        );
+        std::fs::write(root.join("dovecot.conf"), conf).expect("dovecot.conf");
+        std::fs::write(root.join("users"), format!("{USER}:{{PLAIN}}{PASSWORD}\n"))
+            .expect("dovecot users");
+        set_mode(&root.join("users"), 0o644);
+        let child = Command::new(binary())
+            .arg("-F")
+            .arg("-c")
+            .arg(root.join("dovecot.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start dovecot (apt-get install dovecot-imapd)");
+        let d = Dovecot { port, dir, child };
+        let until = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(mut s) = d.try_session().await {
+                let _ = s.logout().await;
+                break;
+            }
+            assert!(
+                Instant::now() < until,
+                "dovecot did not start:\n{}",
+                d.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        d
+    }
+
+    /// `HELPDESK_IMAP_URL` for the support mailbox.
+    pub fn url(&self) -> String {
+        format!("imap://{USER}:{PASSWORD}@127.0.0.1:{}/INBOX", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
+    async fn try_session(&self) -> Result<Session<TcpStream>, String> {
+        let tcp = TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut client = async_imap::Client::new(tcp);
+        client
+            .read_response()
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("no greeting")?;
+        client
+            .login(USER, PASSWORD)
+            .await
+            .map_err(|(e, _)| e.to_string())
+    }
+
+    pub async fn session(&self) -> Session<TcpStream> {
+        self.try_session().await.expect("imap session")
+    }
+
+    /// Puts a message into the INBOX, as delivery would.
+    pub async fn append(&self, raw: &[u8]) {
+        let mut s = self.session().await;
+        s.append("INBOX", None, None, raw).await.expect("APPEND");
+        let _ = s.logout().await;
+    }
+
+    /// Messages in `folder`, `0` for a folder not made yet.
+    pub async fn count(&self, folder: &str) -> u32 {
+        let mut s = self.session().await;
+        let n = match s.status(folder, "(MESSAGES)").await {
+            Ok(m) => m.exists,
+            Err(_) => 0,
+        };
+        let _ = s.logout().await;
+        n
+    }
+
+    /// Waits until `folder` holds `n` messages.
+    pub async fn wait_for(&self, folder: &str, n: u32) {
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let have = self.count(folder).await;
+            if have >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < until,
+                "{folder} holds {have} messages, not {n}; dovecot log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("port")
+        .port()
+}

@@ -331,4 +331,19 @@ impl Accounts {
         }
         Ok(db::outbox::undelivered(self.db.pool(), 200).await?)
     }
+
+    /// The most recent email read from the support mailbox, with what became of each, and the
+    /// addresses bounces reported as undeliverable; operators only.
+    pub async fn received_mail(
+        &self,
+        me: &Me,
+    ) -> Result<(Vec<db::inbound::Received>, Vec<db::inbound::Bouncing>)> {
+        if !(me.is_active() && me.role == Role::Operator) {
+            return Err(AuthError::Forbidden);
+        }
+        Ok((
+            db::inbound::recent(self.db.pool(), 200).await?,
+            db::inbound::bouncing(self.db.pool()).await?,
+        ))
+    }
 }

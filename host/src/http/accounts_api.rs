@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sites/{id}", put(update_site))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/mail/undelivered", get(undelivered_mail))
+        .route("/api/v1/mail/received", get(received_mail))
         .layer(DefaultBodyLimit::max(64 * 1024))
 }
 
@@ -607,4 +608,10 @@ async fn undelivered_mail(State(s): State<AppState>, Bearer(me): Bearer) -> ApiR
     Ok(Json(
         json!({ "undelivered": s.accounts.undelivered_mail(&me).await? }),
     ))
+}
+
+async fn received_mail(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    let (received, bouncing) = s.accounts.received_mail(&me).await?;
+    Ok(Json(json!({ "received": received, "bouncing": bouncing })))
 }

@@ -454,6 +454,10 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .ok(200, Some(object(&["undelivered"], json!({ "undelivered": list_of("Undelivered") }))))
             .errors(&[403]),
+        op("get", "/api/v1/mail/received", "The last 200 messages read from the support mailbox with what became of each (replied, opened, answered, ignored, bounce, refused, failed) and why, and the addresses bounces reported as undeliverable (operators)")
+            .session()
+            .ok(200, Some(object(&["received", "bouncing"], json!({ "received": list_of("ReceivedMail"), "bouncing": list_of("BouncingAddress") }))))
+            .errors(&[403]),
         op("get", "/api/v1/requests", "Requests the caller may see, newest change first, a page at a time")
             .session()
             .query(vec![
@@ -493,6 +497,10 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .ok(200, Some(reference("RequestDetail")))
             .errors(&[403, 404, 409, 422]),
         op("get", "/api/v1/requests/{id}/attachments/{file}", "Download an attachment (always `Content-Disposition: attachment`)")
+            .session()
+            .ok(200, Some(json!({ "type": "string", "format": "binary" })))
+            .errors(&[403, 404]),
+        op("get", "/api/v1/requests/{id}/messages/{message}/original", "Download the email a message arrived as, byte for byte (`.eml`, `Content-Disposition: attachment`; staff)")
             .session()
             .ok(200, Some(json!({ "type": "string", "format": "binary" })))
             .errors(&[403, 404]),
@@ -769,6 +777,12 @@ fn schemas() -> Value {
         "Workflow": object(&["statuses", "by"], json!({ "statuses": list_of("Status"), "by": reference("PluginRef") })),
         "RequestSummary": object(&keys(&summary_keys), summary),
         "RequestDetail": object(&keys(&detail_keys), detail),
+        "ReceivedMail": object(&["id", "from_addr", "subject", "outcome", "reason", "request_id", "received_at"], json!({
+            "id": i(), "from_addr": s(), "subject": s(),
+            "outcome": { "enum": ["replied", "opened", "answered", "ignored", "bounce", "refused", "failed"] },
+            "reason": s(), "request_id": null_i(), "received_at": i() })),
+        "BouncingAddress": object(&["email", "bouncing_since", "bounce_reason"], json!({
+            "email": s(), "bouncing_since": i(), "bounce_reason": null_s() })),
         "RequestMessage": object(&["id", "author_id", "author_name", "author_role", "body", "internal", "channel", "created_at"], json!({
             "id": i(), "author_id": i(), "author_name": s(), "author_role": s(), "body": s(), "internal": { "enum": [0, 1] },
             "channel": { "enum": ["portal", "api", "email"], "description": "Where the message came from; for email, staff may download the original at /api/v1/requests/{id}/messages/{message}/original" },

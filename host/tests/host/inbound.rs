@@ -118,6 +118,14 @@ RVJST1IgNDI6IHBhcGVyIGphbQo=\r\n\
 async fn a_reply_by_email_lands_in_its_request(t: TestDb) {
     let imap = Dovecot::start().await;
     let desk = desk_reading(&t, &imap).await;
+    let (s, _) = desk
+        .put(
+            "/api/v1/me/watching",
+            &desk.agent,
+            serde_json::json!({ "watching": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let id = desk
         .raise(&desk.bob, "Printer jams", "It jams on page 2.")
         .await;
@@ -244,6 +252,67 @@ async fn a_reply_by_email_lands_in_its_request(t: TestDb) {
             .all(|m| !m.subject.contains("Out of office")),
         "an auto-reply was answered"
     );
+
+    // The agent answers the customer's reply from Outlook: posted as the agent, and the
+    // customer is emailed as for a reply in the portal.
+    let note = desk
+        .env
+        .sink
+        .wait("agent@vendor.test", "Customer replied", 1)
+        .await;
+    assert!(
+        note.text.contains("It works after a restart."),
+        "{}",
+        note.text
+    );
+    let agent_token = token_of(&note);
+    assert_ne!(agent_token, token);
+    imap.append(
+        format!(
+            "From: Agent <agent@vendor.test>\r\n\
+To: \"Support\" <support+{agent_token}@example.test>\r\n\
+Subject: RE: [{number}] Customer replied: Printer jams\r\n\
+Message-ID: <DB9PR01MB@outlook.example>\r\n\
+Thread-Topic: [{number}] Customer replied: Printer jams\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=\"iso-8859-1\"\r\n\
+Content-Transfer-Encoding: quoted-printable\r\n\
+\r\n\
+Gl=FCck gehabt! Closing this one.\r\n\
+\r\n\
+________________________________\r\n\
+From: Customer Portal <portal@example.test>\r\n\
+Sent: Tuesday, December 1, 2026 10:20 AM\r\n\
+To: Agent <agent@vendor.test>\r\n\
+Subject: [{number}] Customer replied: Printer jams\r\n\
+\r\n\
+Bob Example added a message.\r\n"
+        )
+        .as_bytes(),
+    )
+    .await;
+    let d = wait_messages(&desk, &desk.bob, id, 3).await;
+    let m = &d["messages"][2];
+    assert_eq!(m["body"], "Glück gehabt! Closing this one.");
+    assert_eq!(m["author_role"], "agent");
+    assert_eq!(m["channel"], "email");
+    let reply = desk.env.sink.wait("bob@acme.example", "New reply", 1).await;
+    assert!(reply.text.contains("Glück gehabt!"), "{}", reply.text);
+
+    // Operators see every message read and what became of it.
+    let (s, seen) = desk
+        .env
+        .get("/api/v1/mail/received", Some(&desk.operator))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(seen["received"].as_array().unwrap().len(), 5, "{seen}");
+    assert_eq!(seen["received"][0]["outcome"], "replied");
+    assert_eq!(seen["received"][0]["request_id"], id);
+    let (s, _) = desk
+        .env
+        .get("/api/v1/mail/received", Some(&desk.agent))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 }
 on_both_backends!(reply_by_email, a_reply_by_email_lands_in_its_request);
 
@@ -367,6 +436,11 @@ Subject: We received your request\r\n\
             .await
             .unwrap();
     assert!(bouncing.is_some_and(|r| r.contains("5.1.1")));
+    let (_, seen) = desk
+        .env
+        .get("/api/v1/mail/received", Some(&desk.operator))
+        .await;
+    assert_eq!(seen["bouncing"][0]["email"], "ann@acme.example", "{seen}");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         desk.env.sink.all().iter().all(|m| !m

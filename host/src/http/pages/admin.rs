@@ -14,6 +14,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/sites/{id}", get(edit_site_page).post(update_site))
         .route("/staff/audit", get(audit_page))
         .route("/staff/mail", get(mail_page))
+        .route("/staff/mail/received", get(received_mail_page))
         .route("/staff/people", get(people_page))
         .route("/staff/people/role", post(change_role))
         .route("/staff/people/disable", post(disable_person))
@@ -574,5 +575,54 @@ async fn mail_page(v: Visit) -> Response {
             ],
         })
         .collect();
+    v.render(StatusCode::OK, page)
+}
+
+/// Email read from the support mailbox and what became of each, then the addresses bounces
+/// reported as undeliverable (shown first: they need an operator).
+async fn received_mail_page(v: Visit) -> Response {
+    let me = match v.require_active("/staff/mail/received") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let (received, bouncing) = match v.state.accounts.received_mail(me).await {
+        Ok(m) => m,
+        Err(e) => return error_page(e),
+    };
+    let mut page = TablePage::new(
+        v.layout("Received email"),
+        "Received email",
+        "No email has been read from the support mailbox.",
+        vec!["Received", "From", "Subject", "Outcome", "Why", "Request"],
+    );
+    let bounced = bouncing.into_iter().enumerate().map(|(i, b)| Row {
+        id: -(i as i64) - 1,
+        label: b.email.clone(),
+        href: None,
+        cells: vec![
+            when(b.bouncing_since),
+            b.email,
+            "(address marked as bouncing)".into(),
+            "bouncing".into(),
+            b.bounce_reason.unwrap_or_default(),
+            String::new(),
+        ],
+    });
+    let read = received.into_iter().map(|m| Row {
+        id: m.id,
+        label: m.from_addr.clone(),
+        href: m.request_id.map(|id| format!("/requests/{id}")),
+        cells: vec![
+            when(m.received_at),
+            m.from_addr,
+            m.subject,
+            m.outcome,
+            m.reason,
+            m.request_id
+                .map(crate::requests::number)
+                .unwrap_or_default(),
+        ],
+    });
+    page.rows = bounced.chain(read).collect();
     v.render(StatusCode::OK, page)
 }

@@ -2,6 +2,8 @@
 //! to notifications land in their request, mail from customers opens requests, and auto-replies,
 //! bounces, strangers and bad mail each get their documented outcome, once.
 
+mod replicas;
+
 use crate::accounts::Env;
 use crate::requests::Desk;
 use crate::support::dovecot::Dovecot;
@@ -11,12 +13,18 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 async fn desk_reading(t: &TestDb, imap: &Dovecot) -> Desk {
+    desk_reading_up_to(t, imap, Options::default().mail_per_hour).await
+}
+
+/// A desk reading `imap` that takes up to `per_hour` messages an hour from one address.
+async fn desk_reading_up_to(t: &TestDb, imap: &Dovecot, per_hour: i64) -> Desk {
     let sink = SmtpSink::start();
     let server = TestServer::with(
         &t.db,
         Options {
             smtp: Some(sink.url()),
             imap: Some(imap.url()),
+            mail_per_hour: per_hour,
             ..Options::default()
         },
     )

@@ -158,6 +158,8 @@ pub struct Options {
     pub metrics_token: Option<String>,
     /// `HELPDESK_IMAP_URL`: the support mailbox read for replies and new requests.
     pub imap: Option<String>,
+    /// `HELPDESK_MAIL_PER_HOUR`.
+    pub mail_per_hour: i64,
 }
 
 impl Default for Options {
@@ -173,6 +175,7 @@ impl Default for Options {
             uploads_in_flight: 256 << 20,
             metrics_token: None,
             imap: None,
+            mail_per_hour: 30,
         }
     }
 }
@@ -293,7 +296,7 @@ impl TestServer {
                         requests: state.requests.clone(),
                         domain: "example.test".into(),
                         own_address: "portal@example.test".into(),
-                        per_hour: 30,
+                        per_hour: o.mail_per_hour,
                     }),
                 }
                 .run(async move {

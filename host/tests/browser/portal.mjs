@@ -261,6 +261,28 @@ try {
   await staff.getByRole('link', { name: 'gateway.log' }).waitFor();
   const annMail = await (await fetch(`${MAIL}/mail?to=${encodeURIComponent('ann@acme.example')}&subject=`)).json();
   if (annMail.some((m) => m.text.includes('zebrafish'))) throw new Error('the internal note was emailed to the customer');
+
+  // Replying by email: Ann answers the status-change email from her mail client with a photo.
+  step('ann replies by email with a photo');
+  const sent = await fetch(`${MAIL}/reply`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: 'ann@acme.example', subject: `[${number}] Status changed`, text: 'Photo of the panel attached.', file: 'panel.png' }),
+  });
+  if (!sent.ok) throw new Error(`could not deliver the email reply: ${sent.status}`);
+  await mail('ops@vendor.test', `[${number}] Customer replied`, 2);
+  step('staff see the emailed reply in the queue');
+  await staff.getByRole('link', { name: 'Queue', exact: true }).click();
+  await staff.getByRole('link', { name: 'Conveyor telemetry missing' }).click();
+  await expectText(staff, 'Photo of the panel attached.');
+  await staff.getByRole('link', { name: 'panel.png' }).waitFor();
+  await staff.getByRole('link', { name: 'original email' }).waitFor();
+  if ((await staff.content()).includes('On Tue, 1 Dec 2026')) throw new Error('the quoted history was kept');
+  step('ann sees it on her request page');
+  await ann.reload();
+  await expectText(ann, 'Photo of the panel attached.');
+  await ann.getByRole('link', { name: 'panel.png' }).waitFor();
+  if ((await ann.getByRole('link', { name: 'original email' }).count()) !== 0) throw new Error('the original email is offered to the customer');
   console.log('browser flow passed');
 } catch (e) {
   console.error(e);

@@ -2,16 +2,19 @@
 //! made by CLI, a visitor joins and reads the emails a real SMTP server received, chooses the
 //! site, is activated by staff, logs in with the emailed code, logs out, resets the password
 //! and logs in again; a second user is approved by the first. And the operators' plugin console:
-//! upload, try, replay, activate, roll back.
+//! upload, try, replay, activate, roll back. The customer also answers a notification from
+//! their mail client (a message put into a real IMAP server) and staff and customer see it.
 
+use crate::support::dovecot::Dovecot;
 use crate::support::{self, Options, SmtpSink, TestDb, TestServer};
 use axum::extract::{Query, State};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -41,10 +44,35 @@ fn ensure_playwright() {
     assert!(status.success(), "npm ci in {} failed", dir.display());
 }
 
-/// What the test SMTP server received, for the script: `GET /mail?to=…&subject=…`.
-async fn serve_mailbox(sink: SmtpSink) -> String {
+/// What the test SMTP server received, for the script: `GET /mail?to=…&subject=…`; and
+/// `POST /reply {from, subject, text, file}`: `from` answers the newest message to them about
+/// `subject` from their mail client, with a PNG named `file`, delivered into the IMAP mailbox.
+async fn serve_mailbox(sink: SmtpSink, imap: Option<Arc<Dovecot>>) -> String {
+    async fn reply(
+        State((sink, imap)): State<(SmtpSink, Option<Arc<Dovecot>>)>,
+        Json(q): Json<HashMap<String, String>>,
+    ) -> Json<Value> {
+        let field = |k: &str| q.get(k).cloned().unwrap_or_default();
+        let from = field("from");
+        let notification = sink
+            .to(&from)
+            .into_iter()
+            .filter(|m| m.subject.contains(&field("subject")))
+            .next_back()
+            .expect("the notification to answer");
+        let token = crate::inbound::token_of(&notification);
+        let raw = format!(
+            "From: <{from}>\r\nTo: <support+{token}@example.test>\r\nSubject: Re: {subject}\r\nIn-Reply-To: <{token}@example.test>\r\nMessage-ID: <browser-{token}@client.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n\r\nOn Tue, 1 Dec 2026, Customer Portal wrote:\r\n> {quoted}\r\n--b\r\nContent-Type: image/png; name=\"{file}\"\r\nContent-Disposition: attachment; filename=\"{file}\"\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgoBAgM=\r\n--b--\r\n",
+            subject = notification.subject,
+            text = field("text"),
+            file = field("file"),
+            quoted = notification.text.lines().next().unwrap_or_default(),
+        );
+        imap.expect("a mailbox").append(raw.as_bytes()).await;
+        Json(json!({ "appended": true }))
+    }
     async fn mail(
-        State(sink): State<SmtpSink>,
+        State((sink, _)): State<(SmtpSink, Option<Arc<Dovecot>>)>,
         Query(q): Query<HashMap<String, String>>,
     ) -> Json<Value> {
         let to = q.get("to").cloned().unwrap_or_default();
@@ -59,7 +87,10 @@ async fn serve_mailbox(sink: SmtpSink) -> String {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let router = Router::new().route("/mail", get(mail)).with_state(sink);
+    let router = Router::new()
+        .route("/mail", get(mail))
+        .route("/reply", post(reply))
+        .with_state((sink, imap));
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("http://{addr}")
 }
@@ -70,10 +101,12 @@ async fn a_customer_follows_the_seed_pages_in_chromium() {
     ensure_playwright();
     let t = TestDb::new(support::Backend::Sqlite).await;
     let sink = SmtpSink::start();
+    let imap = Arc::new(Dovecot::start().await);
     let server = TestServer::with(
         &t.db,
         Options {
             smtp: Some(sink.url()),
+            imap: Some(imap.url()),
             ..Options::default()
         },
     )
@@ -122,7 +155,7 @@ async fn a_customer_follows_the_seed_pages_in_chromium() {
         .find(|w| w.contains("/invite/"))
         .unwrap()
         .to_owned();
-    let mail_url = serve_mailbox(sink.clone()).await;
+    let mail_url = serve_mailbox(sink.clone(), Some(imap)).await;
 
     let out = tokio::process::Command::new("node")
         .arg(browser_dir().join("portal.mjs"))

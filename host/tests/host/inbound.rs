@@ -33,7 +33,7 @@ async fn desk_reading_up_to(t: &TestDb, imap: &Dovecot, per_hour: i64) -> Desk {
 }
 
 /// The reply token of a notification: its Reply-To is `support+<token>@example.test`.
-fn token_of(m: &Received) -> String {
+pub fn token_of(m: &Received) -> String {
     let parsed = mail_parser::MessageParser::default()
         .parse(m.raw.as_bytes())
         .unwrap();
@@ -398,6 +398,20 @@ Content-Transfer-Encoding: base64\r\n\
     let (s, audit) = desk.env.get("/api/v1/audit", Some(&desk.operator)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(audit.to_string().contains("email_not_accepted"), "{audit}");
+
+    // A character set nobody can read: refused, the sender told which.
+    imap.append(
+        b"From: ann@acme.example\r\nTo: support@example.test\r\nSubject: Strange\r\nMessage-ID: <cs@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=x-martian-9\r\n\r\n\xa4\xa5\xa6\r\n",
+    )
+    .await;
+    imap.wait_for("Failed", 2).await;
+    let answer = desk
+        .env
+        .sink
+        .wait("ann@acme.example", "Not delivered to support: Strange", 1)
+        .await;
+    assert!(answer.text.contains("x-martian-9"), "{}", answer.text);
+    assert_eq!(desk.list(&desk.ann, "").await.len(), 1);
 
     // A bounce of a notification marks the address as bouncing.
     let ack = desk

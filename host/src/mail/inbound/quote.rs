@@ -111,6 +111,17 @@ mod tests {
     }
 
     #[test]
+    fn apple_mail_and_thunderbird_attributions_are_cut() {
+        let apple = "Done.\n\n> On 1 Dec 2026, at 10:02, Customer Portal <portal@example.test> wrote:\n> \n> Please try again.";
+        assert_eq!(strip_quoted(apple), "Done.");
+        let apple_top = "Done.\n\nOn 1 Dec 2026, at 10:02, Customer Portal <portal@example.test> wrote:\n\n> Please try again.";
+        assert_eq!(strip_quoted(apple_top), "Done.");
+        let thunderbird =
+            "Done.\n\nOn 01/12/2026 10:02, Customer Portal wrote:\n> Please try again.";
+        assert_eq!(strip_quoted(thunderbird), "Done.");
+    }
+
+    #[test]
     fn wrapped_attribution_is_cut() {
         let t = "Works now.\n\nOn Tue, Dec 1, 2026 at 10:02 AM Customer Portal <\nsupport@portal.example> wrote:\n\n> old";
         assert_eq!(strip_quoted(t), "Works now.");

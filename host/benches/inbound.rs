@@ -5,6 +5,8 @@
 //! `cargo bench -p helpdesk --bench inbound`; `HELPDESK_BENCH_DATABASE_URL=postgres://…` (an
 //! empty database) measures PostgreSQL.
 
+// The HTTP server there is for the other benchmarks.
+#[allow(dead_code)]
 mod common;
 
 #[path = "../tests/host/support/dovecot.rs"]

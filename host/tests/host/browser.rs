@@ -57,8 +57,7 @@ async fn serve_mailbox(sink: SmtpSink, imap: Option<Arc<Dovecot>>) -> String {
         let notification = sink
             .to(&from)
             .into_iter()
-            .filter(|m| m.subject.contains(&field("subject")))
-            .next_back()
+            .rfind(|m| m.subject.contains(&field("subject")))
             .expect("the notification to answer");
         let token = crate::inbound::token_of(&notification);
         let raw = format!(

@@ -60,9 +60,9 @@ impl Receive for MailDesk {
         &self,
         raw: Vec<u8>,
         place: &Place,
-        too_large: bool,
+        over: Option<u64>,
     ) -> std::result::Result<Disposition, String> {
-        self.take(&raw, place, too_large)
+        self.take(&raw, place, over)
             .await
             .map_err(|e| e.to_string())
     }
@@ -79,8 +79,9 @@ struct Settled<'a> {
 }
 
 impl MailDesk {
-    /// Acts on one message and records what it became.
-    pub async fn take(&self, raw: &[u8], place: &Place, too_large: bool) -> Result<Disposition> {
+    /// Acts on one message and records what it became. With `over`, only its header was read,
+    /// since it is larger than that many bytes.
+    pub async fn take(&self, raw: &[u8], place: &Place, over: Option<u64>) -> Result<Disposition> {
         let r = &self.requests;
         let m = match inbound::read(raw, &self.domain) {
             Ok(m) => m,
@@ -94,7 +95,7 @@ impl MailDesk {
             // The same message again, under another UID (a copy, or a folder re-read).
             return Ok(disposition(&o));
         }
-        let eml = if too_large {
+        let eml = if over.is_some() {
             None
         } else {
             Some(self.keep(raw).await?)
@@ -124,12 +125,11 @@ impl MailDesk {
                 )
                 .await;
         }
-        if too_large {
-            let limit = r.files.limits.max_file_bytes.max(1) as u64;
+        if let Some(limit) = over {
             let why = format!(
-                "The message is {:.1} MB; messages of at most {:.1} MB are accepted.",
-                place.size as f64 / 1_048_576.0,
-                (limit * r.files.limits.max_files as u64) as f64 / 1_048_576.0
+                "The message is {}; messages of at most {} are accepted.",
+                weight(place.size),
+                weight(limit)
             );
             return self.settle(&rec, self.refusal(&m, why)).await;
         }
@@ -429,6 +429,15 @@ impl Settled<'_> {
             answer: None,
             bouncing: &[],
         }
+    }
+}
+
+/// `2.5 MB`, `40 KB`.
+fn weight(bytes: u64) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    } else {
+        format!("{} KB", bytes.div_ceil(1000))
     }
 }
 

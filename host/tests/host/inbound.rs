@@ -13,19 +13,26 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 async fn desk_reading(t: &TestDb, imap: &Dovecot) -> Desk {
-    desk_reading_up_to(t, imap, Options::default().mail_per_hour).await
+    desk_reading_with(t, imap, Options::default()).await
 }
 
 /// A desk reading `imap` that takes up to `per_hour` messages an hour from one address.
 async fn desk_reading_up_to(t: &TestDb, imap: &Dovecot, per_hour: i64) -> Desk {
+    let o = Options {
+        mail_per_hour: per_hour,
+        ..Options::default()
+    };
+    desk_reading_with(t, imap, o).await
+}
+
+async fn desk_reading_with(t: &TestDb, imap: &Dovecot, o: Options) -> Desk {
     let sink = SmtpSink::start();
     let server = TestServer::with(
         &t.db,
         Options {
             smtp: Some(sink.url()),
             imap: Some(imap.url()),
-            mail_per_hour: per_hour,
-            ..Options::default()
+            ..o
         },
     )
     .await;
@@ -473,3 +480,59 @@ Subject: We received your request\r\n\
     );
 }
 on_both_backends!(new_request_by_email, mail_from_a_customer_opens_a_request);
+
+/// One address may send so many messages an hour; the rest are ignored, unanswered. A message
+/// larger than the limit is refused from its header alone, and its sender told its size.
+async fn floods_and_oversized_mail_are_cut_off(t: TestDb) {
+    let imap = Dovecot::start().await;
+    let desk = desk_reading_with(
+        &t,
+        &imap,
+        Options {
+            mail_per_hour: 3,
+            mail_max_bytes: 20_000,
+            ..Options::default()
+        },
+    )
+    .await;
+    for n in 0..5 {
+        imap.append(replicas::new_request("bob@acme.example", n).as_bytes())
+            .await;
+    }
+    imap.wait_for("Processed", 5).await;
+    assert_eq!(desk.list(&desk.bob, "").await.len(), 3);
+    let o = outcomes(&t).await;
+    let kinds: Vec<&str> = o.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["opened", "opened", "opened", "ignored", "ignored"]);
+    assert!(o[3].2.contains("more than 3 messages"), "{o:?}");
+
+    let big = format!(
+        "From: ann@acme.example\r\nTo: support@example.test\r\nSubject: Big logs\r\nMessage-ID: <big@acme.example>\r\n\r\n{}\r\n",
+        "0123456789abcdef".repeat(2000)
+    );
+    imap.append(big.as_bytes()).await;
+    imap.wait_for("Failed", 1).await;
+    let answer = desk
+        .env
+        .sink
+        .wait("ann@acme.example", "Not delivered to support: Big logs", 1)
+        .await;
+    assert!(
+        answer
+            .text
+            .contains("The message is 33 KB; messages of at most 20 KB are accepted."),
+        "{}",
+        answer.text
+    );
+    // Ann, the Site Administrator, sees Bob's three requests and no fourth.
+    assert_eq!(desk.list(&desk.ann, "").await.len(), 3);
+    // Not kept: only its header was read.
+    let kept: Option<String> = sqlx::query_scalar(
+        "SELECT eml_sha256 FROM inbound_mail WHERE message_key = '<big@acme.example>'",
+    )
+    .fetch_one(t.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(kept, None);
+}
+on_both_backends!(cut_off, floods_and_oversized_mail_are_cut_off);

@@ -160,6 +160,8 @@ pub struct Options {
     pub imap: Option<String>,
     /// `HELPDESK_MAIL_PER_HOUR`.
     pub mail_per_hour: i64,
+    /// The largest email read whole.
+    pub mail_max_bytes: u64,
 }
 
 impl Default for Options {
@@ -176,6 +178,7 @@ impl Default for Options {
             metrics_token: None,
             imap: None,
             mail_per_hour: 30,
+            mail_max_bytes: 25 << 20,
         }
     }
 }
@@ -288,6 +291,7 @@ impl TestServer {
         if let Some(url) = &o.imap {
             let mut settings = ImapSettings::from_url(url).expect("imap url");
             settings.poll = Duration::from_secs(5);
+            settings.max_message_bytes = o.mail_max_bytes;
             let mut rx = watch_stopped.clone();
             tokio::spawn(
                 Fetcher {

@@ -140,12 +140,13 @@ pub trait Receive: Send + Sync {
     ) -> impl Future<Output = Result<Option<Disposition>, String>> + Send;
 
     /// Deals with one message: `raw` is the whole message, or only its header when it is
-    /// larger than allowed (`place.size` tells). An error leaves it in the folder to try again.
+    /// larger than the limit `over` gives (`place.size` tells how large). An error leaves it
+    /// in the folder to try again.
     fn receive(
         &self,
         raw: Vec<u8>,
         place: &Place,
-        too_large: bool,
+        over: Option<u64>,
     ) -> impl Future<Output = Result<Disposition, String>> + Send;
 }
 
@@ -296,7 +297,11 @@ impl<R: Receive + 'static> Fetcher<R> {
                 };
                 let d = self
                     .receiver
-                    .receive(raw, place, too_large)
+                    .receive(
+                        raw,
+                        place,
+                        too_large.then_some(self.settings.max_message_bytes),
+                    )
                     .await
                     .map_err(Error::Other)?;
                 // Moved one by one: a crash loses no more than the move of one message, which

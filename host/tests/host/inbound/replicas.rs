@@ -76,14 +76,17 @@ async fn two_servers_read_one_mailbox(t: TestDb) {
 }
 on_both_backends!(two_servers, two_servers_read_one_mailbox);
 
-/// The server is killed at random moments while it reads 200 messages, and started again, until
-/// the mailbox is empty.
+/// The server is killed at random moments while it reads 200 messages (or
+/// `HELPDESK_TEST_CRASH_MESSAGES`), and started again, until the mailbox is empty.
 async fn killed_while_reading(t: TestDb) {
-    const N: usize = 200;
+    let n: usize = std::env::var("HELPDESK_TEST_CRASH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let imap = Dovecot::start().await;
     // The site and its customers, made by a server that is then stopped.
     drop(desk_reading(&t, &imap).await);
-    append_all(&imap, "bob@acme.example", N).await;
+    append_all(&imap, "bob@acme.example", n).await;
     let env = [
         ("HELPDESK_IMAP_URL", imap.url()),
         ("HELPDESK_MAIL_FROM", "Portal <portal@example.test>".into()),
@@ -97,7 +100,8 @@ async fn killed_while_reading(t: TestDb) {
     eprintln!("kill schedule seed {seed}");
     let mut data = tempfile::tempdir().unwrap();
     let mut kills = 0;
-    let until = Instant::now() + Duration::from_secs(240);
+    let until = Instant::now() + Duration::from_secs(60 + n as u64);
+    let most_kills = (n / 16).max(12);
     loop {
         let mut s = Spawned::start_in(data, Some(&t.url), &env).await;
         seed = seed
@@ -106,8 +110,8 @@ async fn killed_while_reading(t: TestDb) {
         let after = Duration::from_millis(50 + (seed >> 33) % 700);
         tokio::time::sleep(after).await;
         let left = imap.count("INBOX").await;
-        if left == 0 || kills >= 12 {
-            imap.wait_for("Processed", N as u32).await;
+        if left == 0 || kills >= most_kills {
+            imap.wait_for("Processed", n as u32).await;
             break;
         }
         s.child.kill().unwrap();
@@ -116,12 +120,12 @@ async fn killed_while_reading(t: TestDb) {
         data = std::mem::replace(&mut s.data, tempfile::tempdir().unwrap());
         assert!(Instant::now() < until, "{left} messages still unread");
     }
-    eprintln!("killed {kills} times");
+    eprintln!("{n} messages, killed {kills} times");
     assert!(
         kills >= 2,
         "the server finished before it could be killed twice"
     );
     assert_eq!(imap.count("INBOX").await, 0);
-    assert_each_once(&t, N).await;
+    assert_each_once(&t, n).await;
 }
 on_both_backends!(killed, killed_while_reading);

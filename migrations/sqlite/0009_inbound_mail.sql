@@ -44,3 +44,11 @@ CREATE INDEX inbound_mail_uid ON inbound_mail (mailbox, uid_validity, uid);
 -- Set when a delivery status notification reports mail to this address as undeliverable.
 ALTER TABLE users ADD COLUMN bouncing_since BIGINT;
 ALTER TABLE users ADD COLUMN bounce_reason TEXT;
+
+-- Wording operators set for the answers to incoming mail (`join`: to an unknown or inactive
+-- address); the built-in wording applies where none is set.
+CREATE TABLE mail_wording (
+    kind TEXT PRIMARY KEY,
+    body TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

@@ -346,4 +346,34 @@ impl Accounts {
             db::inbound::bouncing(self.db.pool()).await?,
         ))
     }
+
+    /// The answer to mail from unknown addresses: what operators set, or `None`, and the
+    /// built-in wording. Operators only.
+    pub async fn join_wording(&self, me: &Me) -> Result<(Option<String>, &'static str)> {
+        if !(me.is_active() && me.role == Role::Operator) {
+            return Err(AuthError::Forbidden);
+        }
+        Ok((
+            db::inbound::wording(self.db.pool(), "join").await?,
+            messages::JOIN_WORDING,
+        ))
+    }
+
+    /// Sets the answer to mail from unknown addresses; empty goes back to the built-in
+    /// wording. Operators only; audited.
+    pub async fn set_join_wording(&self, me: &Me, client: &Client, raw: &str) -> Result<()> {
+        if !(me.is_active() && me.role == Role::Operator) {
+            return Err(AuthError::Forbidden);
+        }
+        let text = text::check(&text::JOIN_WORDING, raw)?;
+        let body = Some(text.as_str()).filter(|t| !t.is_empty());
+        db::inbound::set_wording(self.db.pool(), "join", body, self.now()).await?;
+        let detail = if body.is_some() {
+            "answer to unknown senders set"
+        } else {
+            "answer to unknown senders back to the built-in wording"
+        };
+        self.audit_me("mail_wording_changed", me, client, detail)
+            .await
+    }
 }

@@ -186,3 +186,38 @@ pub async fn bouncing<'e, E: Executor<'e, Database = Any>>(e: E) -> Result<Vec<B
     .fetch_all(e)
     .await?)
 }
+
+/// The wording operators set for answers of `kind`, if any.
+pub async fn wording<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    kind: &str,
+) -> Result<Option<String>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT body FROM mail_wording WHERE kind = $1")
+            .bind(kind)
+            .fetch_optional(e)
+            .await?,
+    )
+}
+
+/// Sets the wording of answers of `kind`; `None` goes back to the built-in wording.
+pub async fn set_wording<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    kind: &str,
+    body: Option<&str>,
+    now: i64,
+) -> Result<(), DbError> {
+    match body {
+        Some(b) => sqlx::query(
+            "INSERT INTO mail_wording (kind, body, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (kind) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(kind)
+        .bind(b)
+        .bind(now),
+        None => sqlx::query("DELETE FROM mail_wording WHERE kind = $1").bind(kind),
+    }
+    .execute(e)
+    .await?;
+    Ok(())
+}

@@ -98,6 +98,12 @@ pub const DOMAIN: Field = Field::new("domains", "Email domain", 253, Kind::Line)
 pub const SUBJECT: Field = Field::new("subject", "Subject", 200, Kind::Line);
 pub const DESCRIPTION: Field = Field::new("description", "Description", 20_000, Kind::Text);
 pub const MESSAGE: Field = Field::new("body", "Message", 20_000, Kind::Text);
+pub const JOIN_WORDING: Field = Field::new(
+    "join",
+    "Answer to mail from unknown addresses",
+    2_000,
+    Kind::Text,
+);
 pub const LINK_TITLE: Field = Field::new("title", "Title", 100, Kind::Line);
 pub const URL: Field = Field::new("url", "URL", 2000, Kind::Line);
 pub const STATUS: Field = Field::new("status", "Status", 64, Kind::Line);

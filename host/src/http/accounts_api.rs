@@ -55,6 +55,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/mail/undelivered", get(undelivered_mail))
         .route("/api/v1/mail/received", get(received_mail))
+        .route(
+            "/api/v1/mail/wording",
+            get(mail_wording).put(set_mail_wording),
+        )
         .layer(DefaultBodyLimit::max(64 * 1024))
 }
 
@@ -614,4 +618,27 @@ async fn received_mail(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResu
     full(&me)?;
     let (received, bouncing) = s.accounts.received_mail(&me).await?;
     Ok(Json(json!({ "received": received, "bouncing": bouncing })))
+}
+
+async fn mail_wording(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    let (join, built_in) = s.accounts.join_wording(&me).await?;
+    Ok(Json(json!({ "join": join, "join_built_in": built_in })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailWording {
+    join: String,
+}
+
+async fn set_mail_wording(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    Json(w): Json<MailWording>,
+) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    s.accounts.set_join_wording(&me, &c, &w.join).await?;
+    mail_wording(State(s), Bearer(me)).await
 }

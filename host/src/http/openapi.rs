@@ -458,6 +458,15 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .ok(200, Some(object(&["received", "bouncing"], json!({ "received": list_of("ReceivedMail"), "bouncing": list_of("BouncingAddress") }))))
             .errors(&[403]),
+        op("get", "/api/v1/mail/wording", "The answer to mail from unknown or inactive addresses: the operators' wording (null: the built-in one is used) and the built-in wording; the link to join always follows it (operators)")
+            .session()
+            .ok(200, Some(reference("MailWording")))
+            .errors(&[403]),
+        op("put", "/api/v1/mail/wording", "Sets the answer to mail from unknown or inactive addresses; blank lines separate paragraphs, and an empty text goes back to the built-in wording (operators; audited)")
+            .session()
+            .json(object(&["join"], json!({ "join": string(&text::JOIN_WORDING, false) })))
+            .ok(200, Some(reference("MailWording")))
+            .errors(&[400, 403]),
         op("get", "/api/v1/requests", "Requests the caller may see, newest change first, a page at a time")
             .session()
             .query(vec![
@@ -777,6 +786,7 @@ fn schemas() -> Value {
         "Workflow": object(&["statuses", "by"], json!({ "statuses": list_of("Status"), "by": reference("PluginRef") })),
         "RequestSummary": object(&keys(&summary_keys), summary),
         "RequestDetail": object(&keys(&detail_keys), detail),
+        "MailWording": object(&["join", "join_built_in"], json!({ "join": null_s(), "join_built_in": s() })),
         "ReceivedMail": object(&["id", "from_addr", "subject", "outcome", "reason", "request_id", "received_at"], json!({
             "id": i(), "from_addr": s(), "subject": s(),
             "outcome": { "enum": ["replied", "opened", "answered", "ignored", "bounce", "refused", "failed"] },

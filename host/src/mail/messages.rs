@@ -287,24 +287,25 @@ pub fn status_changed(to: &str, number: &str, subject: &str, status: &str, link:
     )
 }
 
+/// The built-in words of the answer to mail from an address with no active account.
+pub const JOIN_WORDING: &str = "Thank you for writing to us. We could not match your address to an active account of the Customer Portal, so your message has not been added to any request.";
+
 /// The answer to mail from an address that has no active account: how to join. Sent at most
-/// once a day to an address.
-pub fn join_the_portal(to: &str, subject: &str, signup: &str) -> Email {
-    compose(
-        to,
-        &format!("Re: {subject}"),
-        &[
-            (
-                "Thank you for writing to us. We could not match your address to an active account of the Customer Portal, so your message has not been added to any request.",
-                None,
-            ),
-            (
-                "Join the portal with this address, then write again or raise your request there.",
-                Some(("Join the Customer Portal", signup)),
-            ),
-        ],
-    )
-    .answering()
+/// once a day to an address. `wording` replaces the built-in first paragraphs (blank lines
+/// separate paragraphs); the link to join always follows.
+pub fn join_the_portal(to: &str, subject: &str, signup: &str, wording: Option<&str>) -> Email {
+    let words = wording.unwrap_or(JOIN_WORDING).replace("\r\n", "\n");
+    let mut paragraphs: Vec<(&str, Option<(&str, &str)>)> = words
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| (p, None))
+        .collect();
+    paragraphs.push((
+        "Join the portal with this address, then write again or raise your request there.",
+        Some(("Join the Customer Portal", signup)),
+    ));
+    compose(to, &format!("Re: {subject}"), &paragraphs).answering()
 }
 
 /// The answer to mail that could not be accepted, saying why.

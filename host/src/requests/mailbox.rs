@@ -220,7 +220,13 @@ impl MailDesk {
                         )
                         .await;
                 }
-                let answer = messages::join_the_portal(from, &m.subject, &r.mailer.link("/join"));
+                let wording = received::wording(r.db.pool(), "join").await?;
+                let answer = messages::join_the_portal(
+                    from,
+                    &m.subject,
+                    &r.mailer.link("/join"),
+                    wording.as_deref(),
+                );
                 self.settle(
                     rec,
                     Settled {

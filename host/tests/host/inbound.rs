@@ -224,6 +224,33 @@ async fn a_reply_by_email_lands_in_its_request(t: TestDb) {
     )
     .await;
     imap.wait_for("Processed", 3).await;
+    // Operators word the answer to strangers.
+    let (s, w) = desk
+        .env
+        .call(
+            "PUT",
+            "/api/v1/mail/wording",
+            Some(&desk.operator),
+            Some(serde_json::json!({ "join": "Hello from Acme support!\n\nOnly registered customers can write to us." })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    assert!(
+        w["join_built_in"]
+            .as_str()
+            .unwrap()
+            .contains("could not match")
+    );
+    let (s, _) = desk
+        .env
+        .call(
+            "PUT",
+            "/api/v1/mail/wording",
+            Some(&desk.agent),
+            Some(serde_json::json!({ "join": "x" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     // Someone else using Bob's reply address is not posted as Bob: a stranger is told how to
     // join, once a day.
     for n in 0..2 {
@@ -246,6 +273,13 @@ async fn a_reply_by_email_lands_in_its_request(t: TestDb) {
         .wait("mallory@elsewhere.example", "Re: ", 1)
         .await;
     assert!(told.text.contains("/join"), "{}", told.text);
+    assert!(
+        told.text
+            .replace("\r\n", "\n")
+            .starts_with("Hello from Acme support!\n\nOnly registered customers can write to us."),
+        "{}",
+        told.text
+    );
     assert!(told.raw.contains("Auto-Submitted: auto-replied"));
     let d = desk.detail(&desk.agent, id).await;
     assert_eq!(d["messages"].as_array().unwrap().len(), 2, "{d}");
@@ -491,6 +525,10 @@ async fn floods_and_oversized_mail_are_cut_off(t: TestDb) {
         Options {
             mail_per_hour: 3,
             mail_max_bytes: 20_000,
+            auth: helpdesk::auth::AuthConfig {
+                mfa: helpdesk::auth::MfaPolicy::Never,
+                ..Default::default()
+            },
             ..Options::default()
         },
     )
@@ -534,5 +572,49 @@ async fn floods_and_oversized_mail_are_cut_off(t: TestDb) {
     .await
     .unwrap();
     assert_eq!(kept, None);
+
+    // Operators read what became of each message, and word the answer to strangers, in pages.
+    let ops = crate::pages::Browser::sign_in(&desk.env, "ops@vendor.test").await;
+    let page = ops
+        .get(&desk.env, "/staff/mail/received")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("more than 3 messages from this address in an hour"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Big logs") && page.contains("refused"),
+        "{page}"
+    );
+    let res = ops
+        .post(
+            &desk.env,
+            "/staff/mail/wording",
+            &[("join", &"x".repeat(2001))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("at most 2000"));
+    let res = ops
+        .post(
+            &desk.env,
+            "/staff/mail/wording",
+            &[("join", "Please register first.")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Answer saved.") && page.contains(">Please register first.</textarea>"),
+        "{page}"
+    );
+    let (_, w) = desk
+        .env
+        .get("/api/v1/mail/wording", Some(&desk.operator))
+        .await;
+    assert_eq!(w["join"], "Please register first.");
 }
 on_both_backends!(cut_off, floods_and_oversized_mail_are_cut_off);

@@ -15,6 +15,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/audit", get(audit_page))
         .route("/staff/mail", get(mail_page))
         .route("/staff/mail/received", get(received_mail_page))
+        .route(
+            "/staff/mail/wording",
+            get(mail_wording_page).post(save_mail_wording),
+        )
         .route("/staff/people", get(people_page))
         .route("/staff/people/role", post(change_role))
         .route("/staff/people/disable", post(disable_person))
@@ -625,4 +629,68 @@ async fn received_mail_page(v: Visit) -> Response {
     });
     page.rows = bounced.chain(read).collect();
     v.render(StatusCode::OK, page)
+}
+
+#[derive(Template)]
+#[template(path = "mail_wording.html")]
+struct MailWordingPage {
+    layout: Layout,
+    error: Option<String>,
+    notice: Option<String>,
+    text: String,
+    built_in: &'static str,
+}
+
+/// The answer to mail from unknown senders, for operators to word.
+async fn mail_wording_page(v: Visit) -> Response {
+    mail_wording_view(&v, None, None, None).await
+}
+
+async fn mail_wording_view(
+    v: &Visit,
+    error: Option<String>,
+    notice: Option<String>,
+    draft: Option<String>,
+) -> Response {
+    let me = match v.require_active("/staff/mail/wording") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let (current, built_in) = match v.state.accounts.join_wording(me).await {
+        Ok(w) => w,
+        Err(e) => return error_page(e),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = MailWordingPage {
+        layout: v.layout("Answer to unknown senders"),
+        error,
+        notice,
+        text: draft.or(current).unwrap_or_default(),
+        built_in,
+    };
+    v.render(status, page)
+}
+
+async fn save_mail_wording(v: Visit, f: Posted) -> Response {
+    let me = match v.require_active("/staff/mail/wording") {
+        Ok(me) => me.clone(),
+        Err(r) => return r,
+    };
+    let text = f.get("join").to_owned();
+    match v
+        .state
+        .accounts
+        .set_join_wording(&me, &v.client, &text)
+        .await
+    {
+        Ok(()) => mail_wording_view(&v, None, Some("Answer saved.".into()), None).await,
+        Err(e) => match visible(e) {
+            Ok((msg, _)) => mail_wording_view(&v, Some(msg), None, Some(text)).await,
+            Err(page) => page,
+        },
+    }
 }

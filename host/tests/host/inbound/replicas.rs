@@ -69,8 +69,14 @@ async fn two_servers_read_one_mailbox(t: TestDb) {
     )
     .await;
     append_all(&imap, "bob@acme.example", N).await;
+    // Both may file one message (each moves what it finds dealt with), so the processed
+    // folder can hold a copy twice; the database says what acted.
     imap.wait_for("Processed", N as u32).await;
-    assert_eq!(imap.count("INBOX").await, 0);
+    let until = Instant::now() + Duration::from_secs(30);
+    while imap.count("INBOX").await > 0 {
+        assert!(Instant::now() < until, "messages left in the INBOX");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_each_once(&t, N).await;
     assert_eq!(desk.all_pages(&desk.bob, "status=all").await.len(), N);
 }

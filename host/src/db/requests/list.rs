@@ -1,0 +1,250 @@
+//! Lists of requests: filters, full-text search and keyset pages on `(updated_at, id)`.
+
+use super::{Backend, DbError, RequestRow, SELECT_REQUEST};
+use sqlx::{AnyConnection, FromRow};
+
+/// Which requests a list holds. Every field narrows it; `None` and `false` leave it open.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub requester: Option<i64>,
+    pub site: Option<i64>,
+    pub assignee: Option<i64>,
+    pub unassigned: bool,
+    /// Only these status keys.
+    pub status_in: Option<Vec<String>>,
+    /// None of these status keys (how "open" is asked: not in a closed status, so a status the
+    /// active workflow does not know still shows as open).
+    pub status_not_in: Option<Vec<String>>,
+    /// Words that must all appear in the subject or a public message.
+    pub search: Option<Vec<String>>,
+    /// Also match this request number exactly (a search for `REQ-1042`).
+    pub id: Option<i64>,
+}
+
+/// Where a page starts and which way it runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page {
+    /// The `(updated_at, id)` of the last row of the previous page.
+    pub after: Option<(i64, i64)>,
+    pub oldest_first: bool,
+    pub limit: i64,
+}
+
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// Words quoted for FTS5, so its operators in the input are plain text.
+fn fts_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The conditions of `f`, pushing their parameters. A search is written in PostgreSQL's
+/// full-text form: on SQLite, [`search_sqlite`] answers the search and passes only the rest of
+/// the filter here.
+fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
+    let mut conds: Vec<String> = Vec::new();
+    let push = |params: &mut Vec<Param>, p: Param| {
+        params.push(p);
+        format!("${}", params.len())
+    };
+    if let Some(id) = f.requester {
+        conds.push(format!("r.requester_id = {}", push(params, Param::Int(id))));
+    }
+    if let Some(id) = f.site {
+        conds.push(format!("r.site_id = {}", push(params, Param::Int(id))));
+    }
+    if let Some(id) = f.assignee {
+        conds.push(format!("r.assignee_id = {}", push(params, Param::Int(id))));
+    }
+    if f.unassigned {
+        conds.push("r.assignee_id IS NULL".to_owned());
+    }
+    for (keys, op) in [(&f.status_in, "IN"), (&f.status_not_in, "NOT IN")] {
+        if let Some(keys) = keys {
+            if keys.is_empty() {
+                conds.push(if op == "IN" { "1 = 0" } else { "1 = 1" }.to_owned());
+                continue;
+            }
+            let list: Vec<String> = keys
+                .iter()
+                .map(|k| push(params, Param::Text(k.clone())))
+                .collect();
+            conds.push(format!("r.status {op} ({})", list.join(", ")));
+        }
+    }
+    if let Some(words) = &f.search {
+        let matched = format!(
+            "r.id IN (SELECT request_id FROM request_search WHERE doc @@ plainto_tsquery('english', {}))",
+            push(params, Param::Text(words.join(" ")))
+        );
+        match f.id {
+            Some(id) => conds.push(format!(
+                "({matched} OR r.id = {})",
+                push(params, Param::Int(id))
+            )),
+            None => conds.push(matched),
+        }
+    } else if let Some(id) = f.id {
+        conds.push(format!("r.id = {}", push(params, Param::Int(id))));
+    }
+    conds
+}
+
+/// One page of requests matching `f`, newest change first unless `page.oldest_first`.
+pub async fn list(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    f: &Filter,
+    page: Page,
+) -> Result<Vec<RequestRow>, DbError> {
+    let page = Page {
+        limit: page.limit.clamp(1, 200),
+        ..page
+    };
+    match (&f.search, backend) {
+        (Some(words), Backend::Sqlite) => search_sqlite(conn, f, words, page).await,
+        _ => ordered(conn, SELECT_REQUEST, f, None, page).await,
+    }
+}
+
+/// Rows of `select` (over `requests r`) matching `f` and the condition `extra`, in list order.
+async fn ordered<T>(
+    conn: &mut AnyConnection,
+    select: &str,
+    f: &Filter,
+    extra: Option<String>,
+    page: Page,
+) -> Result<Vec<T>, DbError>
+where
+    T: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut params = Vec::new();
+    let mut conds = conditions(f, &mut params);
+    conds.extend(extra);
+    let (cmp, dir) = if page.oldest_first {
+        (">", "ASC")
+    } else {
+        ("<", "DESC")
+    };
+    if let Some((at, id)) = page.after {
+        params.push(Param::Int(at));
+        params.push(Param::Int(id));
+        conds.push(format!(
+            "(r.updated_at, r.id) {cmp} (${}, ${})",
+            params.len() - 1,
+            params.len()
+        ));
+    }
+    let mut sql = select.to_owned();
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    sql.push_str(&format!(
+        " ORDER BY r.updated_at {dir}, r.id {dir} LIMIT {}",
+        page.limit
+    ));
+    // Only our own SQL fragments, ids read from the database and `$n` placeholders are
+    // formatted in; values are bound.
+    let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(sql));
+    for p in params {
+        q = match p {
+            Param::Int(i) => q.bind(i),
+            Param::Text(s) => q.bind(s),
+        };
+    }
+    Ok(q.fetch_all(&mut *conn).await?)
+}
+
+/// Matches at most this many requests: a search page is read by id. Beyond it, the filtered
+/// list is walked in order and kept where it matches, which fills a page quickly.
+const READ_BY_ID: usize = 2000;
+
+/// A search on SQLite. The full-text index yields the matching request ids in one cheap pass;
+/// the page is then cut from them in list order, without building a temporary index of them.
+async fn search_sqlite(
+    conn: &mut AnyConnection,
+    f: &Filter,
+    words: &[String],
+    page: Page,
+) -> Result<Vec<RequestRow>, DbError> {
+    // One row holding every id: tens of thousands of ids cost milliseconds this way, many
+    // times less than as rows.
+    let joined: Option<String> = sqlx::query_scalar(
+        "SELECT group_concat(rowid) FROM request_search WHERE request_search MATCH $1",
+    )
+    .bind(fts_query(words))
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut ids: Vec<i64> = joined
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    ids.extend(f.id);
+    let rest = Filter {
+        search: None,
+        id: None,
+        ..f.clone()
+    };
+    let id_list = |ids: &[i64]| {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        format!("r.id IN ({})", list.join(", "))
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    if ids.len() <= READ_BY_ID {
+        return ordered(conn, SELECT_REQUEST, &rest, Some(id_list(&ids)), page).await;
+    }
+    let matching: std::collections::HashSet<i64> = ids.into_iter().collect();
+    let wanted = usize::try_from(page.limit).unwrap_or(1);
+    let mut chosen = Vec::new();
+    let mut walk = Page {
+        limit: 1000,
+        ..page
+    };
+    loop {
+        let chunk: Vec<(i64, i64)> = ordered(
+            conn,
+            "SELECT r.updated_at, r.id FROM requests r",
+            &rest,
+            None,
+            walk,
+        )
+        .await?;
+        chosen.extend(
+            chunk
+                .iter()
+                .map(|(_, id)| *id)
+                .filter(|id| matching.contains(id))
+                .take(wanted - chosen.len()),
+        );
+        if chosen.len() >= wanted || (chunk.len() as i64) < walk.limit {
+            break;
+        }
+        walk.after = chunk.last().copied();
+    }
+    if chosen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let by_id = Page {
+        after: None,
+        ..page
+    };
+    ordered(
+        conn,
+        SELECT_REQUEST,
+        &Filter::default(),
+        Some(id_list(&chosen)),
+        by_id,
+    )
+    .await
+}

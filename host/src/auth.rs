@@ -13,6 +13,7 @@ mod recovery;
 mod signup;
 mod sites;
 
+pub use people::needs_names;
 pub use sites::{MAX_ADDRESSES, MAX_DOMAINS, SiteInput};
 
 use crate::clock::Clock;

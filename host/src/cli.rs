@@ -131,9 +131,10 @@ pub enum StaffCommand {
         email: String,
         #[arg(long, value_parser = ["agent", "operator"])]
         role: String,
-        #[arg(long, default_value = "")]
+        /// Shown to customers on this person's replies and as the assignee of requests.
+        #[arg(long)]
         given_name: String,
-        #[arg(long, default_value = "")]
+        #[arg(long)]
         surname: String,
     },
 }

@@ -130,10 +130,30 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(extract::refuse_nul))
         .layer(axum::middleware::from_fn(error::uniform))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(compression())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %req.method(), path = %redact_path(req.uri().path()))
         }))
         .with_state(state)
+}
+
+/// Gzip for pages and JSON above a few hundred bytes, for clients that accept it. Files are
+/// sent as they are: most are compressed already, and a download keeps its length.
+fn compression()
+-> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::Predicate;
+    use tower_http::compression::predicate::SizeAbove;
+    let textual = |_: axum::http::StatusCode,
+                   _: axum::http::Version,
+                   h: &axum::http::HeaderMap,
+                   _: &axum::http::Extensions| {
+        h.get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"))
+    };
+    tower_http::compression::CompressionLayer::new()
+        .gzip(true)
+        .compress_when(SizeAbove::new(512).and(textual))
 }
 
 /// Headers every answer carries: no framing, no MIME sniffing, no referrer leaking tokens in

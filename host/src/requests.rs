@@ -7,6 +7,7 @@
 //! existence is not revealed. Internal notes, and files attached to them, reach staff only.
 
 mod changes;
+pub use changes::{Message, Update};
 pub mod files;
 pub mod generate;
 pub mod mailbox;

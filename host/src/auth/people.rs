@@ -165,24 +165,47 @@ impl Accounts {
     }
 
     /// Accepts an invitation link by choosing a password; the account is active at once.
+    /// `names` (given name, surname) are required when the account has none yet, and
+    /// otherwise may correct the ones the inviter typed.
     pub async fn accept_invitation(
         &self,
         token: &str,
         password: &str,
         confirm: &str,
+        names: Option<(&str, &str)>,
         client: &Client,
     ) -> Result<()> {
         let now = self.now();
         let row = db::tokens::usable(self.db.pool(), &secret::hash(token), "invite", now)
             .await?
             .ok_or(AuthError::InvalidLink)?;
-        let user = self.open_invitation(token).await?;
+        let mut user = self.open_invitation(token).await?;
+        let names = match names {
+            Some((given, surname)) => Some((
+                name_field(&text::GIVEN_NAME, given, "invalid_given_name")?,
+                name_field(&text::SURNAME, surname, "invalid_surname")?,
+            )),
+            None if needs_names(&user) => {
+                return Err(AuthError::Invalid(
+                    "names_required",
+                    "Enter your given name and surname: customers see them on your replies.".into(),
+                ));
+            }
+            None => None,
+        };
+        if let Some((given, surname)) = &names {
+            user.given_name.clone_from(given);
+            user.surname.clone_from(surname);
+        }
         self.check_new_password(password, confirm, context_of(&user))
             .await?;
         let hash = self.hash(password).await?;
         let mut tx = self.db.begin().await?;
         if !db::tokens::consume(&mut *tx, row.id, now).await? {
             return Err(AuthError::InvalidLink);
+        }
+        if let Some((given, surname)) = &names {
+            db::users::set_profile(&mut *tx, user.id, given, surname, now).await?;
         }
         db::users::set_password(&mut *tx, user.id, &hash, false, now).await?;
         db::users::transition(&mut *tx, user.id, "invited", "active", now).await?;
@@ -206,12 +229,14 @@ impl Accounts {
             ));
         }
         let email = normalize_email(raw_email)?;
+        let given_name = name_field(&text::GIVEN_NAME, given_name, "invalid_given_name")?;
+        let surname = name_field(&text::SURNAME, surname, "invalid_surname")?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let new = db::users::NewUser {
             email: &email,
-            given_name: given_name.trim(),
-            surname: surname.trim(),
+            given_name: &given_name,
+            surname: &surname,
             password_hash: None,
             role: role.as_str(),
             state: "invited",
@@ -302,12 +327,18 @@ impl Accounts {
         &self,
         me: &Me,
         before: Option<i64>,
+        event: &str,
+        search: &str,
         limit: i64,
     ) -> Result<Vec<db::audit::AuditRow>> {
         if !(me.is_active() && me.role == Role::Operator) {
             return Err(AuthError::Forbidden);
         }
-        Ok(db::audit::recent(self.db.pool(), before, limit.clamp(1, 500)).await?)
+        let search = text::check(&text::SEARCH, search)
+            .map_err(|e| AuthError::Invalid(e.field, e.message))?;
+        let event = text::check(&text::SEARCH, event)
+            .map_err(|e| AuthError::Invalid(e.field, e.message))?;
+        Ok(db::audit::recent(self.db.pool(), before, &event, &search, limit.clamp(1, 500)).await?)
     }
 
     /// Plugin decisions that pass `filter`, newest first; operators only.
@@ -376,4 +407,10 @@ impl Accounts {
         self.audit_me("mail_wording_changed", me, client, detail)
             .await
     }
+}
+
+/// An account created before names were required (or by an inviter who left them out): its
+/// owner is asked for them when choosing a password.
+pub fn needs_names(user: &UserRow) -> bool {
+    user.given_name.trim().is_empty() || user.surname.trim().is_empty()
 }

@@ -226,8 +226,9 @@ impl Accounts {
         let mut approvers =
             db::users::active_with_role(&mut *tx, "site_admin", Some(site_id)).await?;
         if approvers.is_empty() {
+            // A site's first user: the vendor's operators decide (agents may approve too, from
+            // the Approvals page, but are not each emailed about every new site).
             approvers = db::users::active_with_role(&mut *tx, "operator", None).await?;
-            approvers.extend(db::users::active_with_role(&mut *tx, "agent", None).await?);
         }
         let who = format!("{} {}", me.given_name, me.surname);
         for a in &approvers {

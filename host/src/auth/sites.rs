@@ -151,16 +151,80 @@ impl Accounts {
         Ok(db::sites::list(&mut *self.db.pool().acquire().await?).await?)
     }
 
-    /// People an operator (everyone) or a Site Administrator (their site) may see.
-    pub async fn users(&self, me: &Me) -> Result<Vec<UserRow>> {
-        let site = match me.role {
-            Role::Operator | Role::Agent if me.is_active() => None,
-            Role::SiteAdmin if me.is_active() => me.site_id,
-            _ => return Err(AuthError::Forbidden),
-        };
-        if site.is_none() && !me.is_staff() {
+    /// A page of sites (staff only) whose name or a domain holds `search`, after the name
+    /// `after`; with the name to continue from when there are more.
+    pub async fn sites_page(
+        &self,
+        me: &Me,
+        search: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<(Vec<db::sites::Site>, Option<String>)> {
+        if !(me.is_active() && me.is_staff()) {
             return Err(AuthError::Forbidden);
         }
+        let search = checked_search(search)?;
+        let mut conn = self.db.pool().acquire().await?;
+        let mut rows = db::sites::page(&mut conn, &search, after, limit + 1).await?;
+        Ok(cut(&mut rows, limit, |s| s.name.clone()))
+    }
+
+    /// The site `id` (staff only).
+    pub async fn site(&self, me: &Me, id: i64) -> Result<db::sites::Site> {
+        if !(me.is_active() && me.is_staff()) {
+            return Err(AuthError::Forbidden);
+        }
+        let mut conn = self.db.pool().acquire().await?;
+        db::sites::get(&mut conn, id)
+            .await?
+            .ok_or(AuthError::NotFound)
+    }
+
+    /// People an operator (everyone) or a Site Administrator (their site) may see.
+    pub async fn users(&self, me: &Me) -> Result<Vec<UserRow>> {
+        let site = people_scope(me)?;
         Ok(db::users::list(self.db.pool(), site).await?)
     }
+
+    /// A page of the people `me` may see whose email or name holds `search`, after the email
+    /// `after`; with the email to continue from when there are more.
+    pub async fn people(
+        &self,
+        me: &Me,
+        search: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<(Vec<db::users::Person>, Option<String>)> {
+        let site = people_scope(me)?;
+        let search = checked_search(search)?;
+        let mut rows = db::users::page(self.db.pool(), site, &search, after, limit + 1).await?;
+        Ok(cut(&mut rows, limit, |p| p.email.clone()))
+    }
+}
+
+/// Whose accounts `me` may list: everyone's (`None`) for staff, their site's for a Site
+/// Administrator.
+fn people_scope(me: &Me) -> Result<Option<i64>> {
+    let site = match me.role {
+        Role::Operator | Role::Agent if me.is_active() => None,
+        Role::SiteAdmin if me.is_active() => me.site_id,
+        _ => return Err(AuthError::Forbidden),
+    };
+    if site.is_none() && !me.is_staff() {
+        return Err(AuthError::Forbidden);
+    }
+    Ok(site)
+}
+
+fn checked_search(search: &str) -> Result<String> {
+    text::check(&text::SEARCH, search).map_err(|e| AuthError::Invalid(e.field, e.message))
+}
+
+/// `rows` (read one past `limit`) cut to a page, with the key to continue from when there are
+/// more.
+fn cut<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = if more { rows.last().map(&key) } else { None };
+    (std::mem::take(rows), next)
 }

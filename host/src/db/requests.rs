@@ -31,8 +31,8 @@ pub struct RequestRow {
 }
 
 const SELECT_REQUEST: &str = "SELECT r.id, r.site_id, s.name AS site_name, r.requester_id,
-        q.given_name || ' ' || q.surname AS requester_name, q.email AS requester_email,
-        r.assignee_id, a.given_name || ' ' || a.surname AS assignee_name, a.email AS assignee_email,
+        COALESCE(NULLIF(TRIM(q.given_name || ' ' || q.surname), ''), q.email) AS requester_name, q.email AS requester_email,
+        r.assignee_id, COALESCE(NULLIF(TRIM(a.given_name || ' ' || a.surname), ''), a.email) AS assignee_name, a.email AS assignee_email,
         r.subject, r.status, r.status_since, r.version, r.created_at, r.updated_at
      FROM requests r
      JOIN sites s ON s.id = r.site_id
@@ -253,7 +253,7 @@ pub async fn messages<'e, E: Executor<'e, Database = Any>>(
     with_internal: bool,
 ) -> Result<Vec<MessageRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT m.id, m.author_id, u.given_name || ' ' || u.surname AS author_name, u.role AS author_role,
+        "SELECT m.id, m.author_id, COALESCE(NULLIF(TRIM(u.given_name || ' ' || u.surname), ''), u.email) AS author_name, u.role AS author_role,
                 m.body, m.internal, m.channel, m.created_at
          FROM messages m JOIN users u ON u.id = m.author_id
          WHERE m.request_id = $1 AND ($2 = 1 OR m.internal = 0)
@@ -371,7 +371,7 @@ pub async fn status_changes<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Vec<StatusChangeRow>, DbError> {
     Ok(sqlx::query_as(
         "SELECT c.id, c.from_status, c.to_status, c.actor_id,
-                u.given_name || ' ' || u.surname AS actor_name, c.actor_role, c.cause,
+                COALESCE(NULLIF(TRIM(u.given_name || ' ' || u.surname), ''), u.email) AS actor_name, c.actor_role, c.cause,
                 c.plugin_id, c.plugin_name, c.plugin_version, c.plugin_sha256, c.at
          FROM status_changes c LEFT JOIN users u ON u.id = c.actor_id
          WHERE c.request_id = $1 ORDER BY c.id",
@@ -496,7 +496,7 @@ pub async fn staff<'e, E: Executor<'e, Database = Any>>(
     e: E,
 ) -> Result<Vec<(i64, String, String)>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT id, given_name || ' ' || surname, email FROM users
+        "SELECT id, COALESCE(NULLIF(TRIM(given_name || ' ' || surname), ''), email), email FROM users
          WHERE state = 'active' AND role IN ('agent', 'operator') ORDER BY given_name, surname, id",
     )
     .fetch_all(e)

@@ -121,14 +121,55 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Site>, DbError> {
         sqlx::query_as("SELECT id, name, maintenance_until, licences FROM sites ORDER BY name")
             .fetch_all(&mut *conn)
             .await?;
-    let domains: Vec<(i64, String)> =
-        sqlx::query_as("SELECT site_id, domain FROM site_domains ORDER BY domain")
-            .fetch_all(&mut *conn)
-            .await?;
-    let addresses: Vec<(i64, String)> =
-        sqlx::query_as("SELECT site_id, address FROM site_addresses ORDER BY address")
-            .fetch_all(&mut *conn)
-            .await?;
+    with_lists(conn, rows, "").await
+}
+
+/// A page of sites in name order after the name `after`, whose name or one of whose domains
+/// holds `search` (any letter case).
+pub async fn page(
+    conn: &mut AnyConnection,
+    search: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Site>, DbError> {
+    let pattern = super::users::like_pattern(search);
+    let rows: Vec<SiteRow> = sqlx::query_as(
+        "SELECT id, name, maintenance_until, licences FROM sites
+         WHERE name > $1
+           AND ($2 = '%%' OR lower(name) LIKE $2 ESCAPE '\\'
+                OR id IN (SELECT site_id FROM site_domains WHERE domain LIKE $2 ESCAPE '\\'))
+         ORDER BY name LIMIT $3",
+    )
+    .bind(after)
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+    let only = format!(" WHERE site_id IN ({})", ids.join(", "));
+    with_lists(conn, rows, if ids.is_empty() { "" } else { &only }).await
+}
+
+/// `rows` with their domains and addresses, read from the rows `filter` keeps of each list.
+async fn with_lists(
+    conn: &mut AnyConnection,
+    rows: Vec<SiteRow>,
+    filter: &str,
+) -> Result<Vec<Site>, DbError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // `filter` holds only ids read from the database.
+    let domains: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT site_id, domain FROM site_domains{filter} ORDER BY domain"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    let addresses: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT site_id, address FROM site_addresses{filter} ORDER BY address"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| Site {
@@ -151,7 +192,26 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Site>, DbError> {
 }
 
 pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Site>, DbError> {
-    Ok(list(conn).await?.into_iter().find(|s| s.id == id))
+    let rows: Vec<SiteRow> =
+        sqlx::query_as("SELECT id, name, maintenance_until, licences FROM sites WHERE id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let only = format!(" WHERE site_id = {id}");
+    Ok(with_lists(conn, rows, &only).await?.pop())
+}
+
+/// The id and name of the site named `name`, in any letter case.
+pub async fn by_name<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    name: &str,
+) -> Result<Option<(i64, String)>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT id, name FROM sites WHERE lower(name) = lower($1)")
+            .bind(name)
+            .fetch_optional(e)
+            .await?,
+    )
 }
 
 pub async fn name<'e, E: Executor<'e, Database = Any>>(

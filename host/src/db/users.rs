@@ -94,6 +94,58 @@ pub async fn in_state<'e, E: Executor<'e, Database = Any>>(
     .await?)
 }
 
+/// `%search%` in lower case, for `LIKE` with a backslash as the escape: the search's own `%`,
+/// `_` and backslashes are taken literally. An empty search gives `%%`.
+pub fn like_pattern(search: &str) -> String {
+    format!(
+        "%{}%",
+        search
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
+/// One person as the People page lists them.
+#[derive(Debug, Clone, FromRow)]
+pub struct Person {
+    pub id: i64,
+    pub email: String,
+    pub given_name: String,
+    pub surname: String,
+    pub role: String,
+    pub state: String,
+    pub site_name: Option<String>,
+}
+
+/// A page of people (of `site_id`, or everyone), in email order after `after`, whose email or
+/// name holds `search` (any letter case).
+pub async fn page<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    site_id: Option<i64>,
+    search: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<Person>, DbError> {
+    let pattern = like_pattern(search);
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.email, u.given_name, u.surname, u.role, u.state, s.name AS site_name
+         FROM users u LEFT JOIN sites s ON s.id = u.site_id
+         WHERE ($1 IS NULL OR u.site_id = $1) AND u.email > $2
+           AND ($3 = '%%' OR lower(u.email) LIKE $3 ESCAPE '\\'
+                OR lower(u.given_name || ' ' || u.surname) LIKE $3 ESCAPE '\\')
+         ORDER BY u.email LIMIT $4",
+    )
+    .bind(site_id)
+    .bind(after)
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(e)
+    .await?)
+}
+
 pub async fn list<'e, E: Executor<'e, Database = Any>>(
     e: E,
     site_id: Option<i64>,

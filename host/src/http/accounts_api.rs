@@ -143,6 +143,16 @@ struct NewPassword {
     confirm_password: String,
 }
 
+/// Accepting an invitation: the password, and the names when the account has none yet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptInvitation {
+    password: String,
+    confirm_password: String,
+    given_name: Option<String>,
+    surname: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CompleteSignup {
@@ -472,11 +482,17 @@ async fn accept_invitation(
     State(s): State<AppState>,
     ClientInfo(c): ClientInfo,
     Path(token): Path<String>,
-    Json(p): Json<NewPassword>,
+    Json(b): Json<AcceptInvitation>,
 ) -> ApiResult<Json<Value>> {
-    let b = p;
+    let names = match (&b.given_name, &b.surname) {
+        (None, None) => None,
+        (given, surname) => Some((
+            given.as_deref().unwrap_or_default(),
+            surname.as_deref().unwrap_or_default(),
+        )),
+    };
     s.accounts
-        .accept_invitation(&token, &b.password, &b.confirm_password, &c)
+        .accept_invitation(&token, &b.password, &b.confirm_password, names, &c)
         .await?;
     Ok(Json(
         json!({ "message": "Your account is ready. Log in with your new password." }),
@@ -603,7 +619,7 @@ async fn audit(
         }
     };
     Ok(Json(
-        json!({ "events": s.accounts.audit_log(&me, q.before, limit).await? }),
+        json!({ "events": s.accounts.audit_log(&me, q.before, "", "", limit).await? }),
     ))
 }
 

@@ -327,17 +327,7 @@ fn page(status: StatusCode, message: &str) -> String {
         s if s.is_server_error() => "Sorry",
         _ => "This request cannot be served",
     };
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} · Customer Portal</title></head><body style=\"font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem\"><main><h1>{title}</h1><p>{}</p><p><a href=\"/\">Go to the Customer Portal</a></p></main></body></html>",
-        html_escape(message)
-    )
-}
-
-pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    super::pages::standalone_message(title, message)
 }
 
 /// The fallback of every route that does not exist.

@@ -319,8 +319,10 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .ok(200, Some(object(&["email", "given_name", "surname", "password_requirements"], json!({
                 "email": { "type": "string" }, "given_name": { "type": "string" }, "surname": { "type": "string" }, "password_requirements": { "type": "string" } }))))
             .errors(&[404]),
-        op("post", "/api/v1/invitations/{token}/accept", "Accept an invitation by choosing a password")
-            .json(new_password)
+        op("post", "/api/v1/invitations/{token}/accept", "Accept an invitation by choosing a password (and giving names, when the account has none)")
+            .json(object(&["password", "confirm_password"], json!({
+                "password": password(), "confirm_password": password(),
+                "given_name": string(&text::GIVEN_NAME, true), "surname": string(&text::SURNAME, true) })))
             .ok(200, Some(message()))
             .errors(&[404, 422]),
         op("get", "/api/v1/users", "People (staff: everyone; Site Administrator: their site)")

@@ -55,6 +55,8 @@ struct Visit {
     new_csrf: bool,
     client: auth::Client,
     device: Option<String>,
+    /// The path asked for, to mark the current page in the navigation.
+    path: String,
 }
 
 impl FromRequestParts<AppState> for Visit {
@@ -85,6 +87,7 @@ impl FromRequestParts<AppState> for Visit {
             new_csrf,
             client,
             device,
+            path: parts.uri.path().to_owned(),
         })
     }
 }
@@ -116,6 +119,23 @@ impl Visit {
             }
             nav.push(("/sessions".into(), "Sessions".into()));
         }
+        // The section the page belongs to: the longest link the path starts with.
+        let current = nav
+            .iter()
+            .filter(|(href, _)| {
+                self.path == *href
+                    || (self.path.starts_with(href.as_str())
+                        && self.path[href.len()..].starts_with('/'))
+            })
+            .map(|(href, _)| href.len())
+            .max();
+        let nav = nav
+            .into_iter()
+            .map(|(href, label)| {
+                let here = Some(href.len()) == current && self.path.starts_with(href.as_str());
+                NavLink { href, label, here }
+            })
+            .collect();
         Layout {
             title: title.to_owned(),
             signed_in: self
@@ -200,8 +220,15 @@ impl Visit {
 struct Layout {
     title: String,
     signed_in: Option<String>,
-    nav: Vec<(String, String)>,
+    nav: Vec<NavLink>,
     csrf: String,
+}
+
+struct NavLink {
+    href: String,
+    label: String,
+    /// The page shown is this link's, or one under it (`aria-current`).
+    here: bool,
 }
 
 /// A posted form whose CSRF token matched the browser's cookie.
@@ -326,6 +353,21 @@ struct MessagePage {
     paragraphs: Vec<String>,
     links: Vec<(String, String)>,
     warn: bool,
+}
+
+/// A page in the portal's own look for an error no page handler rendered (an unknown address,
+/// a refused method), shown to someone whose session is not looked up.
+pub fn standalone_message(title: &str, message: &str) -> String {
+    let layout = Layout {
+        title: title.to_owned(),
+        signed_in: None,
+        nav: Vec::new(),
+        csrf: String::new(),
+    };
+    let links = [("/dashboard", "Go to your dashboard"), ("/login", "Log in")];
+    MessagePage::new(layout, title, &[message], &links, false)
+        .render()
+        .unwrap_or_else(|_| message.to_owned())
 }
 
 impl MessagePage {
@@ -459,6 +501,15 @@ struct TablePage {
     /// (path prefix, path suffix, button label): each posts to `prefix/<row id>suffix`.
     actions: Vec<(String, String, String)>,
     forms: Vec<FormSpec>,
+    /// A search box above the table, holding what was searched.
+    search: Option<String>,
+    search_label: &'static str,
+    /// Choices beside the search (selects whose `value` is the one chosen).
+    filters: Vec<Field>,
+    /// A link back to the list this page belongs to: (address, words).
+    back: Option<(&'static str, &'static str)>,
+    /// The next page of the table.
+    next: Option<String>,
 }
 
 impl TablePage {
@@ -473,6 +524,11 @@ impl TablePage {
             rows: Vec::new(),
             actions: Vec::new(),
             forms: Vec::new(),
+            search: None,
+            search_label: "Search by name or email",
+            filters: Vec::new(),
+            back: None,
+            next: None,
         }
     }
 }

@@ -106,54 +106,225 @@ impl Requests {
         uploads: Vec<Upload>,
         via: Via<'_>,
     ) -> Result<i64> {
-        let body = text::required(&text::MESSAGE, body)?;
-        if internal && !me.is_staff() {
+        let u = Update {
+            message: Some(Message {
+                body,
+                internal,
+                uploads,
+            }),
+            ..Update::default()
+        };
+        let message = self.update(me, id, u, via).await?;
+        message.ok_or(RequestError::NotFound)
+    }
+
+    /// Moves the request to status `to`, if the workflow allows it for `me`. `version` is the
+    /// version the caller last read; a request changed since then is a conflict.
+    pub async fn change_status(
+        &self,
+        me: &Me,
+        id: i64,
+        to: &str,
+        version: Option<i64>,
+    ) -> Result<()> {
+        let u = Update {
+            status: Some(to),
+            version,
+            ..Update::default()
+        };
+        self.update(me, id, u, Via::Portal).await.map(|_| ())
+    }
+
+    /// Assigns the request to a member of staff, or unassigns it with `None`. Staff only.
+    pub async fn assign(
+        &self,
+        me: &Me,
+        id: i64,
+        assignee: Option<i64>,
+        version: Option<i64>,
+    ) -> Result<()> {
+        require_staff(me)?;
+        let u = Update {
+            assignee: Some(assignee),
+            version,
+            ..Update::default()
+        };
+        self.update(me, id, u, Via::Portal).await.map(|_| ())
+    }
+
+    /// Applies a message, an assignment and a move, any of them, in one transaction: all of it
+    /// happens or none does, with one email to the customer. In that order, as an agent works:
+    /// the assignment and the message each tell the workflow their event (`assigned`,
+    /// `agent-replied`, `customer-replied`) and take the move it answers; the explicit status
+    /// is then asked of the workflow from where the request has got to. With a status or an
+    /// assignee, `version` is the version the caller last read, and a request changed since is a
+    /// conflict; a message alone is never refused for one. Returns the message's id.
+    pub async fn update(
+        &self,
+        me: &Me,
+        id: i64,
+        u: Update<'_>,
+        via: Via<'_>,
+    ) -> Result<Option<i64>> {
+        let body = match &u.message {
+            Some(m) => Some(text::required(&text::MESSAGE, m.body)?),
+            None => None,
+        };
+        let internal = u.message.as_ref().is_some_and(|m| m.internal);
+        if (internal || u.assignee.is_some()) && !me.is_staff() {
             return Err(RequestError::Forbidden);
         }
+        if body.is_none() && u.status.is_none() && u.assignee.is_none() {
+            return Err(RequestError::Invalid(
+                "nothing_to_change",
+                "Write a message, or choose a status or an assignee to change.".into(),
+            ));
+        }
         self.visible(me, id).await?;
-        let stored = self.store(uploads).await?;
-        let event = if me.is_staff() {
-            TicketEvent::AgentReplied
-        } else {
-            TicketEvent::CustomerReplied
+        if let Some(Some(a)) = u.assignee
+            && !sql::staff(self.db.pool())
+                .await?
+                .iter()
+                .any(|(sid, _, _)| *sid == a)
+        {
+            return Err(RequestError::Rule(
+                "unknown_assignee",
+                "Requests can only be assigned to active support staff.".into(),
+            ));
+        }
+        let workflow = self.workflow().await?;
+        let target = match u.status {
+            Some(to) => Some(workflow.get(to).cloned().ok_or_else(|| {
+                RequestError::Invalid(
+                    "unknown_status",
+                    format!(
+                        "There is no status \"{to}\" in the {} workflow.",
+                        workflow.by.name
+                    ),
+                )
+            })?),
+            None => None,
         };
+        let stored = match u.message {
+            Some(m) => self.store(m.uploads).await?,
+            None => Vec::new(),
+        };
+        let expected = u
+            .version
+            .filter(|_| u.status.is_some() || u.assignee.is_some());
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        let r = self.lock(&mut tx, id, None, now).await?;
-        let step = if internal {
-            None
-        } else {
-            self.on_event(event, &r).await?
-        };
-        let message_id = sql::insert_message(
-            &mut tx,
-            self.db.backend(),
-            &NewMessage {
-                request_id: id,
-                author_id: me.id,
-                body: &body,
-                internal,
-                extra: "",
-                channel: via.channel(),
-                now,
-            },
-        )
-        .await?;
-        self.attach(&mut tx, id, message_id, &stored, now).await?;
-        if let Some(m) = &step {
-            apply_move(&mut tx, id, m, now).await?;
+        let first = self.lock(&mut tx, id, expected, now).await?;
+        let mut r = first.clone();
+        let (mut moved, mut changed) = (false, false);
+        // Each move is applied at once and `r` follows it, so the next question to the
+        // workflow starts from where the request is.
+        macro_rules! take {
+            ($m:expr) => {
+                if let Some(m) = $m {
+                    apply_move(&mut tx, id, &m, now).await?;
+                    r.status = m.to.clone();
+                    r.status_since = now;
+                    moved = true;
+                }
+            };
         }
-        if !internal {
-            let emails = self
-                .reply_emails(&mut tx, me, &r, &body, step.as_ref())
-                .await?;
-            for email in emails {
-                self.mailer.queue(&mut tx, &email, now).await?;
+        if let Some(assignee) = u.assignee
+            && assignee != r.assignee_id
+        {
+            sql::set_assignee(&mut tx, id, assignee).await?;
+            r.assignee_id = assignee;
+            changed = true;
+            if assignee.is_some() {
+                take!(self.on_event(TicketEvent::Assigned, &r).await?);
             }
         }
-        via.record(&mut tx, id, message_id, "replied").await?;
+        let mut message_id = None;
+        if let Some(body) = &body {
+            message_id = Some(
+                sql::insert_message(
+                    &mut tx,
+                    self.db.backend(),
+                    &NewMessage {
+                        request_id: id,
+                        author_id: me.id,
+                        body,
+                        internal,
+                        extra: "",
+                        channel: via.channel(),
+                        now,
+                    },
+                )
+                .await?,
+            );
+            if let Some(m) = message_id {
+                self.attach(&mut tx, id, m, &stored, now).await?;
+            }
+            if !internal {
+                let event = if me.is_staff() {
+                    TicketEvent::AgentReplied
+                } else {
+                    TicketEvent::CustomerReplied
+                };
+                take!(self.on_event(event, &r).await?);
+            }
+        }
+        // A status the workflow has just moved the request to, because of the assignment or
+        // the message, is where the caller wanted it: nothing more to ask.
+        let arrived = moved && target.as_ref().is_some_and(|t| t.key == r.status);
+        if let Some(target) = target.as_ref().filter(|_| !arrived) {
+            let role = actor(me.role);
+            let ask = TransitionRequest {
+                from: r.status.clone(),
+                to: target.key.clone(),
+                actor: role,
+                seconds_in_status: self.seconds_in_status(&r),
+            };
+            let d = self.ask(move |p| p.can_transition(&ask, Some(id))).await?;
+            if let TransitionDecision::Refused(reason) = d.value {
+                return Err(RequestError::Refused(reason, d.by));
+            }
+            take!(Some(Move {
+                from: r.status.clone(),
+                to: target.key.clone(),
+                actor_id: Some(me.id),
+                role,
+                cause: "requested",
+                by: d.by,
+            }));
+        }
+        let emails = match (&body, message_id) {
+            (Some(body), Some(_)) if !internal => {
+                let status = moved.then(|| workflow.label(&r.status));
+                self.reply_emails(&mut tx, me, &first, body, status.as_deref())
+                    .await?
+            }
+            _ if target.is_some() && me.id != r.requester_id => vec![
+                messages::status_changed(
+                    &r.requester_email,
+                    &number(id),
+                    &r.subject,
+                    &workflow.label(&r.status),
+                    &self.link(id),
+                )
+                .about(id),
+            ],
+            _ => Vec::new(),
+        };
+        for email in &emails {
+            self.mailer.queue(&mut tx, email, now).await?;
+        }
+        if let Some(m) = message_id {
+            via.record(&mut tx, id, m, "replied").await?;
+        }
+        if !(changed || moved || message_id.is_some()) {
+            // Assigned to whom it already was: nothing to keep, not even the new version.
+            return Ok(None);
+        }
         tx.commit().await?;
-        self.mailer.wake();
+        if !emails.is_empty() {
+            self.mailer.wake();
+        }
         Ok(message_id)
     }
 
@@ -185,16 +356,12 @@ impl Requests {
         me: &Me,
         r: &RequestRow,
         body: &str,
-        step: Option<&Move>,
+        status: Option<&str>,
     ) -> Result<Vec<Email>> {
         let author = format!("{} {}", me.given_name, me.surname);
         let n = number(r.id);
         let link = self.link(r.id);
         if me.is_staff() {
-            let status = match step {
-                Some(m) => Some(self.workflow().await?.label(&m.to)),
-                None => None,
-            };
             return Ok(vec![
                 messages::staff_reply(
                     &r.requester_email,
@@ -202,7 +369,7 @@ impl Requests {
                     &r.subject,
                     &author,
                     body,
-                    status.as_deref(),
+                    status,
                     &link,
                 )
                 .about(r.id),
@@ -217,105 +384,25 @@ impl Requests {
             .map(|t| messages::customer_reply(t, &n, &r.subject, &author, body, &link).about(r.id))
             .collect())
     }
+}
 
-    /// Moves the request to status `to`, if the workflow allows it for `me`. `version` is the
-    /// version the caller last read; a request changed since then is a conflict.
-    pub async fn change_status(
-        &self,
-        me: &Me,
-        id: i64,
-        to: &str,
-        version: Option<i64>,
-    ) -> Result<()> {
-        self.visible(me, id).await?;
-        let workflow = self.workflow().await?;
-        let Some(target) = workflow.get(to).cloned() else {
-            return Err(RequestError::Invalid(
-                "unknown_status",
-                format!(
-                    "There is no status \"{to}\" in the {} workflow.",
-                    workflow.by.name
-                ),
-            ));
-        };
-        let role = actor(me.role);
-        let now = self.now();
-        let mut tx = self.db.begin().await?;
-        let r = self.lock(&mut tx, id, version, now).await?;
-        let ask = TransitionRequest {
-            from: r.status.clone(),
-            to: target.key.clone(),
-            actor: role,
-            seconds_in_status: self.seconds_in_status(&r),
-        };
-        let about = r.id;
-        let d = self
-            .ask(move |p| p.can_transition(&ask, Some(about)))
-            .await?;
-        if let TransitionDecision::Refused(reason) = d.value {
-            return Err(RequestError::Refused(reason, d.by));
-        }
-        let m = Move {
-            from: r.status.clone(),
-            to: target.key.clone(),
-            actor_id: Some(me.id),
-            role,
-            cause: "requested",
-            by: d.by,
-        };
-        apply_move(&mut tx, id, &m, now).await?;
-        if me.id != r.requester_id {
-            let email = messages::status_changed(
-                &r.requester_email,
-                &number(id),
-                &r.subject,
-                &target.label,
-                &self.link(id),
-            )
-            .about(id);
-            self.mailer.queue(&mut tx, &email, now).await?;
-        }
-        tx.commit().await?;
-        self.mailer.wake();
-        Ok(())
-    }
+/// A message to add with an [`Update`].
+#[derive(Debug)]
+pub struct Message<'a> {
+    pub body: &'a str,
+    /// An internal note: staff only, seen by staff only, emailing nobody.
+    pub internal: bool,
+    pub uploads: Vec<Upload>,
+}
 
-    /// Assigns the request to a member of staff, or unassigns it with `None`. Staff only.
-    pub async fn assign(
-        &self,
-        me: &Me,
-        id: i64,
-        assignee: Option<i64>,
-        version: Option<i64>,
-    ) -> Result<()> {
-        require_staff(me)?;
-        self.visible(me, id).await?;
-        if let Some(a) = assignee
-            && !sql::staff(self.db.pool())
-                .await?
-                .iter()
-                .any(|(sid, _, _)| *sid == a)
-        {
-            return Err(RequestError::Rule(
-                "unknown_assignee",
-                "Requests can only be assigned to active support staff.".into(),
-            ));
-        }
-        let now = self.now();
-        let mut tx = self.db.begin().await?;
-        let r = self.lock(&mut tx, id, version, now).await?;
-        if assignee == r.assignee_id {
-            return Ok(());
-        }
-        let step = match assignee {
-            Some(_) => self.on_event(TicketEvent::Assigned, &r).await?,
-            None => None,
-        };
-        sql::set_assignee(&mut tx, id, assignee).await?;
-        if let Some(m) = &step {
-            apply_move(&mut tx, id, m, now).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
+/// What one change to a request holds; see [`Requests::update`].
+#[derive(Debug, Default)]
+pub struct Update<'a> {
+    pub message: Option<Message<'a>>,
+    /// The status key to move to.
+    pub status: Option<&'a str>,
+    /// `Some(None)` unassigns.
+    pub assignee: Option<Option<i64>>,
+    /// The version the caller last read.
+    pub version: Option<i64>,
 }

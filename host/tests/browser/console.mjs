@@ -69,8 +69,8 @@ try {
 
   step('live traffic: the request is put on hold under the active workflow');
   await page.goto(`${BASE}/requests/${process.env.REQUEST}`);
-  await page.getByLabel('Change status').selectOption('on-hold');
-  await page.getByRole('button', { name: 'Change status' }).click();
+  await page.getByLabel('Status', { exact: true }).selectOption('on-hold');
+  await page.getByRole('button', { name: 'Send reply' }).click();
   await expectText(page, 'On Hold');
 
   step('the shadow disagreed: counted on Plugins, listed beside the live answers');

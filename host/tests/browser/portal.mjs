@@ -121,7 +121,7 @@ try {
   await staff.goto(process.env.STAFF_LINK);
   await staff.getByLabel('New password', { exact: true }).fill(PASSWORD);
   await staff.getByLabel('Confirm new password').fill(PASSWORD);
-  await staff.getByRole('button', { name: 'Sign in' }).click();
+  await staff.getByRole('button', { name: 'Set password and continue' }).click();
   await expectText(staff, 'Your account is ready');
   // A visitor signs up and, at first login, selects their site.
   const ann = await newPage();
@@ -214,28 +214,33 @@ try {
   await ann.goto(`${BASE}/dashboard`);
   await ann.getByRole('link', { name: number }).waitFor();
 
-  // Staff take it from the queue: assign, reply, add an internal note, change the status.
+  // Staff take it from the queue: "Assign to me", an internal note, then the reply and the move
+  // to On Hold in one submit.
   step('staff answer from the queue');
   await staff.getByRole('link', { name: 'Queue' }).click();
   await staff.getByRole('link', { name: 'Conveyor telemetry missing' }).click();
-  await staff.getByLabel('Assign to').selectOption({ index: 1 });
-  await staff.getByRole('button', { name: 'Assign' }).click();
+  await staff.getByRole('button', { name: 'Assign to me' }).click();
   await expectText(staff, 'Assignment saved');
-  await staff.getByLabel('Message').fill('We restarted the gateway; please check again.');
-  await staff.getByRole('button', { name: 'Send' }).click();
-  await expectText(staff, 'Your message has been sent');
+  if ((await staff.locator('#request-assignee').innerText()).trim() !== 'Olive Ops') throw new Error('not assigned to the operator by name');
+  if (await staff.getByText('only staff see it, and nobody is emailed').isVisible()) throw new Error('the note warning shows while replying');
+  await staff.getByLabel('Internal note').check();
+  await staff.getByText('only staff see it, and nobody is emailed').waitFor();
   await staff.getByLabel('Message').fill('Internal: site runs old firmware zebrafish-7.');
   await staff.getByRole('button', { name: 'Add internal note' }).click();
   await expectText(staff, 'Internal note added');
-  await staff.getByLabel('Change status').selectOption({ label: 'On Hold' });
-  await staff.getByRole('button', { name: 'Change status' }).click();
-  await expectText(staff, 'Status changed');
+  const keep = await staff.getByLabel('Status', { exact: true }).inputValue();
+  if (keep !== '') throw new Error(`the status control should start on the current status, not "${keep}"`);
+  await staff.getByLabel('Message').fill('We restarted the gateway; please check again.');
+  await staff.getByLabel('Status', { exact: true }).selectOption({ label: 'On Hold' });
+  await staff.getByRole('button', { name: 'Send reply' }).click();
+  await expectText(staff, 'Your reply has been sent and the request updated');
+  if ((await staff.locator('#request-status').innerText()).trim() !== 'On Hold') throw new Error('the one-submit reply did not move the request');
   const assignee = (await staff.locator('#request-assignee').innerText()).trim();
 
   // Viewing and Tracking Requests: Requests → the list → the request.
   step('ann reads the reply, the status and the assignee');
-  await mail('ann@acme.example', `[${number}] New reply`);
-  await mail('ann@acme.example', `[${number}] Status changed to On Hold`);
+  const reply = await mail('ann@acme.example', `[${number}] New reply`);
+  if (!reply.text.includes('The request is now On Hold.')) throw new Error(`the reply email does not give the new status: ${reply.text}`);
   await ann.getByRole('link', { name: 'Requests', exact: true }).click();
   const row = ann.getByRole('row', { name: new RegExp(number) });
   await row.getByText('On Hold').waitFor();
@@ -245,6 +250,7 @@ try {
   if ((await ann.locator('#request-assignee').innerText()).trim() !== assignee) throw new Error('assignee not shown');
   await ann.getByRole('link', { name: 'screenshot.png' }).waitFor();
   if ((await ann.content()).includes('zebrafish')) throw new Error('the internal note is visible to the customer');
+  if ((await ann.content()).includes('Allowed by')) throw new Error('plugin provenance is shown to the customer');
 
   // Updating a Request or Replying to the Team: Message, Attach / Add file, Send.
   step('ann replies with a file');
@@ -262,12 +268,12 @@ try {
   const annMail = await (await fetch(`${MAIL}/mail?to=${encodeURIComponent('ann@acme.example')}&subject=`)).json();
   if (annMail.some((m) => m.text.includes('zebrafish'))) throw new Error('the internal note was emailed to the customer');
 
-  // Replying by email: Ann answers the status-change email from her mail client with a photo.
+  // Replying by email: Ann answers the reply email from her mail client with a photo.
   step('ann replies by email with a photo');
   const sent = await fetch(`${MAIL}/reply`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ from: 'ann@acme.example', subject: `[${number}] Status changed`, text: 'Photo of the panel attached.', file: 'panel.png' }),
+    body: JSON.stringify({ from: 'ann@acme.example', subject: `[${number}] New reply`, text: 'Photo of the panel attached.', file: 'panel.png' }),
   });
   if (!sent.ok) throw new Error(`could not deliver the email reply: ${sent.status}`);
   await mail('ops@vendor.test', `[${number}] Customer replied`, 2);

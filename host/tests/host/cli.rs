@@ -86,6 +86,8 @@ async fn sites_and_staff_by_cli(t: TestDb) {
             "operator",
             "--given-name",
             "Olive",
+            "--surname",
+            "Ops",
         ],
     );
     let link = out
@@ -102,18 +104,76 @@ async fn sites_and_staff_by_cli(t: TestDb) {
             "ops@vendor.test",
             "--role",
             "agent",
+            "--given-name",
+            "Olive",
+            "--surname",
+            "Ops",
         ],
     );
     assert!(!again.status.success());
+    // Customers see staff by name, so a name is required, and a blank one is refused.
+    let nameless = run(
+        &t,
+        &[
+            "staff",
+            "add",
+            "--email",
+            "al@vendor.test",
+            "--role",
+            "agent",
+        ],
+    );
+    assert!(!nameless.status.success());
+    assert!(String::from_utf8_lossy(&nameless.stderr).contains("--given-name"));
+    let blank = run(
+        &t,
+        &[
+            "staff",
+            "add",
+            "--email",
+            "al@vendor.test",
+            "--role",
+            "agent",
+            "--given-name",
+            " ",
+            "--surname",
+            "Agent",
+        ],
+    );
+    assert!(!blank.status.success());
 
     // The printed link sets the password, and the operator can then sign in.
     let env = Env::new(&t).await;
     let token = link.rsplit('/').next().unwrap();
-    let (s, _) = env
+    // An account whose names are missing (made before they were required) gives them when
+    // it sets its password; without them nothing changes and the link stays usable.
+    sqlx::query("UPDATE users SET given_name = '', surname = '' WHERE email = 'ops@vendor.test'")
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    let accept = format!("/api/v1/invitations/{token}/accept");
+    let (s, body) = env
         .post(
-            &format!("/api/v1/invitations/{token}/accept"),
+            &accept,
             None,
             json!({ "password": PASSWORD, "confirm_password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "names_required", "{body}");
+    let (s, body) = env
+        .post(
+            &accept,
+            None,
+            json!({ "password": PASSWORD, "confirm_password": PASSWORD, "given_name": "Olive", "surname": " " }),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::BAD_REQUEST, "{body}");
+    let (s, _) = env
+        .post(
+            &accept,
+            None,
+            json!({ "password": PASSWORD, "confirm_password": PASSWORD, "given_name": "Olive", "surname": "Ops" }),
         )
         .await;
     assert_eq!(s, reqwest::StatusCode::OK);

@@ -3,6 +3,7 @@
 //! search, quick links, and swapping the workflow plugin while the server runs.
 
 mod conversation;
+mod desk;
 mod forms;
 mod lists;
 mod settings;

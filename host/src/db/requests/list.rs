@@ -135,10 +135,11 @@ where
     if let Some((at, id)) = page.after {
         params.push(Param::Int(at));
         params.push(Param::Int(id));
+        // Spelled out rather than as a row value, with the bound on `updated_at` alone first:
+        // every planner then walks the `(updated_at, id)` index from the cursor.
+        let (at, id) = (params.len() - 1, params.len());
         conds.push(format!(
-            "(r.updated_at, r.id) {cmp} (${}, ${})",
-            params.len() - 1,
-            params.len()
+            "r.updated_at {cmp}= ${at} AND (r.updated_at {cmp} ${at} OR r.id {cmp} ${id})"
         ));
     }
     let mut sql = select.to_owned();

@@ -2,6 +2,7 @@
 //! people and the audit log.
 
 use super::*;
+use crate::http::extract::Query;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -224,21 +225,33 @@ async fn resend_invitation(v: Visit, Path(id): Path<i64>, _f: Posted) -> Respons
 
 // --- operators ---
 
+/// Sites listed per page.
+const SITES_PER_PAGE: i64 = 50;
+
 async fn sites_view(
     v: &Visit,
     me: &Me,
-    editing: Option<i64>,
+    p: &PeopleParams,
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
-    let sites = match v.state.accounts.sites(Some(me)).await {
-        Ok(s) => s,
+    let (sites, next) = match v
+        .state
+        .accounts
+        .sites_page(me, &p.q, &p.after, SITES_PER_PAGE)
+        .await
+    {
+        Ok(x) => x,
         Err(e) => return error_page(e),
     };
     let mut page = TablePage::new(
         v.layout("Sites"),
         "Sites",
-        "No sites yet.",
+        if p.q.is_empty() {
+            "No sites yet."
+        } else {
+            "No site matches."
+        },
         vec![
             "Name",
             "Domains",
@@ -249,16 +262,15 @@ async fn sites_view(
     );
     page.error = error;
     page.notice = notice;
-    let edited = editing.and_then(|id| sites.iter().find(|s| s.id == id).cloned());
-    page.forms = vec![match &edited {
-        Some(site) => site_form(
-            format!("/staff/sites/{}", site.id),
-            format!("Edit {}", site.name),
-            "Save site",
-            Some(site),
-        ),
-        None => site_form("/staff/sites".into(), "Add a site".into(), "Add site", None),
-    }];
+    page.search = Some(p.q.clone());
+    page.search_label = "Search by name or domain";
+    page.next = next.map(|after| next_page("/staff/sites", &p.q, &after));
+    page.forms = vec![site_form(
+        "/staff/sites".into(),
+        "Add a site".into(),
+        "Add site",
+        None,
+    )];
     page.rows = sites
         .into_iter()
         .map(|s| Row {
@@ -280,6 +292,39 @@ async fn sites_view(
         StatusCode::OK
     };
     v.render(status, page)
+}
+
+/// One site's own page: its form, with nothing else to scroll past.
+async fn site_view(v: &Visit, me: &Me, id: i64, error: Option<String>) -> Response {
+    let site = match v.state.accounts.site(me, id).await {
+        Ok(s) => s,
+        Err(e) => return error_page(e),
+    };
+    let mut page = TablePage::new(v.layout(&site.name), &site.name, "", Vec::new());
+    page.back = Some(("/staff/sites", "All sites"));
+    page.forms = vec![site_form(
+        format!("/staff/sites/{}", site.id),
+        format!("Edit {}", site.name),
+        "Save site",
+        Some(&site),
+    )];
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    page.error = error;
+    v.render(status, page)
+}
+
+/// The address of the next page of a searchable list.
+fn next_page(path: &str, search: &str, after: &str) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if !search.is_empty() {
+        q.append_pair("q", search);
+    }
+    q.append_pair("after", after);
+    format!("{path}?{}", q.finish())
 }
 
 /// The form that adds a site, or edits `site` with its current values filled in.
@@ -312,12 +357,12 @@ fn site_form(
     }
 }
 
-async fn sites_page(v: Visit) -> Response {
+async fn sites_page(v: Visit, Query(p): Query<PeopleParams>) -> Response {
     let me = match v.require_active("/staff/sites") {
         Ok(me) => me.clone(),
         Err(r) => return r,
     };
-    sites_view(&v, &me, None, None, None).await
+    sites_view(&v, &me, &p, None, None).await
 }
 
 async fn edit_site_page(v: Visit, Path(id): Path<i64>) -> Response {
@@ -325,7 +370,7 @@ async fn edit_site_page(v: Visit, Path(id): Path<i64>) -> Response {
         Ok(me) => me.clone(),
         Err(r) => return r,
     };
-    sites_view(&v, &me, Some(id), None, None).await
+    site_view(&v, &me, id, None).await
 }
 
 fn list(raw: &str) -> Vec<String> {
@@ -351,7 +396,7 @@ async fn save_site(v: Visit, id: Option<i64>, f: Posted) -> Response {
     };
     let Ok(licences) = f.get("licences").trim().parse::<i64>() else {
         let msg = "Active licences must be a whole number.".to_owned();
-        return sites_view(&v, &me, id, Some(msg), None).await;
+        return site_refused(&v, &me, id, msg).await;
     };
     let input = SiteInput {
         name: f.get("name").to_owned(),
@@ -364,36 +409,65 @@ async fn save_site(v: Visit, id: Option<i64>, f: Posted) -> Response {
         Ok(_) => {
             let done = if id.is_some() { "saved" } else { "added" };
             let notice = format!("Site {} {done}.", input.name.trim());
-            sites_view(&v, &me, None, None, Some(notice)).await
+            sites_view(&v, &me, &PeopleParams::default(), None, Some(notice)).await
         }
         Err(e) => match visible(e) {
-            Ok((msg, _)) => sites_view(&v, &me, id, Some(msg), None).await,
+            Ok((msg, _)) => site_refused(&v, &me, id, msg).await,
             Err(page) => page,
         },
     }
 }
 
+/// The page a refused site form came from, with what was wrong.
+async fn site_refused(v: &Visit, me: &Me, id: Option<i64>, msg: String) -> Response {
+    match id {
+        Some(id) => site_view(v, me, id, Some(msg)).await,
+        None => sites_view(v, me, &PeopleParams::default(), Some(msg), None).await,
+    }
+}
+
+/// What a searchable list (People, Sites) shows: a search and where the page starts.
+#[derive(Debug, Default, serde::Deserialize)]
+struct PeopleParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    after: String,
+}
+
+/// People listed per page.
+const PEOPLE_PER_PAGE: i64 = 50;
+
 async fn people_view(
     v: &Visit,
     me: &Me,
+    p: &PeopleParams,
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
-    let (people, sites) = match (
-        v.state.accounts.users(me).await,
-        v.state.accounts.sites(Some(me)).await,
-    ) {
-        (Ok(p), Ok(s)) => (p, s),
-        (Err(e), _) | (_, Err(e)) => return error_page(e),
+    let (people, next) = match v
+        .state
+        .accounts
+        .people(me, &p.q, &p.after, PEOPLE_PER_PAGE)
+        .await
+    {
+        Ok(x) => x,
+        Err(e) => return error_page(e),
     };
     let mut page = TablePage::new(
         v.layout("People"),
         "People",
-        "Nobody yet.",
+        if p.q.is_empty() {
+            "Nobody yet."
+        } else {
+            "Nobody matches."
+        },
         vec!["Name", "Email", "Role", "State", "Site"],
     );
     page.error = error;
     page.notice = notice;
+    page.search = Some(p.q.clone());
+    page.next = next.map(|after| next_page("/staff/people", &p.q, &after));
     page.rows = people
         .into_iter()
         .map(|u| Row {
@@ -403,13 +477,9 @@ async fn people_view(
             cells: vec![
                 format!("{} {}", u.given_name, u.surname),
                 u.email,
-                u.role,
-                u.state,
-                sites
-                    .iter()
-                    .find(|s| Some(s.id) == u.site_id)
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default(),
+                u.role.replace('_', " "),
+                u.state.replace('_', " "),
+                u.site_name.unwrap_or_default(),
             ],
         })
         .collect();
@@ -440,12 +510,12 @@ async fn people_view(
     v.render(status, page)
 }
 
-async fn people_page(v: Visit) -> Response {
+async fn people_page(v: Visit, Query(p): Query<PeopleParams>) -> Response {
     let me = match v.require_active("/staff/people") {
         Ok(me) => me.clone(),
         Err(r) => return r,
     };
-    people_view(&v, &me, None, None).await
+    people_view(&v, &me, &p, None, None).await
 }
 
 /// The person an operator's form names by email address.
@@ -482,13 +552,14 @@ async fn change_role(v: Visit, f: Posted) -> Response {
             people_view(
                 &v,
                 &me,
+                &PeopleParams::default(),
                 None,
                 Some(format!("Role of {} changed.", f.get("email").trim())),
             )
             .await
         }
         Err(e) => match visible(e) {
-            Ok((msg, _)) => people_view(&v, &me, Some(msg), None).await,
+            Ok((msg, _)) => people_view(&v, &me, &PeopleParams::default(), Some(msg), None).await,
             Err(page) => page,
         },
     }
@@ -508,40 +579,93 @@ async fn disable_person(v: Visit, f: Posted) -> Response {
             people_view(
                 &v,
                 &me,
+                &PeopleParams::default(),
                 None,
                 Some(format!("{} can no longer sign in.", f.get("email").trim())),
             )
             .await
         }
         Err(e) => match visible(e) {
-            Ok((msg, _)) => people_view(&v, &me, Some(msg), None).await,
+            Ok((msg, _)) => people_view(&v, &me, &PeopleParams::default(), Some(msg), None).await,
             Err(page) => page,
         },
     }
 }
 
-async fn audit_page(v: Visit) -> Response {
+/// What the audit log shows: one event, entries about an account, and where the page starts.
+#[derive(Debug, Default, serde::Deserialize)]
+struct AuditParams {
+    #[serde(default)]
+    event: String,
+    #[serde(default)]
+    q: String,
+    before: Option<i64>,
+}
+
+/// Audit entries per page.
+const AUDIT_PER_PAGE: i64 = 100;
+
+async fn audit_page(v: Visit, Query(p): Query<AuditParams>) -> Response {
     let me = match v.require_active("/staff/audit") {
         Ok(me) => me,
         Err(r) => return r,
     };
-    let events = match v.state.accounts.audit_log(me, None, 200).await {
+    let mut events = match v
+        .state
+        .accounts
+        .audit_log(me, p.before, &p.event, &p.q, AUDIT_PER_PAGE + 1)
+        .await
+    {
         Ok(e) => e,
         Err(e) => return error_page(e),
     };
+    let more = events.len() as i64 > AUDIT_PER_PAGE;
+    events.truncate(AUDIT_PER_PAGE as usize);
     let mut page = TablePage::new(
         v.layout("Audit log"),
         "Audit log",
-        "No events yet.",
+        "No events match.",
         vec!["When", "Event", "Account", "By", "Address", "Detail"],
     );
+    page.search = Some(p.q.clone());
+    page.search_label = "Account or actor";
+    let mut choice = Field::new("event", "Event", "select", false);
+    choice.options = std::iter::once((String::new(), "All events".to_owned()))
+        .chain(
+            crate::db::audit::EVENTS
+                .iter()
+                .map(|(key, words)| ((*key).to_owned(), (*words).to_owned())),
+        )
+        .collect();
+    choice.value = p.event.clone();
+    page.filters = vec![choice];
+    page.next = more
+        .then(|| events.last().map(|e| e.id))
+        .flatten()
+        .map(|before| {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            for (k, val) in [("event", &p.event), ("q", &p.q)] {
+                if !val.is_empty() {
+                    q.append_pair(k, val);
+                }
+            }
+            q.append_pair("before", &before.to_string());
+            format!("/staff/audit?{}", q.finish())
+        });
     page.rows = events
         .into_iter()
         .map(|e| Row {
             id: e.id,
             label: e.event.clone(),
             href: None,
-            cells: vec![when(e.at), e.event, e.email, e.actor, e.ip, e.detail],
+            cells: vec![
+                when(e.at),
+                crate::db::audit::describe(&e.event),
+                e.email,
+                e.actor,
+                e.ip,
+                e.detail,
+            ],
         })
         .collect();
     v.render(StatusCode::OK, page)

@@ -1,6 +1,8 @@
 //! "Forgot your password?", invitation links, and changing a password.
 
 use super::*;
+use crate::auth::needs_names;
+use crate::db::users::UserRow;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -103,24 +105,48 @@ async fn reset(v: Visit, Path(token): Path<String>, f: Posted) -> Response {
 
 async fn invitation_page(v: Visit, Path(token): Path<String>) -> Response {
     match v.state.accounts.open_invitation(&token).await {
-        Ok(user) => {
-            match password_form(&v, "Sign in", format!("/invite/{token}"), false, "Sign in").await {
-                Ok(mut form) => {
-                    form.intro = vec![format!(
-                        "Welcome, {}. Choose the password for {}.",
-                        user.given_name, user.email
-                    )];
-                    v.render(StatusCode::OK, form)
-                }
-                Err(r) => r,
-            }
-        }
+        Ok(user) => match invitation_form(&v, &token, &user).await {
+            Ok(form) => v.render(StatusCode::OK, form),
+            Err(r) => r,
+        },
         Err(AuthError::InvalidLink) => invalid_link(&v),
         Err(e) => error_page(e),
     }
 }
 
+/// The page an invitation link opens: a welcome by name, and the password to choose. An
+/// account without names asks for them too, since customers see them on every reply.
+async fn invitation_form(v: &Visit, token: &str, user: &UserRow) -> Result<PasswordForm, Response> {
+    let ask_names = needs_names(user);
+    let mut form = password_form(
+        v,
+        "Set your password",
+        format!("/invite/{token}"),
+        ask_names,
+        "Set password and continue",
+    )
+    .await?;
+    let greeting = if ask_names {
+        "Welcome.".to_owned()
+    } else {
+        format!("Welcome, {}.", user.given_name)
+    };
+    form.intro = vec![format!(
+        "{greeting} Choose the password for {}.",
+        user.email
+    )];
+    form.given_name.clone_from(&user.given_name);
+    form.surname.clone_from(&user.surname);
+    Ok(form)
+}
+
 async fn accept_invitation(v: Visit, Path(token): Path<String>, f: Posted) -> Response {
+    let user = match v.state.accounts.open_invitation(&token).await {
+        Ok(user) => user,
+        Err(AuthError::InvalidLink) => return invalid_link(&v),
+        Err(e) => return error_page(e),
+    };
+    let names = needs_names(&user).then(|| (f.get("given_name"), f.get("surname")));
     match v
         .state
         .accounts
@@ -128,17 +154,16 @@ async fn accept_invitation(v: Visit, Path(token): Path<String>, f: Posted) -> Re
             &token,
             f.get("password"),
             f.get("confirm_password"),
+            names,
             &v.client,
         )
         .await
     {
         Ok(()) => see_other("/login?notice=created"),
-        Err(e) => {
-            match password_form(&v, "Sign in", format!("/invite/{token}"), false, "Sign in").await {
-                Ok(form) => redo(&v, form, e, &f),
-                Err(r) => r,
-            }
-        }
+        Err(e) => match invitation_form(&v, &token, &user).await {
+            Ok(form) => redo(&v, form, e, &f),
+            Err(r) => r,
+        },
     }
 }
 

@@ -179,7 +179,7 @@ struct ListPage {
     statuses: Vec<(String, String)>,
     status: String,
     q: String,
-    sites: Vec<(String, String)>,
+    /// The site filtered on, by name.
     site: String,
     assignees: Vec<(String, String)>,
     assignee: String,
@@ -224,9 +224,33 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
         "none" => (None, true),
         other => (other.parse().ok(), false),
     };
+    // The site is typed: a name in any letter case, or its number. Staff only.
+    let mut notice = None;
+    let (site_id, site_name) = match p.site.trim() {
+        "" => (None, String::new()),
+        _ if !staff => (None, String::new()),
+        typed => {
+            let pool = v.state.db.pool();
+            let found = match typed.parse::<i64>() {
+                Ok(id) => crate::db::sites::name(pool, id)
+                    .await
+                    .map(|n| n.map(|n| (id, n))),
+                Err(_) => crate::db::sites::by_name(pool, typed).await,
+            };
+            match found {
+                Ok(Some((id, name))) => (Some(id), name),
+                // No such site: nothing matches.
+                Ok(None) => {
+                    notice = Some(format!("There is no site named \"{typed}\"."));
+                    (Some(0), typed.to_owned())
+                }
+                Err(e) => return failed(&v, e.into()),
+            }
+        }
+    };
     let q = ListQuery {
         status: status.clone(),
-        site: p.site.parse().ok(),
+        site: site_id,
         assignee,
         unassigned,
         search: p.q.clone(),
@@ -245,13 +269,8 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
         ("closed".to_owned(), "All closed".to_owned()),
     ];
     statuses.extend(w.statuses.iter().map(|s| (s.key.clone(), s.label.clone())));
-    let (mut sites, mut assignees, mut watching) = (Vec::new(), Vec::new(), false);
+    let (mut assignees, mut watching) = (Vec::new(), false);
     if staff {
-        sites.push((String::new(), "All sites".to_owned()));
-        match v.state.accounts.sites(Some(&me)).await {
-            Ok(all) => sites.extend(all.into_iter().map(|s| (s.id.to_string(), s.name))),
-            Err(e) => return super::error_page(e),
-        }
         assignees = vec![
             (String::new(), "Anyone".to_owned()),
             ("me".to_owned(), "Me".to_owned()),
@@ -285,7 +304,7 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
         Some("not-watching") => {
             Some("You will no longer be emailed about unassigned requests.".to_owned())
         }
-        _ => None,
+        _ => notice,
     };
     v.render(
         StatusCode::OK,
@@ -297,8 +316,7 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
             statuses,
             status,
             q: p.q,
-            sites,
-            site: p.site,
+            site: site_name,
             assignees,
             assignee: p.assignee,
             sort: p.sort,

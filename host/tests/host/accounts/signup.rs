@@ -6,6 +6,7 @@ async fn signup_choose_site_and_activation(t: TestDb) {
     let env = Env::new(&t).await;
     let site = env.add_site("Acme Mining", &["acme.example"], &[]).await;
     let operator = env.staff("ops@vendor.test", Role::Operator).await;
+    env.staff("al@vendor.test", Role::Agent).await;
 
     // Join now: the verification email carries the link; the page behind it says eligible.
     let (s, body) = env
@@ -135,6 +136,13 @@ async fn signup_choose_site_and_activation(t: TestDb) {
     env.sink
         .wait("ops@vendor.test", "waiting for activation", 1)
         .await;
+    // Operators decide on a new site's first user; agents are not emailed about it (the
+    // outbox, written with the operator's email, holds nothing for the agent).
+    let to_agent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE to_addr = 'al@vendor.test' AND subject LIKE '%activation%'")
+        .fetch_one(env.server.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(to_agent, 0);
     let (_, pending) = env.get("/api/v1/approvals", Some(&operator)).await;
     assert_eq!(pending["pending"][0]["email"], "ann@acme.example");
     assert_eq!(pending["pending"][0]["site_name"], "Acme Mining");

@@ -1,6 +1,7 @@
 //! One request: its conversation, files and timeline, and replying, moving and assigning it.
 
 use super::*;
+use crate::requests::{Message, Update};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -63,9 +64,22 @@ struct DetailPage {
     staff_list: Vec<(i64, String, bool)>,
     error: Option<String>,
     notice: Option<String>,
-    draft: String,
+    draft: Draft,
+    /// Whether the request is assigned to the reader (no "Assign to me" then).
+    mine: bool,
+    my_id: i64,
+    /// The assignee's id as the page showed it, for the composer to tell a change.
+    assignee_id: String,
     max_files: usize,
     max_size: String,
+}
+
+/// What the composer held when it was sent back with an error.
+#[derive(Default)]
+struct Draft {
+    body: String,
+    note: bool,
+    status: String,
 }
 
 fn size(bytes: i64) -> String {
@@ -88,7 +102,7 @@ async fn detail_view(
     status: StatusCode,
     error: Option<String>,
     notice: Option<String>,
-    draft: &str,
+    draft: Draft,
 ) -> Response {
     let r = &v.state.requests;
     let (d, w) = match r.detail(me, id).await {
@@ -172,12 +186,17 @@ async fn detail_view(
                     cause.trim_start_matches("event:").replace('-', " ")
                 ),
             },
-            plugin: format!(
-                "{} {} (sha256 {})",
-                c.plugin_name,
-                c.plugin_version,
-                c.plugin_sha256.get(..12).unwrap_or(&c.plugin_sha256)
-            ),
+            // Which plugin allowed a move is for staff; customers see who and when.
+            plugin: if staff {
+                format!(
+                    "{} {} (sha256 {})",
+                    c.plugin_name,
+                    c.plugin_version,
+                    c.plugin_sha256.get(..12).unwrap_or(&c.plugin_sha256)
+                )
+            } else {
+                String::new()
+            },
         })
         .collect();
     let limits = r.files.limits;
@@ -202,7 +221,10 @@ async fn detail_view(
             staff_list,
             error,
             notice,
-            draft: draft.to_owned(),
+            draft,
+            mine: req.assignee_id == Some(me.id),
+            my_id: me.id,
+            assignee_id: req.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
             max_files: limits.max_files,
             max_size: limits.describe_size(),
         },
@@ -217,6 +239,10 @@ fn notice(key: Option<&str>) -> Option<String> {
             "noted" => "Internal note added. Customers never see it.",
             "status" => "Status changed.",
             "assigned" => "Assignment saved.",
+            "sent-updated" => "Your reply has been sent and the request updated.",
+            "noted-updated" => {
+                "Internal note added and the request updated. Customers never see the note."
+            }
             _ => return None,
         }
         .to_owned(),
@@ -235,19 +261,21 @@ async fn detail_page(v: Visit, Path(id): Path<i64>, Query(p): Query<DetailParams
         StatusCode::OK,
         None,
         notice(p.notice.as_deref()),
-        "",
+        Draft::default(),
     )
     .await
 }
 
 /// The request page again with `e` explained, keeping what was typed.
-async fn redo(v: &Visit, me: &Me, id: i64, e: ApiError, draft: &str) -> Response {
+async fn redo(v: &Visit, me: &Me, id: i64, e: ApiError, draft: Draft) -> Response {
     if e.status == StatusCode::NOT_FOUND || e.status == StatusCode::INTERNAL_SERVER_ERROR {
         return api_page(v, e);
     }
     detail_view(v, me, id, e.status, Some(e.message), None, draft).await
 }
 
+/// The composer: a customer's reply, or for staff a reply or internal note together with a
+/// status and an assignee, all applied in one transaction.
 async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
     let me = match active(&v, &format!("/requests/{id}")) {
         Ok(me) => me,
@@ -260,23 +288,49 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
         Ok(form) => form,
         Err(r) => return r,
     };
-    let body = form.get("body").to_owned();
-    let internal = form.get("kind") == "note";
+    let draft = Draft {
+        body: form.get("body").to_owned(),
+        note: form.get("kind") == "note",
+        status: form.get("status").to_owned(),
+    };
+    let assignee = match form.get("assignee") {
+        a if a == form.get("assignee_was") => None,
+        "" => Some(None),
+        a => match a.parse() {
+            Ok(a) => Some(Some(a)),
+            Err(_) => Some(Some(0)),
+        },
+    };
+    let version = form.get("version").parse().ok();
     let (_, files) = match form.0.into_result() {
         Ok(x) => x,
-        Err(e) => return redo(&v, &me, id, e, &body).await,
+        Err(e) => return redo(&v, &me, id, e, draft).await,
     };
-    match v
-        .state
-        .requests
-        .reply(&me, id, &body, internal, files, Via::Portal)
-        .await
-    {
-        Ok(_) => see_other(&format!(
-            "/requests/{id}?notice={}",
-            if internal { "noted" } else { "sent" }
-        )),
-        Err(e) => redo(&v, &me, id, e.into(), &body).await,
+    let writes = !draft.body.trim().is_empty() || !files.is_empty() || !me.is_staff();
+    let update = Update {
+        message: writes.then(|| Message {
+            body: &draft.body,
+            internal: draft.note,
+            uploads: files,
+        }),
+        status: Some(draft.status.as_str()).filter(|s| !s.is_empty()),
+        assignee,
+        version,
+    };
+    let more = update.status.is_some() || update.assignee.is_some();
+    match v.state.requests.update(&me, id, update, Via::Portal).await {
+        Ok(_) => {
+            let notice = match (writes, draft.note, more) {
+                (true, false, false) => "sent",
+                (true, true, false) => "noted",
+                (true, false, true) => "sent-updated",
+                (true, true, true) => "noted-updated",
+                (false, ..) if draft.status.is_empty() => "assigned",
+                (false, ..) => "status",
+            };
+            see_other(&format!("/requests/{id}?notice={notice}"))
+        }
+        Err(e) => redo(&v, &me, id, e.into(), draft).await,
     }
 }
 
@@ -293,7 +347,7 @@ async fn set_status(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
         .await
     {
         Ok(()) => see_other(&format!("/requests/{id}?notice=status")),
-        Err(e) => redo(&v, &me, id, e.into(), "").await,
+        Err(e) => redo(&v, &me, id, e.into(), Draft::default()).await,
     }
 }
 
@@ -306,7 +360,7 @@ async fn assign(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
     let assignee = f.get("assignee").parse().ok();
     match v.state.requests.assign(&me, id, assignee, version).await {
         Ok(()) => see_other(&format!("/requests/{id}?notice=assigned")),
-        Err(e) => redo(&v, &me, id, e.into(), "").await,
+        Err(e) => redo(&v, &me, id, e.into(), Draft::default()).await,
     }
 }
 

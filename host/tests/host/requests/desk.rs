@@ -1,0 +1,251 @@
+//! The agents' desk in pages: the composer's one submit (a reply or an internal note with a
+//! status and an assignee, all or nothing), "Assign to me", what customers see of the timeline,
+//! and the queue's typed site filter.
+
+use super::*;
+use crate::pages::Browser;
+
+/// Posts the request page's composer as `who`'s browser.
+async fn compose(d: &Desk, who: &Browser, id: i64, fields: &[(&str, String)]) -> reqwest::Response {
+    let mut form = Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.clone());
+    }
+    who.post_multipart(
+        &d.env,
+        &format!("/requests/{id}/reply?csrf={}", who.csrf),
+        form,
+    )
+    .await
+}
+
+async fn page(d: &Desk, who: &Browser, path: &str) -> String {
+    let res = who.get(&d.env, path).await;
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.text().await.unwrap()
+}
+
+async fn the_composer_does_it_all_in_one_submit(t: TestDb) {
+    let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let id = d
+        .raise(&d.ann, "Pump stopped", "The pump stopped at 9:00.")
+        .await;
+    let agent = Browser::sign_in(&d.env, "agent@vendor.test").await;
+    let ann = Browser::sign_in(&d.env, "ann@acme.example").await;
+
+    let html = page(&d, &agent, &format!("/requests/{id}")).await;
+    assert!(html.contains("Assign to me"), "{html}");
+    // The status control starts on the current status, and offers the workflow's moves.
+    assert!(
+        html.contains(r#"<option value="">Open (unchanged)</option>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<option value="on-hold">On Hold</option>"#));
+    assert!(
+        html.contains("Allowed by"),
+        "staff see which plugin allowed each move"
+    );
+
+    // Reply, move to On Hold and take it, in one submit.
+    let version = d.detail(&d.agent, id).await["version"].as_i64().unwrap();
+    let res = compose(
+        &d,
+        &agent,
+        id,
+        &[
+            ("kind", "reply".into()),
+            ("body", "We restarted the pump controller.".into()),
+            ("status", "on-hold".into()),
+            ("assignee", d.agent_id.to_string()),
+            ("assignee_was", String::new()),
+            ("version", version.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/requests/{id}?notice=sent-updated").as_str()
+    );
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(r["status"], "on-hold");
+    assert_eq!(r["assignee_id"], d.agent_id);
+    assert_eq!(r["messages"].as_array().unwrap().len(), 2);
+    let moves: Vec<(&str, &str)> = r["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["to_status"].as_str().unwrap(),
+                c["cause"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("open", "created"),
+            ("in-progress", "event:assigned"),
+            ("on-hold", "requested")
+        ]
+    );
+    // One email for all of it, giving the new status.
+    let mail = d.env.sink.wait("ann@acme.example", "New reply", 1).await;
+    assert!(
+        mail.text.contains("The request is now On Hold."),
+        "{}",
+        mail.text
+    );
+    let html = page(&d, &agent, &format!("/requests/{id}")).await;
+    assert!(!html.contains("Assign to me"), "already the agent's");
+
+    // All or nothing: a move the workflow refuses takes the message back with it.
+    let version = d.detail(&d.agent, id).await["version"].as_i64().unwrap();
+    let res = compose(
+        &d,
+        &agent,
+        id,
+        &[
+            ("kind", "reply".into()),
+            ("body", "Still on hold.".into()),
+            ("status", "on-hold".into()),
+            ("assignee", d.agent_id.to_string()),
+            ("assignee_was", d.agent_id.to_string()),
+            ("version", version.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("already in that status"), "{html}");
+    assert!(html.contains("Still on hold."), "the draft is kept: {html}");
+    assert_eq!(
+        d.detail(&d.agent, id).await["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A stale page is a conflict for a move, and changes nothing.
+    let res = compose(
+        &d,
+        &agent,
+        id,
+        &[
+            ("kind", "reply".into()),
+            ("body", "Closing.".into()),
+            ("status", "closed".into()),
+            ("assignee_was", d.agent_id.to_string()),
+            ("assignee", d.agent_id.to_string()),
+            ("version", (version - 1).to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(
+        (
+            r["status"].as_str(),
+            r["messages"].as_array().unwrap().len()
+        ),
+        (Some("on-hold"), 2)
+    );
+
+    // An internal note with the switch: no email, only staff see it.
+    let res = compose(
+        &d,
+        &agent,
+        id,
+        &[
+            ("kind", "note".into()),
+            ("body", "Controller firmware is 2.1.".into()),
+            ("assignee", d.agent_id.to_string()),
+            ("assignee_was", d.agent_id.to_string()),
+            ("version", version.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        res.headers()["location"],
+        format!("/requests/{id}?notice=noted").as_str()
+    );
+
+    // The status or the assignee alone, with an empty message.
+    let res = compose(
+        &d,
+        &agent,
+        id,
+        &[
+            ("kind", "reply".into()),
+            ("body", String::new()),
+            ("status", "in-progress".into()),
+            ("assignee", String::new()),
+            ("assignee_was", d.agent_id.to_string()),
+            (
+                "version",
+                d.detail(&d.agent, id).await["version"].to_string(),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(
+        (r["status"].as_str(), r["assignee_id"].is_null()),
+        (Some("in-progress"), true)
+    );
+    assert_eq!(r["messages"].as_array().unwrap().len(), 3);
+    // Nothing at all to do is said so.
+    let res = compose(
+        &d,
+        &agent,
+        id,
+        &[("kind", "reply".into()), ("body", " ".into())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // Customers see who moved their request and when, not the plugin that allowed it; staff
+    // are shown by name.
+    let html = page(&d, &ann, &format!("/requests/{id}")).await;
+    assert!(!html.contains("Allowed by"), "{html}");
+    assert!(!html.contains("workflow-default"), "{html}");
+    assert!(!html.contains("sha256"), "{html}");
+    assert!(!html.contains("firmware is 2.1"), "the note stays internal");
+    assert!(html.contains("Sam Staff"), "{html}");
+    // Ann's email: the acknowledgement, the one reply (with its move), and the move made
+    // without a message.
+    d.env
+        .sink
+        .wait("ann@acme.example", "Status changed to In Progress", 1)
+        .await;
+    let about: Vec<String> = d
+        .env
+        .sink
+        .to("ann@acme.example")
+        .into_iter()
+        .map(|m| m.subject)
+        .filter(|s| s.contains(&helpdesk::requests::number(id)))
+        .collect();
+    assert_eq!(about.len(), 3, "{about:?}");
+}
+on_both_backends!(composer, the_composer_does_it_all_in_one_submit);
+
+async fn the_queue_filters_by_a_typed_site(t: TestDb) {
+    let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
+    d.raise(&d.ann, "Belt slipping", "Belt 4 slips.").await;
+    let agent = Browser::sign_in(&d.env, "agent@vendor.test").await;
+    let html = page(&d, &agent, "/requests?status=all&site=acme+MINING").await;
+    assert!(html.contains("Belt slipping"), "{html}");
+    assert!(html.contains(r#"value="Acme Mining""#), "{html}");
+    assert!(
+        !html.contains(r#"<select id="site""#),
+        "no list of every site"
+    );
+    let html = page(&d, &agent, "/requests?status=all&site=Nowhere+Ltd").await;
+    assert!(html.contains("There is no site named"), "{html}");
+    assert!(!html.contains("Belt slipping"));
+}
+on_both_backends!(queue_site_filter, the_queue_filters_by_a_typed_site);

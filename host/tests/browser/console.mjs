@@ -6,11 +6,17 @@
 // host/tests/host/browser.rs, which provides BASE_URL, OPERATOR (email; its password is
 // PASSWORD and no code is asked), REQUEST (a request id), COMPONENT (a .wasm file) and CHROMIUM.
 import { chromium } from 'playwright-core';
+import { audit, fitsWidth, tabTo } from './checks.mjs';
 
 const BASE = process.env.BASE_URL;
 const PASSWORD = 'Sunny-Day42';
 
-function step(what) {
+// Pages the test drives; each is checked with axe-core at every step.
+const opened = [];
+
+// Marks a step: the state every open page reached so far is checked first.
+async function step(what) {
+  for (const p of opened) await audit(p, `before "${what}"`);
   console.log(`step: ${what}`);
 }
 
@@ -27,15 +33,16 @@ const browser = await chromium.launch({
 try {
   const page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(15000);
+  opened.push(page);
 
-  step('the operator signs in');
+  await step('the operator signs in');
   await page.goto(`${BASE}/login`);
   await page.getByLabel('Email address').fill(process.env.OPERATOR);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForLoadState();
 
-  step('Plugins: upload a candidate workflow');
+  await step('Plugins: upload a candidate workflow');
   await page.getByRole('link', { name: 'Plugins', exact: true }).click();
   await expectText(page, 'Install a plugin');
   await page.getByLabel('Slot').selectOption('ticket-workflow');
@@ -45,7 +52,7 @@ try {
   const notice = await page.getByRole('status').first().innerText();
   const id = notice.match(/#(\d+)/)[1];
 
-  step(`Try #${id}: a transition on a real request, next to the active workflow`);
+  await step(`Try #${id}: a transition on a real request, next to the active workflow`);
   await page.getByRole('link', { name: new RegExp(`^Try #${id} `) }).click();
   await expectText(page, 'This plugin takes no settings.');
   await page.getByLabel('Request').fill(`REQ-${process.env.REQUEST}`);
@@ -58,22 +65,22 @@ try {
     throw new Error(`the candidate should refuse what the active workflow allows: ${answers}`);
   }
 
-  step('replay the recorded decisions');
+  await step('replay the recorded decisions');
   await page.getByRole('button', { name: 'Replay recorded decisions' }).click();
   await expectText(page, 'Replayed ');
 
-  step('put the candidate in shadow');
+  await step('put the candidate in shadow');
   await page.getByRole('link', { name: 'Back to Plugins' }).click();
   await page.getByRole('button', { name: new RegExp(`^Shadow #${id} `) }).click();
   await expectText(page, `Plugin #${id} is in shadow for ticket-workflow`);
 
-  step('live traffic: the request is put on hold under the active workflow');
+  await step('live traffic: the request is put on hold under the active workflow');
   await page.goto(`${BASE}/requests/${process.env.REQUEST}`);
   await page.getByLabel('Status', { exact: true }).selectOption('on-hold');
   await page.getByRole('button', { name: 'Send reply' }).click();
   await expectText(page, 'On Hold');
 
-  step('the shadow disagreed: counted on Plugins, listed beside the live answers');
+  await step('the shadow disagreed: counted on Plugins, listed beside the live answers');
   let counted = '';
   for (let i = 0; i < 50; i++) {
     await page.goto(`${BASE}/staff/plugins`);
@@ -91,22 +98,22 @@ try {
     throw new Error(`the disagreement should show the live "allowed" beside the shadow's "refused": ${table}`);
   }
 
-  step('promote the shadow');
+  await step('promote the shadow');
   await page.getByRole('link', { name: 'Plugins', exact: true }).click();
   await page.getByRole('button', { name: 'Promote the shadow to active' }).click();
   await expectText(page, `Plugin #${id} now serves ticket-workflow on every server`);
 
-  step('the request links to its decisions');
+  await step('the request links to its decisions');
   await page.goto(`${BASE}/requests/${process.env.REQUEST}`);
   await page.getByRole('link', { name: 'Plugin decisions about this request' }).click();
   await expectText(page, 'on-event');
 
-  step('roll back');
+  await step('roll back');
   await page.getByRole('link', { name: 'Plugins', exact: true }).click();
   await page.getByRole('button', { name: 'Roll back ticket-workflow' }).click();
   await expectText(page, 'ticket-workflow is back on plugin #');
 
-  step('edit the active workflow\'s settings in its form, and activate them');
+  await step('edit the active workflow\'s settings in its form, and activate them');
   await page.getByRole('link', { name: /^Try #\d+ workflow-default$/ }).first().click();
   const window = page.getByLabel('Reopen window (days)');
   if ((await window.inputValue()) !== '14') {
@@ -120,6 +127,7 @@ try {
   }
   await page.getByRole('button', { name: /^Activate #\d+/ }).click();
   await expectText(page, 'now serves ticket-workflow on every server');
+  for (const p of opened) await audit(p, 'at the end');
   console.log('console flow passed');
 } catch (e) {
   console.error(e);

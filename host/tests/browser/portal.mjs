@@ -3,13 +3,19 @@
 // which provides BASE_URL, MAIL_URL (what the test SMTP server received), STAFF_LINK (from
 // `helpdesk staff add`) and CHROMIUM.
 import { chromium } from 'playwright-core';
+import { audit, fitsWidth, tabTo } from './checks.mjs';
 
 const BASE = process.env.BASE_URL;
 const MAIL = process.env.MAIL_URL;
 const PASSWORD = 'Sunny-Day42';
 const NEW_PASSWORD = 'Rainy-Night77';
 
-function step(what) {
+// Pages the test drives; each is checked with axe-core at every step.
+const opened = [];
+
+// Marks a step: the state every open page reached so far is checked first.
+async function step(what) {
+  for (const p of opened) await audit(p, `before "${what}"`);
   console.log(`step: ${what}`);
 }
 
@@ -50,13 +56,14 @@ async function newPage() {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
+  opened.push(page);
   return page;
 }
 
 // Sign up for the Customer Portal (seeds/001): Join now → Email → Submit → verification email →
 // Email Validation → Continue → the form → Create → Continue.
 async function signUp(page, email, given) {
-  step(`${email} joins`);
+  await step(`${email} joins`);
   await page.goto(BASE);
   await page.getByRole('link', { name: 'Join now' }).click();
   await page.getByLabel('Email', { exact: true }).fill(email);
@@ -83,14 +90,14 @@ async function signUp(page, email, given) {
 
 // Log in (seeds/000): EMAIL ADDRESS, PASSWORD, Stay logged in, then the emailed code when asked.
 async function logIn(page, email, password, codesSoFar) {
-  step(`${email} logs in`);
+  await step(`${email} logs in`);
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByLabel('Stay logged in').check();
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForLoadState();
   if (page.url().includes('/login/verify')) {
-    step(`${email} verifies the emailed code`);
+    await step(`${email} verifies the emailed code`);
     await page.getByRole('button', { name: 'Send verification code' }).click();
     const message = await mail(email, 'verification code', codesSoFar + 1);
     await page.getByLabel('Verification code').fill(code(message));
@@ -108,7 +115,7 @@ async function openLogin(page) {
 }
 
 async function approve(page, email) {
-  step(`approving ${email}`);
+  await step(`approving ${email}`);
   await page.getByRole('link', { name: 'Approvals' }).first().click();
   await page.getByRole('button', { name: `Approve ${email}` }).click();
   await expectText(page, 'Nobody is waiting');
@@ -117,7 +124,7 @@ async function approve(page, email) {
 try {
   // Vendor staff set their password from the CLI's link.
   const staff = await newPage();
-  step('staff sets a password');
+  await step('staff sets a password');
   await staff.goto(process.env.STAFF_LINK);
   await staff.getByLabel('New password', { exact: true }).fill(PASSWORD);
   await staff.getByLabel('Confirm new password').fill(PASSWORD);
@@ -127,7 +134,7 @@ try {
   const ann = await newPage();
   await signUp(ann, 'ann@acme.example', 'Ann');
   let annCodes = await logIn(ann, 'ann@acme.example', PASSWORD, 0);
-  step('ann selects her site');
+  await step('ann selects her site');
   await ann.getByRole('heading', { name: 'Select your site' }).waitFor();
   await expectText(ann, 'Do not select an unrecognised company name');
   await ann.getByLabel('Acme Mining').check();
@@ -147,12 +154,12 @@ try {
   annCodes += await logIn(ann, 'ann@acme.example', PASSWORD, annCodes);
   await ann.getByRole('heading', { name: 'Dashboard' }).waitFor();
   if (annCodes !== 1) throw new Error('a remembered device was asked for a code again');
-  step('ann logs out');
+  await step('ann logs out');
   await ann.getByRole('button', { name: 'Log out' }).click();
   await expectText(ann, 'You have logged out');
 
   // Forgot your password?
-  step('ann resets her password');
+  await step('ann resets her password');
   await openLogin(ann);
   await ann.getByRole('link', { name: 'Forgot your password?' }).click();
   await ann.getByLabel('Email address').fill('ann@acme.example');
@@ -184,7 +191,7 @@ try {
 
   // --- How to use the Customer Portal (seeds/002) ---
   // An operator configures a quick link for customers.
-  step('the operator adds a quick link');
+  await step('the operator adds a quick link');
   await staff.goto(`${BASE}/staff/quick-links`);
   await staff.getByLabel('Title').fill('Documentation');
   await staff.getByLabel('URL').fill('https://docs.example.com/portal');
@@ -192,7 +199,7 @@ try {
   await staff.getByRole('cell', { name: 'Documentation', exact: true }).waitFor();
 
   // Navigating the Home Page: Open Requests and Quick Links.
-  step('ann sees her dashboard');
+  await step('ann sees her dashboard');
   await ann.goto(BASE);
   await ann.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await ann.getByRole('heading', { name: 'Open Requests' }).waitFor();
@@ -200,13 +207,14 @@ try {
   await ann.getByRole('link', { name: 'Documentation' }).waitFor();
 
   // Ann raises a request with a screenshot.
-  step('ann raises a request with an attachment');
+  await step('ann raises a request with an attachment');
   await ann.getByRole('link', { name: 'New request' }).first().click();
   await ann.getByLabel('Subject').fill('Conveyor telemetry missing');
   await ann.getByLabel('Description').fill('Since 3 May the dashboard shows no conveyor data.');
   await ann.getByLabel('Attach files').setInputFiles({ name: 'screenshot.png', mimeType: 'image/png', buffer: Buffer.from('not really a png') });
   await ann.getByRole('button', { name: 'Submit' }).click();
   await expectText(ann, 'Your request has been sent');
+  const requestPath = new URL(ann.url()).pathname;
   const number = (await ann.locator('h1 .number').innerText()).trim();
   if (!/^REQ-\d+$/.test(number)) throw new Error(`unexpected request number ${number}`);
   await ann.getByRole('link', { name: 'screenshot.png' }).waitFor();
@@ -216,7 +224,7 @@ try {
 
   // Staff take it from the queue: "Assign to me", an internal note, then the reply and the move
   // to On Hold in one submit.
-  step('staff answer from the queue');
+  await step('staff answer from the queue');
   await staff.getByRole('link', { name: 'Queue' }).click();
   await staff.getByRole('link', { name: 'Conveyor telemetry missing' }).click();
   await staff.getByRole('button', { name: 'Assign to me' }).click();
@@ -238,7 +246,7 @@ try {
   const assignee = (await staff.locator('#request-assignee').innerText()).trim();
 
   // Viewing and Tracking Requests: Requests → the list → the request.
-  step('ann reads the reply, the status and the assignee');
+  await step('ann reads the reply, the status and the assignee');
   const reply = await mail('ann@acme.example', `[${number}] New reply`);
   if (!reply.text.includes('The request is now On Hold.')) throw new Error(`the reply email does not give the new status: ${reply.text}`);
   await ann.getByRole('link', { name: 'Requests', exact: true }).click();
@@ -253,7 +261,7 @@ try {
   if ((await ann.content()).includes('Allowed by')) throw new Error('plugin provenance is shown to the customer');
 
   // Updating a Request or Replying to the Team: Message, Attach / Add file, Send.
-  step('ann replies with a file');
+  await step('ann replies with a file');
   await ann.getByLabel('Message').fill('Data is back since 10:00, see the log.');
   await ann.getByLabel('Attach', { exact: true }).setInputFiles({ name: 'gateway.log', mimeType: 'text/plain', buffer: Buffer.from('10:00 connected') });
   await ann.getByRole('button', { name: 'Send' }).click();
@@ -269,7 +277,7 @@ try {
   if (annMail.some((m) => m.text.includes('zebrafish'))) throw new Error('the internal note was emailed to the customer');
 
   // Replying by email: Ann answers the reply email from her mail client with a photo.
-  step('ann replies by email with a photo');
+  await step('ann replies by email with a photo');
   const sent = await fetch(`${MAIL}/reply`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -277,18 +285,85 @@ try {
   });
   if (!sent.ok) throw new Error(`could not deliver the email reply: ${sent.status}`);
   await mail('ops@vendor.test', `[${number}] Customer replied`, 2);
-  step('staff see the emailed reply in the queue');
+  await step('staff see the emailed reply in the queue');
   await staff.getByRole('link', { name: 'Queue', exact: true }).click();
   await staff.getByRole('link', { name: 'Conveyor telemetry missing' }).click();
   await expectText(staff, 'Photo of the panel attached.');
   await staff.getByRole('link', { name: 'panel.png' }).waitFor();
   await staff.getByRole('link', { name: 'original email' }).waitFor();
   if ((await staff.content()).includes('On Tue, 1 Dec 2026')) throw new Error('the quoted history was kept');
-  step('ann sees it on her request page');
+  await step('ann sees it on her request page');
   await ann.reload();
   await expectText(ann, 'Photo of the panel attached.');
   await ann.getByRole('link', { name: 'panel.png' }).waitFor();
   if ((await ann.getByRole('link', { name: 'original email' }).count()) !== 0) throw new Error('the original email is offered to the customer');
+
+  // Keyboard only: Bob signs in on a new device, raises a request and replies, without a mouse.
+  await step('bob signs in, raises a request and replies with the keyboard alone');
+  const keys = await newPage();
+  await keys.goto(`${BASE}/login`);
+  await keys.keyboard.press('Tab');
+  const first = await keys.evaluate(() => document.activeElement.innerText);
+  if (first !== 'Skip to content') throw new Error(`the first Tab should reach the skip link, not "${first}"`);
+  await keys.keyboard.press('Enter');
+  if (!(await keys.evaluate(() => document.activeElement.id === 'main'))) throw new Error('the skip link does not move focus to the content');
+  await tabTo(keys, 'Email address');
+  await keys.keyboard.type('bob@acme.example');
+  await tabTo(keys, 'Password');
+  await keys.keyboard.type(PASSWORD);
+  await keys.keyboard.press('Enter');
+  await keys.waitForURL(/\/login\/verify/);
+  await tabTo(keys, 'Send verification code');
+  await keys.keyboard.press('Enter');
+  const bobCode = await mail('bob@acme.example', 'verification code', 2);
+  await keys.getByLabel('Verification code').waitFor();
+  await tabTo(keys, 'Verification code');
+  await keys.keyboard.type(code(bobCode));
+  await keys.keyboard.press('Enter');
+  await expectText(keys, 'has been verified');
+  await tabTo(keys, 'Continue');
+  await keys.keyboard.press('Enter');
+  await keys.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await tabTo(keys, 'New request');
+  await keys.keyboard.press('Enter');
+  await keys.getByRole('heading', { name: 'New request' }).waitFor();
+  await tabTo(keys, 'Subject');
+  await keys.keyboard.type('Keyboard request');
+  await tabTo(keys, 'Description');
+  await keys.keyboard.type('Raised without a mouse.');
+  await tabTo(keys, 'Submit');
+  await keys.keyboard.press('Enter');
+  await expectText(keys, 'Your request has been sent');
+  await audit(keys, 'after a request raised with the keyboard');
+  await tabTo(keys, 'Message');
+  await keys.keyboard.type('A reply typed and sent with the keyboard.');
+  await tabTo(keys, 'Send');
+  await keys.keyboard.press('Enter');
+  await expectText(keys, 'Your message has been sent');
+
+  // A phone, 390 px wide: no page scrolls sideways, for staff, customers and visitors alike.
+  await step('every page fits a 390 px phone');
+  const phone = { width: 390, height: 844 };
+  const asStaff = await browser.newContext({ viewport: phone, storageState: await staff.context().storageState() });
+  const asAnn = await browser.newContext({ viewport: phone, storageState: await ann.context().storageState() });
+  const visitor = await browser.newContext({ viewport: phone });
+  const pages = [
+    [asStaff, ['/dashboard', '/requests', '/requests?status=all', requestPath, '/approvals', '/invitations', '/staff/sites',
+      '/staff/people', '/staff/quick-links', '/staff/statuses', '/staff/plugins', '/staff/decisions', '/staff/audit',
+      '/staff/mail', '/staff/mail/received', '/staff/mail/wording', '/sessions']],
+    [asAnn, ['/dashboard', '/requests', '/requests/new', requestPath, '/approvals', '/invitations', '/sessions']],
+    [visitor, ['/', '/login', '/join', '/forgot', '/no-such-page']],
+  ];
+  for (const [context, paths] of pages) {
+    const p = await context.newPage();
+    for (const path of paths) {
+      await p.goto(`${BASE}${path}`);
+      await fitsWidth(p);
+      await audit(p, 'on a phone');
+    }
+  }
+
+  for (const p of opened) await audit(p, 'at the end');
   console.log('browser flow passed');
 } catch (e) {
   console.error(e);

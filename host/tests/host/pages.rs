@@ -1,6 +1,8 @@
 //! The portal's pages over HTTP: CSRF tokens, cookie flags, local-only redirects and form
 //! errors. The browser test (`browser.rs`) drives the same pages in Chromium.
 
+mod lists;
+
 use crate::accounts::{Env, PASSWORD};
 use crate::support::{self, Options, TestDb, TestServer, on_both_backends};
 use helpdesk::auth::{AuthConfig, MfaPolicy, Role};

@@ -1,6 +1,7 @@
 //! The portal's pages over HTTP: CSRF tokens, cookie flags, local-only redirects and form
 //! errors. The browser test (`browser.rs`) drives the same pages in Chromium.
 
+mod delivery;
 mod lists;
 
 use crate::accounts::{Env, PASSWORD};
@@ -343,6 +344,12 @@ async fn the_signup_form_lists_every_violation() {
     assert!(items >= 2, "{html}");
     assert!(html.contains("The confirmation does not match the new password."));
     assert!(html.contains("value=\"Ann\""), "names typed are kept");
+    // The error is tied to the field it is about, for screen readers.
+    assert!(
+        html.contains(r#"aria-describedby="requirements form-error" aria-invalid="true""#)
+            && html.contains(r#"id="form-error""#),
+        "{html}"
+    );
     assert!(
         helpdesk::db::users::by_email(t.db.pool(), "ann@acme.example")
             .await

@@ -57,7 +57,11 @@ async fn operators_search_and_page_long_lists(t: TestDb) {
     // People: 71 accounts, 50 to a page, in email order; the rest on the next page.
     let first = html(&ops, &env, "/staff/people").await;
     assert_eq!(rows(&first), 50);
-    assert_eq!(first.matches(r#"id="email""#).count(), 1, "field ids are unique");
+    assert_eq!(
+        first.matches(r#"id="email""#).count(),
+        1,
+        "field ids are unique"
+    );
     let second = html(&ops, &env, &next(&first).expect("a next page")).await;
     assert_eq!(rows(&second), 21);
     assert!(first.contains("ops@vendor.test") && second.contains("person69@acme.example"));
@@ -67,7 +71,11 @@ async fn operators_search_and_page_long_lists(t: TestDb) {
     assert_eq!(rows(&found), 1, "{found}");
     assert!(found.contains("person07@acme.example"));
     assert_eq!(rows(&html(&ops, &env, "/staff/people?q=person6").await), 10);
-    assert!(html(&ops, &env, "/staff/people?q=%25").await.contains("Nobody matches."));
+    assert!(
+        html(&ops, &env, "/staff/people?q=%25")
+            .await
+            .contains("Nobody matches.")
+    );
 
     // Sites: 56, 50 to a page, searched by name or domain.
     let first = html(&ops, &env, "/staff/sites").await;

@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use std::collections::HashMap;
 
+mod markdown;
 mod admin;
 mod console;
 mod recovery;

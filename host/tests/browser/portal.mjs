@@ -238,7 +238,7 @@ try {
   await expectText(staff, 'Internal note added');
   const keep = await staff.getByLabel('Status', { exact: true }).inputValue();
   if (keep !== '') throw new Error(`the status control should start on the current status, not "${keep}"`);
-  await staff.getByLabel('Message').fill('We restarted the gateway; please check again.');
+  await staff.getByLabel('Message').fill('We **restarted** the gateway; please check again.\nStatus: https://status.example.com/gateway');
   await staff.getByLabel('Status', { exact: true }).selectOption({ label: 'On Hold' });
   await staff.getByRole('button', { name: 'Send reply' }).click();
   await expectText(staff, 'Your reply has been sent and the request updated');
@@ -254,6 +254,10 @@ try {
   await row.getByText('On Hold').waitFor();
   await row.getByRole('link', { name: number }).click();
   await expectText(ann, 'We restarted the gateway; please check again.');
+  // Markdown, rendered safely: the bold word, and the bare address made a link.
+  await ann.locator('.message strong', { hasText: 'restarted' }).waitFor();
+  const statusLink = ann.getByRole('link', { name: 'https://status.example.com/gateway' });
+  if ((await statusLink.getAttribute('rel')) !== 'noopener noreferrer nofollow') throw new Error('links in messages should not hand the portal to the site they open');
   if ((await ann.locator('#request-status').innerText()).trim() !== 'On Hold') throw new Error('status not shown');
   if ((await ann.locator('#request-assignee').innerText()).trim() !== assignee) throw new Error('assignee not shown');
   await ann.getByRole('link', { name: 'screenshot.png' }).waitFor();

@@ -23,6 +23,7 @@ struct MessageView {
     by_email: bool,
     internal: bool,
     at: String,
+    /// Sanitized HTML, rendered from the message's Markdown.
     body: String,
     files: Vec<FileView>,
 }
@@ -153,7 +154,7 @@ async fn detail_view(
             by_email: m.channel == "email",
             internal: m.internal == 1,
             at: when(m.created_at),
-            body: m.body.clone(),
+            body: super::super::markdown::render(&m.body),
             files: d
                 .attachments
                 .iter()

@@ -20,9 +20,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use std::collections::HashMap;
 
-mod markdown;
 mod admin;
 mod console;
+mod markdown;
 mod recovery;
 mod requests;
 mod sign_in;
@@ -42,9 +42,29 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .merge(recovery::router())
         .merge(admin::router())
         .merge(console::router())
+        .route("/assets/portal.js", get(script))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .merge(requests::router(upload_limit))
 }
+
+/// The portal's one script: optional, first-party, small. Cached for a day; its address
+/// carries the build, so a new release is fetched at once.
+async fn script() -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/javascript; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../assets/portal.js"),
+    )
+        .into_response()
+}
+
+/// The address of [`script`], with the build in it.
+const SCRIPT: &str = concat!("/assets/portal.js?v=", env!("CARGO_PKG_VERSION"));
 
 // --- plumbing ---
 
@@ -138,6 +158,7 @@ impl Visit {
             })
             .collect();
         Layout {
+            script: SCRIPT,
             title: title.to_owned(),
             signed_in: self
                 .me
@@ -219,6 +240,8 @@ impl Visit {
 }
 
 struct Layout {
+    /// The portal's script, by address.
+    script: &'static str,
     title: String,
     signed_in: Option<String>,
     nav: Vec<NavLink>,
@@ -360,6 +383,7 @@ struct MessagePage {
 /// a refused method), shown to someone whose session is not looked up.
 pub fn standalone_message(title: &str, message: &str) -> String {
     let layout = Layout {
+        script: SCRIPT,
         title: title.to_owned(),
         signed_in: None,
         nav: Vec::new(),
@@ -532,6 +556,19 @@ impl TablePage {
             next: None,
         }
     }
+}
+
+/// `ms` as a `<time>` element: the UTC time as text, which the portal's script turns into the
+/// reader's time zone and "2 hours ago". Only digits, letters and punctuation: safe unescaped.
+fn time_tag(ms: i64) -> String {
+    let iso = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    format!("<time datetime=\"{iso}\">{}</time>", when(ms))
 }
 
 fn when(ms: i64) -> String {

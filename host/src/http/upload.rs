@@ -6,7 +6,9 @@
 
 use super::ApiError;
 use crate::domain::text;
-use crate::requests::files::{Budget, Files, StageError, Upload, sanitize_file_name};
+use crate::requests::files::{
+    Budget, Files, StageError, Upload, picture_type, sanitize_file_name, sniff_picture,
+};
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 use std::collections::HashMap;
@@ -110,7 +112,7 @@ async fn read_into(
             .with_field(file_field));
         };
         let file_name = sanitize_file_name(sent_name);
-        let content_type = field
+        let mut content_type = field
             .content_type()
             .filter(|t| t.len() <= 100 && t.is_ascii() && !t.contains(['\r', '\n']))
             .unwrap_or("application/octet-stream")
@@ -128,7 +130,10 @@ async fn read_into(
             continue;
         }
         let mut staging = files.stage().map_err(ApiError::internal)?;
+        let mut head = Vec::with_capacity(PICTURE_HEAD);
         while let Some(chunk) = field.chunk().await.map_err(bad)? {
+            let wanted = PICTURE_HEAD.saturating_sub(head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..wanted]);
             if staging.size() + chunk.len() as u64 > limits.max_file_bytes as u64 {
                 return Err(too_large(limits.too_large(&file_name)));
             }
@@ -144,6 +149,13 @@ async fn read_into(
             .finish()
             .await
             .map_err(|e| ApiError::internal(format!("staging an upload: {e}")))?;
+        // A file sent as a picture is kept as one only when its bytes are that picture, so
+        // the page shows only real pictures.
+        if picture_type(&content_type).is_some()
+            && sniff_picture(&head) != picture_type(&content_type)
+        {
+            content_type = "application/octet-stream".to_owned();
+        }
         uploads.push(Upload {
             file_name,
             content_type,
@@ -153,6 +165,9 @@ async fn read_into(
     }
     Ok(())
 }
+
+/// The bytes a picture's format is told from.
+const PICTURE_HEAD: usize = 12;
 
 /// A browser sends an empty part with no file name when no file was chosen.
 fn field_was_empty(file_name: &str) -> bool {

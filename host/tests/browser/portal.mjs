@@ -12,6 +12,8 @@ const NEW_PASSWORD = 'Rainy-Night77';
 
 // Pages the test drives; each is checked with axe-core at every step.
 const opened = [];
+// Errors the portal's script raised; there must be none.
+const scriptErrors = [];
 
 // Marks a step: the state every open page reached so far is checked first.
 async function step(what) {
@@ -56,6 +58,7 @@ async function newPage() {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => { console.log(`script error on ${page.url()}: ${e}`); scriptErrors.push(e); });
   opened.push(page);
   return page;
 }
@@ -274,6 +277,40 @@ try {
   if ((await ann.locator('#request-status').innerText()).trim() !== 'In Progress') throw new Error('a customer reply should bring the request back to In Progress');
   if ((await ann.content()).includes('zebrafish')) throw new Error('the internal note is visible to the customer');
   await mail('ops@vendor.test', `[${number}] Customer replied`);
+
+  // Pictures by paste and by drag and drop, shown in the conversation (the plain file field
+  // works without the script; the script adds these).
+  await step('ann pastes a screenshot and drops a photo into a reply, and sees both in the page');
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg==';
+  await ann.getByLabel('Message').fill('Two pictures: pasted and dropped.');
+  await ann.evaluate((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const body = document.querySelector('textarea#body');
+    const pasted = new DataTransfer();
+    pasted.items.add(new File([bytes], 'image.png', { type: 'image/png' }));
+    body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }));
+    const dropped = new DataTransfer();
+    dropped.items.add(new File([bytes], 'photo.png', { type: 'image/png' }));
+    body.form.dispatchEvent(new DragEvent('drop', { dataTransfer: dropped, bubbles: true, cancelable: true }));
+  }, png);
+  await expectText(ann, 'Attached: pasted-');
+  await expectText(ann, 'photo.png');
+  await ann.getByRole('button', { name: 'Send' }).click();
+  await expectText(ann, 'Your message has been sent');
+  for (const picture of [ann.locator('.files img[alt="photo.png"]'), ann.locator('.files img[alt^="pasted-"]')]) {
+    await picture.waitFor();
+    await picture.scrollIntoViewIfNeeded();
+    await ann.waitForFunction((img) => img.complete, await picture.elementHandle());
+    if (!(await picture.evaluate((img) => img.naturalWidth === 2))) throw new Error('a picture is not shown in the conversation');
+  }
+  // Only real pictures are shown: the earlier "screenshot.png" was not one, and stays a download.
+  if ((await ann.locator('.files img[alt="screenshot.png"]').count()) !== 0) throw new Error('a file that is not a picture is shown as one');
+  const served = await ann.evaluate(async () => {
+    const src = document.querySelector('.files img[alt="photo.png"]').getAttribute('src');
+    const res = await fetch(src);
+    return { type: res.headers.get('content-type'), csp: res.headers.get('content-security-policy') };
+  });
+  if (served.type !== 'image/png' || !served.csp.includes('sandbox')) throw new Error(`pictures must be served sandboxed: ${JSON.stringify(served)}`);
   await staff.reload();
   await expectText(staff, 'Data is back since 10:00');
   await staff.getByRole('link', { name: 'gateway.log' }).waitFor();
@@ -288,7 +325,7 @@ try {
     body: JSON.stringify({ from: 'ann@acme.example', subject: `[${number}] New reply`, text: 'Photo of the panel attached.', file: 'panel.png' }),
   });
   if (!sent.ok) throw new Error(`could not deliver the email reply: ${sent.status}`);
-  await mail('ops@vendor.test', `[${number}] Customer replied`, 2);
+  await mail('ops@vendor.test', `[${number}] Customer replied`, 3);
   await step('staff see the emailed reply in the queue');
   await staff.getByRole('link', { name: 'Queue', exact: true }).click();
   await staff.getByRole('link', { name: 'Conveyor telemetry missing' }).click();
@@ -368,6 +405,7 @@ try {
   }
 
   for (const p of opened) await audit(p, 'at the end');
+  if (scriptErrors.length) throw new Error(`the portal's script failed: ${scriptErrors.join('; ')}`);
   console.log('browser flow passed');
 } catch (e) {
   console.error(e);

@@ -147,7 +147,14 @@ mod tests {
         ] {
             let html = render(hostile);
             // Raw HTML comes out as text, so only real tags and attributes count.
-            for bad in ["<script", "<img", "<iframe", "<div", "<a href=\"javascript", "evil.example/track"] {
+            for bad in [
+                "<script",
+                "<img",
+                "<iframe",
+                "<div",
+                "<a href=\"javascript",
+                "evil.example/track",
+            ] {
                 assert!(!html.contains(bad), "{hostile} gave {html}");
             }
         }

@@ -2,7 +2,7 @@
 //! a request's conversation with reply, status and assignment, and the operators' quick links
 //! and status mapping. Worded as the customer documentation words them.
 
-use super::{Layout, Posted, Visit, see_other, when};
+use super::{Layout, Posted, Visit, see_other};
 use crate::auth::{Me, Role};
 use crate::db::requests::QuickLink;
 use crate::http::requests_api::download;
@@ -111,7 +111,7 @@ fn list_row(w: &Workflow, r: crate::db::requests::RequestRow) -> ListRow {
         site: r.site_name,
         requester: r.requester_name,
         assignee: r.assignee_name.unwrap_or_else(|| "Unassigned".into()),
-        updated: when(r.updated_at),
+        updated: super::time_tag(r.updated_at),
     }
 }
 

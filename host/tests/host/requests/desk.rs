@@ -235,7 +235,7 @@ on_both_backends!(composer, the_composer_does_it_all_in_one_submit);
 
 async fn the_queue_filters_by_a_typed_site(t: TestDb) {
     let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
-    d.raise(&d.ann, "Belt slipping", "Belt 4 slips.").await;
+    let id = d.raise(&d.ann, "Belt slipping", "Belt 4 slips.").await;
     let agent = Browser::sign_in(&d.env, "agent@vendor.test").await;
     let html = page(&d, &agent, "/requests?status=all&site=acme+MINING").await;
     assert!(html.contains("Belt slipping"), "{html}");
@@ -244,6 +244,25 @@ async fn the_queue_filters_by_a_typed_site(t: TestDb) {
         !html.contains(r#"<select id="site""#),
         "no list of every site"
     );
+    // Searching from the dashboard looks through every status.
+    let html = page(&d, &agent, "/dashboard").await;
+    assert!(html.contains(r#"<form method="get" action="/requests" role="search""#));
+    assert!(html.contains(r#"<input type="hidden" name="status" value="">"#));
+    let (s, body) = d
+        .put(
+            &format!("/api/v1/requests/{id}/status"),
+            &d.agent,
+            json!({ "status": "closed" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(
+        !page(&d, &agent, "/requests?q=belt")
+            .await
+            .contains("Belt slipping")
+    );
+    let html = page(&d, &agent, "/requests?q=belt&status=").await;
+    assert!(html.contains("Belt slipping"), "{html}");
     let html = page(&d, &agent, "/requests?status=all&site=Nowhere+Ltd").await;
     assert!(html.contains("There is no site named"), "{html}");
     assert!(!html.contains("Belt slipping"));

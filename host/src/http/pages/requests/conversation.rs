@@ -1,7 +1,9 @@
 //! One request: its conversation, files and timeline, and replying, moving and assigning it.
 
 use super::*;
+use crate::requests::files::{picture_type, sniff_picture};
 use crate::requests::{Message, Update};
+use axum::http::{HeaderValue, header};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -10,6 +12,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/requests/{id}/status", post(set_status))
         .route("/requests/{id}/assign", post(assign))
         .route("/requests/{id}/files/{file}", get(file))
+        .route("/requests/{id}/files/{file}/view", get(view_image))
         .route("/requests/{id}/messages/{message}/original", get(original))
 }
 
@@ -32,6 +35,8 @@ struct FileView {
     id: i64,
     name: String,
     size: String,
+    /// Sent as a picture the page shows (its bytes are checked again when it is viewed).
+    image: bool,
 }
 
 struct TimelineView {
@@ -153,7 +158,7 @@ async fn detail_view(
             },
             by_email: m.channel == "email",
             internal: m.internal == 1,
-            at: when(m.created_at),
+            at: super::super::time_tag(m.created_at),
             body: super::super::markdown::render(&m.body),
             files: d
                 .attachments
@@ -163,6 +168,7 @@ async fn detail_view(
                     id: a.id,
                     name: a.file_name.clone(),
                     size: size(a.size),
+                    image: picture_type(&a.content_type).is_some(),
                 })
                 .collect(),
         })
@@ -171,7 +177,7 @@ async fn detail_view(
         .timeline
         .iter()
         .map(|c| TimelineView {
-            at: when(c.at),
+            at: super::super::time_tag(c.at),
             from: c
                 .from_status
                 .as_deref()
@@ -386,4 +392,49 @@ async fn original(v: Visit, Path((id, message)): Path<(i64, i64)>) -> Response {
         Ok((name, reader, size)) => download(&name, reader, size),
         Err(e) => failed(&v, e),
     }
+}
+
+/// An attached picture, to show in the page: only when its bytes are a PNG, JPEG, GIF or
+/// WebP, sent as that type, sandboxed and unable to load or run anything. Anything else is
+/// not found here (the download link still serves it as a file).
+async fn view_image(v: Visit, Path((id, file)): Path<(i64, i64)>) -> Response {
+    use tokio::io::AsyncReadExt;
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let (a, mut reader, size) = match v.state.requests.attachment(&me, id, file).await {
+        Ok(x) => x,
+        Err(e) => return failed(&v, e),
+    };
+    let mut head = vec![0u8; 12];
+    let mut read = 0;
+    while read < head.len() {
+        match reader.read(&mut head[read..]).await {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) => return failed(&v, RequestError::Storage(e)),
+        }
+    }
+    head.truncate(read);
+    let Some(kind) = sniff_picture(&head).filter(|k| picture_type(&a.content_type) == Some(k))
+    else {
+        return failed(&v, RequestError::NotFound);
+    };
+    let body = std::io::Cursor::new(head).chain(reader);
+    let mut res = Response::new(axum::body::Body::from_stream(
+        tokio_util::io::ReaderStream::new(body),
+    ));
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    res
 }

@@ -17,7 +17,7 @@ use crate::auth::{Me, Role};
 use crate::clock::Clock;
 use crate::db::requests::{
     self as sql, AttachmentRow, Filter, MessageRow, NewAttachment, NewMessage, NewRequest,
-    NewStatusChange, Page, QuickLink, RequestRow, StatusChangeRow,
+    NewStatusChange, Page, QuickLink, RatingRow, RequestRow, StatusChangeRow,
 };
 use crate::db::{Db, DbError};
 use crate::domain::rules::{
@@ -214,6 +214,8 @@ pub struct Detail {
     pub timeline: Vec<StatusChangeRow>,
     /// The statuses the asker may move the request to now, per the workflow plugin.
     pub moves: Vec<Status>,
+    /// The requester's rating, once the request was closed and rated.
+    pub rating: Option<RatingRow>,
 }
 
 /// The requests service; cheap to share.
@@ -539,6 +541,7 @@ impl Requests {
         let messages = sql::messages(self.db.pool(), id, staff).await?;
         let attachments = sql::attachments(self.db.pool(), id, staff).await?;
         let timeline = sql::status_changes(self.db.pool(), id).await?;
+        let rating = sql::rating(self.db.pool(), id).await?;
         let workflow = self.workflow().await?;
         let (from, role, seconds) = (
             request.status.clone(),
@@ -578,6 +581,7 @@ impl Requests {
                 attachments,
                 timeline,
                 moves,
+                rating,
             },
             workflow,
         ))

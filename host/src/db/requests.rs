@@ -381,6 +381,53 @@ pub async fn status_changes<'e, E: Executor<'e, Database = Any>>(
     .await?)
 }
 
+/// A customer's rating of a closed request.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct RatingRow {
+    /// `good` or `bad`.
+    pub rating: String,
+    pub comment: String,
+    pub rated_at: i64,
+}
+
+pub async fn rating<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    request_id: i64,
+) -> Result<Option<RatingRow>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT rating, comment, rated_at FROM satisfaction WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_optional(e)
+            .await?,
+    )
+}
+
+/// Records `user_id`'s rating of request `request_id`, replacing an earlier one.
+pub async fn rate<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    request_id: i64,
+    user_id: i64,
+    rating: &str,
+    comment: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO satisfaction (request_id, rating, comment, user_id, rated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (request_id) DO UPDATE
+           SET rating = excluded.rating, comment = excluded.comment,
+               user_id = excluded.user_id, rated_at = excluded.rated_at",
+    )
+    .bind(request_id)
+    .bind(rating)
+    .bind(comment)
+    .bind(user_id)
+    .bind(now)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
 /// How many requests hold each status key.
 pub async fn status_counts<'e, E: Executor<'e, Database = Any>>(
     e: E,

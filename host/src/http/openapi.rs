@@ -510,6 +510,11 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .json(object(&["assignee_id"], json!({ "assignee_id": nullable(int64()), "version": int64() })))
             .ok(200, Some(reference("RequestDetail")))
             .errors(&[403, 404, 409, 422]),
+        op("put", "/api/v1/requests/{id}/rating", "Rate a closed request good or bad, with an optional comment (its requester; a later rating replaces the earlier)")
+            .session()
+            .json(object(&["rating"], json!({ "rating": { "enum": ["good", "bad"] }, "comment": string(&text::MESSAGE, false) })))
+            .ok(200, Some(reference("RequestDetail")))
+            .errors(&[403, 404, 422]),
         op("get", "/api/v1/requests/{id}/attachments/{file}", "Download an attachment (always `Content-Disposition: attachment`)")
             .session()
             .ok(200, Some(json!({ "type": "string", "format": "binary" })))

@@ -26,6 +26,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/requests/{id}/messages", post(reply))
         .route("/api/v1/requests/{id}/status", put(set_status))
         .route("/api/v1/requests/{id}/assignee", put(assign))
+        .route("/api/v1/requests/{id}/rating", put(rate))
         .route("/api/v1/requests/{id}/attachments/{file}", get(attachment))
         .route(
             "/api/v1/requests/{id}/messages/{message}/original",
@@ -214,6 +215,8 @@ struct DetailView {
     timeline: Vec<TimelineEntry>,
     /// Statuses the caller may move the request to now.
     moves: Vec<crate::domain::rules::Status>,
+    /// The requester's rating of the closed request, if given.
+    rating: Option<crate::db::requests::RatingRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -239,6 +242,7 @@ fn detail_view(w: &Workflow, d: Detail) -> DetailView {
             })
             .collect(),
         moves: d.moves,
+        rating: d.rating,
     }
 }
 
@@ -317,6 +321,26 @@ async fn assign(
 ) -> ApiResult<Json<DetailView>> {
     let me = signed_in(b)?;
     s.requests.assign(&me, id, p.assignee_id, p.version).await?;
+    let (d, w) = s.requests.detail(&me, id).await?;
+    Ok(Json(detail_view(&w, d)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RatingBody {
+    rating: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn rate(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+    Json(p): Json<RatingBody>,
+) -> ApiResult<Json<DetailView>> {
+    let me = signed_in(b)?;
+    s.requests.rate(&me, id, &p.rating, &p.comment).await?;
     let (d, w) = s.requests.detail(&me, id).await?;
     Ok(Json(detail_view(&w, d)))
 }

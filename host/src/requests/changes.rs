@@ -152,6 +152,38 @@ impl Requests {
         self.update(me, id, u, Via::Portal).await.map(|_| ())
     }
 
+    /// The requester's rating of their closed request: `good` or `bad`, with an optional
+    /// comment; a later rating replaces it. Staff see it on the request.
+    pub async fn rate(&self, me: &Me, id: i64, rating: &str, comment: &str) -> Result<()> {
+        let r = self.visible(me, id).await?;
+        if me.id != r.requester_id {
+            return Err(RequestError::Forbidden);
+        }
+        if !matches!(rating, "good" | "bad") {
+            return Err(RequestError::Invalid(
+                "invalid_rating",
+                "Rate the request good or bad.".into(),
+            ));
+        }
+        let comment = text::check(&text::MESSAGE, comment)?;
+        if self.workflow().await?.is_open(&r.status) {
+            return Err(RequestError::Rule(
+                "request_open",
+                "A request can be rated once it is closed.".into(),
+            ));
+        }
+        sql::rate(
+            self.db.pool(),
+            id,
+            me.id,
+            rating,
+            comment.trim(),
+            self.now(),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Applies a message, an assignment and a move, any of them, in one transaction: all of it
     /// happens or none does, with one email to the customer. In that order, as an agent works:
     /// the assignment and the message each tell the workflow their event (`assigned`,

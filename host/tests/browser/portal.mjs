@@ -339,6 +339,18 @@ try {
   await ann.getByRole('link', { name: 'panel.png' }).waitFor();
   if ((await ann.getByRole('link', { name: 'original email' }).count()) !== 0) throw new Error('the original email is offered to the customer');
 
+  // A satisfaction rating, offered once the request is closed, and shown to staff.
+  await step('ann closes her request and rates it');
+  await ann.goto(`${BASE}${requestPath}`);
+  await ann.getByRole('button', { name: 'Close request' }).click();
+  await ann.getByRole('heading', { name: 'How did we do?' }).waitFor();
+  await ann.getByLabel("Good, I'm satisfied").check();
+  await ann.getByLabel('Comment (optional)').fill('Quick and clear.');
+  await ann.getByRole('button', { name: 'Send rating' }).click();
+  await expectText(ann, 'Thank you for your rating');
+  await staff.goto(`${BASE}${requestPath}`);
+  await expectText(staff, 'Customer rating: Good');
+
   // Keyboard only: Bob signs in on a new device, raises a request and replies, without a mouse.
   await step('bob signs in, raises a request and replies with the keyboard alone');
   const keys = await newPage();

@@ -24,8 +24,13 @@ pub(super) fn schemas() -> Value {
     detail["attachments"] = list_of("Attachment");
     detail["timeline"] = list_of("TimelineEntry");
     detail["moves"] = list_of("Status");
+    detail["rating"] = json!({ "anyOf": [
+        object(&["rating", "comment", "rated_at"], json!({
+            "rating": { "enum": ["good", "bad"] }, "comment": s(), "rated_at": i() })),
+        { "type": "null" } ] });
     let mut detail_keys = summary_keys.clone();
-    detail_keys.extend(["messages", "attachments", "timeline", "moves"].map(String::from));
+    detail_keys
+        .extend(["messages", "attachments", "timeline", "moves", "rating"].map(String::from));
     fn keys(v: &[String]) -> Vec<&str> {
         v.iter().map(String::as_str).collect()
     }

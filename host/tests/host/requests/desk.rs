@@ -268,3 +268,83 @@ async fn the_queue_filters_by_a_typed_site(t: TestDb) {
     assert!(!html.contains("Belt slipping"));
 }
 on_both_backends!(queue_site_filter, the_queue_filters_by_a_typed_site);
+
+async fn rate(d: &Desk, id: i64, token: &str, body: Value) -> (StatusCode, Value) {
+    d.put(&format!("/api/v1/requests/{id}/rating"), token, body)
+        .await
+}
+
+/// A satisfaction rating: offered to the requester once the request is closed, changeable,
+/// shown to staff, and refused to anyone else or while the request is open.
+async fn customers_rate_closed_requests(t: TestDb) {
+    let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let id = d
+        .raise(&d.bob, "Sensor offline", "Sensor 9 is offline.")
+        .await;
+    let (s, body) = rate(&d, id, &d.bob, json!({ "rating": "good" })).await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("request_open"))
+    );
+    let bob = Browser::sign_in(&d.env, "bob@acme.example").await;
+    assert!(
+        !page(&d, &bob, &format!("/requests/{id}"))
+            .await
+            .contains("How did we do?")
+    );
+    let (s, _) = d
+        .put(
+            &format!("/api/v1/requests/{id}/status"),
+            &d.agent,
+            json!({ "status": "closed" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Offered in the page once closed; rated there.
+    let html = page(&d, &bob, &format!("/requests/{id}")).await;
+    assert!(html.contains("How did we do?"), "{html}");
+    let res = bob
+        .post(
+            &d.env,
+            &format!("/requests/{id}/rating"),
+            &[("rating", "bad"), ("comment", "Took three days.")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(
+        (
+            r["rating"]["rating"].as_str(),
+            r["rating"]["comment"].as_str()
+        ),
+        (Some("bad"), Some("Took three days."))
+    );
+    // Changed later, through the API.
+    let (s, body) = rate(
+        &d,
+        id,
+        &d.bob,
+        json!({ "rating": "good", "comment": "Fixed for good." }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["rating"]["rating"], "good");
+    let agent = Browser::sign_in(&d.env, "agent@vendor.test").await;
+    let html = page(&d, &agent, &format!("/requests/{id}")).await;
+    assert!(
+        html.contains("Customer rating: Good") && html.contains("Fixed for good."),
+        "{html}"
+    );
+    assert!(!html.contains("How did we do?"), "staff are not asked");
+
+    // Nobody else rates it: not the site's administrator, not staff; nor with another word.
+    for who in [&d.ann, &d.agent] {
+        let (s, _) = rate(&d, id, who, json!({ "rating": "bad" })).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    let (s, body) = rate(&d, id, &d.bob, json!({ "rating": "meh" })).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(d.detail(&d.agent, id).await["rating"]["rating"], "good");
+}
+on_both_backends!(satisfaction, customers_rate_closed_requests);

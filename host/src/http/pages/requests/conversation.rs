@@ -11,6 +11,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/requests/{id}/reply", post(reply))
         .route("/requests/{id}/status", post(set_status))
         .route("/requests/{id}/assign", post(assign))
+        .route("/requests/{id}/rating", post(rate))
         .route("/requests/{id}/files/{file}", get(file))
         .route("/requests/{id}/files/{file}/view", get(view_image))
         .route("/requests/{id}/messages/{message}/original", get(original))
@@ -76,6 +77,10 @@ struct DetailPage {
     my_id: i64,
     /// The assignee's id as the page showed it, for the composer to tell a change.
     assignee_id: String,
+    /// The requester may rate it: it is theirs, and closed.
+    may_rate: bool,
+    /// The rating given: (good, comment).
+    rating: Option<(bool, String)>,
     max_files: usize,
     max_size: String,
 }
@@ -230,6 +235,8 @@ async fn detail_view(
             notice,
             draft,
             mine: req.assignee_id == Some(me.id),
+            may_rate: me.id == req.requester_id && !w.is_open(&req.status),
+            rating: d.rating.map(|r| (r.rating == "good", r.comment)),
             my_id: me.id,
             assignee_id: req.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
             max_files: limits.max_files,
@@ -246,6 +253,7 @@ fn notice(key: Option<&str>) -> Option<String> {
             "noted" => "Internal note added. Customers never see it.",
             "status" => "Status changed.",
             "assigned" => "Assignment saved.",
+            "rated" => "Thank you for your rating.",
             "sent-updated" => "Your reply has been sent and the request updated.",
             "noted-updated" => {
                 "Internal note added and the request updated. Customers never see the note."
@@ -367,6 +375,23 @@ async fn assign(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
     let assignee = f.get("assignee").parse().ok();
     match v.state.requests.assign(&me, id, assignee, version).await {
         Ok(()) => see_other(&format!("/requests/{id}?notice=assigned")),
+        Err(e) => redo(&v, &me, id, e.into(), Draft::default()).await,
+    }
+}
+
+/// The requester's rating of their closed request.
+async fn rate(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match v
+        .state
+        .requests
+        .rate(&me, id, f.get("rating"), f.get("comment"))
+        .await
+    {
+        Ok(()) => see_other(&format!("/requests/{id}?notice=rated#rating")),
         Err(e) => redo(&v, &me, id, e.into(), Draft::default()).await,
     }
 }

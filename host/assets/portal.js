@@ -29,6 +29,26 @@
   showTimes();
   setInterval(showTimes, 60 * 1000);
 
+  // --- saved replies: inserted where the cursor is, without reloading the page ---
+  for (const button of document.querySelectorAll('button[name=action][value=insert]')) {
+    const form = button.form;
+    const select = form.querySelector('select[name=saved]');
+    const body = form.querySelector('textarea[name=body]');
+    if (!select || !body) continue;
+    button.addEventListener('click', (e) => {
+      const option = select.selectedOptions[0];
+      if (!option) return;
+      e.preventDefault();
+      const text = option.dataset.body;
+      const [start, end] = [body.selectionStart, body.selectionEnd];
+      const before = body.value.slice(0, start);
+      const gap = before && !before.endsWith('\n') ? '\n\n' : '';
+      body.value = before + gap + text + body.value.slice(end);
+      body.focus();
+      body.selectionStart = body.selectionEnd = start + gap.length + text.length;
+    });
+  }
+
   // --- pasting and dropping files ---
   function attach(form, files) {
     const input = form.querySelector('input[type=file][name=files]');

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod outbox;
 pub mod plugins;
 pub mod requests;
+pub mod saved_replies;
 pub mod sessions;
 pub mod sites;
 pub mod tokens;

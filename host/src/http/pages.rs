@@ -120,6 +120,7 @@ impl Visit {
             nav.push(("/dashboard".to_owned(), "Dashboard".to_owned()));
             if me.is_staff() {
                 nav.push(("/requests".into(), "Queue".into()));
+                nav.push(("/staff/replies".into(), "Saved replies".into()));
             } else {
                 nav.push(("/requests".into(), "Requests".into()));
                 nav.push(("/requests/new".into(), "New request".into()));

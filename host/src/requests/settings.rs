@@ -1,7 +1,8 @@
-//! What operators set for every request: mappings of statuses the active workflow does not
-//! know, and the dashboard's quick links.
+//! What staff set for every request: mappings of statuses the active workflow does not
+//! know, the dashboard's quick links, and the replies staff keep to insert.
 
 use super::*;
+use crate::db::saved_replies::{self as saved, SavedReply};
 
 impl Requests {
     /// Status keys held by requests that the active workflow does not know, with their counts.
@@ -56,6 +57,33 @@ impl Requests {
         let n = sql::map_status(&mut tx, from, to, me.id, &workflow.by, now).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// The saved replies `me` (staff) may insert: their own and the shared ones.
+    pub async fn saved_replies(&self, me: &Me) -> Result<Vec<SavedReply>> {
+        require_staff(me)?;
+        Ok(saved::usable(self.db.pool(), me.id).await?)
+    }
+
+    /// Keeps an answer for `me` to insert into replies, or for all staff when `shared`.
+    pub async fn save_reply(&self, me: &Me, title: &str, body: &str, shared: bool) -> Result<()> {
+        require_staff(me)?;
+        let title = text::required(&text::LINK_TITLE, title)?;
+        let body = text::required(&text::MESSAGE, body)?;
+        let owner = if shared { None } else { Some(me.id) };
+        Ok(saved::insert(self.db.pool(), owner, &title, &body, self.now()).await?)
+    }
+
+    /// Removes a saved reply: one's own, or a shared one (any member of staff may tidy those).
+    pub async fn delete_saved_reply(&self, me: &Me, id: i64) -> Result<()> {
+        require_staff(me)?;
+        match saved::by_id(self.db.pool(), id).await? {
+            Some(r) if r.owner_id.is_none_or(|o| o == me.id) => {
+                saved::delete(self.db.pool(), id).await?;
+                Ok(())
+            }
+            _ => Err(RequestError::NotFound),
+        }
     }
 
     /// The quick links `me`'s role may see.

@@ -416,6 +416,32 @@ try {
     }
   }
 
+  // Screenshots of the main pages at both sizes, for the documentation, when asked for
+  // (HELPDESK_SCREENSHOTS=<folder>).
+  const shots = process.env.HELPDESK_SCREENSHOTS;
+  if (shots) {
+    await step(`screenshots into ${shots}`);
+    const views = [
+      ['login', null, '/login'],
+      ['dashboard', ann, '/dashboard'],
+      ['request', ann, requestPath],
+      ['new-request', ann, '/requests/new'],
+      ['queue', staff, '/requests?status=all'],
+      ['desk', staff, requestPath],
+      ['people', staff, '/staff/people'],
+      ['plugins', staff, '/staff/plugins'],
+    ];
+    for (const [size, viewport] of [['desktop', { width: 1366, height: 768 }], ['phone', { width: 390, height: 844 }]]) {
+      for (const [name, who, path] of views) {
+        const context = await browser.newContext({ viewport, storageState: who ? await who.context().storageState() : undefined });
+        const p = await context.newPage();
+        await p.goto(`${BASE}${path}`);
+        await p.screenshot({ path: `${shots}/${name}-${size}.png` });
+        await context.close();
+      }
+    }
+  }
+
   for (const p of opened) await audit(p, 'at the end');
   if (scriptErrors.length) throw new Error(`the portal's script failed: ${scriptErrors.join('; ')}`);
   console.log('browser flow passed');

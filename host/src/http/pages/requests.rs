@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 mod conversation;
+mod saved;
 mod settings;
 
 pub fn router(upload_limit: usize) -> Router<AppState> {
@@ -27,6 +28,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/requests/watch", post(watch))
         .merge(conversation::router())
         .merge(settings::router())
+        .merge(saved::router())
         .layer(DefaultBodyLimit::max(upload_limit))
 }
 

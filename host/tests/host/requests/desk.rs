@@ -348,3 +348,121 @@ async fn customers_rate_closed_requests(t: TestDb) {
     assert_eq!(d.detail(&d.agent, id).await["rating"]["rating"], "good");
 }
 on_both_backends!(satisfaction, customers_rate_closed_requests);
+
+/// Saved replies: kept per agent or shared, inserted into the composer (without the script, by
+/// a round trip that changes nothing), and removed only by whoever may.
+async fn agents_insert_saved_replies(t: TestDb) {
+    let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let id = d
+        .raise(&d.ann, "Login loop", "The login page keeps reloading.")
+        .await;
+    let agent = Browser::sign_in(&d.env, "agent@vendor.test").await;
+    let ops = Browser::sign_in(&d.env, "ops@vendor.test").await;
+    for (who, title, body, shared) in [
+        (
+            &agent,
+            "Clear cookies",
+            "Please clear the portal's cookies and sign in again.",
+            false,
+        ),
+        (
+            &ops,
+            "Closing",
+            "We are closing this request; reply to reopen it.",
+            true,
+        ),
+    ] {
+        let mut form = vec![("title", title), ("body", body)];
+        if shared {
+            form.push(("shared", "1"));
+        }
+        let res = who.post(&d.env, "/staff/replies", &form).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let res = agent
+        .post(&d.env, "/staff/replies", &[("title", ""), ("body", "x")])
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // The agent has both; the operator only the shared one.
+    let mine = page(&d, &agent, "/staff/replies").await;
+    assert!(
+        mine.contains("Clear cookies") && mine.contains("Closing"),
+        "{mine}"
+    );
+    let theirs = page(&d, &ops, "/staff/replies").await;
+    assert!(!theirs.contains("Clear cookies") && theirs.contains("Closing"));
+
+    // Insert: the draft gains the reply, nothing is sent or changed.
+    let html = page(&d, &agent, &format!("/requests/{id}")).await;
+    let saved_id = |html: &str, title: &str| -> String {
+        let at = html.find(&format!(">{title}</option>")).unwrap();
+        let start = html[..at].rfind("<option value=\"").unwrap() + 15;
+        html[start..].split('"').next().unwrap().to_owned()
+    };
+    let clear = saved_id(&html, "Clear cookies");
+    let version = d.detail(&d.agent, id).await["version"].as_i64().unwrap();
+    let res = compose(
+        &d,
+        &agent,
+        id,
+        &[
+            ("kind", "reply".into()),
+            ("body", "Hello Ann,".into()),
+            ("saved", clear.clone()),
+            ("action", "insert".into()),
+            ("status", "closed".into()),
+            ("version", version.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(
+            "Hello Ann,\n\nPlease clear the portal&#x27;s cookies and sign in again.</textarea>"
+        ) || html.contains(
+            "Hello Ann,\n\nPlease clear the portal&#39;s cookies and sign in again.</textarea>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("Inserted"));
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(
+        (
+            r["status"].as_str(),
+            r["messages"].as_array().unwrap().len()
+        ),
+        (Some("open"), 1)
+    );
+
+    // Someone else's own reply is neither inserted nor removed; a shared one may be tidied.
+    let res = compose(
+        &d,
+        &ops,
+        id,
+        &[("saved", clear.clone()), ("action", "insert".into())],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = ops
+        .post(&d.env, &format!("/staff/replies/{clear}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let closing = saved_id(
+        &page(&d, &agent, &format!("/requests/{id}")).await,
+        "Closing",
+    );
+    let res = agent
+        .post(&d.env, &format!("/staff/replies/{closing}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!page(&d, &ops, "/staff/replies").await.contains("Closing"));
+    // Customers have none.
+    let ann = Browser::sign_in(&d.env, "ann@acme.example").await;
+    assert_eq!(
+        ann.get(&d.env, "/staff/replies").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+on_both_backends!(saved_replies, agents_insert_saved_replies);

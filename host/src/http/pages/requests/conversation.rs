@@ -79,6 +79,8 @@ struct DetailPage {
     assignee_id: String,
     /// The requester may rate it: it is theirs, and closed.
     may_rate: bool,
+    /// Staff's saved replies to insert: (id, title, body).
+    saved: Vec<(i64, String, String)>,
     /// The rating given: (good, comment).
     rating: Option<(bool, String)>,
     max_files: usize,
@@ -127,6 +129,14 @@ async fn detail_view(
                 .into_iter()
                 .map(|(id, name, _)| (id, name, d.request.assignee_id == Some(id)))
                 .collect(),
+            Err(e) => return failed(v, e),
+        }
+    } else {
+        Vec::new()
+    };
+    let saved = if staff {
+        match r.saved_replies(me).await {
+            Ok(all) => all.into_iter().map(|s| (s.id, s.title, s.body)).collect(),
             Err(e) => return failed(v, e),
         }
     } else {
@@ -236,6 +246,7 @@ async fn detail_view(
             draft,
             mine: req.assignee_id == Some(me.id),
             may_rate: me.id == req.requester_id && !w.is_open(&req.status),
+            saved,
             rating: d.rating.map(|r| (r.rating == "good", r.comment)),
             my_id: me.id,
             assignee_id: req.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
@@ -317,10 +328,16 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
         },
     };
     let version = form.get("version").parse().ok();
+    let insert = form.get("action") == "insert";
+    let saved = form.get("saved").parse::<i64>().ok();
     let (_, files) = match form.0.into_result() {
         Ok(x) => x,
         Err(e) => return redo(&v, &me, id, e, draft).await,
     };
+    if insert {
+        // "Insert" without the script: the page again, the saved reply added to the draft.
+        return insert_saved(&v, &me, id, draft, saved, !files.is_empty()).await;
+    }
     let writes = !draft.body.trim().is_empty() || !files.is_empty() || !me.is_staff();
     let update = Update {
         message: writes.then(|| Message {
@@ -347,6 +364,36 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
         }
         Err(e) => redo(&v, &me, id, e.into(), draft).await,
     }
+}
+
+/// The request page with saved reply `saved` added to the draft, changing nothing.
+async fn insert_saved(
+    v: &Visit,
+    me: &Me,
+    id: i64,
+    mut draft: Draft,
+    saved: Option<i64>,
+    had_files: bool,
+) -> Response {
+    let all = match v.state.requests.saved_replies(me).await {
+        Ok(all) => all,
+        Err(e) => return failed(v, e),
+    };
+    let Some(reply) = all.into_iter().find(|r| Some(r.id) == saved) else {
+        return failed(v, RequestError::NotFound);
+    };
+    if !draft.body.trim().is_empty() {
+        draft.body.push_str("\n\n");
+    }
+    draft.body.push_str(&reply.body);
+    let mut notice = format!(
+        "Inserted \"{}\". Nothing is sent until you send it.",
+        reply.title
+    );
+    if had_files {
+        notice.push_str(" Choose your files again: they were not kept.");
+    }
+    detail_view(v, me, id, StatusCode::OK, None, Some(notice), draft).await
 }
 
 async fn set_status(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {

@@ -1,0 +1,162 @@
+//! The operators' email pages: mail given up on, mail read from the support mailbox, and the
+//! answer to unknown senders.
+
+use super::*;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff/mail", get(mail_page))
+        .route("/staff/mail/received", get(received_mail_page))
+        .route(
+            "/staff/mail/wording",
+            get(mail_wording_page).post(save_mail_wording),
+        )
+}
+
+/// Email the outbox stopped trying to deliver, with the reason, for operators to act on (fix
+/// the address, tell the person another way).
+async fn mail_page(v: Visit) -> Response {
+    let me = match v.require_active("/staff/mail") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let mail = match v.state.accounts.undelivered_mail(me).await {
+        Ok(m) => m,
+        Err(e) => return error_page(e),
+    };
+    let mut page = TablePage::new(
+        v.layout("Undelivered email"),
+        "Undelivered email",
+        "Every email has been delivered or is still being tried.",
+        vec!["Given up", "To", "Subject", "Attempts", "Reason"],
+    );
+    page.rows = mail
+        .into_iter()
+        .map(|m| Row {
+            id: m.id,
+            label: m.to_addr.clone(),
+            href: None,
+            cells: vec![
+                when(m.failed_at),
+                m.to_addr,
+                m.subject,
+                m.attempts.to_string(),
+                m.last_error.unwrap_or_default(),
+            ],
+        })
+        .collect();
+    v.render(StatusCode::OK, page)
+}
+
+/// Email read from the support mailbox and what became of each, then the addresses bounces
+/// reported as undeliverable (shown first: they need an operator).
+async fn received_mail_page(v: Visit) -> Response {
+    let me = match v.require_active("/staff/mail/received") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let (received, bouncing) = match v.state.accounts.received_mail(me).await {
+        Ok(m) => m,
+        Err(e) => return error_page(e),
+    };
+    let mut page = TablePage::new(
+        v.layout("Received email"),
+        "Received email",
+        "No email has been read from the support mailbox.",
+        vec!["Received", "From", "Subject", "Outcome", "Why", "Request"],
+    );
+    let bounced = bouncing.into_iter().enumerate().map(|(i, b)| Row {
+        id: -(i as i64) - 1,
+        label: b.email.clone(),
+        href: None,
+        cells: vec![
+            when(b.bouncing_since),
+            b.email,
+            "(address marked as bouncing)".into(),
+            "bouncing".into(),
+            b.bounce_reason.unwrap_or_default(),
+            String::new(),
+        ],
+    });
+    let read = received.into_iter().map(|m| Row {
+        id: m.id,
+        label: m.from_addr.clone(),
+        href: m.request_id.map(|id| format!("/requests/{id}")),
+        cells: vec![
+            when(m.received_at),
+            m.from_addr,
+            m.subject,
+            m.outcome,
+            m.reason,
+            m.request_id
+                .map(crate::requests::number)
+                .unwrap_or_default(),
+        ],
+    });
+    page.rows = bounced.chain(read).collect();
+    v.render(StatusCode::OK, page)
+}
+
+#[derive(Template)]
+#[template(path = "mail_wording.html")]
+struct MailWordingPage {
+    layout: Layout,
+    error: Option<String>,
+    notice: Option<String>,
+    text: String,
+    built_in: &'static str,
+}
+
+/// The answer to mail from unknown senders, for operators to word.
+async fn mail_wording_page(v: Visit) -> Response {
+    mail_wording_view(&v, None, None, None).await
+}
+
+async fn mail_wording_view(
+    v: &Visit,
+    error: Option<String>,
+    notice: Option<String>,
+    draft: Option<String>,
+) -> Response {
+    let me = match v.require_active("/staff/mail/wording") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let (current, built_in) = match v.state.accounts.join_wording(me).await {
+        Ok(w) => w,
+        Err(e) => return error_page(e),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = MailWordingPage {
+        layout: v.layout("Answer to unknown senders"),
+        error,
+        notice,
+        text: draft.or(current).unwrap_or_default(),
+        built_in,
+    };
+    v.render(status, page)
+}
+
+async fn save_mail_wording(v: Visit, f: Posted) -> Response {
+    let me = match v.require_active("/staff/mail/wording") {
+        Ok(me) => me.clone(),
+        Err(r) => return r,
+    };
+    let text = f.get("join").to_owned();
+    match v
+        .state
+        .accounts
+        .set_join_wording(&me, &v.client, &text)
+        .await
+    {
+        Ok(()) => mail_wording_view(&v, None, Some("Answer saved.".into()), None).await,
+        Err(e) => match visible(e) {
+            Ok((msg, _)) => mail_wording_view(&v, Some(msg), None, Some(text)).await,
+            Err(page) => page,
+        },
+    }
+}

@@ -427,7 +427,7 @@ try {
       ['request', ann, requestPath],
       ['new-request', ann, '/requests/new'],
       ['queue', staff, '/requests?status=all'],
-      ['desk', staff, requestPath],
+      ['desk', staff, `${requestPath}#reply-heading`],
       ['people', staff, '/staff/people'],
       ['plugins', staff, '/staff/plugins'],
     ];

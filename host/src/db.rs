@@ -3,6 +3,7 @@
 //! queries are plain runtime SQL with `$n` parameters, which both backends accept.
 
 pub mod audit;
+pub mod branding;
 pub mod decisions;
 pub mod inbound;
 pub mod limits;

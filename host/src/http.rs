@@ -40,6 +40,8 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub requests: Arc<Requests>,
     pub web: Arc<Web>,
+    /// The portal's brand, as last read from the database.
+    pub(crate) brand: Arc<pages::branding::BrandCache>,
 }
 
 /// How the browser side is set up, derived from the public URL.
@@ -91,6 +93,7 @@ impl AppState {
             }),
             db,
             plugins,
+            brand: Arc::default(),
             web: Arc::new(Web {
                 secure,
                 metrics_token_sha256: None,

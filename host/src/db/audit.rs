@@ -70,7 +70,7 @@ pub async fn recent<'e, E: Executor<'e, Database = Any>>(
 
 /// The events the log holds, in the words operators read them; any other event is shown with
 /// its name in words.
-pub const EVENTS: [(&str, &str); 33] = [
+pub const EVENTS: [(&str, &str); 34] = [
     ("login_succeeded", "Signed in"),
     ("login_failed", "Sign-in failed"),
     ("login_refused", "Sign-in refused"),
@@ -96,6 +96,7 @@ pub const EVENTS: [(&str, &str); 33] = [
     ("password_changed", "Password changed"),
     ("site_saved", "Site saved"),
     ("mail_wording_changed", "Answer to unknown senders reworded"),
+    ("branding_changed", "Branding changed"),
     ("email_not_accepted", "Email refused"),
     ("plugin_installed", "Plugin installed"),
     ("plugin_activated", "Plugin activated"),

@@ -19,8 +19,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 mod admin;
+pub(crate) mod branding;
 mod console;
 mod markdown;
 mod recovery;
@@ -45,6 +47,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/assets/portal.js", get(script))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .merge(requests::router(upload_limit))
+        .merge(branding::router())
 }
 
 /// The portal's one script: optional, first-party, small. Cached for a day; its address
@@ -78,6 +81,7 @@ struct Visit {
     device: Option<String>,
     /// The path asked for, to mark the current page in the navigation.
     path: String,
+    brand: Arc<branding::Brand>,
 }
 
 impl FromRequestParts<AppState> for Visit {
@@ -109,6 +113,7 @@ impl FromRequestParts<AppState> for Visit {
             client,
             device,
             path: parts.uri.path().to_owned(),
+            brand: state.brand.get(&state.db).await,
         })
     }
 }
@@ -133,6 +138,7 @@ impl Visit {
                 nav.push(("/staff/sites".into(), "Sites".into()));
                 nav.push(("/staff/people".into(), "People".into()));
                 nav.push(("/staff/quick-links".into(), "Quick links".into()));
+                nav.push(("/staff/branding".into(), "Branding".into()));
                 nav.push(("/staff/statuses".into(), "Statuses".into()));
                 nav.push(("/staff/plugins".into(), "Plugins".into()));
                 nav.push(("/staff/decisions".into(), "Decisions".into()));
@@ -160,6 +166,9 @@ impl Visit {
             .collect();
         Layout {
             script: SCRIPT,
+            brand: self.brand.name.clone(),
+            accent: self.brand.accent.clone(),
+            logo: self.brand.logo,
             title: title.to_owned(),
             signed_in: self
                 .me
@@ -243,6 +252,10 @@ impl Visit {
 struct Layout {
     /// The portal's script, by address.
     script: &'static str,
+    /// The portal's name, accent colour and logo version.
+    brand: String,
+    accent: String,
+    logo: Option<i64>,
     title: String,
     signed_in: Option<String>,
     nav: Vec<NavLink>,
@@ -385,6 +398,9 @@ struct MessagePage {
 pub fn standalone_message(title: &str, message: &str) -> String {
     let layout = Layout {
         script: SCRIPT,
+        brand: branding::DEFAULT_NAME.to_owned(),
+        accent: branding::DEFAULT_ACCENT.to_owned(),
+        logo: None,
         title: title.to_owned(),
         signed_in: None,
         nav: Vec::new(),

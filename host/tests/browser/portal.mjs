@@ -403,7 +403,7 @@ try {
   const pages = [
     [asStaff, ['/dashboard', '/requests', '/requests?status=all', requestPath, '/approvals', '/invitations', '/staff/sites',
       '/staff/people', '/staff/quick-links', '/staff/statuses', '/staff/plugins', '/staff/decisions', '/staff/audit',
-      '/staff/mail', '/staff/mail/received', '/staff/mail/wording', '/sessions']],
+      '/staff/mail', '/staff/mail/received', '/staff/mail/wording', '/staff/branding', '/staff/replies', '/sessions']],
     [asAnn, ['/dashboard', '/requests', '/requests/new', requestPath, '/approvals', '/invitations', '/sessions']],
     [visitor, ['/', '/login', '/join', '/forgot', '/no-such-page']],
   ];

@@ -1,6 +1,7 @@
 //! The portal's pages over HTTP: CSRF tokens, cookie flags, local-only redirects and form
 //! errors. The browser test (`browser.rs`) drives the same pages in Chromium.
 
+mod branding;
 mod delivery;
 mod lists;
 

@@ -293,3 +293,51 @@ pub async fn site_has_admin<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(n > 0)
 }
+
+/// The request emails a person chose to get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notifications {
+    /// The acknowledgement of a request they raise.
+    pub created: bool,
+    /// Replies from the support team.
+    pub replies: bool,
+    /// Status changes made by others.
+    pub status: bool,
+}
+
+pub async fn notifications<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+) -> Result<Notifications, DbError> {
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT notify_created, notify_replies, notify_status FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(e)
+    .await?;
+    let (created, replies, status) = row.unwrap_or((1, 1, 1));
+    Ok(Notifications {
+        created: created == 1,
+        replies: replies == 1,
+        status: status == 1,
+    })
+}
+
+pub async fn set_notifications<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+    n: Notifications,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE users SET notify_created = $1, notify_replies = $2, notify_status = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(i64::from(n.created))
+    .bind(i64::from(n.replies))
+    .bind(i64::from(n.status))
+    .bind(now)
+    .bind(id)
+    .execute(e)
+    .await?;
+    Ok(())
+}

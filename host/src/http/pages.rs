@@ -145,6 +145,9 @@ impl Visit {
                 nav.push(("/staff/audit".into(), "Audit log".into()));
                 nav.push(("/staff/mail".into(), "Mail".into()));
             }
+            if !me.is_staff() {
+                nav.push(("/notifications".into(), "Notifications".into()));
+            }
             nav.push(("/sessions".into(), "Sessions".into()));
         }
         // The section the page belongs to: the longest link the path starts with.

@@ -2,6 +2,7 @@
 //! workflow plugin, assigning it. Each change commits with the email it causes.
 
 use super::*;
+use crate::db::users::{self, Notifications};
 
 impl Requests {
     /// Raises a request for `me`'s site; returns its id.
@@ -85,9 +86,12 @@ impl Requests {
         if let Some(m) = self.on_event(TicketEvent::Created, &row).await? {
             apply_move(&mut tx, id, &m, now).await?;
         }
-        let email =
-            messages::request_received(&me.email, &number(id), &subject, &self.link(id)).about(id);
-        self.mailer.queue(&mut tx, &email, now).await?;
+        if users::notifications(&mut *tx, me.id).await?.created {
+            let email =
+                messages::request_received(&me.email, &number(id), &subject, &self.link(id))
+                    .about(id);
+            self.mailer.queue(&mut tx, &email, now).await?;
+        }
         via.record(&mut tx, id, message_id, "opened").await?;
         tx.commit().await?;
         self.mailer.wake();
@@ -325,22 +329,36 @@ impl Requests {
                 by: d.by,
             }));
         }
+        // The requester hears of a staff reply and of a move someone else made, as they chose.
+        let wants = if me.id == r.requester_id {
+            Notifications {
+                created: false,
+                replies: false,
+                status: false,
+            }
+        } else {
+            users::notifications(&mut *tx, r.requester_id).await?
+        };
+        let status_email = || {
+            messages::status_changed(
+                &r.requester_email,
+                &number(id),
+                &r.subject,
+                &workflow.label(&r.status),
+                &self.link(id),
+            )
+            .about(id)
+        };
         let emails = match (&body, message_id) {
-            (Some(body), Some(_)) if !internal => {
-                let status = moved.then(|| workflow.label(&r.status));
+            (Some(body), Some(_)) if !internal && (!me.is_staff() || wants.replies) => {
+                let status = (moved && wants.status).then(|| workflow.label(&r.status));
                 self.reply_emails(&mut tx, me, &first, body, status.as_deref())
                     .await?
             }
-            _ if target.is_some() && me.id != r.requester_id => vec![
-                messages::status_changed(
-                    &r.requester_email,
-                    &number(id),
-                    &r.subject,
-                    &workflow.label(&r.status),
-                    &self.link(id),
-                )
-                .about(id),
-            ],
+            // A reply they chose not to hear of still tells them of the move, if they want that.
+            (Some(_), Some(_)) if !internal && moved && wants.status => vec![status_email()],
+            (Some(_), Some(_)) if !internal => Vec::new(),
+            _ if target.is_some() && wants.status => vec![status_email()],
             _ => Vec::new(),
         };
         for email in &emails {

@@ -59,6 +59,21 @@ impl Requests {
         Ok(n)
     }
 
+    /// The request emails `me` chose to get.
+    pub async fn notifications(&self, me: &Me) -> Result<crate::db::users::Notifications> {
+        require_active(me)?;
+        Ok(crate::db::users::notifications(self.db.pool(), me.id).await?)
+    }
+
+    pub async fn set_notifications(
+        &self,
+        me: &Me,
+        n: crate::db::users::Notifications,
+    ) -> Result<()> {
+        require_active(me)?;
+        Ok(crate::db::users::set_notifications(self.db.pool(), me.id, n, self.now()).await?)
+    }
+
     /// The saved replies `me` (staff) may insert: their own and the shared ones.
     pub async fn saved_replies(&self, me: &Me) -> Result<Vec<SavedReply>> {
         require_staff(me)?;

@@ -404,7 +404,7 @@ try {
     [asStaff, ['/dashboard', '/requests', '/requests?status=all', requestPath, '/approvals', '/invitations', '/staff/sites',
       '/staff/people', '/staff/quick-links', '/staff/statuses', '/staff/plugins', '/staff/decisions', '/staff/audit',
       '/staff/mail', '/staff/mail/received', '/staff/mail/wording', '/staff/branding', '/staff/replies', '/sessions']],
-    [asAnn, ['/dashboard', '/requests', '/requests/new', requestPath, '/approvals', '/invitations', '/sessions']],
+    [asAnn, ['/dashboard', '/requests', '/requests/new', requestPath, '/approvals', '/invitations', '/notifications', '/sessions']],
     [visitor, ['/', '/login', '/join', '/forgot', '/no-such-page']],
   ];
   for (const [context, paths] of pages) {

@@ -466,3 +466,83 @@ async fn agents_insert_saved_replies(t: TestDb) {
     );
 }
 on_both_backends!(saved_replies, agents_insert_saved_replies);
+
+/// Customers choose which request emails they get: the acknowledgement, staff replies, status
+/// changes. What they turn off is not sent; the rest still is.
+async fn customers_choose_their_emails(t: TestDb) {
+    let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let bob = Browser::sign_in(&d.env, "bob@acme.example").await;
+    let html = page(&d, &bob, "/notifications").await;
+    assert_eq!(
+        html.matches(" checked>").count(),
+        3,
+        "all on at first: {html}"
+    );
+    let subjects = || {
+        d.env
+            .sink
+            .to("bob@acme.example")
+            .into_iter()
+            .map(|m| m.subject)
+            .filter(|s| s.contains("REQ-"))
+            .collect::<Vec<_>>()
+    };
+
+    // Only replies: no acknowledgement, no status change on its own.
+    let res = bob
+        .post(&d.env, "/notifications", &[("replies", "1")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Your choices are saved.")
+    );
+    let id = d.raise(&d.bob, "Pump noise", "Pump 2 is loud.").await;
+    let path = format!("/api/v1/requests/{id}/status");
+    let set = |status: &'static str| d.put(&path, &d.agent, json!({ "status": status }));
+    assert_eq!(set("on-hold").await.0, StatusCode::OK);
+    let (s, _) = d
+        .env
+        .post(
+            &format!("/api/v1/requests/{id}/messages"),
+            Some(&d.agent),
+            json!({ "body": "We are ordering a bearing." }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    d.env.sink.wait("bob@acme.example", "New reply", 1).await;
+    let got = subjects();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].contains("New reply"));
+
+    // Only status changes: a reply that moves the request tells of the move alone.
+    bob.post(&d.env, "/notifications", &[("status", "1")]).await;
+    assert_eq!(set("in-progress").await.0, StatusCode::OK);
+    d.env
+        .sink
+        .wait("bob@acme.example", "Status changed to In Progress", 1)
+        .await;
+    let (s, _) = d
+        .env
+        .post(
+            &format!("/api/v1/requests/{id}/messages"),
+            Some(&d.agent),
+            json!({ "body": "Bearing fitted." }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // Nothing more arrives for it: a sentinel mail sent after shows the queue drained.
+    d.raise(&d.ann, "Sentinel", "After the reply.").await;
+    d.env.sink.wait("ann@acme.example", "Sentinel", 1).await;
+    let got = subjects();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let html = page(&d, &bob, "/notifications").await;
+    assert!(
+        html.contains(r#"name="status" value="1" checked>"#),
+        "{html}"
+    );
+    assert!(!html.contains(r#"name="replies" value="1" checked>"#));
+}
+on_both_backends!(notification_choices, customers_choose_their_emails);

@@ -7,6 +7,10 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/quick-links", get(links_page).post(add_link))
         .route("/staff/quick-links/{id}/delete", post(delete_link))
+        .route(
+            "/notifications",
+            get(notifications_page).post(save_notifications),
+        )
         .route("/staff/statuses", get(statuses_page))
         .route("/staff/statuses/map", post(map_status))
 }
@@ -170,5 +174,60 @@ async fn map_status(v: Visit, f: Posted) -> Response {
             let api = ApiError::from(e);
             statuses_view(&v, &me, api.status, Some(api.message), None).await
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    layout: Layout,
+    notice: Option<String>,
+    /// (field, label, on).
+    choices: Vec<(&'static str, &'static str, bool)>,
+}
+
+async fn notifications_view(v: &Visit, me: &Me, notice: Option<String>) -> Response {
+    let n = match v.state.requests.notifications(me).await {
+        Ok(n) => n,
+        Err(e) => return failed(v, e),
+    };
+    v.render(
+        StatusCode::OK,
+        NotificationsPage {
+            layout: v.layout("Email notifications"),
+            notice,
+            choices: vec![
+                (
+                    "created",
+                    "A confirmation when I raise a request",
+                    n.created,
+                ),
+                ("replies", "Replies from the support team", n.replies),
+                ("status", "Changes to the status of my requests", n.status),
+            ],
+        },
+    )
+}
+
+async fn notifications_page(v: Visit) -> Response {
+    match active(&v, "/notifications") {
+        Ok(me) => notifications_view(&v, &me, None).await,
+        Err(r) => r,
+    }
+}
+
+async fn save_notifications(v: Visit, f: Posted) -> Response {
+    let me = match active(&v, "/notifications") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let n = crate::db::users::Notifications {
+        created: f.checked("created"),
+        replies: f.checked("replies"),
+        status: f.checked("status"),
+    };
+    match v.state.requests.set_notifications(&me, n).await {
+        Ok(()) => notifications_view(&v, &me, Some("Your choices are saved.".into())).await,
+        Err(e) => failed(&v, e),
     }
 }

@@ -470,10 +470,8 @@ impl Requests {
         self.mailer.link(&format!("/requests/{id}"))
     }
 
-    /// A page of the requests `me` may see that match `q`.
-    pub async fn list(&self, me: &Me, q: &ListQuery) -> Result<(ListPage, Workflow)> {
-        require_active(me)?;
-        let workflow = self.workflow().await?;
+    /// What `q` asks of the requests `me` may see.
+    async fn filter(&self, me: &Me, q: &ListQuery, workflow: &Workflow) -> Result<Filter> {
         let mut f = Filter::default();
         match me.role {
             Role::Customer => f.requester = Some(me.id),
@@ -514,6 +512,23 @@ impl Requests {
                 f.search = Some(words);
             }
         }
+        Ok(f)
+    }
+
+    /// How many requests `me` may see match `q`, counted up to `cap` (a saved view's count).
+    pub async fn count(&self, me: &Me, q: &ListQuery, cap: i64) -> Result<i64> {
+        require_active(me)?;
+        let workflow = self.workflow().await?;
+        let f = self.filter(me, q, &workflow).await?;
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(sql::count(&mut conn, self.db.backend(), &f, cap).await?)
+    }
+
+    /// A page of the requests `me` may see that match `q`.
+    pub async fn list(&self, me: &Me, q: &ListQuery) -> Result<(ListPage, Workflow)> {
+        require_active(me)?;
+        let workflow = self.workflow().await?;
+        let f = self.filter(me, q, &workflow).await?;
         let limit = if q.limit <= 0 { 25 } else { q.limit.min(100) };
         let page = Page {
             after: match &q.after {

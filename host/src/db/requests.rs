@@ -8,7 +8,7 @@ use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 mod list;
 
-pub use list::{Filter, Page, list};
+pub use list::{Filter, Page, count, list};
 
 /// One request with the names a list shows.
 #[derive(Debug, Clone, FromRow, serde::Serialize)]

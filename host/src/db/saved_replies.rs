@@ -1,4 +1,4 @@
-//! SQL for the answers staff keep to insert into replies.
+//! SQL for what staff keep for their own work: saved replies and saved queue views.
 
 use super::DbError;
 use sqlx::{Any, Executor, FromRow};
@@ -64,4 +64,59 @@ pub async fn delete<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Resul
         .await?
         .rows_affected()
         > 0)
+}
+
+/// An agent's saved queue view: a name and the queue's query string.
+#[derive(Debug, Clone, FromRow)]
+pub struct QueueView {
+    pub id: i64,
+    pub name: String,
+    pub query: String,
+}
+
+pub async fn views<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    owner_id: i64,
+) -> Result<Vec<QueueView>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT id, name, query FROM queue_views WHERE owner_id = $1 ORDER BY id")
+            .bind(owner_id)
+            .fetch_all(e)
+            .await?,
+    )
+}
+
+pub async fn insert_view<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    owner_id: i64,
+    name: &str,
+    query: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO queue_views (owner_id, name, query, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(owner_id)
+    .bind(name)
+    .bind(query)
+    .bind(now)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_view<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+    owner_id: i64,
+) -> Result<bool, DbError> {
+    Ok(
+        sqlx::query("DELETE FROM queue_views WHERE id = $1 AND owner_id = $2")
+            .bind(id)
+            .bind(owner_id)
+            .execute(e)
+            .await?
+            .rows_affected()
+            > 0,
+    )
 }

@@ -2,7 +2,7 @@
 //! know, the dashboard's quick links, and the replies staff keep to insert.
 
 use super::*;
-use crate::db::saved_replies::{self as saved, SavedReply};
+use crate::db::saved_replies::{self as saved, QueueView, SavedReply};
 
 impl Requests {
     /// Status keys held by requests that the active workflow does not know, with their counts.
@@ -57,6 +57,29 @@ impl Requests {
         let n = sql::map_status(&mut tx, from, to, me.id, &workflow.by, now).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// `me`'s saved queue views (staff).
+    pub async fn queue_views(&self, me: &Me) -> Result<Vec<QueueView>> {
+        require_staff(me)?;
+        Ok(saved::views(self.db.pool(), me.id).await?)
+    }
+
+    /// Saves the queue's filter `query` (its query string) as `me`'s view `name`.
+    pub async fn save_queue_view(&self, me: &Me, name: &str, query: &str) -> Result<()> {
+        require_staff(me)?;
+        let name = text::required(&text::LINK_TITLE, name)?;
+        let query = text::check(&text::URL, query)?;
+        Ok(saved::insert_view(self.db.pool(), me.id, &name, &query, self.now()).await?)
+    }
+
+    pub async fn delete_queue_view(&self, me: &Me, id: i64) -> Result<()> {
+        require_staff(me)?;
+        if saved::delete_view(self.db.pool(), id, me.id).await? {
+            Ok(())
+        } else {
+            Err(RequestError::NotFound)
+        }
     }
 
     /// The request emails `me` chose to get.

@@ -394,6 +394,14 @@ try {
   await keys.keyboard.press('Enter');
   await expectText(keys, 'Your message has been sent');
 
+  await step('staff save a queue view');
+  await staff.goto(`${BASE}/requests?status=all`);
+  await staff.getByLabel('Save these filters as a view').fill('Everything');
+  await staff.getByRole('button', { name: 'Save view' }).click();
+  const view = staff.getByRole('navigation', { name: 'Saved views' }).getByRole('link', { name: /^Everything \d+$/ });
+  await view.waitFor();
+  if ((await view.getAttribute('aria-current')) !== 'page') throw new Error('the view shown is not marked as the current one');
+
   // A phone, 390 px wide: no page scrolls sideways, for staff, customers and visitors alike.
   await step('every page fits a 390 px phone');
   const phone = { width: 390, height: 844 };

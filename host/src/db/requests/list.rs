@@ -113,6 +113,42 @@ pub async fn list(
     }
 }
 
+/// How many requests match `f`, counting at most `cap`: reading stops there, so a count costs
+/// little however many match.
+pub async fn count(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    f: &Filter,
+    cap: i64,
+) -> Result<i64, DbError> {
+    let cap = cap.clamp(1, 10_000);
+    if let (Some(words), Backend::Sqlite) = (&f.search, backend) {
+        let page = Page {
+            after: None,
+            oldest_first: false,
+            limit: cap,
+        };
+        return Ok(search_sqlite(conn, f, words, page).await?.len() as i64);
+    }
+    let mut params = Vec::new();
+    let conds = conditions(f, &mut params);
+    let mut sql = "SELECT COUNT(*) FROM (SELECT 1 FROM requests r".to_owned();
+    if !conds.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conds.join(" AND "));
+    }
+    sql.push_str(&format!(" LIMIT {cap}) matching"));
+    // Only our own SQL fragments and `$n` placeholders are formatted in; values are bound.
+    let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+    for p in params {
+        q = match p {
+            Param::Int(i) => q.bind(i),
+            Param::Text(s) => q.bind(s),
+        };
+    }
+    Ok(q.fetch_one(&mut *conn).await?)
+}
+
 /// Rows of `select` (over `requests r`) matching `f` and the condition `extra`, in list order.
 async fn ordered<T>(
     conn: &mut AnyConnection,

@@ -26,6 +26,8 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/requests", get(list_page).post(create))
         .route("/requests/new", get(new_page))
         .route("/requests/watch", post(watch))
+        .route("/requests/views", post(save_view))
+        .route("/requests/views/{id}/delete", post(delete_view))
         .merge(conversation::router())
         .merge(settings::router())
         .merge(saved::router())
@@ -154,7 +156,7 @@ async fn dashboard(v: Visit) -> Response {
 
 // --- list ---
 
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize)]
 struct ListParams {
     #[serde(default)]
     status: Option<String>,
@@ -190,6 +192,94 @@ struct ListPage {
     watching: bool,
     notice: Option<String>,
     can_raise: bool,
+    /// The agent's saved views, with how many requests each holds now.
+    views: Vec<ViewLink>,
+    /// This list's filter as a query string, to save as a view.
+    current: String,
+}
+
+struct ViewLink {
+    id: i64,
+    name: String,
+    href: String,
+    /// "12", or "100+" past the count's cap.
+    count: String,
+    /// The list shown is this view.
+    here: bool,
+}
+
+/// Views count their requests up to this many.
+const VIEW_COUNT_CAP: i64 = 100;
+
+/// The filter of `p` as a query string (no page cursor, no notice).
+fn filter_query(p: &ListParams, status: &str) -> String {
+    query_string(&[
+        ("status", status),
+        ("q", &p.q),
+        ("site", &p.site),
+        ("assignee", &p.assignee),
+        ("sort", &p.sort),
+    ])
+}
+
+/// `me`'s saved views, each counted (all at once); `current` marks the one shown.
+async fn view_links(v: &Visit, me: &Me, current: &str) -> Result<Vec<ViewLink>, Response> {
+    let r = &v.state.requests;
+    let views = r.queue_views(me).await.map_err(|e| failed(v, e))?;
+    let counts = futures_util::future::join_all(views.iter().map(|view| async move {
+        let p: ListParams = serde_urlencoded::from_str(&view.query).unwrap_or_default();
+        let (q, _, _) = list_query(v, me, &p).await?;
+        r.count(me, &q, VIEW_COUNT_CAP)
+            .await
+            .map_err(|e| failed(v, e))
+    }))
+    .await;
+    views
+        .into_iter()
+        .zip(counts)
+        .map(|(view, n)| {
+            let n = n?;
+            Ok(ViewLink {
+                id: view.id,
+                here: view.query == current,
+                href: format!("/requests?{}", view.query),
+                name: view.name,
+                count: if n >= VIEW_COUNT_CAP {
+                    format!("{VIEW_COUNT_CAP}+")
+                } else {
+                    n.to_string()
+                },
+            })
+        })
+        .collect()
+}
+
+async fn save_view(v: Visit, f: Posted) -> Response {
+    let me = match active(&v, "/requests") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let query = f.get("query");
+    match v
+        .state
+        .requests
+        .save_queue_view(&me, f.get("name"), query)
+        .await
+    {
+        Ok(()) => see_other(&format!("/requests?{query}")),
+        Err(e) => failed(&v, e),
+    }
+}
+
+async fn delete_view(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
+    let me = match active(&v, "/requests") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match v.state.requests.delete_queue_view(&me, id).await {
+        Ok(()) => see_other("/requests"),
+        Err(e) => failed(&v, e),
+    }
 }
 
 fn query_string(pairs: &[(&str, &str)]) -> String {
@@ -210,11 +300,13 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
-    let me = match active(&v, "/requests") {
-        Ok(me) => me,
-        Err(r) => return r,
-    };
+/// The list `p` asks for, as `me` sees it: the query, the site's name as shown, and a notice
+/// when the typed site does not exist.
+async fn list_query(
+    v: &Visit,
+    me: &Me,
+    p: &ListParams,
+) -> Result<(ListQuery, String, Option<String>), Response> {
     let staff = me.is_staff();
     // Staff land on the open queue; customers on all their requests.
     let status = p
@@ -246,7 +338,7 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
                     notice = Some(format!("There is no site named \"{typed}\"."));
                     (Some(0), typed.to_owned())
                 }
-                Err(e) => return failed(&v, e.into()),
+                Err(e) => return Err(failed(v, e.into())),
             }
         }
     };
@@ -260,6 +352,20 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
         oldest_first: p.sort == "oldest",
         limit: 25,
     };
+    Ok((q, site_name, notice))
+}
+
+async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
+    let me = match active(&v, "/requests") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let staff = me.is_staff();
+    let (q, site_name, notice) = match list_query(&v, &me, &p).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let status = q.status.clone();
     let r = &v.state.requests;
     let (page, w) = match r.list(&me, &q).await {
         Ok(x) => x,
@@ -271,8 +377,13 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
         ("closed".to_owned(), "All closed".to_owned()),
     ];
     statuses.extend(w.statuses.iter().map(|s| (s.key.clone(), s.label.clone())));
-    let (mut assignees, mut watching) = (Vec::new(), false);
+    let (mut assignees, mut watching, mut views) = (Vec::new(), false, Vec::new());
+    let current = filter_query(&p, &status);
     if staff {
+        views = match view_links(&v, &me, &current).await {
+            Ok(views) => views,
+            Err(r) => return r,
+        };
         assignees = vec![
             (String::new(), "Anyone".to_owned()),
             ("me".to_owned(), "Me".to_owned()),
@@ -326,6 +437,8 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
             watching,
             notice,
             can_raise: !staff,
+            views,
+            current,
         },
     )
 }

@@ -546,3 +546,70 @@ async fn customers_choose_their_emails(t: TestDb) {
     assert!(!html.contains(r#"name="replies" value="1" checked>"#));
 }
 on_both_backends!(notification_choices, customers_choose_their_emails);
+
+/// Saved queue views: an agent keeps filters by name; the queue lists them with how many
+/// requests each holds now, marks the one shown, and only for their owner.
+async fn agents_save_queue_views(t: TestDb) {
+    let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
+    for subject in ["Valve stuck", "Valve leaking", "Badge reader"] {
+        d.raise(&d.ann, subject, "Details.").await;
+    }
+    let agent = Browser::sign_in(&d.env, "agent@vendor.test").await;
+    // Ampersands in attributes, however the template escapes them.
+    let html = page(&d, &agent, "/requests?status=open&q=valve")
+        .await
+        .replace("&#38;", "&amp;");
+    assert!(
+        html.contains(r#"<input type="hidden" name="query" value="status=open&amp;q=valve">"#),
+        "{html}"
+    );
+    for (name, query) in [
+        ("Valves", "status=open&q=valve"),
+        ("Closed", "status=closed"),
+    ] {
+        let res = agent
+            .post(
+                &d.env,
+                "/requests/views",
+                &[("name", name), ("query", query)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let html = page(&d, &agent, "/requests?status=open&q=valve")
+        .await
+        .replace("&#38;", "&amp;");
+    assert!(
+        html.contains(r#"<a href="/requests?status=open&amp;q=valve" aria-current="page">Valves <span class="count">2</span></a>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#">Closed <span class="count">0</span></a>"#),
+        "{html}"
+    );
+    let res = agent
+        .post(
+            &d.env,
+            "/requests/views",
+            &[("name", " "), ("query", "status=all")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // Another agent's queue has none of them, and cannot remove them.
+    let ops = Browser::sign_in(&d.env, "ops@vendor.test").await;
+    let theirs = page(&d, &ops, "/requests").await;
+    assert!(!theirs.contains("Valves"));
+    let at = html.find("/delete\"").unwrap();
+    let id: String = html[..at].rsplit('/').next().unwrap().to_owned();
+    let res = ops
+        .post(&d.env, &format!("/requests/views/{id}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = agent
+        .post(&d.env, &format!("/requests/views/{id}/delete"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!page(&d, &agent, "/requests").await.contains(">Valves <"));
+}
+on_both_backends!(queue_views, agents_save_queue_views);

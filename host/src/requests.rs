@@ -7,6 +7,7 @@
 //! existence is not revealed. Internal notes, and files attached to them, reach staff only.
 
 mod changes;
+mod sharing;
 pub use changes::{Message, Update};
 pub mod files;
 pub mod generate;
@@ -403,11 +404,19 @@ impl Requests {
         self.visible(me, id).await.map(|_| ())
     }
 
-    /// The request, if `me` may see it.
+    /// The request, if `me` may see it: as staff, its site's administrator, its requester, or
+    /// a colleague it is shared with.
     async fn visible(&self, me: &Me, id: i64) -> Result<RequestRow> {
         require_active(me)?;
         match sql::by_id(self.db.pool(), id).await? {
             Some(r) if can_see(me, &r) => Ok(r),
+            Some(r)
+                if matches!(me.role, Role::Customer | Role::SiteAdmin)
+                    && me.site_id == Some(r.site_id)
+                    && sql::cc::has(self.db.pool(), id, me.id).await? =>
+            {
+                Ok(r)
+            }
             _ => Err(RequestError::NotFound),
         }
     }
@@ -474,7 +483,10 @@ impl Requests {
     async fn filter(&self, me: &Me, q: &ListQuery, workflow: &Workflow) -> Result<Filter> {
         let mut f = Filter::default();
         match me.role {
-            Role::Customer => f.requester = Some(me.id),
+            Role::Customer => {
+                f.requester = Some(me.id);
+                f.shared = sql::cc::requests_of(self.db.pool(), me.id).await?;
+            }
             Role::SiteAdmin => f.site = Some(me.site_id.ok_or(RequestError::Forbidden)?),
             Role::Agent | Role::Operator => {
                 f.site = q.site;

@@ -6,6 +6,7 @@
 use super::{Backend, DbError};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
+pub mod cc;
 mod list;
 
 pub use list::{Filter, Page, count, list};

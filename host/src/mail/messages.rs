@@ -287,6 +287,26 @@ pub fn status_changed(to: &str, number: &str, subject: &str, status: &str, link:
     )
 }
 
+/// A request shared with a colleague of the same site.
+pub fn request_shared(to: &str, number: &str, subject: &str, who: &str, link: &str) -> Email {
+    compose(
+        to,
+        &format!("[{number}] Shared with you: {subject}"),
+        &[
+            (
+                &format!(
+                    "{who} shared the request {number}, \"{subject}\", with you. You will get its replies and status changes as they choose to email you."
+                ),
+                None,
+            ),
+            (
+                "Open the request in the Customer Portal to read and answer it.",
+                Some(("Open the request", link)),
+            ),
+        ],
+    )
+}
+
 /// The built-in words of the answer to mail from an address with no active account.
 pub const JOIN_WORDING: &str = "Thank you for writing to us. We could not match your address to an active account of the Customer Portal, so your message has not been added to any request.";
 

@@ -2,7 +2,7 @@
 //! workflow plugin, assigning it. Each change commits with the email it causes.
 
 use super::*;
-use crate::db::users::{self, Notifications};
+use crate::db::users;
 
 impl Requests {
     /// Raises a request for `me`'s site; returns its id.
@@ -329,38 +329,43 @@ impl Requests {
                 by: d.by,
             }));
         }
-        // The requester hears of a staff reply and of a move someone else made, as they chose.
-        let wants = if me.id == r.requester_id {
-            Notifications {
-                created: false,
-                replies: false,
-                status: false,
+        // A customer's reply goes to the assignee (or the staff watching the queue). The
+        // requester and the colleagues it is shared with hear of a staff reply and of a move
+        // someone else made, each as they chose.
+        let public_reply = body.is_some() && message_id.is_some() && !internal;
+        let mut emails = match &body {
+            Some(body) if public_reply && !me.is_staff() => {
+                self.reply_emails(&mut tx, me, &first, body).await?
             }
-        } else {
-            users::notifications(&mut *tx, r.requester_id).await?
-        };
-        let status_email = || {
-            messages::status_changed(
-                &r.requester_email,
-                &number(id),
-                &r.subject,
-                &workflow.label(&r.status),
-                &self.link(id),
-            )
-            .about(id)
-        };
-        let emails = match (&body, message_id) {
-            (Some(body), Some(_)) if !internal && (!me.is_staff() || wants.replies) => {
-                let status = (moved && wants.status).then(|| workflow.label(&r.status));
-                self.reply_emails(&mut tx, me, &first, body, status.as_deref())
-                    .await?
-            }
-            // A reply they chose not to hear of still tells them of the move, if they want that.
-            (Some(_), Some(_)) if !internal && moved && wants.status => vec![status_email()],
-            (Some(_), Some(_)) if !internal => Vec::new(),
-            _ if target.is_some() && wants.status => vec![status_email()],
             _ => Vec::new(),
         };
+        let mut customers = vec![(r.requester_id, r.requester_email.clone())];
+        customers.extend(
+            crate::db::requests::cc::of(&mut *tx, id)
+                .await?
+                .into_iter()
+                .map(|c| (c.user_id, c.email)),
+        );
+        let label = workflow.label(&r.status);
+        for (user_id, address) in customers.into_iter().filter(|(u, _)| *u != me.id) {
+            let wants = users::notifications(&mut *tx, user_id).await?;
+            let status_email = || {
+                messages::status_changed(&address, &number(id), &r.subject, &label, &self.link(id))
+                    .about(id)
+            };
+            match &body {
+                Some(body) if public_reply && me.is_staff() && wants.replies => {
+                    let status = (moved && wants.status).then_some(label.as_str());
+                    emails.push(self.staff_reply_email(me, &first, &address, body, status));
+                }
+                Some(_) if public_reply && me.is_staff() && moved && wants.status => {
+                    emails.push(status_email());
+                }
+                _ if public_reply => {}
+                _ if target.is_some() && wants.status => emails.push(status_email()),
+                _ => {}
+            }
+        }
         for email in &emails {
             self.mailer.queue(&mut tx, email, now).await?;
         }
@@ -398,33 +403,41 @@ impl Requests {
             .ok_or(RequestError::NotFound)
     }
 
-    /// The email a reply causes; reads on `conn`, the reply's own transaction, so a reply never
-    /// waits for a second connection while it holds one.
+    /// A staff reply, emailed to `to` (the requester or a colleague it is shared with).
+    fn staff_reply_email(
+        &self,
+        me: &Me,
+        r: &RequestRow,
+        to: &str,
+        body: &str,
+        status: Option<&str>,
+    ) -> Email {
+        let author = format!("{} {}", me.given_name, me.surname);
+        messages::staff_reply(
+            to,
+            &number(r.id),
+            &r.subject,
+            &author,
+            body,
+            status,
+            &self.link(r.id),
+        )
+        .about(r.id)
+    }
+
+    /// The email a customer's reply causes: to the assignee, or, while unassigned, to the staff
+    /// watching the queue. Reads on `conn`, the reply's own transaction, so a reply never waits
+    /// for a second connection while it holds one.
     async fn reply_emails(
         &self,
         conn: &mut AnyConnection,
         me: &Me,
         r: &RequestRow,
         body: &str,
-        status: Option<&str>,
     ) -> Result<Vec<Email>> {
         let author = format!("{} {}", me.given_name, me.surname);
         let n = number(r.id);
         let link = self.link(r.id);
-        if me.is_staff() {
-            return Ok(vec![
-                messages::staff_reply(
-                    &r.requester_email,
-                    &n,
-                    &r.subject,
-                    &author,
-                    body,
-                    status,
-                    &link,
-                )
-                .about(r.id),
-            ]);
-        }
         let to = match &r.assignee_email {
             Some(a) => vec![a.clone()],
             None => sql::queue_watchers(&mut *conn).await?,

@@ -351,6 +351,16 @@ try {
   await staff.goto(`${BASE}${requestPath}`);
   await expectText(staff, 'Customer rating: Good');
 
+  // Sharing with a colleague of the site (CC): Bob now sees Ann's request.
+  await step('ann shares her request with bob');
+  await ann.goto(`${BASE}${requestPath}`);
+  await ann.getByLabel('Share with a colleague of Acme Mining (CC)').fill('bob@acme.example');
+  await ann.getByRole('button', { name: 'Share', exact: true }).click();
+  await expectText(ann, 'Shared. They have been emailed');
+  await mail('bob@acme.example', 'Shared with you');
+  await bob.goto(`${BASE}/requests`);
+  await bob.getByRole('link', { name: 'Conveyor telemetry missing' }).waitFor();
+
   // Keyboard only: Bob signs in on a new device, raises a request and replies, without a mouse.
   await step('bob signs in, raises a request and replies with the keyboard alone');
   const keys = await newPage();

@@ -7,6 +7,8 @@ use sqlx::{AnyConnection, FromRow};
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub requester: Option<i64>,
+    /// With `requester`: also these requests (the ones shared with them).
+    pub shared: Vec<i64>,
     pub site: Option<i64>,
     pub assignee: Option<i64>,
     pub unassigned: bool,
@@ -54,7 +56,14 @@ fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
         format!("${}", params.len())
     };
     if let Some(id) = f.requester {
-        conds.push(format!("r.requester_id = {}", push(params, Param::Int(id))));
+        let mine = format!("r.requester_id = {}", push(params, Param::Int(id)));
+        if f.shared.is_empty() {
+            conds.push(mine);
+        } else {
+            // Ids read from the database.
+            let ids: Vec<String> = f.shared.iter().map(i64::to_string).collect();
+            conds.push(format!("({mine} OR r.id IN ({}))", ids.join(", ")));
+        }
     }
     if let Some(id) = f.site {
         conds.push(format!("r.site_id = {}", push(params, Param::Int(id))));

@@ -613,3 +613,117 @@ async fn agents_save_queue_views(t: TestDb) {
     assert!(!page(&d, &agent, "/requests").await.contains(">Valves <"));
 }
 on_both_backends!(queue_views, agents_save_queue_views);
+
+/// Sharing a request with colleagues of its site (CC): they see it, answer it and get its
+/// emails as they chose; nobody outside the site can be added; anyone may take themselves off.
+async fn customers_share_requests_with_colleagues(t: TestDb) {
+    let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let id = d.raise(&d.bob, "Printer jams", "Tray 2 jams.").await;
+    let site = d.detail(&d.bob, id).await["site_id"].as_i64().unwrap();
+    let cat = d
+        .env
+        .active_customer("cat@acme.example", site, &d.ann)
+        .await;
+    let other = d.env.add_site("Other Ltd", &["other.example"], &[]).await;
+    let zed = d
+        .env
+        .active_customer("zed@other.example", other, &d.operator)
+        .await;
+    let bob = Browser::sign_in(&d.env, "bob@acme.example").await;
+
+    // Not shared yet: Cat cannot see it.
+    let path = format!("/api/v1/requests/{id}");
+    assert_eq!(d.env.get(&path, Some(&cat)).await.0, StatusCode::NOT_FOUND);
+    // Only people of the site, and not the requester.
+    for (email, code) in [
+        ("zed@other.example", "not_a_colleague"),
+        ("agent@vendor.test", "not_a_colleague"),
+        ("nobody@acme.example", "not_a_colleague"),
+        ("bob@acme.example", "already_requester"),
+    ] {
+        let res = bob
+            .post(
+                &d.env,
+                &format!("/requests/{id}/share"),
+                &[("email", email)],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{email} {code}"
+        );
+    }
+    let res = bob
+        .post(
+            &d.env,
+            &format!("/requests/{id}/share"),
+            &[("email", " Cat@Acme.example ")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    d.env
+        .sink
+        .wait("cat@acme.example", "Shared with you", 1)
+        .await;
+    let html = page(&d, &bob, &format!("/requests/{id}")).await;
+    assert!(
+        html.contains("Shared with") && html.contains("Casey"),
+        "{html}"
+    );
+
+    // Cat sees it, in her list too, and answers it; Zed still cannot.
+    assert_eq!(d.env.get(&path, Some(&cat)).await.0, StatusCode::OK);
+    assert!(d.list(&cat, "").await.iter().any(|r| r["id"] == id));
+    assert_eq!(d.env.get(&path, Some(&zed)).await.0, StatusCode::NOT_FOUND);
+    let (s, _) = d
+        .env
+        .post(
+            &format!("/api/v1/requests/{id}/messages"),
+            Some(&cat),
+            json!({ "body": "Same on my floor." }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    // A staff reply reaches the requester and the colleague.
+    let messages = format!("/api/v1/requests/{id}/messages");
+    let reply = |body: &'static str| {
+        d.env
+            .post(&messages, Some(&d.agent), json!({ "body": body }))
+    };
+    assert_eq!(
+        reply("New rollers are on the way.").await.0,
+        StatusCode::CREATED
+    );
+    d.env.sink.wait("bob@acme.example", "New reply", 1).await;
+    d.env.sink.wait("cat@acme.example", "New reply", 1).await;
+
+    // Cat takes herself off: the request is gone from her sight.
+    let cat_page = Browser::sign_in(&d.env, "cat@acme.example").await;
+    let cat_id = d.env.user_id("cat@acme.example").await;
+    let res = cat_page
+        .post(
+            &d.env,
+            &format!("/requests/{id}/share/{cat_id}/remove"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(d.env.get(&path, Some(&cat)).await.0, StatusCode::NOT_FOUND);
+    assert!(!d.list(&cat, "").await.iter().any(|r| r["id"] == id));
+    assert_eq!(reply("Rollers fitted.").await.0, StatusCode::CREATED);
+    d.env.sink.wait("bob@acme.example", "New reply", 2).await;
+    d.raise(&d.ann, "Sentinel", "After the reply.").await;
+    d.env.sink.wait("ann@acme.example", "Sentinel", 1).await;
+    assert_eq!(
+        d.env
+            .sink
+            .to("cat@acme.example")
+            .iter()
+            .filter(|m| m.subject.contains("New reply"))
+            .count(),
+        1
+    );
+}
+on_both_backends!(sharing, customers_share_requests_with_colleagues);

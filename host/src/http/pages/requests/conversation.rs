@@ -12,6 +12,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/requests/{id}/status", post(set_status))
         .route("/requests/{id}/assign", post(assign))
         .route("/requests/{id}/rating", post(rate))
+        .route("/requests/{id}/share", post(share))
+        .route("/requests/{id}/share/{user}/remove", post(unshare))
         .route("/requests/{id}/files/{file}", get(file))
         .route("/requests/{id}/files/{file}/view", get(view_image))
         .route("/requests/{id}/messages/{message}/original", get(original))
@@ -81,6 +83,11 @@ struct DetailPage {
     may_rate: bool,
     /// Staff's saved replies to insert: (id, title, body).
     saved: Vec<(i64, String, String)>,
+    /// Colleagues it is shared with: (user id, name, may be removed by the reader).
+    shared: Vec<(i64, String, bool)>,
+    /// The reader may share it: staff, the requester, the site's administrators.
+    may_share: bool,
+    my_id_cc: i64,
     /// The rating given: (good, comment).
     rating: Option<(bool, String)>,
     max_files: usize,
@@ -141,6 +148,16 @@ async fn detail_view(
         }
     } else {
         Vec::new()
+    };
+    let may_share = staff
+        || me.id == d.request.requester_id
+        || (me.role == Role::SiteAdmin && me.site_id == Some(d.request.site_id));
+    let shared = match r.shared_with(me, id).await {
+        Ok(all) => all
+            .into_iter()
+            .map(|c| (c.user_id, c.name, may_share || c.user_id == me.id))
+            .collect(),
+        Err(e) => return failed(v, e),
     };
     let current_open = w.is_open(&d.request.status);
     let moves = d
@@ -247,6 +264,9 @@ async fn detail_view(
             mine: req.assignee_id == Some(me.id),
             may_rate: me.id == req.requester_id && !w.is_open(&req.status),
             saved,
+            shared,
+            may_share,
+            my_id_cc: me.id,
             rating: d.rating.map(|r| (r.rating == "good", r.comment)),
             my_id: me.id,
             assignee_id: req.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
@@ -265,6 +285,8 @@ fn notice(key: Option<&str>) -> Option<String> {
             "status" => "Status changed.",
             "assigned" => "Assignment saved.",
             "rated" => "Thank you for your rating.",
+            "shared" => "Shared. They have been emailed a link to the request.",
+            "unshared" => "No longer shared with them.",
             "sent-updated" => "Your reply has been sent and the request updated.",
             "noted-updated" => {
                 "Internal note added and the request updated. Customers never see the note."
@@ -439,6 +461,30 @@ async fn rate(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
         .await
     {
         Ok(()) => see_other(&format!("/requests/{id}?notice=rated#rating")),
+        Err(e) => redo(&v, &me, id, e.into(), Draft::default()).await,
+    }
+}
+
+async fn share(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match v.state.requests.share(&me, id, f.get("email")).await {
+        Ok(()) => see_other(&format!("/requests/{id}?notice=shared")),
+        Err(e) => redo(&v, &me, id, e.into(), Draft::default()).await,
+    }
+}
+
+async fn unshare(v: Visit, Path((id, user)): Path<(i64, i64)>, _f: Posted) -> Response {
+    let me = match active(&v, &format!("/requests/{id}")) {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match v.state.requests.unshare(&me, id, user).await {
+        // Taking oneself off leaves a request one may no longer see.
+        Ok(()) if user == me.id => see_other("/requests"),
+        Ok(()) => see_other(&format!("/requests/{id}?notice=unshared")),
         Err(e) => redo(&v, &me, id, e.into(), Draft::default()).await,
     }
 }

@@ -217,6 +217,8 @@ pub struct Detail {
     pub moves: Vec<Status>,
     /// The requester's rating, once the request was closed and rated.
     pub rating: Option<RatingRow>,
+    /// Colleagues it is shared with.
+    pub shared_with: Vec<crate::db::requests::cc::CcRow>,
 }
 
 /// The requests service; cheap to share.
@@ -569,6 +571,7 @@ impl Requests {
         let attachments = sql::attachments(self.db.pool(), id, staff).await?;
         let timeline = sql::status_changes(self.db.pool(), id).await?;
         let rating = sql::rating(self.db.pool(), id).await?;
+        let shared_with = sql::cc::of(self.db.pool(), id).await?;
         let workflow = self.workflow().await?;
         let (from, role, seconds) = (
             request.status.clone(),
@@ -609,6 +612,7 @@ impl Requests {
                 timeline,
                 moves,
                 rating,
+                shared_with,
             },
             workflow,
         ))

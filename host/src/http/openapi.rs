@@ -515,6 +515,15 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .json(object(&["rating"], json!({ "rating": { "enum": ["good", "bad"] }, "comment": string(&text::MESSAGE, false) })))
             .ok(200, Some(reference("RequestDetail")))
             .errors(&[403, 404, 422]),
+        op("post", "/api/v1/requests/{id}/cc", "Share the request with a colleague of its site (CC; its requester, the site's administrators, staff): an active customer or Site Administrator of that site, who is emailed a link")
+            .session()
+            .json(object(&["email"], json!({ "email": email() })))
+            .ok(200, Some(reference("RequestDetail")))
+            .errors(&[403, 404, 422]),
+        op("delete", "/api/v1/requests/{id}/cc/{user}", "Stop sharing the request with someone (anyone may take themselves off)")
+            .session()
+            .ok(204, None)
+            .errors(&[403, 404]),
         op("get", "/api/v1/requests/{id}/attachments/{file}", "Download an attachment (always `Content-Disposition: attachment`)")
             .session()
             .ok(200, Some(json!({ "type": "string", "format": "binary" })))

@@ -27,6 +27,8 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/requests/{id}/status", put(set_status))
         .route("/api/v1/requests/{id}/assignee", put(assign))
         .route("/api/v1/requests/{id}/rating", put(rate))
+        .route("/api/v1/requests/{id}/cc", post(share))
+        .route("/api/v1/requests/{id}/cc/{user}", delete(unshare))
         .route("/api/v1/requests/{id}/attachments/{file}", get(attachment))
         .route(
             "/api/v1/requests/{id}/messages/{message}/original",
@@ -217,6 +219,8 @@ struct DetailView {
     moves: Vec<crate::domain::rules::Status>,
     /// The requester's rating of the closed request, if given.
     rating: Option<crate::db::requests::RatingRow>,
+    /// Colleagues of the site the request is shared with (CC).
+    shared_with: Vec<crate::db::requests::cc::CcRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -229,6 +233,7 @@ struct TimelineEntry {
 
 fn detail_view(w: &Workflow, d: Detail) -> DetailView {
     DetailView {
+        shared_with: d.shared_with,
         request: view(w, d.request),
         messages: d.messages,
         attachments: d.attachments,
@@ -323,6 +328,34 @@ async fn assign(
     s.requests.assign(&me, id, p.assignee_id, p.version).await?;
     let (d, w) = s.requests.detail(&me, id).await?;
     Ok(Json(detail_view(&w, d)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareBody {
+    email: String,
+}
+
+async fn share(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+    Json(p): Json<ShareBody>,
+) -> ApiResult<Json<DetailView>> {
+    let me = signed_in(b)?;
+    s.requests.share(&me, id, &p.email).await?;
+    let (d, w) = s.requests.detail(&me, id).await?;
+    Ok(Json(detail_view(&w, d)))
+}
+
+async fn unshare(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path((id, user)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    let me = signed_in(b)?;
+    s.requests.unshare(&me, id, user).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize)]

@@ -28,9 +28,20 @@ pub(super) fn schemas() -> Value {
         object(&["rating", "comment", "rated_at"], json!({
             "rating": { "enum": ["good", "bad"] }, "comment": s(), "rated_at": i() })),
         { "type": "null" } ] });
+    detail["shared_with"] = json!({ "type": "array", "items": object(&["user_id", "name", "email"], json!({
+        "user_id": i(), "name": s(), "email": s() })) });
     let mut detail_keys = summary_keys.clone();
-    detail_keys
-        .extend(["messages", "attachments", "timeline", "moves", "rating"].map(String::from));
+    detail_keys.extend(
+        [
+            "messages",
+            "attachments",
+            "timeline",
+            "moves",
+            "rating",
+            "shared_with",
+        ]
+        .map(String::from),
+    );
     fn keys(v: &[String]) -> Vec<&str> {
         v.iter().map(String::as_str).collect()
     }

@@ -725,5 +725,39 @@ async fn customers_share_requests_with_colleagues(t: TestDb) {
             .count(),
         1
     );
+
+    // The same through the API: shared, listed in the detail, and taken off again.
+    let (s, body) = d
+        .env
+        .post(
+            &format!("/api/v1/requests/{id}/cc"),
+            Some(&d.bob),
+            json!({ "email": "cat@acme.example" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["shared_with"][0]["email"], "cat@acme.example");
+    let (s, body) = d
+        .env
+        .post(
+            &format!("/api/v1/requests/{id}/cc"),
+            Some(&d.bob),
+            json!({ "email": "zed@other.example" }),
+        )
+        .await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_colleague"))
+    );
+    let off = format!("/api/v1/requests/{id}/cc/{cat_id}");
+    assert_eq!(
+        d.env.call("DELETE", &off, Some(&zed), None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        d.env.call("DELETE", &off, Some(&d.bob), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(d.detail(&d.bob, id).await["shared_with"], json!([]));
 }
 on_both_backends!(sharing, customers_share_requests_with_colleagues);

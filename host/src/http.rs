@@ -140,7 +140,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Gzip for pages and JSON above a few hundred bytes, for clients that accept it. Files are
+/// Gzip for pages, JSON and the portal's script above a few hundred bytes, for clients that
+/// accept it. Files are
 /// sent as they are: most are compressed already, and a download keeps its length.
 fn compression()
 -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
@@ -152,7 +153,11 @@ fn compression()
                    _: &axum::http::Extensions| {
         h.get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"))
+            .is_some_and(|t| {
+                ["text/html", "application/json", "text/javascript"]
+                    .iter()
+                    .any(|kind| t.starts_with(kind))
+            })
     };
     tower_http::compression::CompressionLayer::new()
         .gzip(true)

@@ -38,7 +38,20 @@ async fn pages_are_compressed_and_unknown_addresses_explained() {
     // The same page (its CSRF token, of the same length, is new on each visit).
     assert_eq!(unpacked.len(), plain.len());
     assert!(unpacked.contains("Stay logged in") && unpacked.trim_end().ends_with("</html>"));
-    // The API's JSON too.
+    // The portal's script, and the API's JSON too.
+    let res = raw
+        .get(env.server.url("/assets/portal.js"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
     let res = raw
         .get(env.server.url("/api/openapi.json"))
         .header("accept-encoding", "gzip")

@@ -9,6 +9,7 @@
 mod changes;
 mod sharing;
 pub use changes::{Message, Update};
+pub use sharing::may_share;
 pub mod files;
 pub mod generate;
 pub mod mailbox;

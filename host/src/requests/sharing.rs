@@ -2,28 +2,22 @@
 //! emails as its requester does, each as they chose at Notifications.
 
 use super::*;
-use crate::db::requests::cc::{self, CcRow};
+use crate::db::requests::cc;
+
+/// Whether `me` may change who request `r` is shared with: staff, its requester, and the
+/// administrators of its site.
+pub fn may_share(me: &Me, r: &RequestRow) -> bool {
+    me.is_staff()
+        || me.id == r.requester_id
+        || (me.role == Role::SiteAdmin && me.site_id == Some(r.site_id))
+}
 
 impl Requests {
-    /// Who request `id` is shared with.
-    pub async fn shared_with(&self, me: &Me, id: i64) -> Result<Vec<CcRow>> {
-        self.visible(me, id).await?;
-        Ok(cc::of(self.db.pool(), id).await?)
-    }
-
-    /// Whether `me` may change who request `r` is shared with: staff, its requester, and the
-    /// administrators of its site.
-    fn may_share(me: &Me, r: &RequestRow) -> bool {
-        me.is_staff()
-            || me.id == r.requester_id
-            || (me.role == Role::SiteAdmin && me.site_id == Some(r.site_id))
-    }
-
     /// Shares request `id` with the colleague at `email`: an active customer or Site
     /// Administrator of the request's site, who is emailed about it.
     pub async fn share(&self, me: &Me, id: i64, email: &str) -> Result<()> {
         let r = self.visible(me, id).await?;
-        if !Self::may_share(me, &r) {
+        if !may_share(me, &r) {
             return Err(RequestError::Forbidden);
         }
         let email = email.trim().to_lowercase();
@@ -71,7 +65,7 @@ impl Requests {
     /// Stops sharing request `id` with `user_id`; anyone may take themselves off.
     pub async fn unshare(&self, me: &Me, id: i64, user_id: i64) -> Result<()> {
         let r = self.visible(me, id).await?;
-        if !(Self::may_share(me, &r) || me.id == user_id) {
+        if !(may_share(me, &r) || me.id == user_id) {
             return Err(RequestError::Forbidden);
         }
         if cc::remove(self.db.pool(), id, user_id).await? {

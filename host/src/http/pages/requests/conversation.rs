@@ -149,16 +149,12 @@ async fn detail_view(
     } else {
         Vec::new()
     };
-    let may_share = staff
-        || me.id == d.request.requester_id
-        || (me.role == Role::SiteAdmin && me.site_id == Some(d.request.site_id));
-    let shared = match r.shared_with(me, id).await {
-        Ok(all) => all
-            .into_iter()
-            .map(|c| (c.user_id, c.name, may_share || c.user_id == me.id))
-            .collect(),
-        Err(e) => return failed(v, e),
-    };
+    let may_share = crate::requests::may_share(me, &d.request);
+    let shared = d
+        .shared_with
+        .iter()
+        .map(|c| (c.user_id, c.name.clone(), may_share || c.user_id == me.id))
+        .collect();
     let current_open = w.is_open(&d.request.status);
     let moves = d
         .moves

@@ -5,7 +5,7 @@
 use super::*;
 use crate::db::branding as sql;
 use crate::requests::files::sniff_picture;
-use axum::extract::Multipart;
+use axum::extract::{Multipart, State};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -258,9 +258,10 @@ async fn save_branding(v: Visit, req: Request) -> Response {
     .await
 }
 
-/// The logo, served as the picture its bytes are, sandboxed.
-async fn logo(v: Visit) -> Response {
-    let found = match sql::logo(v.state.db.pool()).await {
+/// The logo, served as the picture its bytes are, sandboxed. Public, and read without a
+/// session or the brand: only the bytes are needed.
+async fn logo(State(state): State<AppState>) -> Response {
+    let found = match sql::logo(state.db.pool()).await {
         Ok(found) => found,
         Err(e) => return error_page(AuthError::Db(e)),
     };

@@ -2,6 +2,22 @@
 //! `migrations/<backend>/` applied at start. SQL lives in this module's children, one per entity;
 //! queries are plain runtime SQL with `$n` parameters, which both backends accept.
 
+/// SQL for how the person in the `users` row `$u` is shown: their names, or their email address
+/// while they have none. A string literal, for `concat!`.
+macro_rules! display_name {
+    ($u:literal) => {
+        concat!(
+            "COALESCE(NULLIF(TRIM(",
+            $u,
+            ".given_name || ' ' || ",
+            $u,
+            ".surname), ''), ",
+            $u,
+            ".email)"
+        )
+    };
+}
+
 pub mod audit;
 pub mod branding;
 pub mod decisions;

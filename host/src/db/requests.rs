@@ -31,14 +31,20 @@ pub struct RequestRow {
     pub updated_at: i64,
 }
 
-const SELECT_REQUEST: &str = "SELECT r.id, r.site_id, s.name AS site_name, r.requester_id,
-        COALESCE(NULLIF(TRIM(q.given_name || ' ' || q.surname), ''), q.email) AS requester_name, q.email AS requester_email,
-        r.assignee_id, COALESCE(NULLIF(TRIM(a.given_name || ' ' || a.surname), ''), a.email) AS assignee_name, a.email AS assignee_email,
+const SELECT_REQUEST: &str = concat!(
+    "SELECT r.id, r.site_id, s.name AS site_name, r.requester_id,
+        ",
+    display_name!("q"),
+    " AS requester_name, q.email AS requester_email,
+        r.assignee_id, ",
+    display_name!("a"),
+    " AS assignee_name, a.email AS assignee_email,
         r.subject, r.status, r.status_since, r.version, r.created_at, r.updated_at
      FROM requests r
      JOIN sites s ON s.id = r.site_id
      JOIN users q ON q.id = r.requester_id
-     LEFT JOIN users a ON a.id = r.assignee_id";
+     LEFT JOIN users a ON a.id = r.assignee_id"
+);
 
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct MessageRow {
@@ -253,13 +259,15 @@ pub async fn messages<'e, E: Executor<'e, Database = Any>>(
     request_id: i64,
     with_internal: bool,
 ) -> Result<Vec<MessageRow>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT m.id, m.author_id, COALESCE(NULLIF(TRIM(u.given_name || ' ' || u.surname), ''), u.email) AS author_name, u.role AS author_role,
+    Ok(sqlx::query_as(concat!(
+        "SELECT m.id, m.author_id, ",
+        display_name!("u"),
+        " AS author_name, u.role AS author_role,
                 m.body, m.internal, m.channel, m.created_at
          FROM messages m JOIN users u ON u.id = m.author_id
          WHERE m.request_id = $1 AND ($2 = 1 OR m.internal = 0)
          ORDER BY m.id",
-    )
+    ))
     .bind(request_id)
     .bind(i64::from(with_internal))
     .fetch_all(e)
@@ -370,13 +378,14 @@ pub async fn status_changes<'e, E: Executor<'e, Database = Any>>(
     e: E,
     request_id: i64,
 ) -> Result<Vec<StatusChangeRow>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT c.id, c.from_status, c.to_status, c.actor_id,
-                COALESCE(NULLIF(TRIM(u.given_name || ' ' || u.surname), ''), u.email) AS actor_name, c.actor_role, c.cause,
+    Ok(sqlx::query_as(concat!(
+        "SELECT c.id, c.from_status, c.to_status, c.actor_id, ",
+        display_name!("u"),
+        " AS actor_name, c.actor_role, c.cause,
                 c.plugin_id, c.plugin_name, c.plugin_version, c.plugin_sha256, c.at
          FROM status_changes c LEFT JOIN users u ON u.id = c.actor_id
          WHERE c.request_id = $1 ORDER BY c.id",
-    )
+    ))
     .bind(request_id)
     .fetch_all(e)
     .await?)
@@ -543,10 +552,13 @@ pub async fn is_watching<'e, E: Executor<'e, Database = Any>>(
 pub async fn staff<'e, E: Executor<'e, Database = Any>>(
     e: E,
 ) -> Result<Vec<(i64, String, String)>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT id, COALESCE(NULLIF(TRIM(given_name || ' ' || surname), ''), email), email FROM users
-         WHERE state = 'active' AND role IN ('agent', 'operator') ORDER BY given_name, surname, id",
-    )
+    Ok(sqlx::query_as(concat!(
+        "SELECT u.id, ",
+        display_name!("u"),
+        ", u.email FROM users u
+         WHERE u.state = 'active' AND u.role IN ('agent', 'operator')
+         ORDER BY u.given_name, u.surname, u.id",
+    ))
     .fetch_all(e)
     .await?)
 }

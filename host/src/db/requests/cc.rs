@@ -16,11 +16,13 @@ pub async fn of<'e, E: Executor<'e, Database = Any>>(
     e: E,
     request_id: i64,
 ) -> Result<Vec<CcRow>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT u.id AS user_id, COALESCE(NULLIF(TRIM(u.given_name || ' ' || u.surname), ''), u.email) AS name, u.email
+    Ok(sqlx::query_as(concat!(
+        "SELECT u.id AS user_id, ",
+        display_name!("u"),
+        " AS name, u.email
          FROM request_cc c JOIN users u ON u.id = c.user_id
          WHERE c.request_id = $1 ORDER BY name, u.id",
-    )
+    ))
     .bind(request_id)
     .fetch_all(e)
     .await?)

@@ -215,3 +215,26 @@ impl Db {
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+/// Rows read one past `limit`, cut to a page, with the key of the last row kept (by `key`)
+/// to continue from when there were more.
+pub fn page_of<T, K>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> K) -> (Vec<T>, Option<K>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = if more { rows.last().map(key) } else { None };
+    (rows, next)
+}
+
+/// `%search%` in lower case, for `LIKE` with a backslash as the escape: the search's own `%`,
+/// `_` and backslashes are taken literally. An empty search gives `%%`.
+pub fn like_pattern(search: &str) -> String {
+    format!(
+        "%{}%",
+        search
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}

@@ -554,13 +554,8 @@ impl Requests {
             limit: limit + 1,
         };
         let mut conn = self.db.pool().acquire().await?;
-        let mut requests = sql::list(&mut conn, self.db.backend(), &f, page).await?;
-        let next = if requests.len() as i64 > limit {
-            requests.truncate(limit as usize);
-            requests.last().map(cursor)
-        } else {
-            None
-        };
+        let rows = sql::list(&mut conn, self.db.backend(), &f, page).await?;
+        let (requests, next) = crate::db::page_of(rows, limit, cursor);
         Ok((ListPage { requests, next }, workflow))
     }
 

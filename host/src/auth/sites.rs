@@ -165,8 +165,8 @@ impl Accounts {
         }
         let search = checked_search(search)?;
         let mut conn = self.db.pool().acquire().await?;
-        let mut rows = db::sites::page(&mut conn, &search, after, limit + 1).await?;
-        Ok(cut(&mut rows, limit, |s| s.name.clone()))
+        let rows = db::sites::page(&mut conn, &search, after, limit + 1).await?;
+        Ok(db::page_of(rows, limit, |s| s.name.clone()))
     }
 
     /// The site `id` (staff only).
@@ -197,8 +197,8 @@ impl Accounts {
     ) -> Result<(Vec<db::users::Person>, Option<String>)> {
         let site = people_scope(me)?;
         let search = checked_search(search)?;
-        let mut rows = db::users::page(self.db.pool(), site, &search, after, limit + 1).await?;
-        Ok(cut(&mut rows, limit, |p| p.email.clone()))
+        let rows = db::users::page(self.db.pool(), site, &search, after, limit + 1).await?;
+        Ok(db::page_of(rows, limit, |p| p.email.clone()))
     }
 }
 
@@ -218,13 +218,4 @@ fn people_scope(me: &Me) -> Result<Option<i64>> {
 
 fn checked_search(search: &str) -> Result<String> {
     text::check(&text::SEARCH, search).map_err(|e| AuthError::Invalid(e.field, e.message))
-}
-
-/// `rows` (read one past `limit`) cut to a page, with the key to continue from when there are
-/// more.
-fn cut<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next = if more { rows.last().map(&key) } else { None };
-    (std::mem::take(rows), next)
 }

@@ -62,7 +62,7 @@ pub async fn recent<'e, E: Executor<'e, Database = Any>>(
     )
     .bind(before_id)
     .bind(event)
-    .bind(super::users::like_pattern(search))
+    .bind(super::like_pattern(search))
     .bind(limit)
     .fetch_all(e)
     .await?)

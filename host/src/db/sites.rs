@@ -132,7 +132,7 @@ pub async fn page(
     after: &str,
     limit: i64,
 ) -> Result<Vec<Site>, DbError> {
-    let pattern = super::users::like_pattern(search);
+    let pattern = super::like_pattern(search);
     let rows: Vec<SiteRow> = sqlx::query_as(
         "SELECT id, name, maintenance_until, licences FROM sites
          WHERE name > $1

@@ -94,20 +94,6 @@ pub async fn in_state<'e, E: Executor<'e, Database = Any>>(
     .await?)
 }
 
-/// `%search%` in lower case, for `LIKE` with a backslash as the escape: the search's own `%`,
-/// `_` and backslashes are taken literally. An empty search gives `%%`.
-pub fn like_pattern(search: &str) -> String {
-    format!(
-        "%{}%",
-        search
-            .trim()
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
-}
-
 /// One person as the People page lists them.
 #[derive(Debug, Clone, FromRow)]
 pub struct Person {
@@ -129,7 +115,7 @@ pub async fn page<'e, E: Executor<'e, Database = Any>>(
     after: &str,
     limit: i64,
 ) -> Result<Vec<Person>, DbError> {
-    let pattern = like_pattern(search);
+    let pattern = super::like_pattern(search);
     Ok(sqlx::query_as(
         "SELECT u.id, u.email, u.given_name, u.surname, u.role, u.state, s.name AS site_name
          FROM users u LEFT JOIN sites s ON s.id = u.site_id

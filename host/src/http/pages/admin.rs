@@ -223,7 +223,7 @@ async fn resend_invitation(v: Visit, Path(id): Path<i64>, _f: Posted) -> Respons
 // --- operators ---
 /// What a searchable list (People, Sites) shows: a search and where the page starts.
 #[derive(Debug, Default, serde::Deserialize)]
-struct PeopleParams {
+struct SearchParams {
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -236,7 +236,7 @@ const PEOPLE_PER_PAGE: i64 = 50;
 async fn people_view(
     v: &Visit,
     me: &Me,
-    p: &PeopleParams,
+    p: &SearchParams,
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
@@ -305,7 +305,7 @@ async fn people_view(
     v.render(status, page)
 }
 
-async fn people_page(v: Visit, Query(p): Query<PeopleParams>) -> Response {
+async fn people_page(v: Visit, Query(p): Query<SearchParams>) -> Response {
     let me = match v.require_active("/staff/people") {
         Ok(me) => me.clone(),
         Err(r) => return r,
@@ -347,14 +347,14 @@ async fn change_role(v: Visit, f: Posted) -> Response {
             people_view(
                 &v,
                 &me,
-                &PeopleParams::default(),
+                &SearchParams::default(),
                 None,
                 Some(format!("Role of {} changed.", f.get("email").trim())),
             )
             .await
         }
         Err(e) => match visible(e) {
-            Ok((msg, _)) => people_view(&v, &me, &PeopleParams::default(), Some(msg), None).await,
+            Ok((msg, _)) => people_view(&v, &me, &SearchParams::default(), Some(msg), None).await,
             Err(page) => page,
         },
     }
@@ -374,14 +374,14 @@ async fn disable_person(v: Visit, f: Posted) -> Response {
             people_view(
                 &v,
                 &me,
-                &PeopleParams::default(),
+                &SearchParams::default(),
                 None,
                 Some(format!("{} can no longer sign in.", f.get("email").trim())),
             )
             .await
         }
         Err(e) => match visible(e) {
-            Ok((msg, _)) => people_view(&v, &me, &PeopleParams::default(), Some(msg), None).await,
+            Ok((msg, _)) => people_view(&v, &me, &SearchParams::default(), Some(msg), None).await,
             Err(page) => page,
         },
     }
@@ -405,7 +405,7 @@ async fn audit_page(v: Visit, Query(p): Query<AuditParams>) -> Response {
         Ok(me) => me,
         Err(r) => return r,
     };
-    let mut events = match v
+    let events = match v
         .state
         .accounts
         .audit_log(me, p.before, &p.event, &p.q, AUDIT_PER_PAGE + 1)
@@ -414,8 +414,7 @@ async fn audit_page(v: Visit, Query(p): Query<AuditParams>) -> Response {
         Ok(e) => e,
         Err(e) => return error_page(e),
     };
-    let more = events.len() as i64 > AUDIT_PER_PAGE;
-    events.truncate(AUDIT_PER_PAGE as usize);
+    let (events, before) = crate::db::page_of(events, AUDIT_PER_PAGE, |e| e.id);
     let mut page = TablePage::new(
         v.layout("Audit log"),
         "Audit log",
@@ -434,19 +433,16 @@ async fn audit_page(v: Visit, Query(p): Query<AuditParams>) -> Response {
         .collect();
     choice.value = p.event.clone();
     page.filters = vec![choice];
-    page.next = more
-        .then(|| events.last().map(|e| e.id))
-        .flatten()
-        .map(|before| {
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            for (k, val) in [("event", &p.event), ("q", &p.q)] {
-                if !val.is_empty() {
-                    q.append_pair(k, val);
-                }
+    page.next = before.map(|before| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, val) in [("event", &p.event), ("q", &p.q)] {
+            if !val.is_empty() {
+                q.append_pair(k, val);
             }
-            q.append_pair("before", &before.to_string());
-            format!("/staff/audit?{}", q.finish())
-        });
+        }
+        q.append_pair("before", &before.to_string());
+        format!("/staff/audit?{}", q.finish())
+    });
     page.rows = events
         .into_iter()
         .map(|e| Row {

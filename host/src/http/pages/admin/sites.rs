@@ -14,7 +14,7 @@ const SITES_PER_PAGE: i64 = 50;
 async fn sites_view(
     v: &Visit,
     me: &Me,
-    p: &PeopleParams,
+    p: &SearchParams,
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
@@ -130,7 +130,7 @@ fn site_form(
     }
 }
 
-async fn sites_page(v: Visit, Query(p): Query<PeopleParams>) -> Response {
+async fn sites_page(v: Visit, Query(p): Query<SearchParams>) -> Response {
     let me = match v.require_active("/staff/sites") {
         Ok(me) => me.clone(),
         Err(r) => return r,
@@ -182,7 +182,7 @@ async fn save_site(v: Visit, id: Option<i64>, f: Posted) -> Response {
         Ok(_) => {
             let done = if id.is_some() { "saved" } else { "added" };
             let notice = format!("Site {} {done}.", input.name.trim());
-            sites_view(&v, &me, &PeopleParams::default(), None, Some(notice)).await
+            sites_view(&v, &me, &SearchParams::default(), None, Some(notice)).await
         }
         Err(e) => match visible(e) {
             Ok((msg, _)) => site_refused(&v, &me, id, msg).await,
@@ -195,6 +195,6 @@ async fn save_site(v: Visit, id: Option<i64>, f: Posted) -> Response {
 async fn site_refused(v: &Visit, me: &Me, id: Option<i64>, msg: String) -> Response {
     match id {
         Some(id) => site_view(v, me, id, Some(msg)).await,
-        None => sites_view(v, me, &PeopleParams::default(), Some(msg), None).await,
+        None => sites_view(v, me, &SearchParams::default(), Some(msg), None).await,
     }
 }

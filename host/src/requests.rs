@@ -530,13 +530,18 @@ impl Requests {
         Ok(f)
     }
 
-    /// How many requests `me` may see match `q`, counted up to `cap` (a saved view's count).
-    pub async fn count(&self, me: &Me, q: &ListQuery, cap: i64) -> Result<i64> {
+    /// How many requests `me` may see match each of `qs`, each counted up to `cap` (saved
+    /// views' counts): the workflow is asked once, and one connection reads them all.
+    pub async fn counts(&self, me: &Me, qs: &[ListQuery], cap: i64) -> Result<Vec<i64>> {
         require_active(me)?;
         let workflow = self.workflow().await?;
-        let f = self.filter(me, q, &workflow).await?;
         let mut conn = self.db.pool().acquire().await?;
-        Ok(sql::count(&mut conn, self.db.backend(), &f, cap).await?)
+        let mut counts = Vec::with_capacity(qs.len());
+        for q in qs {
+            let f = self.filter(me, q, &workflow).await?;
+            counts.push(sql::count(&mut conn, self.db.backend(), &f, cap).await?);
+        }
+        Ok(counts)
     }
 
     /// A page of the requests `me` may see that match `q`.

@@ -222,36 +222,34 @@ fn filter_query(p: &ListParams, status: &str) -> String {
     ])
 }
 
-/// `me`'s saved views, each counted (all at once); `current` marks the one shown.
+/// `me`'s saved views, each counted; `current` marks the one shown.
 async fn view_links(v: &Visit, me: &Me, current: &str) -> Result<Vec<ViewLink>, Response> {
     let r = &v.state.requests;
     let views = r.queue_views(me).await.map_err(|e| failed(v, e))?;
-    let counts = futures_util::future::join_all(views.iter().map(|view| async move {
+    let mut queries = Vec::with_capacity(views.len());
+    for view in &views {
         let p: ListParams = serde_urlencoded::from_str(&view.query).unwrap_or_default();
-        let (q, _, _) = list_query(v, me, &p).await?;
-        r.count(me, &q, VIEW_COUNT_CAP)
-            .await
-            .map_err(|e| failed(v, e))
-    }))
-    .await;
-    views
+        queries.push(list_query(v, me, &p).await?.0);
+    }
+    let counts = r
+        .counts(me, &queries, VIEW_COUNT_CAP)
+        .await
+        .map_err(|e| failed(v, e))?;
+    Ok(views
         .into_iter()
         .zip(counts)
-        .map(|(view, n)| {
-            let n = n?;
-            Ok(ViewLink {
-                id: view.id,
-                here: view.query == current,
-                href: format!("/requests?{}", view.query),
-                name: view.name,
-                count: if n >= VIEW_COUNT_CAP {
-                    format!("{VIEW_COUNT_CAP}+")
-                } else {
-                    n.to_string()
-                },
-            })
+        .map(|(view, n)| ViewLink {
+            id: view.id,
+            here: view.query == current,
+            href: format!("/requests?{}", view.query),
+            name: view.name,
+            count: if n >= VIEW_COUNT_CAP {
+                format!("{VIEW_COUNT_CAP}+")
+            } else {
+                n.to_string()
+            },
         })
-        .collect()
+        .collect())
 }
 
 async fn save_view(v: Visit, f: Posted) -> Response {

@@ -250,6 +250,11 @@ pub struct Me {
 }
 
 impl Me {
+    /// How this person is named in email and pages: given name and surname.
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.given_name, self.surname)
+    }
+
     /// The holder of an account acting by email, without a session: for a message whose sender
     /// the help desk has matched to them.
     pub fn by_email(user: UserRow) -> Option<Me> {

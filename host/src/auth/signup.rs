@@ -230,7 +230,7 @@ impl Accounts {
             // the Approvals page, but are not each emailed about every new site).
             approvers = db::users::active_with_role(&mut *tx, "operator", None).await?;
         }
-        let who = format!("{} {}", me.given_name, me.surname);
+        let who = me.full_name();
         for a in &approvers {
             let m = messages::approval_needed(
                 &a.email,

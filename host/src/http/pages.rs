@@ -177,7 +177,7 @@ impl Visit {
                 .me
                 .as_ref()
                 .filter(|m| m.stage == Stage::Full)
-                .map(|m| format!("{} {}", m.given_name, m.surname)),
+                .map(Me::full_name),
             nav,
             csrf: self.csrf.clone(),
         }

@@ -412,7 +412,7 @@ impl Requests {
         body: &str,
         status: Option<&str>,
     ) -> Email {
-        let author = format!("{} {}", me.given_name, me.surname);
+        let author = me.full_name();
         messages::staff_reply(
             to,
             &number(r.id),
@@ -435,7 +435,7 @@ impl Requests {
         r: &RequestRow,
         body: &str,
     ) -> Result<Vec<Email>> {
-        let author = format!("{} {}", me.given_name, me.surname);
+        let author = me.full_name();
         let n = number(r.id);
         let link = self.link(r.id);
         let to = match &r.assignee_email {

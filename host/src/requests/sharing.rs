@@ -46,7 +46,7 @@ impl Requests {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         if cc::add(&mut *tx, id, colleague.id, me.id, now).await? {
-            let who = format!("{} {}", me.given_name, me.surname);
+            let who = me.full_name();
             let email = messages::request_shared(
                 &colleague.email,
                 &number(id),

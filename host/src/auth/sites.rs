@@ -180,6 +180,16 @@ impl Accounts {
             .ok_or(AuthError::NotFound)
     }
 
+    /// The id of the person at `email` (as typed, any case), if `me` may see them.
+    pub async fn person(&self, me: &Me, email: &str) -> Result<Option<i64>> {
+        let site = people_scope(me)?;
+        let email = email.trim().to_lowercase();
+        Ok(db::users::by_email(self.db.pool(), &email)
+            .await?
+            .filter(|u| site.is_none() || u.site_id == site)
+            .map(|u| u.id))
+    }
+
     /// People an operator (everyone) or a Site Administrator (their site) may see.
     pub async fn users(&self, me: &Me) -> Result<Vec<UserRow>> {
         let site = people_scope(me)?;

@@ -315,18 +315,12 @@ async fn people_page(v: Visit, Query(p): Query<SearchParams>) -> Response {
 
 /// The person an operator's form names by email address.
 async fn person(v: &Visit, me: &Me, email: &str) -> Result<i64, AuthError> {
-    let email = email.trim().to_lowercase();
-    v.state
-        .accounts
-        .users(me)
-        .await?
-        .into_iter()
-        .find(|u| u.email == email)
-        .map(|u| u.id)
-        .ok_or(AuthError::Invalid(
+    v.state.accounts.person(me, email).await?.ok_or_else(|| {
+        AuthError::Invalid(
             "unknown_person",
-            format!("Nobody has the address {email}."),
-        ))
+            format!("Nobody has the address {}.", email.trim().to_lowercase()),
+        )
+    })
 }
 
 async fn change_role(v: Visit, f: Posted) -> Response {

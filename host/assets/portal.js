@@ -1,12 +1,16 @@
 // The portal's only script, and an optional one: every page works without it. It shows times in
-// the reader's own time zone and as "2 hours ago" (the exact time on hover), and lets files be
+// the reader's chosen (or the browser's) time zone and as "2 hours ago" (the exact time on hover), and lets files be
 // attached by pasting or dropping them onto a message form.
 'use strict';
 
 (function () {
   // --- times ---
-  const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-  const exact = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+  // The page's language, and the reader's chosen time zone (else the browser's).
+  const root = document.documentElement;
+  const lang = root.lang || undefined;
+  const timeZone = root.dataset.tz || undefined;
+  const relative = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+  const exact = new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone });
   const steps = [['second', 60], ['minute', 60], ['hour', 24], ['day', 7], ['week', 4.35], ['month', 12], ['year', Infinity]];
 
   function ago(date) {
@@ -75,7 +79,7 @@
     input.insertAdjacentElement('afterend', list);
     input.addEventListener('change', () => {
       const names = [...input.files].map((f) => f.name);
-      list.textContent = names.length ? `Attached: ${names.join(', ')}` : '';
+      list.textContent = names.length ? `${root.dataset.attached || 'Attached:'} ${names.join(', ')}` : '';
     });
     form.addEventListener('paste', (e) => {
       const files = [...(e.clipboardData ? e.clipboardData.files : [])];

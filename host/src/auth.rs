@@ -245,6 +245,10 @@ pub struct Me {
     pub site_id: Option<i64>,
     pub session_id: i64,
     pub stage: Stage,
+    /// The portal language they chose (`en`, `de`); `None` follows the browser.
+    pub language: Option<String>,
+    /// The IANA time zone they chose; `None` follows the browser.
+    pub time_zone: Option<String>,
     #[serde(skip)]
     token_hash: String,
 }
@@ -268,6 +272,8 @@ impl Me {
             site_id: user.site_id,
             session_id: 0,
             stage: Stage::Full,
+            language: user.language,
+            time_zone: user.time_zone,
             token_hash: String::new(),
         })
     }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod decisions;
 pub mod domain;
 pub mod http;
+pub mod i18n;
 pub mod mail;
 pub mod metrics;
 pub mod plugins;

@@ -43,6 +43,9 @@ pub enum RequestError {
     /// Input that does not have the documented form (400).
     #[error("{1}")]
     Invalid(&'static str, String),
+    /// Text that breaks its field's rule (400; the code is the field's name).
+    #[error("{0}")]
+    Input(text::Invalid),
     /// Well-formed input that a rule refuses (422).
     #[error("{1}")]
     Rule(&'static str, String),
@@ -117,7 +120,7 @@ impl Via<'_> {
 
 impl From<text::Invalid> for RequestError {
     fn from(e: text::Invalid) -> Self {
-        RequestError::Invalid(e.field, e.message)
+        RequestError::Input(e)
     }
 }
 

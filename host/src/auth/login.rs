@@ -265,6 +265,8 @@ impl Accounts {
             site_id: user.site_id,
             session_id: s.id,
             stage,
+            language: user.language,
+            time_zone: user.time_zone,
             token_hash: hash,
         }))
     }

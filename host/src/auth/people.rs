@@ -4,6 +4,47 @@
 use super::*;
 
 impl Accounts {
+    /// Saves the language and time zone `me` reads the portal in; `None` follows the browser.
+    /// A language the portal does not speak, or a zone not among [`crate::i18n::time_zones`],
+    /// is refused and nothing changes.
+    pub async fn set_preferences(
+        &self,
+        me: &Me,
+        language: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> Result<()> {
+        if !me.is_active() {
+            return Err(AuthError::Unauthenticated);
+        }
+        let language = match language {
+            Some(tag) => Some(
+                crate::i18n::Lang::ALL
+                    .into_iter()
+                    .find(|l| l.code() == tag)
+                    .ok_or_else(|| {
+                        AuthError::Invalid(
+                            "invalid_language",
+                            "Choose a language from the list.".into(),
+                        )
+                    })?
+                    .code(),
+            ),
+            None => None,
+        };
+        if let Some(zone) = time_zone
+            && !crate::i18n::is_time_zone(zone)
+        {
+            return Err(AuthError::Invalid(
+                "invalid_time_zone",
+                "Choose a time zone from the list.".into(),
+            ));
+        }
+        Ok(
+            db::users::set_preferences(self.db.pool(), me.id, language, time_zone, self.now())
+                .await?,
+        )
+    }
+
     /// Invites someone: a Site Administrator to their own site, staff to any site (or, with no
     /// site, as a new agent by CLI). Returns the new user's id.
     pub async fn invite(&self, me: &Me, invite: &Invite, client: &Client) -> Result<i64> {

@@ -15,9 +15,13 @@ pub struct UserRow {
     pub site_id: Option<i64>,
     pub must_change_password: i64,
     pub created_at: i64,
+    /// The portal language they chose (`en`, `de`), if any.
+    pub language: Option<String>,
+    /// Their IANA time zone, if they chose one.
+    pub time_zone: Option<String>,
 }
 
-const COLUMNS: &str = "id, email, given_name, surname, password_hash, role, state, site_id, must_change_password, created_at";
+const COLUMNS: &str = "id, email, given_name, surname, password_hash, role, state, site_id, must_change_password, created_at, language, time_zone";
 
 #[derive(Debug)]
 pub struct NewUser<'a> {
@@ -325,5 +329,23 @@ pub async fn set_notifications<'e, E: Executor<'e, Database = Any>>(
     .bind(id)
     .execute(e)
     .await?;
+    Ok(())
+}
+
+/// Saves the language and time zone a person reads the portal in (`None`: follow the browser).
+pub async fn set_preferences<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+    language: Option<&str>,
+    time_zone: Option<&str>,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET language = $1, time_zone = $2, updated_at = $3 WHERE id = $4")
+        .bind(language)
+        .bind(time_zone)
+        .bind(now)
+        .bind(id)
+        .execute(e)
+        .await?;
     Ok(())
 }

@@ -141,6 +141,35 @@ pub const ANY_FIELD_MAX: usize = 4096;
 pub struct Invalid {
     pub field: &'static str,
     pub message: String,
+    /// The rule broken, for pages that say it in the reader's language.
+    pub reason: Reason,
+}
+
+/// The rule a refused text broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Nul,
+    TooLong { max: usize },
+    LineBreak,
+    Direction,
+    Control,
+    Email,
+    Empty,
+}
+
+impl Reason {
+    /// The catalogue's key for this reason (`input-<reason>`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Reason::Nul => "input-nul",
+            Reason::TooLong { .. } => "input-too-long",
+            Reason::LineBreak => "input-line-break",
+            Reason::Direction => "input-direction",
+            Reason::Control => "input-control",
+            Reason::Email => "input-email",
+            Reason::Empty => "input-empty",
+        }
+    }
 }
 
 impl fmt::Display for Invalid {
@@ -166,29 +195,31 @@ fn breaks_line(c: char) -> bool {
 /// The length counts the value as sent, before trimming. An empty result is allowed here;
 /// callers that need a value say so with [`required`].
 pub fn check(field: &Field, value: &str) -> Result<String, Invalid> {
-    let refuse = |why: &str| Invalid {
+    let refuse = |why: &str, reason: Reason| Invalid {
         field: field.name,
         message: format!("{}: {why}", field.label),
+        reason,
     };
     if value.contains('\0') {
-        return Err(refuse("NUL characters are not allowed."));
+        return Err(refuse("NUL characters are not allowed.", Reason::Nul));
     }
     if value.chars().count() > field.max {
-        return Err(refuse(&format!(
-            "at most {} {} allowed.",
-            field.max,
-            field.unit()
-        )));
+        return Err(refuse(
+            &format!("at most {} {} allowed.", field.max, field.unit()),
+            Reason::TooLong { max: field.max },
+        ));
     }
     match field.kind {
         Kind::Line | Kind::Name | Kind::Email if value.chars().any(breaks_line) => {
             return Err(refuse(
                 "line breaks, tabs and other control characters are not allowed.",
+                Reason::LineBreak,
             ));
         }
         Kind::Name if value.chars().any(is_bidi_control) => {
             return Err(refuse(
                 "right-to-left override and other direction controls are not allowed.",
+                Reason::Direction,
             ));
         }
         Kind::Text
@@ -196,7 +227,10 @@ pub fn check(field: &Field, value: &str) -> Result<String, Invalid> {
                 .chars()
                 .any(|c| breaks_line(c) && !matches!(c, '\n' | '\r' | '\t')) =>
         {
-            return Err(refuse("control characters are not allowed."));
+            return Err(refuse(
+                "control characters are not allowed.",
+                Reason::Control,
+            ));
         }
         _ => {}
     }
@@ -207,7 +241,10 @@ pub fn check(field: &Field, value: &str) -> Result<String, Invalid> {
         _ => value.trim(),
     };
     if field.kind == Kind::Email && !value.is_empty() && !is_email(value) {
-        return Err(refuse("enter an address like name@example.com."));
+        return Err(refuse(
+            "enter an address like name@example.com.",
+            Reason::Email,
+        ));
     }
     Ok(match field.kind {
         Kind::Text => value.replace("\r\n", "\n").replace('\r', "\n"),
@@ -244,6 +281,7 @@ pub fn required(field: &Field, value: &str) -> Result<String, Invalid> {
         return Err(Invalid {
             field: field.name,
             message: format!("{}: enter a value.", field.label),
+            reason: Reason::Empty,
         });
     }
     Ok(v)
@@ -260,6 +298,7 @@ pub fn find_nul<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Opt
             Invalid {
                 field: "input",
                 message: format!("`{name}`: NUL characters are not allowed."),
+                reason: Reason::Nul,
             }
         })
 }

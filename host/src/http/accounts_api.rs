@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/login/code/verify", post(verify_code))
         .route("/api/v1/logout", post(logout))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/preferences", put(set_preferences))
         .route("/api/v1/me/password", post(change_password))
         .route("/api/v1/me/sites", get(eligible_sites))
         .route("/api/v1/me/site", post(choose_site))
@@ -263,6 +264,37 @@ async fn logout(
 
 async fn me(Bearer(me): Bearer) -> Json<Me> {
     Json(me)
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Preferences {
+    language: Option<String>,
+    time_zone: Option<String>,
+}
+
+async fn set_preferences(
+    State(s): State<AppState>,
+    Bearer(me): Bearer,
+    Json(body): Json<serde_json::Map<String, Value>>,
+) -> Result<Json<Preferences>, ApiError> {
+    // An object with both fields (null for the browser's): a struct would also read from an
+    // array, and take a missing field as null.
+    if let Some(missing) = ["language", "time_zone"]
+        .into_iter()
+        .find(|k| !body.contains_key(*k))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            format!("missing field `{missing}`"),
+        ));
+    }
+    let p: Preferences = serde_json::from_value(Value::Object(body))
+        .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+    s.accounts
+        .set_preferences(&me, p.language.as_deref(), p.time_zone.as_deref())
+        .await?;
+    Ok(Json(p))
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 //! the JSON errors that page handlers share with the API.
 
 use crate::auth::AuthError;
+use crate::i18n::{Lang, Tr};
 use crate::plugins::PluginError;
 use axum::Json;
 use axum::body::Body;
@@ -24,6 +25,8 @@ pub struct ApiError {
     pub details: Option<serde_json::Value>,
     /// Seconds, sent as `Retry-After`.
     pub retry_after: Option<i64>,
+    /// The refused text's rule, for pages that word it in the reader's language.
+    pub input: Option<Box<crate::domain::text::Invalid>>,
 }
 
 impl ApiError {
@@ -34,6 +37,7 @@ impl ApiError {
             message: message.into(),
             details: None,
             retry_after: None,
+            input: None,
         }
     }
 
@@ -114,7 +118,9 @@ impl From<crate::db::DbError> for ApiError {
 /// Input refused at the boundary: 400, naming the field.
 impl From<crate::domain::text::Invalid> for ApiError {
     fn from(e: crate::domain::text::Invalid) -> ApiError {
-        ApiError::bad_request("invalid_input", e.message).with_field(e.field)
+        let mut api = ApiError::bad_request("invalid_input", e.message.clone()).with_field(e.field);
+        api.input = Some(Box::new(e));
+        api
     }
 }
 
@@ -171,6 +177,8 @@ impl From<AuthError> for ApiError {
 #[derive(Debug, Clone)]
 pub struct Shown {
     pub message: String,
+    /// The error's code, for a page to word it in the reader's language.
+    pub code: &'static str,
 }
 
 impl IntoResponse for ApiError {
@@ -183,6 +191,7 @@ impl IntoResponse for ApiError {
         // Pages show the same error as a page: see `http::errors`.
         res.extensions_mut().insert(Shown {
             message: self.message,
+            code: self.code,
         });
         if let Some(s) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&s.to_string())
@@ -203,6 +212,10 @@ impl From<crate::requests::RequestError> for ApiError {
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             E::Invalid(code, _) => ApiError::bad_request(code, message),
+            E::Input(i) => ApiError {
+                input: Some(Box::new(i.clone())),
+                ..ApiError::bad_request(i.field, message)
+            },
             E::Rule(code, _) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
             E::Denied(code, _) => ApiError::new(StatusCode::FORBIDDEN, code, message),
             E::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
@@ -230,6 +243,11 @@ impl From<crate::requests::RequestError> for ApiError {
 /// The error middleware: see the module's documentation.
 pub async fn uniform(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
+    let tr = if api {
+        Tr::default()
+    } else {
+        reader(req.headers())
+    };
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -268,15 +286,23 @@ pub async fn uniform(req: Request, next: Next) -> Response {
         return out;
     }
     // A page shows its own errors; a machine endpoint's JSON (`/readyz`) stays as it is.
-    let shown = res.extensions().get::<Shown>().map(|s| s.message.clone());
+    let shown = res.extensions().get::<Shown>().cloned();
     if content_type.starts_with("text/html")
         || (shown.is_none() && content_type.starts_with("application/json"))
     {
         return res;
     }
-    let message = shown.unwrap_or_else(|| message_for(status, ""));
+    // English readers get the message as raised, which can be more precise than the
+    // catalogue's sentence for its code.
+    let message = match shown {
+        Some(s) if tr.lang == Lang::En => s.message,
+        Some(s) => tr.find(&format!("error-{}", s.code)).unwrap_or(s.message),
+        None => tr
+            .find(&format!("error-status-{}", status.as_u16()))
+            .unwrap_or_else(|| message_for(status, "")),
+    };
     let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
-    let mut out = (status, Html(page(status, &message))).into_response();
+    let mut out = (status, Html(page(tr, status, &message))).into_response();
     if let Some(v) = retry_after {
         out.headers_mut().insert(header::RETRY_AFTER, v);
     }
@@ -321,13 +347,35 @@ fn message_for(status: StatusCode, text: &str) -> String {
 
 /// A page for an error no page handler rendered: an unknown address, a refused method, a
 /// request that arrived too slowly.
-fn page(status: StatusCode, message: &str) -> String {
+fn page(tr: Tr, status: StatusCode, message: &str) -> String {
     let title = match status {
-        StatusCode::NOT_FOUND => "Page not found",
-        s if s.is_server_error() => "Sorry",
-        _ => "This request cannot be served",
+        StatusCode::NOT_FOUND => "page-not-found",
+        s if s.is_server_error() => "sorry",
+        _ => "request-refused",
     };
-    super::pages::standalone_message(title, message)
+    super::pages::standalone_message(tr, &tr.get(title), message)
+}
+
+/// The reader's language where no session is looked up: the footer's choice (a cookie, under
+/// whatever prefix the deployment gives cookie names), else `Accept-Language`.
+fn reader(headers: &axum::http::HeaderMap) -> Tr {
+    let chosen = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| name.ends_with("hd_lang"))
+        .and_then(|(_, value)| Lang::parse(value));
+    let lang = chosen
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|h| h.to_str().ok())
+                .and_then(Lang::negotiate)
+        })
+        .unwrap_or_default();
+    Tr::new(lang)
 }
 
 /// The fallback of every route that does not exist.

@@ -261,6 +261,13 @@ fn operations(st: &Statuses) -> Vec<Op> {
         op("get", "/api/v1/me", "The signed-in person and session stage")
             .session()
             .ok(200, Some(reference("Me"))),
+        op("put", "/api/v1/me/preferences", "The language and time zone the portal's pages use for the caller; null follows the browser")
+            .session()
+            .json(object(&["language", "time_zone"], json!({
+                "language": { "enum": LANGUAGES },
+                "time_zone": { "enum": time_zones() } })))
+            .ok(200, Some(reference("Preferences")))
+            .errors(&[400]),
         op("post", "/api/v1/me/password", "Change the password (required at stage password_change); other sessions end")
             .session()
             .json(object(&["password", "confirm_password"], json!({
@@ -573,6 +580,17 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .ok(200, Some(object(&["watching"], json!({ "watching": { "type": "boolean" } }))))
             .errors(&[403]),
     ]
+}
+
+/// The portal's languages, or null for the browser's.
+const LANGUAGES: [Option<&str>; 3] = [Some("en"), Some("de"), None];
+/// The time zones a person may choose, or null for the browser's.
+fn time_zones() -> Vec<Option<&'static str>> {
+    crate::i18n::time_zones()
+        .iter()
+        .map(|z| Some(z.as_str()))
+        .chain([None])
+        .collect()
 }
 
 /// A registered email domain, as `SiteInput` checks it.

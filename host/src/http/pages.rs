@@ -7,9 +7,9 @@
 #![allow(clippy::result_large_err)]
 
 use super::AppState;
-use super::accounts_api::{RESET_SENT, SIGNUP_SENT};
 use super::session::{ClientInfo, cookie, set_cookie};
 use crate::auth::{self, AuthError, Invite, InviteMode, Me, Role, SignedIn, SiteInput, Stage};
+use crate::i18n::{Arg, Lang, Tr};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{LOCATION, SET_COOKIE};
@@ -25,6 +25,7 @@ mod admin;
 pub(crate) mod branding;
 mod console;
 mod markdown;
+mod preferences;
 mod recovery;
 mod requests;
 mod sign_in;
@@ -33,6 +34,8 @@ mod signup;
 const SESSION: &str = "hd_session";
 const CSRF: &str = "hd_csrf";
 const DEVICE: &str = "hd_device";
+/// The language a visitor picked in the footer, for pages before (and after) signing in.
+const LANGUAGE: &str = "hd_lang";
 
 /// The largest form a page posts, files aside.
 const FORM_LIMIT: usize = 64 * 1024;
@@ -44,6 +47,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .merge(recovery::router())
         .merge(admin::router())
         .merge(console::router())
+        .merge(preferences::router())
         .route("/assets/portal.js", get(script))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .merge(requests::router(upload_limit))
@@ -82,6 +86,11 @@ struct Visit {
     /// The path asked for, to mark the current page in the navigation.
     path: String,
     brand: Arc<branding::Brand>,
+    /// The reader's language: their preference, the footer's cookie, `Accept-Language`.
+    tr: Tr,
+    /// The reader's chosen time zone, if any; else times are shown in UTC and the portal's
+    /// script shows them in the browser's zone.
+    tz: Option<jiff::tz::TimeZone>,
 }
 
 impl FromRequestParts<AppState> for Visit {
@@ -105,6 +114,25 @@ impl FromRequestParts<AppState> for Visit {
         let new_csrf = existing.is_none();
         let csrf = existing.unwrap_or_else(|| auth::secret::new_token().0);
         let device = cookie(&parts.headers, &state.web.cookie_name(DEVICE)).map(str::to_owned);
+        let lang = me
+            .as_ref()
+            .and_then(|m| m.language.as_deref())
+            .and_then(Lang::parse)
+            .or_else(|| {
+                cookie(&parts.headers, &state.web.cookie_name(LANGUAGE)).and_then(Lang::parse)
+            })
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(axum::http::header::ACCEPT_LANGUAGE)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(Lang::negotiate)
+            })
+            .unwrap_or_default();
+        let tz = me
+            .as_ref()
+            .and_then(|m| m.time_zone.as_deref())
+            .and_then(|name| jiff::tz::TimeZone::get(name).ok());
         Ok(Visit {
             state: state.clone(),
             me,
@@ -114,6 +142,8 @@ impl FromRequestParts<AppState> for Visit {
             device,
             path: parts.uri.path().to_owned(),
             brand: state.brand.get(&state.db).await,
+            tr: Tr::new(lang),
+            tz,
         })
     }
 }
@@ -122,33 +152,34 @@ impl Visit {
     fn layout(&self, title: &str) -> Layout {
         let mut nav = Vec::new();
         if let Some(me) = self.me.as_ref().filter(|m| m.is_active()) {
-            nav.push(("/dashboard".to_owned(), "Dashboard".to_owned()));
+            nav.push(("/dashboard".to_owned(), self.t("nav-dashboard")));
             if me.is_staff() {
-                nav.push(("/requests".into(), "Queue".into()));
-                nav.push(("/staff/replies".into(), "Saved replies".into()));
+                nav.push(("/requests".into(), self.t("nav-queue")));
+                nav.push(("/staff/replies".into(), self.t("nav-saved-replies")));
             } else {
-                nav.push(("/requests".into(), "Requests".into()));
-                nav.push(("/requests/new".into(), "New request".into()));
+                nav.push(("/requests".into(), self.t("nav-requests")));
+                nav.push(("/requests/new".into(), self.t("nav-new-request")));
             }
             if me.is_staff() || me.role == Role::SiteAdmin {
-                nav.push(("/approvals".into(), "Approvals".into()));
-                nav.push(("/invitations".into(), "Invitations".into()));
+                nav.push(("/approvals".into(), self.t("nav-approvals")));
+                nav.push(("/invitations".into(), self.t("nav-invitations")));
             }
             if me.role == Role::Operator {
-                nav.push(("/staff/sites".into(), "Sites".into()));
-                nav.push(("/staff/people".into(), "People".into()));
-                nav.push(("/staff/quick-links".into(), "Quick links".into()));
-                nav.push(("/staff/branding".into(), "Branding".into()));
-                nav.push(("/staff/statuses".into(), "Statuses".into()));
-                nav.push(("/staff/plugins".into(), "Plugins".into()));
-                nav.push(("/staff/decisions".into(), "Decisions".into()));
-                nav.push(("/staff/audit".into(), "Audit log".into()));
-                nav.push(("/staff/mail".into(), "Mail".into()));
+                nav.push(("/staff/sites".into(), self.t("nav-sites")));
+                nav.push(("/staff/people".into(), self.t("nav-people")));
+                nav.push(("/staff/quick-links".into(), self.t("nav-quick-links")));
+                nav.push(("/staff/branding".into(), self.t("nav-branding")));
+                nav.push(("/staff/statuses".into(), self.t("nav-statuses")));
+                nav.push(("/staff/plugins".into(), self.t("nav-plugins")));
+                nav.push(("/staff/decisions".into(), self.t("nav-decisions")));
+                nav.push(("/staff/audit".into(), self.t("nav-audit-log")));
+                nav.push(("/staff/mail".into(), self.t("nav-mail")));
             }
             if !me.is_staff() {
-                nav.push(("/notifications".into(), "Notifications".into()));
+                nav.push(("/notifications".into(), self.t("nav-notifications")));
             }
-            nav.push(("/sessions".into(), "Sessions".into()));
+            nav.push(("/preferences".into(), self.t("nav-preferences")));
+            nav.push(("/sessions".into(), self.t("nav-sessions")));
         }
         // The section the page belongs to: the longest link the path starts with.
         let current = nav
@@ -168,8 +199,21 @@ impl Visit {
             })
             .collect();
         Layout {
+            t: self.tr,
+            tz: self
+                .tz
+                .as_ref()
+                .and_then(|tz| tz.iana_name())
+                .unwrap_or_default()
+                .to_owned(),
+            path: self.path.clone(),
             script: SCRIPT,
-            brand: self.brand.name.clone(),
+            // The built-in name is the portal's own words; an operator's name is theirs.
+            brand: if self.brand.name == branding::DEFAULT_NAME {
+                self.t("portal-name")
+            } else {
+                self.brand.name.clone()
+            },
             accent: self.brand.accent.clone(),
             logo: self.brand.logo,
             title: title.to_owned(),
@@ -181,6 +225,89 @@ impl Visit {
             nav,
             csrf: self.csrf.clone(),
         }
+    }
+
+    /// The message `key` in the reader's language.
+    fn t(&self, key: &str) -> String {
+        self.tr.get(key)
+    }
+
+    /// The message `key` with arguments, in the reader's language.
+    fn ta(&self, key: &str, args: &[(&str, Arg<'_>)]) -> String {
+        self.tr.args(key, args)
+    }
+
+    /// An error in the reader's language: a refused text by its field and rule, a known code
+    /// by the catalogue's `error-<code>` (with the error's figures), and otherwise the
+    /// error's own message, which is also what English readers get (it can be more precise
+    /// than the catalogue's sentence for its code).
+    fn error_words(&self, e: &super::ApiError) -> String {
+        if let Some(i) = &e.input {
+            let field = self
+                .tr
+                .find(&format!("field-{}", i.field))
+                .unwrap_or_else(|| i.field.to_owned());
+            let why = match i.reason {
+                crate::domain::text::Reason::TooLong { max } => {
+                    self.ta(i.reason.key(), &[("max", max.into())])
+                }
+                reason => self.t(reason.key()),
+            };
+            return self.ta(
+                "input-refused",
+                &[("field", (&field).into()), ("why", (&why).into())],
+            );
+        }
+        if self.tr.lang == Lang::En {
+            return e.message.clone();
+        }
+        match e.code {
+            "too_many_attempts" => self.ta(
+                "error-too_many_attempts",
+                &[("seconds", e.retry_after.unwrap_or(60).into())],
+            ),
+            "wrong_code" => {
+                let left = e
+                    .details
+                    .as_ref()
+                    .and_then(|d| d["attempts_left"].as_i64())
+                    .unwrap_or_default();
+                self.ta("error-wrong_code", &[("left", left.into())])
+            }
+            code => self
+                .tr
+                .find(&format!("error-{code}"))
+                .unwrap_or_else(|| e.message.clone()),
+        }
+    }
+
+    /// A status's name in the reader's language. The workflow plugin names its statuses; the
+    /// catalogue translates a name only where the plugin uses the bundled workflow's English
+    /// wording for that key, so a vendor's own names are shown as the vendor wrote them.
+    fn status_label(&self, w: &crate::requests::Workflow, key: &str) -> String {
+        let Some(s) = w.get(key) else {
+            return self.ta("status-unknown", &[("key", key.into())]);
+        };
+        self.translated_status(&s.key, &s.label)
+    }
+
+    fn translated_status(&self, key: &str, label: &str) -> String {
+        let msg = format!("status-{key}");
+        if self.tr.lang != Lang::En && Tr::new(Lang::En).find(&msg).as_deref() == Some(label) {
+            self.t(&msg)
+        } else {
+            label.to_owned()
+        }
+    }
+
+    /// `ms` as a `<time>` element, in the reader's time zone (see [`time_tag`]).
+    fn time_tag(&self, ms: i64) -> String {
+        time_tag(ms, self.tz.as_ref())
+    }
+
+    /// `ms` as text, in the reader's time zone.
+    fn when(&self, ms: i64) -> String {
+        when(ms, self.tz.as_ref())
     }
 
     fn render(&self, status: StatusCode, page: impl Template) -> Response {
@@ -253,6 +380,12 @@ impl Visit {
 }
 
 struct Layout {
+    /// The reader's language.
+    t: Tr,
+    /// The reader's chosen time zone (IANA name), or empty to follow the browser.
+    tz: String,
+    /// The page's path, for the language switch to come back to.
+    path: String,
     /// The portal's script, by address.
     script: &'static str,
     /// The portal's name, accent colour and logo version.
@@ -263,6 +396,48 @@ struct Layout {
     signed_in: Option<String>,
     nav: Vec<NavLink>,
     csrf: String,
+}
+
+impl Layout {
+    /// The message `key` in the reader's language.
+    fn t(&self, key: &str) -> String {
+        self.t.get(key)
+    }
+
+    /// The message `key` with one argument.
+    fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.t.args(key, &[(name, Arg::Text(&value.to_string()))])
+    }
+
+    /// The message `key` with one number (which may choose a plural form).
+    fn tn<'a>(&self, key: &str, name: &str, n: impl Into<Arg<'a>>) -> String {
+        self.t.args(key, &[(name, n.into())])
+    }
+
+    /// The message `key` with a number and a text.
+    fn tnt<'a>(
+        &self,
+        key: &str,
+        name: &str,
+        n: impl Into<Arg<'a>>,
+        text_name: &str,
+        text: &str,
+    ) -> String {
+        self.t
+            .args(key, &[(name, n.into()), (text_name, Arg::Text(text))])
+    }
+
+    fn lang(&self) -> &'static str {
+        self.t.lang.code()
+    }
+
+    /// The portal's languages for the footer's switch: (code, name, whether it is this page's).
+    fn languages(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Lang::ALL
+            .into_iter()
+            .map(|l| (l.code(), l.name(), l == self.t.lang))
+            .collect()
+    }
 }
 
 struct NavLink {
@@ -367,20 +542,26 @@ fn error_page(e: AuthError) -> Response {
     super::ApiError::from(e).into_response()
 }
 
-/// Form errors shown in the page; anything else (a refusal, a fault) becomes an error page with
-/// the status the API gives it.
-fn visible(e: AuthError) -> Result<(String, Vec<String>), Response> {
+/// Form errors shown in the page, in the reader's language; anything else (a refusal, a fault)
+/// becomes an error page with the status the API gives it.
+fn visible(v: &Visit, e: AuthError) -> Result<(String, Vec<String>), Response> {
     match e {
-        AuthError::PasswordRejected(v) => Ok((
-            AuthError::PasswordRejected(Vec::new()).to_string(),
-            v.into_iter().map(|v| v.message).collect(),
+        AuthError::PasswordRejected(violations) => Ok((
+            v.t("error-password_rejected"),
+            violations
+                .into_iter()
+                .map(|x| {
+                    v.tr.find(&format!("violation-{}", x.code))
+                        .unwrap_or(x.message)
+                })
+                .collect(),
         )),
         AuthError::Forbidden
         | AuthError::NotFound
         | AuthError::Unauthenticated
         | AuthError::Plugin(_)
         | AuthError::Db(_) => Err(error_page(e)),
-        other => Ok((other.to_string(), Vec::new())),
+        other => Ok((v.error_words(&super::ApiError::from(other)), Vec::new())),
     }
 }
 
@@ -398,10 +579,13 @@ struct MessagePage {
 
 /// A page in the portal's own look for an error no page handler rendered (an unknown address,
 /// a refused method), shown to someone whose session is not looked up.
-pub fn standalone_message(title: &str, message: &str) -> String {
+pub fn standalone_message(tr: Tr, title: &str, message: &str) -> String {
     let layout = Layout {
+        t: tr,
+        tz: String::new(),
+        path: String::new(),
         script: SCRIPT,
-        brand: branding::DEFAULT_NAME.to_owned(),
+        brand: tr.get("portal-name"),
         accent: branding::DEFAULT_ACCENT.to_owned(),
         logo: None,
         title: title.to_owned(),
@@ -409,7 +593,11 @@ pub fn standalone_message(title: &str, message: &str) -> String {
         nav: Vec::new(),
         csrf: String::new(),
     };
-    let links = [("/dashboard", "Go to your dashboard"), ("/login", "Log in")];
+    let (dashboard, login) = (tr.get("go-to-dashboard"), tr.get("login-title"));
+    let links = [
+        ("/dashboard", dashboard.as_str()),
+        ("/login", login.as_str()),
+    ];
     MessagePage::new(layout, title, &[message], &links, false)
         .render()
         .unwrap_or_else(|_| message.to_owned())
@@ -502,12 +690,15 @@ struct Row {
     cells: Vec<String>,
 }
 
+/// A field of a generated form. Its label and hint are message keys, shown in the reader's
+/// language; its options are already worded.
 struct Field {
     name: &'static str,
     label: &'static str,
     kind: &'static str,
     value: String,
     required: bool,
+    /// A message key, or empty for none.
     hint: &'static str,
     options: Vec<(String, String)>,
 }
@@ -541,6 +732,7 @@ struct TablePage {
     error: Option<String>,
     notice: Option<String>,
     empty: String,
+    /// The headings, as message keys.
     columns: Vec<&'static str>,
     rows: Vec<Row>,
     /// (path prefix, path suffix, button label): each posts to `prefix/<row id>suffix`.
@@ -548,10 +740,11 @@ struct TablePage {
     forms: Vec<FormSpec>,
     /// A search box above the table, holding what was searched.
     search: Option<String>,
+    /// The search box's label, as a message key.
     search_label: &'static str,
     /// Choices beside the search (selects whose `value` is the one chosen).
     filters: Vec<Field>,
-    /// A link back to the list this page belongs to: (address, words).
+    /// A link back to the list this page belongs to: (address, message key).
     back: Option<(&'static str, &'static str)>,
     /// The next page of the table.
     next: Option<String>,
@@ -570,7 +763,7 @@ impl TablePage {
             actions: Vec::new(),
             forms: Vec::new(),
             search: None,
-            search_label: "Search by name or email",
+            search_label: "search-name-email",
             filters: Vec::new(),
             back: None,
             next: None,
@@ -578,32 +771,28 @@ impl TablePage {
     }
 }
 
-/// `ms` as a `<time>` element: the UTC time as text, which the portal's script turns into the
-/// reader's time zone and "2 hours ago". Only digits, letters and punctuation: safe unescaped.
-fn time_tag(ms: i64) -> String {
-    let iso = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+/// `ms` as a `<time>` element: the time as text in `tz` (UTC if none), which the portal's
+/// script turns into "2 hours ago" in the reader's zone. Only digits, letters and punctuation:
+/// safe unescaped.
+fn time_tag(ms: i64, tz: Option<&jiff::tz::TimeZone>) -> String {
+    let iso = jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();
-    format!("<time datetime=\"{iso}\">{}</time>", when(ms))
+    format!("<time datetime=\"{iso}\">{}</time>", when(ms, tz))
 }
 
-fn when(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .map(|t| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-                t.year(),
-                t.month() as u8,
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        })
-        .unwrap_or_default()
+/// `ms` as text to the minute, in `tz` with its abbreviation, or in UTC.
+fn when(ms: i64, tz: Option<&jiff::tz::TimeZone>) -> String {
+    let Ok(t) = jiff::Timestamp::from_millisecond(ms) else {
+        return String::new();
+    };
+    match tz {
+        Some(tz) => t
+            .to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string(),
+        None => t.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+    }
 }
 
 // --- password forms, shared by sign-up, reset, invitations and change ---
@@ -612,10 +801,10 @@ fn invalid_link(v: &Visit) -> Response {
     v.render(
         StatusCode::BAD_REQUEST,
         MessagePage::new(
-            v.layout("Link not valid"),
-            "This link cannot be used",
-            &[&AuthError::InvalidLink.to_string()],
-            &[("/", "Customer Portal")],
+            v.layout(&v.t("invalid-link-title")),
+            &v.t("invalid-link-heading"),
+            &[&v.t("error-invalid_link")],
+            &[("/", &v.t("portal-name"))],
             true,
         ),
     )
@@ -654,7 +843,7 @@ async fn password_form(
 fn redo(v: &Visit, mut form: PasswordForm, e: AuthError, f: &Posted) -> Response {
     match e {
         AuthError::InvalidLink => invalid_link(v),
-        e => match visible(e) {
+        e => match visible(v, e) {
             Ok((msg, violations)) => {
                 form.error = Some(msg);
                 form.violations = violations;

@@ -166,6 +166,9 @@ impl MailDesk {
                 Err(RequestError::Invalid(_, why) | RequestError::TooLarge(why)) => {
                     return self.settle(&rec, self.refusal(&m, why)).await;
                 }
+                Err(RequestError::Input(i)) => {
+                    return self.settle(&rec, self.refusal(&m, i.message)).await;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -199,6 +202,9 @@ impl MailDesk {
                         | RequestError::TooLarge(why)
                         | RequestError::Rule(_, why),
                     ) => self.settle(rec, self.refusal(m, why)).await,
+                    Err(RequestError::Input(i)) => {
+                        self.settle(rec, self.refusal(m, i.message)).await
+                    }
                     Err(e) => Err(e),
                 }
             }

@@ -54,8 +54,8 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
 
-async function newPage() {
-  const context = await browser.newContext();
+async function newPage(options = {}) {
+  const context = await browser.newContext(options);
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => { console.log(`script error on ${page.url()}: ${e}`); scriptErrors.push(e); });
@@ -412,6 +412,92 @@ try {
   await view.waitFor();
   if ((await view.getAttribute('aria-current')) !== 'page') throw new Error('the view shown is not marked as the current one');
 
+  // A German customer: her browser asks for German and runs in Berlin, so every page she sees
+  // is German and times are shown in German, in her zone.
+  await step('greta, a German customer, signs up in German');
+  const greta = await newPage({ locale: 'de-DE', timezoneId: 'Europe/Berlin' });
+  await greta.goto(BASE);
+  if ((await greta.getAttribute('html', 'lang')) !== 'de') throw new Error('a German browser got another language');
+  await greta.getByRole('heading', { name: 'Kundenportal' }).waitFor();
+  await greta.getByRole('link', { name: 'Jetzt registrieren' }).click();
+  await greta.getByLabel('E-Mail', { exact: true }).fill('greta@acme.example');
+  await greta.getByRole('button', { name: 'Absenden' }).click();
+  await expectText(greta, 'Bitte prüfen Sie Ihr Postfach');
+  const gretaVerification = await mail('greta@acme.example', 'Verify your email');
+  await greta.goto(link(gretaVerification, '/join/verify/'));
+  await greta.getByRole('heading', { name: 'E-Mail-Bestätigung' }).waitFor();
+  await greta.getByRole('link', { name: 'Weiter' }).click();
+  await greta.getByLabel('Neues Passwort', { exact: true }).fill(PASSWORD);
+  await greta.getByLabel('Neues Passwort bestätigen').fill(PASSWORD + 'x');
+  await greta.getByLabel('Vorname').fill('Greta');
+  await greta.getByLabel('Nachname').fill('Tester');
+  await greta.getByRole('button', { name: 'Konto anlegen' }).click();
+  await expectText(greta, 'Das Passwort erfüllt die Anforderungen nicht.');
+  await expectText(greta, 'Die Bestätigung stimmt nicht mit dem neuen Passwort überein.');
+  await greta.getByLabel('Neues Passwort', { exact: true }).fill(PASSWORD);
+  await greta.getByLabel('Neues Passwort bestätigen').fill(PASSWORD);
+  await greta.getByRole('button', { name: 'Konto anlegen' }).click();
+  await expectText(greta, 'Ihr Konto wurde angelegt');
+  await greta.getByRole('link', { name: 'Weiter' }).click();
+
+  await step('greta logs in in German and selects her site');
+  const germanLogIn = async () => {
+    await greta.getByLabel('E-Mail-Adresse').fill('greta@acme.example');
+    await greta.getByLabel('Passwort', { exact: true }).fill(PASSWORD);
+    await greta.getByRole('button', { name: 'Anmelden' }).click();
+    await greta.waitForLoadState();
+  };
+  await germanLogIn();
+  if (greta.url().includes('/login/verify')) {
+    await greta.getByRole('button', { name: 'Bestätigungscode senden' }).click();
+    await expectText(greta, 'Wir haben einen Bestätigungscode an greta@acme.example gesendet');
+    const gretaCode = await mail('greta@acme.example', 'verification code');
+    await greta.getByLabel('Bestätigungscode').fill(code(gretaCode));
+    await greta.getByRole('button', { name: 'Code bestätigen' }).click();
+    await expectText(greta, 'Ihre E-Mail-Adresse wurde bestätigt');
+    await greta.getByRole('link', { name: 'Weiter' }).click();
+  }
+  await greta.getByRole('heading', { name: 'Standort auswählen' }).waitFor();
+  await greta.getByLabel('Acme Mining').check();
+  await greta.getByRole('button', { name: 'Weiter' }).click();
+  await expectText(greta, 'Vielen Dank für Ihre Registrierung im Kundenportal.');
+  await approve(ann, 'greta@acme.example');
+  await mail('greta@acme.example', 'is active');
+
+  await step('greta raises a request and reads it in German');
+  await greta.goto(`${BASE}/login`);
+  await germanLogIn();
+  await greta.getByRole('heading', { name: 'Übersicht' }).waitFor();
+  await expectText(greta, 'Willkommen, Greta.');
+  await greta.getByRole('link', { name: 'Neue Anfrage' }).first().click();
+  await greta.getByLabel('Betreff').fill('Förderband meldet keine Daten');
+  await greta.getByLabel('Beschreibung').fill('Seit heute Morgen fehlen die Messwerte.');
+  await greta.getByRole('button', { name: 'Absenden' }).click();
+  await expectText(greta, 'Ihre Anfrage wurde gesendet');
+  const gretaRequest = new URL(greta.url()).pathname;
+  if ((await greta.locator('#request-status').innerText()) !== 'Offen') throw new Error('the status is not in German');
+  await greta.getByRole('button', { name: 'Anfrage schließen' }).waitFor();
+  const when = greta.locator('.conversation time').first();
+  const shown = await when.innerText();
+  const exact = await when.getAttribute('title');
+  if (!/jetzt|vor .*(Sekunde|Minute)/.test(shown)) throw new Error(`the time is not relative German: "${shown}"`);
+  if (!/MEZ|MESZ/.test(exact)) throw new Error(`the exact time is not in Berlin's zone, worded in German: "${exact}"`);
+  await greta.getByLabel('Nachricht').fill('Nachtrag: Sensor 4 ist auch betroffen.');
+  await greta.getByRole('button', { name: 'Senden', exact: true }).click();
+  await expectText(greta, 'Ihre Nachricht wurde gesendet.');
+
+  await step('greta switches to English and back, and saves her preferences');
+  await greta.getByRole('button', { name: 'English' }).click();
+  await greta.getByRole('heading', { name: 'Conversation' }).waitFor();
+  await greta.getByRole('button', { name: 'Deutsch' }).click();
+  await greta.getByRole('heading', { name: 'Verlauf', exact: true }).waitFor();
+  await greta.getByRole('link', { name: 'Einstellungen' }).click();
+  await greta.getByLabel('Zeitzone', { exact: true }).selectOption('Europe/Berlin');
+  await greta.getByLabel('Sprache', { exact: true }).selectOption('de');
+  await greta.getByRole('button', { name: 'Speichern' }).click();
+  await expectText(greta, 'Ihre Einstellungen sind gespeichert.');
+  if ((await greta.getAttribute('html', 'data-tz')) !== 'Europe/Berlin') throw new Error('the saved zone is not on the page');
+
   // A phone, 390 px wide: no page scrolls sideways, for staff, customers and visitors alike.
   await step('every page fits a 390 px phone');
   const phone = { width: 390, height: 844 };
@@ -424,6 +510,9 @@ try {
       '/staff/mail', '/staff/mail/received', '/staff/mail/wording', '/staff/branding', '/staff/replies', '/sessions']],
     [asAnn, ['/dashboard', '/requests', '/requests/new', requestPath, '/approvals', '/invitations', '/notifications', '/sessions']],
     [visitor, ['/', '/login', '/join', '/forgot', '/no-such-page']],
+    [await browser.newContext({ viewport: phone, storageState: await greta.context().storageState(), locale: 'de-DE' }),
+      ['/dashboard', '/requests', '/requests/new', gretaRequest, '/preferences', '/notifications', '/sessions']],
+    [await browser.newContext({ viewport: phone, locale: 'de-DE' }), ['/', '/login', '/join', '/forgot', '/no-such-page']],
   ];
   for (const [context, paths] of pages) {
     const p = await context.newPage();
@@ -448,6 +537,7 @@ try {
       ['desk', staff, `${requestPath}#reply-heading`],
       ['people', staff, '/staff/people'],
       ['plugins', staff, '/staff/plugins'],
+      ['request-de', greta, gretaRequest],
     ];
     for (const [size, viewport] of [['desktop', { width: 1366, height: 768 }], ['phone', { width: 390, height: 844 }]]) {
       for (const [name, who, path] of views) {

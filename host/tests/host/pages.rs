@@ -3,6 +3,7 @@
 
 mod branding;
 mod delivery;
+mod languages;
 mod lists;
 
 use crate::accounts::{Env, PASSWORD};

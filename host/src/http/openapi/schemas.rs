@@ -61,9 +61,12 @@ pub(super) fn schemas() -> Value {
             "outcome": { "enum": ["accepted", "rejected"] }, "violations": list_of("Violation"), "decided_by": reference("PluginRef") })),
         "Session": object(&["token", "stage", "persistent", "expires_at"], json!({
             "token": s(), "stage": { "enum": ["mfa", "password_change", "full"] }, "persistent": b(), "expires_at": i(), "device_token": s() })),
-        "Me": object(&["id", "email", "given_name", "surname", "role", "state", "site_id", "session_id", "stage"], json!({
+        "Me": object(&["id", "email", "given_name", "surname", "role", "state", "site_id", "session_id", "stage", "language", "time_zone"], json!({
             "id": i(), "email": s(), "given_name": s(), "surname": s(), "role": { "enum": ROLES }, "state": s(),
-            "site_id": null_i(), "session_id": i(), "stage": { "enum": ["mfa", "password_change", "full"] } })),
+            "site_id": null_i(), "session_id": i(), "stage": { "enum": ["mfa", "password_change", "full"] },
+            "language": { "enum": LANGUAGES }, "time_zone": null_s() })),
+        "Preferences": object(&["language", "time_zone"], json!({
+            "language": { "enum": LANGUAGES }, "time_zone": null_s() })),
         "SessionInfo": object(&["id", "current", "persistent", "created_at", "last_seen_at", "expires_at", "user_agent", "ip"], json!({
             "id": i(), "current": b(), "persistent": b(), "created_at": i(), "last_seen_at": i(), "expires_at": i(), "user_agent": s(), "ip": s() })),
         "PendingUser": object(&["id", "email", "given_name", "surname", "site_id", "site_name", "created_at"], json!({

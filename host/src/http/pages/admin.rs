@@ -34,10 +34,10 @@ async fn approvals_page(v: Visit) -> Response {
         Err(e) => return error_page(e),
     };
     let mut page = TablePage::new(
-        v.layout("Approve a New User Account"),
-        "Approve a New User Account",
-        "Nobody is waiting for activation.",
-        vec!["Name", "Email", "Site", "Signed up"],
+        v.layout(&v.t("approvals-title")),
+        &v.t("approvals-title"),
+        &v.t("approvals-none"),
+        vec!["col-name", "col-email", "col-site", "col-signed-up"],
     );
     page.rows = pending
         .into_iter()
@@ -49,13 +49,13 @@ async fn approvals_page(v: Visit) -> Response {
                 format!("{} {}", p.given_name, p.surname),
                 p.email,
                 p.site_name,
-                when(p.created_at),
+                v.when(p.created_at),
             ],
         })
         .collect();
     page.actions = vec![
-        ("/approvals".into(), "/approve".into(), "Approve".into()),
-        ("/approvals".into(), "/reject".into(), "Reject".into()),
+        ("/approvals".into(), "/approve".into(), v.t("approve")),
+        ("/approvals".into(), "/reject".into(), v.t("reject")),
     ];
     v.render(StatusCode::OK, page)
 }
@@ -95,10 +95,10 @@ async fn invitations_view(
         Err(e) => return error_page(e),
     };
     let mut page = TablePage::new(
-        v.layout("Invitations"),
-        "Invitations",
-        "No invitations are waiting.",
-        vec!["Name", "Email", "State"],
+        v.layout(&v.t("nav-invitations")),
+        &v.t("nav-invitations"),
+        &v.t("invitations-none"),
+        vec!["col-name", "col-email", "col-state"],
     );
     page.error = error;
     page.notice = notice;
@@ -112,18 +112,18 @@ async fn invitations_view(
             cells: vec![
                 format!("{} {}", u.given_name, u.surname),
                 u.email,
-                "Invited".into(),
+                v.t("invitation-state"),
             ],
         })
         .collect();
-    page.actions = vec![("/invitations".into(), "/resend".into(), "Resend".into())];
+    page.actions = vec![("/invitations".into(), "/resend".into(), v.t("resend"))];
     let mut fields = vec![
-        Field::new("email", "Email address", "email", true),
-        Field::new("given_name", "Given name", "text", true),
-        Field::new("surname", "Surname", "text", true),
+        Field::new("email", "field-email", "email", true),
+        Field::new("given_name", "field-given_name", "text", true),
+        Field::new("surname", "field-surname", "text", true),
     ];
     if me.is_staff() {
-        let mut site = Field::new("site_id", "Site", "select", true);
+        let mut site = Field::new("site_id", "col-site", "select", true);
         site.options = v
             .state
             .accounts
@@ -135,16 +135,16 @@ async fn invitations_view(
             .collect();
         fields.push(site);
     }
-    let mut mode = Field::new("mode", "Welcome email", "select", true);
+    let mut mode = Field::new("mode", "invite-welcome", "select", true);
     mode.options = vec![
-        ("link".into(), "A sign-in link".into()),
-        ("temporary_password".into(), "A temporary password".into()),
+        ("link".into(), v.t("invite-link")),
+        ("temporary_password".into(), v.t("invite-temporary")),
     ];
     fields.push(mode);
     page.forms = vec![FormSpec {
         action: "/invitations".into(),
-        title: "Invite someone".into(),
-        button: "Invite".into(),
+        title: v.t("invite-title"),
+        button: v.t("invite"),
         fields,
     }];
     v.render(
@@ -187,11 +187,11 @@ async fn invite(v: Visit, f: Posted) -> Response {
                 &v,
                 &me,
                 None,
-                Some(format!("Invitation sent to {}.", invite.email.trim())),
+                Some(v.ta("invitation-sent", &[("email", invite.email.trim().into())])),
             )
             .await
         }
-        Err(e) => match visible(e) {
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => invitations_view(&v, &me, Some(msg), None).await,
             Err(page) => page,
         },
@@ -204,16 +204,8 @@ async fn resend_invitation(v: Visit, Path(id): Path<i64>, _f: Posted) -> Respons
         Err(r) => return r,
     };
     match v.state.accounts.resend_invitation(&me, id, &v.client).await {
-        Ok(()) => {
-            invitations_view(
-                &v,
-                &me,
-                None,
-                Some("Invitation sent again; the earlier one no longer works.".into()),
-            )
-            .await
-        }
-        Err(e) => match visible(e) {
+        Ok(()) => invitations_view(&v, &me, None, Some(v.t("invitation-resent"))).await,
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => invitations_view(&v, &me, Some(msg), None).await,
             Err(page) => page,
         },
@@ -250,14 +242,14 @@ async fn people_view(
         Err(e) => return error_page(e),
     };
     let mut page = TablePage::new(
-        v.layout("People"),
-        "People",
-        if p.q.is_empty() {
-            "Nobody yet."
+        v.layout(&v.t("nav-people")),
+        &v.t("nav-people"),
+        &v.t(if p.q.is_empty() {
+            "people-none"
         } else {
-            "Nobody matches."
-        },
-        vec!["Name", "Email", "Role", "State", "Site"],
+            "people-no-match"
+        }),
+        vec!["col-name", "col-email", "col-role", "col-state", "col-site"],
     );
     page.error = error;
     page.notice = notice;
@@ -272,29 +264,31 @@ async fn people_view(
             cells: vec![
                 format!("{} {}", u.given_name, u.surname),
                 u.email,
-                u.role.replace('_', " "),
-                u.state.replace('_', " "),
+                v.tr.find(&format!("role-{}", u.role))
+                    .unwrap_or_else(|| u.role.replace('_', " ")),
+                v.tr.find(&format!("state-{}", u.state))
+                    .unwrap_or_else(|| u.state.replace('_', " ")),
                 u.site_name.unwrap_or_default(),
             ],
         })
         .collect();
-    let mut role = Field::new("role", "Role", "select", true);
+    let mut role = Field::new("role", "col-role", "select", true);
     role.options = ["customer", "site_admin", "agent", "operator"]
         .iter()
-        .map(|r| ((*r).to_owned(), (*r).replace('_', " ")))
+        .map(|r| ((*r).to_owned(), v.t(&format!("role-{r}"))))
         .collect();
     page.forms = vec![
         FormSpec {
             action: "/staff/people/role".into(),
-            title: "Change a role".into(),
-            button: "Change role".into(),
-            fields: vec![Field::new("email", "Email address", "email", true), role],
+            title: v.t("people-role-title"),
+            button: v.t("people-role-button"),
+            fields: vec![Field::new("email", "field-email", "email", true), role],
         },
         FormSpec {
             action: "/staff/people/disable".into(),
-            title: "Disable an account".into(),
-            button: "Disable".into(),
-            fields: vec![Field::new("email", "Email address", "email", true)],
+            title: v.t("people-disable-title"),
+            button: v.t("people-disable-button"),
+            fields: vec![Field::new("email", "field-email", "email", true)],
         },
     ];
     let status = if page.error.is_some() {
@@ -343,11 +337,14 @@ async fn change_role(v: Visit, f: Posted) -> Response {
                 &me,
                 &SearchParams::default(),
                 None,
-                Some(format!("Role of {} changed.", f.get("email").trim())),
+                Some(v.ta(
+                    "people-role-changed",
+                    &[("email", f.get("email").trim().into())],
+                )),
             )
             .await
         }
-        Err(e) => match visible(e) {
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => people_view(&v, &me, &SearchParams::default(), Some(msg), None).await,
             Err(page) => page,
         },
@@ -370,11 +367,14 @@ async fn disable_person(v: Visit, f: Posted) -> Response {
                 &me,
                 &SearchParams::default(),
                 None,
-                Some(format!("{} can no longer sign in.", f.get("email").trim())),
+                Some(v.ta(
+                    "people-disabled",
+                    &[("email", f.get("email").trim().into())],
+                )),
             )
             .await
         }
-        Err(e) => match visible(e) {
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => people_view(&v, &me, &SearchParams::default(), Some(msg), None).await,
             Err(page) => page,
         },
@@ -410,15 +410,22 @@ async fn audit_page(v: Visit, Query(p): Query<AuditParams>) -> Response {
     };
     let (events, before) = crate::db::page_of(events, AUDIT_PER_PAGE, |e| e.id);
     let mut page = TablePage::new(
-        v.layout("Audit log"),
-        "Audit log",
-        "No events match.",
-        vec!["When", "Event", "Account", "By", "Address", "Detail"],
+        v.layout(&v.t("nav-audit-log")),
+        &v.t("nav-audit-log"),
+        &v.t("audit-none"),
+        vec![
+            "timeline-when",
+            "col-event",
+            "col-account",
+            "timeline-by",
+            "col-address",
+            "col-detail",
+        ],
     );
     page.search = Some(p.q.clone());
-    page.search_label = "Account or actor";
-    let mut choice = Field::new("event", "Event", "select", false);
-    choice.options = std::iter::once((String::new(), "All events".to_owned()))
+    page.search_label = "audit-search";
+    let mut choice = Field::new("event", "col-event", "select", false);
+    choice.options = std::iter::once((String::new(), v.t("audit-all-events")))
         .chain(
             crate::db::audit::EVENTS
                 .iter()
@@ -444,7 +451,7 @@ async fn audit_page(v: Visit, Query(p): Query<AuditParams>) -> Response {
             label: e.event.clone(),
             href: None,
             cells: vec![
-                when(e.at),
+                v.when(e.at),
                 crate::db::audit::describe(&e.event),
                 e.email,
                 e.actor,

@@ -79,14 +79,14 @@ impl BrandCache {
 }
 
 /// `#rrggbb`, dark enough that white text on it reads (WCAG AA, 4.5:1).
-fn check_accent(raw: &str) -> Result<String, String> {
+fn check_accent(tr: Tr, raw: &str) -> Result<String, String> {
     let hex = raw.trim().trim_start_matches('#').to_ascii_lowercase();
     let channel = |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16);
     let (Ok(r), Ok(g), Ok(b)) = (channel(0), channel(2), channel(4)) else {
-        return Err("Give the accent colour as #rrggbb, for example #1f5fbf.".into());
+        return Err(tr.get("branding-accent-form"));
     };
     if hex.len() != 6 {
-        return Err("Give the accent colour as #rrggbb, for example #1f5fbf.".into());
+        return Err(tr.get("branding-accent-form"));
     }
     let linear = |c: u8| {
         let c = f64::from(c) / 255.0;
@@ -99,8 +99,12 @@ fn check_accent(raw: &str) -> Result<String, String> {
     let luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
     let contrast = 1.05 / (luminance + 0.05);
     if contrast < 4.5 {
-        return Err(format!(
-            "White text on #{hex} has a contrast of {contrast:.1}:1; choose a darker colour (4.5:1 at least)."
+        return Err(tr.args(
+            "branding-accent-contrast",
+            &[
+                ("hex", hex.as_str().into()),
+                ("contrast", format!("{contrast:.1}").as_str().into()),
+            ],
         ));
     }
     Ok(format!("#{hex}"))
@@ -137,7 +141,7 @@ async fn branding_view(
     v.render(
         status,
         BrandingPage {
-            layout: v.layout("Branding"),
+            layout: v.layout(&v.t("nav-branding")),
             error,
             notice,
             name,
@@ -163,7 +167,7 @@ struct BrandForm {
     logo: Option<Vec<u8>>,
 }
 
-async fn read_form(mut form: Multipart) -> Result<BrandForm, String> {
+async fn read_form(tr: Tr, mut form: Multipart) -> Result<BrandForm, String> {
     let mut f = BrandForm::default();
     while let Some(mut field) = form.next_field().await.map_err(|e| e.body_text())? {
         match field.name().unwrap_or_default() {
@@ -171,7 +175,7 @@ async fn read_form(mut form: Multipart) -> Result<BrandForm, String> {
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|e| e.body_text())? {
                     if bytes.len() + chunk.len() > MAX_LOGO {
-                        return Err("The logo is larger than 256 KiB.".into());
+                        return Err(tr.get("branding-logo-large"));
                     }
                     bytes.extend_from_slice(&chunk);
                 }
@@ -206,7 +210,7 @@ async fn save_branding(v: Visit, req: Request) -> Response {
         Ok(form) => form,
         Err(e) => return (StatusCode::BAD_REQUEST, e.body_text()).into_response(),
     };
-    let f = match read_form(form).await {
+    let f = match read_form(v.tr, form).await {
         Ok(f) => f,
         Err(e) => return branding_view(&v, StatusCode::BAD_REQUEST, Some(e), None, None).await,
     };
@@ -218,9 +222,17 @@ async fn save_branding(v: Visit, req: Request) -> Response {
     };
     let name = match crate::domain::text::required(&crate::domain::text::LINK_TITLE, &f.name) {
         Ok(n) => n,
-        Err(e) => return refuse(format!("Portal name: {}", e.message)).await,
+        Err(e) => {
+            let api = super::super::ApiError::from(e);
+            return refuse(v.error_words(&api).replacen(
+                &v.t("field-title"),
+                &v.t("branding-name"),
+                1,
+            ))
+            .await;
+        }
     };
-    let accent = match check_accent(&f.accent) {
+    let accent = match check_accent(v.tr, &f.accent) {
         Ok(a) => a,
         Err(e) => return refuse(e).await,
     };
@@ -228,7 +240,7 @@ async fn save_branding(v: Visit, req: Request) -> Response {
         Some(bytes) => match sniff_picture(bytes) {
             Some(kind) => Some(Some((bytes.as_slice(), kind))),
             None => {
-                return refuse("The logo must be a PNG, JPEG, GIF or WebP picture.".into()).await;
+                return refuse(v.t("branding-logo-kind")).await;
             }
         },
         None if f.remove_logo => Some(None),
@@ -248,14 +260,7 @@ async fn save_branding(v: Visit, req: Request) -> Response {
     {
         return error_page(e);
     }
-    branding_view(
-        &v,
-        StatusCode::OK,
-        None,
-        Some("Branding saved.".into()),
-        None,
-    )
-    .await
+    branding_view(&v, StatusCode::OK, None, Some(v.t("branding-saved")), None).await
 }
 
 /// The logo, served as the picture its bytes are, sandboxed. Public, and read without a
@@ -288,14 +293,19 @@ async fn logo(State(state): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::check_accent;
+    use crate::i18n::Tr;
 
     #[test]
     fn accents_must_carry_white_text() {
-        assert_eq!(check_accent("#1F5FBF").unwrap(), "#1f5fbf");
-        assert_eq!(check_accent("0b6e4f").unwrap(), "#0b6e4f");
-        assert!(check_accent("#ffcc00").unwrap_err().contains("contrast"));
-        assert!(check_accent("#12345").is_err());
-        assert!(check_accent("red").is_err());
-        assert!(check_accent("#1f5fbf; }").is_err());
+        assert_eq!(check_accent(Tr::default(), "#1F5FBF").unwrap(), "#1f5fbf");
+        assert_eq!(check_accent(Tr::default(), "0b6e4f").unwrap(), "#0b6e4f");
+        assert!(
+            check_accent(Tr::default(), "#ffcc00")
+                .unwrap_err()
+                .contains("contrast")
+        );
+        assert!(check_accent(Tr::default(), "#12345").is_err());
+        assert!(check_accent(Tr::default(), "red").is_err());
+        assert!(check_accent(Tr::default(), "#1f5fbf; }").is_err());
     }
 }

@@ -69,7 +69,7 @@ async fn decisions_page(v: Visit, Query(q): Query<DecisionQuery>) -> Response {
         Err(r) => return r,
     };
     let mut page = DecisionsPage {
-        layout: v.layout("Plugin decisions"),
+        layout: v.layout(&v.t("decisions-title")),
         error: None,
         slots: Slot::ALL.iter().map(|s| s.as_str()).collect(),
         outcomes: OUTCOMES,
@@ -115,7 +115,7 @@ async fn decisions_page(v: Visit, Query(q): Query<DecisionQuery>) -> Response {
     page.rows = rows
         .into_iter()
         .map(|d| DecisionView {
-            at: when(d.decided_at),
+            at: v.when(d.decided_at),
             slot: d.slot,
             function: d.function,
             plugin: format!("#{} ({})", d.plugin_id, &d.sha256[..d.sha256.len().min(12)]),
@@ -216,7 +216,7 @@ async fn plugins_view(
                 shadow: s.shadow.as_ref().map(|sh| ShadowView {
                     plugin: name_of(sh.plugin_id),
                     plugin_id: sh.plugin_id,
-                    since: format!("{} by {}", when(sh.started_at), sh.started_by),
+                    since: format!("{} by {}", v.when(sh.started_at), sh.started_by),
                     asked: sh.asked,
                     disagreed: sh.disagreed,
                 }),
@@ -227,12 +227,12 @@ async fn plugins_view(
                         let rolled_back = h.rolled_back_at.map_or_else(String::new, |at| {
                             format!(
                                 "{} by {}",
-                                when(at),
+                                v.when(at),
                                 h.rolled_back_by.as_deref().unwrap_or_default()
                             )
                         });
                         (
-                            when(h.activated_at),
+                            v.when(h.activated_at),
                             name_of(h.plugin_id),
                             h.activated_by.clone(),
                             rolled_back,
@@ -250,7 +250,7 @@ async fn plugins_view(
                         sha256: p.sha256.clone(),
                         size: helpdesk_plugin_host::size(p.size as usize),
                         config: p.config.clone(),
-                        installed: format!("{} by {}", when(p.installed_at), p.installed_by),
+                        installed: format!("{} by {}", v.when(p.installed_at), p.installed_by),
                         active: Some(p.id) == s.active_id,
                         shadow: s.shadow.as_ref().is_some_and(|sh| sh.plugin_id == p.id),
                     })
@@ -261,7 +261,7 @@ async fn plugins_view(
     v.render(
         status,
         PluginsPage {
-            layout: v.layout("Plugins"),
+            layout: v.layout(&v.t("nav-plugins")),
             error,
             notice,
             slots,
@@ -293,9 +293,12 @@ async fn activate(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
         Err(r) => return r,
     };
     let outcome = activate_plugin(&v.state, me, &v.client, id).await.map(|d| {
-        format!(
-            "Plugin #{id} now serves {} on every server.",
-            d["slot"].as_str().unwrap_or_default()
+        v.ta(
+            "plugins-now-serves",
+            &[
+                ("id", id.into()),
+                ("slot", d["slot"].as_str().unwrap_or_default().into()),
+            ],
         )
     });
     settle(&v, me, outcome).await
@@ -325,9 +328,12 @@ async fn shadow(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
         Err(r) => return r,
     };
     let outcome = start_shadow(&v.state, me, &v.client, id).await.map(|d| {
-        format!(
-            "Plugin #{id} is in shadow for {} on every server: each live decision is also asked of it.",
-            d["slot"].as_str().unwrap_or_default()
+        v.ta(
+            "plugins-shadow-started",
+            &[
+                ("id", id.into()),
+                ("slot", d["slot"].as_str().unwrap_or_default().into()),
+            ],
         )
     });
     settle(&v, me, outcome).await
@@ -343,9 +349,14 @@ async fn stop_shadowing(v: Visit, Path(slot): Path<String>, _f: Posted) -> Respo
         Err(e) => Err(e),
     };
     let outcome = outcome.map(|sh| {
-        format!(
-            "Stopped the shadow of {slot}: plugin #{} disagreed on {} of {} decisions.",
-            sh.plugin_id, sh.disagreed, sh.asked
+        v.ta(
+            "plugins-shadow-stopped",
+            &[
+                ("slot", slot.as_str().into()),
+                ("id", sh.plugin_id.into()),
+                ("disagreed", sh.disagreed.into()),
+                ("asked", sh.asked.into()),
+            ],
         )
     });
     settle(&v, me, outcome).await
@@ -361,9 +372,12 @@ async fn promote(v: Visit, Path(slot): Path<String>, _f: Posted) -> Response {
         Err(e) => Err(e),
     };
     let outcome = outcome.map(|d| {
-        format!(
-            "Plugin #{} now serves {slot} on every server.",
-            d["active_id"].as_i64().unwrap_or_default()
+        v.ta(
+            "plugins-now-serves",
+            &[
+                ("id", d["active_id"].as_i64().unwrap_or_default().into()),
+                ("slot", slot.as_str().into()),
+            ],
         )
     });
     settle(&v, me, outcome).await
@@ -529,7 +543,7 @@ async fn blank_try_page(v: &Visit, me: &Me, id: i64) -> Result<TryPage, Response
     Ok(TryPage {
         settings,
         unreadable,
-        layout: v.layout(&format!("Try plugin #{id}")),
+        layout: v.layout(&v.ta("try-title", &[("plugin", format!("#{id}").as_str().into())])),
         id,
         plugin: format!("#{id} {} {}", row.name, row.version),
         slot: row.slot,
@@ -565,7 +579,7 @@ async fn try_view(v: &Visit, me: &Me, id: i64, form: Option<&Posted>) -> Respons
             Some(r) => Some(
                 r.trim_start_matches(|c: char| !c.is_ascii_digit())
                     .parse::<i64>()
-                    .map_err(|_| "Request: a request number, such as 1042.".to_owned())?,
+                    .map_err(|_| v.t("try-request-number"))?,
             ),
         };
 
@@ -653,12 +667,18 @@ async fn replay_it(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
                     v["answer"].to_string()
                 }
             };
-            let summary = format!(
-                "Replayed {} recorded decisions: {} the same, {} different, {} skipped.",
-                r["replayed"],
-                r["same"],
-                r["differences"].as_array().map_or(0, Vec::len),
-                r["skipped"]
+            let count = |k: &str| r[k].as_i64().unwrap_or_default();
+            let summary = v.ta(
+                "try-replayed",
+                &[
+                    ("replayed", count("replayed").into()),
+                    ("same", count("same").into()),
+                    (
+                        "different",
+                        r["differences"].as_array().map_or(0, Vec::len).into(),
+                    ),
+                    ("skipped", count("skipped").into()),
+                ],
             );
             let rows = r["differences"]
                 .as_array()
@@ -666,7 +686,7 @@ async fn replay_it(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
                 .flatten()
                 .map(|d| {
                     (
-                        when(d["decided_at"].as_i64().unwrap_or_default()),
+                        v.when(d["decided_at"].as_i64().unwrap_or_default()),
                         format!(
                             "{} {}",
                             d["function"].as_str().unwrap_or_default(),
@@ -708,19 +728,20 @@ async fn install(v: Visit, req: Request) -> Response {
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(p) => changed(&format!(
-            "Installed #{} {} {} for {}{}.",
-            p["id"],
-            p["name"].as_str().unwrap_or_default(),
-            p["version"].as_str().unwrap_or_default(),
-            p["slot"].as_str().unwrap_or_default(),
+        Ok(p) => changed(&v.ta(
             if p["active"] == true {
-                ", and it now serves on every server"
+                "plugins-installed-active"
             } else {
-                ""
-            }
+                "plugins-installed-one"
+            },
+            &[
+                ("id", p["id"].as_i64().unwrap_or_default().into()),
+                ("name", p["name"].as_str().unwrap_or_default().into()),
+                ("version", p["version"].as_str().unwrap_or_default().into()),
+                ("slot", p["slot"].as_str().unwrap_or_default().into()),
+            ],
         )),
-        Err(e) => plugins_view(&v, me, e.status, Some(e.message), None).await,
+        Err(e) => plugins_view(&v, me, e.status, Some(v.error_words(&e)), None).await,
     }
 }
 

@@ -22,12 +22,12 @@ pub(super) fn router() -> Router<AppState> {
 
 fn forgot_form(v: &Visit, error: Option<String>) -> EmailForm {
     EmailForm {
-        layout: v.layout("Forgot your password?"),
-        heading: "Forgot your password?".into(),
-        intro: vec!["Enter the email address of your account. We will send you a link to choose a new password.".into()],
+        layout: v.layout(&v.t("forgot-title")),
+        heading: v.t("forgot-title"),
+        intro: vec![v.t("forgot-intro")],
         error,
         action: "/forgot".into(),
-        label: "Email address".into(),
+        label: v.t("field-email"),
         email: String::new(),
     }
 }
@@ -43,8 +43,12 @@ async fn forgot(v: Visit, f: Posted) -> Response {
         .request_reset(f.get("email"), &v.client)
         .await
     {
-        Ok(()) => v.message("Check your email", &[RESET_SENT], &[("/login", "Log in")]),
-        Err(e) => match visible(e) {
+        Ok(()) => v.message(
+            &v.t("check-email-title"),
+            &[&v.t("reset-sent")],
+            &[("/login", &v.t("login-title"))],
+        ),
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => v.render(StatusCode::TOO_MANY_REQUESTS, forgot_form(&v, Some(msg))),
             Err(page) => page,
         },
@@ -55,10 +59,10 @@ async fn reset_page(v: Visit, Path(token): Path<String>) -> Response {
     match v.state.accounts.reset_link_usable(&token).await {
         Ok(true) => match password_form(
             &v,
-            "Choose a new password",
+            &v.t("reset-title"),
             format!("/reset/{token}"),
             false,
-            "Submit",
+            &v.t("submit"),
         )
         .await
         {
@@ -90,10 +94,10 @@ async fn reset(v: Visit, Path(token): Path<String>, f: Posted) -> Response {
         }
         Err(e) => match password_form(
             &v,
-            "Choose a new password",
+            &v.t("reset-title"),
             format!("/reset/{token}"),
             false,
-            "Submit",
+            &v.t("submit"),
         )
         .await
         {
@@ -120,20 +124,20 @@ async fn invitation_form(v: &Visit, token: &str, user: &UserRow) -> Result<Passw
     let ask_names = needs_names(user);
     let mut form = password_form(
         v,
-        "Set your password",
+        &v.t("invitation-title"),
         format!("/invite/{token}"),
         ask_names,
-        "Set password and continue",
+        &v.t("invitation-submit"),
     )
     .await?;
     let greeting = if ask_names {
-        "Welcome.".to_owned()
+        v.t("welcome")
     } else {
-        format!("Welcome, {}.", user.given_name)
+        v.ta("dashboard-welcome", &[("name", (&user.given_name).into())])
     };
     form.intro = vec![format!(
-        "{greeting} Choose the password for {}.",
-        user.email
+        "{greeting} {}",
+        v.ta("invitation-intro", &[("email", (&user.email).into())])
     )];
     form.given_name.clone_from(&user.given_name);
     form.surname.clone_from(&user.surname);
@@ -173,17 +177,17 @@ async fn change_password_page(v: Visit) -> Response {
     };
     match password_form(
         &v,
-        "Change your password",
+        &v.t("change-password-title"),
         "/password/change".into(),
         false,
-        "Submit",
+        &v.t("submit"),
     )
     .await
     {
         Ok(mut form) => {
             form.ask_current = me.stage == Stage::Full;
             if me.stage == Stage::PasswordChange {
-                form.intro = vec!["You signed in with a temporary password. Choose your own password to continue.".into()];
+                form.intro = vec![v.t("change-password-temporary")];
             }
             v.render(StatusCode::OK, form)
         }
@@ -211,10 +215,10 @@ async fn change_password(v: Visit, f: Posted) -> Response {
         Ok(s) => v.signed_in(&s, "/dashboard"),
         Err(e) => match password_form(
             &v,
-            "Change your password",
+            &v.t("change-password-title"),
             "/password/change".into(),
             false,
-            "Submit",
+            &v.t("submit"),
         )
         .await
         {

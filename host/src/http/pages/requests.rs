@@ -73,10 +73,10 @@ fn api_page(v: &Visit, e: ApiError) -> Response {
     let mut res = v.render(
         e.status,
         super::MessagePage::new(
-            v.layout("Sorry"),
-            "Sorry",
-            &[e.message.as_str()],
-            &[("/requests", "Back to requests")],
+            v.layout(&v.t("sorry")),
+            &v.t("sorry"),
+            &[&v.error_words(&e)],
+            &[("/requests", &v.t("back-to-requests"))],
             true,
         ),
     );
@@ -106,16 +106,16 @@ struct ListRow {
     updated: String,
 }
 
-fn list_row(w: &Workflow, r: crate::db::requests::RequestRow) -> ListRow {
+fn list_row(v: &Visit, w: &Workflow, r: crate::db::requests::RequestRow) -> ListRow {
     ListRow {
         id: r.id,
         number: number(r.id),
-        status: w.label(&r.status),
+        status: v.status_label(w, &r.status),
         subject: r.subject,
         site: r.site_name,
         requester: r.requester_name,
-        assignee: r.assignee_name.unwrap_or_else(|| "Unassigned".into()),
-        updated: super::time_tag(r.updated_at),
+        assignee: r.assignee_name.unwrap_or_else(|| v.t("unassigned")),
+        updated: v.time_tag(r.updated_at),
     }
 }
 
@@ -143,10 +143,14 @@ async fn dashboard(v: Visit) -> Response {
     v.render(
         StatusCode::OK,
         DashboardPage {
-            layout: v.layout("Dashboard"),
+            layout: v.layout(&v.t("dashboard-title")),
             given_name: me.given_name.clone(),
             more: page.next.is_some(),
-            open: page.requests.into_iter().map(|r| list_row(&w, r)).collect(),
+            open: page
+                .requests
+                .into_iter()
+                .map(|r| list_row(&v, &w, r))
+                .collect(),
             links,
             staff: me.is_staff(),
             operator: me.role == Role::Operator,
@@ -333,7 +337,7 @@ async fn list_query(
                 Ok(Some((id, name))) => (Some(id), name),
                 // No such site: nothing matches.
                 Ok(None) => {
-                    notice = Some(format!("There is no site named \"{typed}\"."));
+                    notice = Some(v.ta("queue-no-site", &[("name", typed.into())]));
                     (Some(0), typed.to_owned())
                 }
                 Err(e) => return Err(failed(v, e.into())),
@@ -370,11 +374,15 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
         Err(e) => return failed(&v, e),
     };
     let mut statuses = vec![
-        (String::new(), "All statuses".to_owned()),
-        ("open".to_owned(), "All open".to_owned()),
-        ("closed".to_owned(), "All closed".to_owned()),
+        (String::new(), v.t("statuses-all")),
+        ("open".to_owned(), v.t("statuses-open")),
+        ("closed".to_owned(), v.t("statuses-closed")),
     ];
-    statuses.extend(w.statuses.iter().map(|s| (s.key.clone(), s.label.clone())));
+    statuses.extend(
+        w.statuses
+            .iter()
+            .map(|s| (s.key.clone(), v.translated_status(&s.key, &s.label))),
+    );
     let (mut assignees, mut watching, mut views) = (Vec::new(), false, Vec::new());
     let current = filter_query(&p, &status);
     if staff {
@@ -383,9 +391,9 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
             Err(r) => return r,
         };
         assignees = vec![
-            (String::new(), "Anyone".to_owned()),
-            ("me".to_owned(), "Me".to_owned()),
-            ("none".to_owned(), "Unassigned".to_owned()),
+            (String::new(), v.t("assignee-anyone")),
+            ("me".to_owned(), v.t("assignee-me")),
+            ("none".to_owned(), v.t("unassigned")),
         ];
         match r.staff(&me).await {
             Ok(all) => {
@@ -409,21 +417,21 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
         )
     });
     let notice = match p.notice.as_deref() {
-        Some("watching") => {
-            Some("You will be emailed about customer replies to unassigned requests.".to_owned())
-        }
-        Some("not-watching") => {
-            Some("You will no longer be emailed about unassigned requests.".to_owned())
-        }
+        Some("watching") => Some(v.t("notice-watching")),
+        Some("not-watching") => Some(v.t("notice-not-watching")),
         _ => notice,
     };
     v.render(
         StatusCode::OK,
         ListPage {
-            layout: v.layout(if staff { "Queue" } else { "Requests" }),
-            heading: if staff { "Queue" } else { "Requests" }.to_owned(),
+            layout: v.layout(&v.t(if staff { "nav-queue" } else { "nav-requests" })),
+            heading: v.t(if staff { "nav-queue" } else { "nav-requests" }),
             staff,
-            rows: page.requests.into_iter().map(|r| list_row(&w, r)).collect(),
+            rows: page
+                .requests
+                .into_iter()
+                .map(|r| list_row(&v, &w, r))
+                .collect(),
             statuses,
             status,
             q: p.q,
@@ -473,7 +481,7 @@ struct NewPage {
 fn new_form(v: &Visit, error: Option<String>, subject: &str, description: &str) -> NewPage {
     let limits = v.state.requests.files.limits;
     NewPage {
-        layout: v.layout("New request"),
+        layout: v.layout(&v.t("nav-new-request")),
         error,
         subject: subject.to_owned(),
         description: description.to_owned(),
@@ -508,7 +516,7 @@ async fn create(v: Visit, req: Request) -> Response {
     };
     let (_, files) = match form.into_result() {
         Ok(x) => x,
-        Err(e) => return again(&v, e.status, e.message),
+        Err(e) => return again(&v, e.status, v.error_words(&e)),
     };
     match v
         .state
@@ -517,9 +525,11 @@ async fn create(v: Visit, req: Request) -> Response {
         .await
     {
         Ok(id) => see_other(&format!("/requests/{id}?notice=created")),
-        Err(e @ (RequestError::Invalid(..) | RequestError::TooLarge(_))) => {
+        Err(
+            e @ (RequestError::Invalid(..) | RequestError::Input(_) | RequestError::TooLarge(_)),
+        ) => {
             let api = ApiError::from(e);
-            again(&v, api.status, api.message)
+            again(&v, api.status, v.error_words(&api))
         }
         Err(e) => failed(&v, e),
     }

@@ -26,10 +26,10 @@ async fn home(v: Visit) -> Response {
     v.render(
         StatusCode::OK,
         MessagePage::new(
-            v.layout("Customer Portal"),
-            "Customer Portal",
-            &["Track your support requests and talk to our team in one place."],
-            &[("/login", "Log in"), ("/join", "Join now")],
+            v.layout(&v.t("portal-name")),
+            &v.t("portal-name"),
+            &[&v.t("home-intro")],
+            &[("/login", &v.t("login-title")), ("/join", &v.t("join-now"))],
             false,
         ),
     )
@@ -41,14 +41,15 @@ struct NextQuery {
     notice: Option<String>,
 }
 
-fn notice_text(key: Option<&str>) -> Option<String> {
-    match key? {
-        "reset" => Some("Your password has been changed. Log in with the new password.".into()),
-        "created" => Some("Your account is ready. Log in with your new password.".into()),
-        "logged-out" => Some("You have logged out.".into()),
-        "ended" => Some("You have been signed out everywhere.".into()),
-        _ => None,
-    }
+fn notice_text(v: &Visit, key: Option<&str>) -> Option<String> {
+    let key = match key? {
+        "reset" => "notice-reset",
+        "created" => "notice-created",
+        "logged-out" => "notice-logged-out",
+        "ended" => "notice-ended",
+        _ => return None,
+    };
+    Some(v.t(key))
 }
 
 async fn login_page(
@@ -56,9 +57,9 @@ async fn login_page(
     axum::extract::Query(q): axum::extract::Query<NextQuery>,
 ) -> Response {
     let page = LoginPage {
-        layout: v.layout("Log in"),
+        layout: v.layout(&v.t("login-title")),
         error: None,
-        notice: notice_text(q.notice.as_deref()),
+        notice: notice_text(&v, q.notice.as_deref()),
         email: String::new(),
         next: local_path(q.next.as_deref().unwrap_or("/")).to_owned(),
     };
@@ -85,12 +86,12 @@ async fn login(v: Visit, f: Posted) -> Response {
                 AuthError::InvalidCredentials => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::FORBIDDEN,
             };
-            let (msg, _) = match visible(e) {
+            let (msg, _) = match visible(&v, e) {
                 Ok(m) => m,
                 Err(page) => return page,
             };
             let page = LoginPage {
-                layout: v.layout("Log in"),
+                layout: v.layout(&v.t("login-title")),
                 error: Some(msg),
                 notice: None,
                 email: f.get("email").to_owned(),
@@ -118,7 +119,7 @@ fn mfa_page_with(
     status: StatusCode,
 ) -> Response {
     let page = MfaPage {
-        layout: v.layout("Verify your email"),
+        layout: v.layout(&v.t("mfa-page-title")),
         email: me.email.clone(),
         error,
         notice,
@@ -147,13 +148,10 @@ async fn send_code(v: Visit, _f: Posted) -> Response {
             me,
             true,
             None,
-            Some(format!(
-                "We have sent a verification code to {}. Check your junk folder if it does not arrive.",
-                me.email
-            )),
+            Some(v.ta("mfa-sent", &[("email", (&me.email).into())])),
             StatusCode::OK,
         ),
-        Err(e) => match visible(e) {
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => {
                 mfa_page_with(&v, me, true, Some(msg), None, StatusCode::TOO_MANY_REQUESTS)
             }
@@ -178,16 +176,16 @@ async fn verify_code(v: Visit, f: Posted) -> Response {
         Ok(s) => {
             // The seed's "verification message", then Continue to the dashboard.
             let mut res = v.message(
-                "Email address verified",
-                &["Thank you: your email address has been verified."],
-                &[("/", "Continue")],
+                &v.t("verified-title"),
+                &[&v.t("verified-text")],
+                &[("/", &v.t("continue"))],
             );
             for c in v.session_cookies(&s) {
                 res.headers_mut().append(SET_COOKIE, c);
             }
             res
         }
-        Err(e) => match visible(e) {
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => mfa_page_with(&v, me, true, Some(msg), None, StatusCode::BAD_REQUEST),
             Err(page) => page,
         },
@@ -217,40 +215,44 @@ async fn sessions_page(v: Visit) -> Response {
         Ok(s) => s,
         Err(e) => return error_page(e),
     };
+    let title = v.t("sessions-title");
     let mut page = TablePage::new(
-        v.layout("Your sessions"),
-        "Your sessions",
-        "No sessions.",
-        vec!["Signed in", "Last active", "Device", "Address", "Kind"],
+        v.layout(&title),
+        &title,
+        &v.t("sessions-none"),
+        vec![
+            "col-signed-in",
+            "col-last-active",
+            "col-device",
+            "col-address",
+            "col-kind",
+        ],
     );
     page.rows = sessions
         .into_iter()
         .map(|s| Row {
             id: s.id,
-            label: format!("session {}", s.id),
+            label: v.ta("session-label", &[("id", s.id.into())]),
             href: None,
             cells: vec![
-                when(s.created_at),
-                when(s.last_seen_at),
+                v.when(s.created_at),
+                v.when(s.last_seen_at),
                 s.user_agent,
                 s.ip,
-                format!(
-                    "{}{}",
-                    if s.persistent {
-                        "Stay logged in"
-                    } else {
-                        "Browser session"
-                    },
-                    if s.current { " (this one)" } else { "" }
-                ),
+                v.t(match (s.persistent, s.current) {
+                    (true, true) => "session-persistent-current",
+                    (true, false) => "session-persistent",
+                    (false, true) => "session-browser-current",
+                    (false, false) => "session-browser",
+                }),
             ],
         })
         .collect();
-    page.actions = vec![("/sessions/end".into(), String::new(), "Sign out".into())];
+    page.actions = vec![("/sessions/end".into(), String::new(), v.t("sign-out"))];
     page.forms = vec![FormSpec {
         action: "/sessions/end-all".into(),
-        title: "Everywhere".into(),
-        button: "Sign out everywhere".into(),
+        title: v.t("sessions-everywhere"),
+        button: v.t("sign-out-everywhere"),
         fields: Vec::new(),
     }];
     v.render(StatusCode::OK, page)

@@ -18,14 +18,12 @@ pub(super) fn router() -> Router<AppState> {
 
 fn join_form(v: &Visit, error: Option<String>, email: &str) -> EmailForm {
     EmailForm {
-        layout: v.layout("Join now"),
-        heading: "Join now".into(),
-        intro: vec![
-            "Enter your email address. We will send you a link to verify it and sign up.".into(),
-        ],
+        layout: v.layout(&v.t("join-now")),
+        heading: v.t("join-now"),
+        intro: vec![v.t("join-intro")],
         error,
         action: "/join".into(),
-        label: "Email".into(),
+        label: v.t("join-email"),
         email: email.to_owned(),
     }
 }
@@ -35,11 +33,24 @@ async fn join_page(v: Visit) -> Response {
 }
 
 async fn join(v: Visit, f: Posted) -> Response {
-    match v.state.accounts.start_signup(f.get("email"), &v.client).await {
-        Ok(()) => v.message("Check your email", &[SIGNUP_SENT, "The link in it works once and for 24 hours. Check your junk folder if it does not arrive."], &[]),
+    match v
+        .state
+        .accounts
+        .start_signup(f.get("email"), &v.client)
+        .await
+    {
+        Ok(()) => v.message(
+            &v.t("check-email-title"),
+            &[&v.t("signup-sent"), &v.t("signup-sent-link")],
+            &[],
+        ),
         Err(e) => {
-            let status = if matches!(e, AuthError::TooManyAttempts { .. }) { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::BAD_REQUEST };
-            match visible(e) {
+            let status = if matches!(e, AuthError::TooManyAttempts { .. }) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            match visible(&v, e) {
                 Ok((msg, _)) => v.render(status, join_form(&v, Some(msg), f.get("email"))),
                 Err(page) => page,
             }
@@ -50,19 +61,19 @@ async fn join(v: Visit, f: Posted) -> Response {
 async fn email_validation(v: Visit, Path(token): Path<String>) -> Response {
     match v.state.accounts.open_signup_link(&token).await {
         Ok(link) if link.eligible => v.message(
-            "Email Validation",
+            &v.t("email-validation-title"),
             &[
-                &format!("Thank you: {} is verified.", link.email),
-                "Continue to choose your password and tell us your name.",
+                &v.ta("email-verified", &[("email", (&link.email).into())]),
+                &v.t("email-verified-next"),
             ],
-            &[(&format!("/join/create/{token}"), "Continue")],
+            &[(&format!("/join/create/{token}"), &v.t("continue"))],
         ),
         Ok(_) => v.render(
             StatusCode::OK,
             MessagePage::new(
-                v.layout("Email Validation"),
-                "Email Validation",
-                &[auth::NOT_ELIGIBLE],
+                v.layout(&v.t("email-validation-title")),
+                &v.t("email-validation-title"),
+                &[&v.t("not-eligible")],
                 &[],
                 true,
             ),
@@ -76,15 +87,15 @@ async fn signup_form(v: Visit, Path(token): Path<String>) -> Response {
     match v.state.accounts.open_signup_link(&token).await {
         Ok(link) if link.eligible => match password_form(
             &v,
-            "Sign up",
+            &v.t("signup-title"),
             format!("/join/create/{token}"),
             true,
-            "Create",
+            &v.t("signup-create"),
         )
         .await
         {
             Ok(mut form) => {
-                form.intro = vec![format!("Create your account for {}.", link.email)];
+                form.intro = vec![v.ta("signup-intro", &[("email", (&link.email).into())])];
                 v.render(StatusCode::OK, form)
             }
             Err(r) => r,
@@ -92,9 +103,9 @@ async fn signup_form(v: Visit, Path(token): Path<String>) -> Response {
         Ok(_) => v.render(
             StatusCode::OK,
             MessagePage::new(
-                v.layout("Sign up"),
-                "Sign up",
-                &[auth::NOT_ELIGIBLE],
+                v.layout(&v.t("signup-title")),
+                &v.t("signup-title"),
+                &[&v.t("not-eligible")],
                 &[],
                 true,
             ),
@@ -119,16 +130,16 @@ async fn create_account(v: Visit, Path(token): Path<String>, f: Posted) -> Respo
         .await;
     match result {
         Ok(()) => v.message(
-            "Account created",
-            &["Your account has been created. Log in to select your site."],
-            &[("/login", "Continue")],
+            &v.t("account-created-title"),
+            &[&v.t("account-created-text")],
+            &[("/login", &v.t("continue"))],
         ),
         Err(e) => match password_form(
             &v,
-            "Sign up",
+            &v.t("signup-title"),
             format!("/join/create/{token}"),
             true,
-            "Create",
+            &v.t("signup-create"),
         )
         .await
         {
@@ -151,7 +162,7 @@ async fn choose_site_page(v: Visit) -> Response {
         Ok(sites) => v.render(
             StatusCode::OK,
             ChooseSitePage {
-                layout: v.layout("Select your site"),
+                layout: v.layout(&v.t("choose-site-title")),
                 error: None,
                 sites,
             },
@@ -173,13 +184,13 @@ async fn choose_site(v: Visit, f: Posted) -> Response {
             let mut res = v.render(
                 StatusCode::OK,
                 MessagePage::new(
-                    v.layout("Thank you"),
-                    "Thank you",
+                    v.layout(&v.t("thank-you")),
+                    &v.t("thank-you"),
                     &[
-                        "Thank you for signing up to the Customer Portal.",
-                        "If you are the first person in your company to sign up, contact your local representative and ask them to activate your account. By default you will be your company's Site Administrator.",
-                        "If your company already has a Site Administrator, contact that person to ask them to activate your account. They have been sent an email.",
-                        "We will email you when your account has been activated.",
+                        &v.t("site-chosen-1"),
+                        &v.t("site-chosen-2"),
+                        &v.t("site-chosen-3"),
+                        &v.t("site-chosen-4"),
                     ],
                     &[],
                     false,
@@ -189,7 +200,7 @@ async fn choose_site(v: Visit, f: Posted) -> Response {
                 .append(SET_COOKIE, set_cookie(&v.state.web, SESSION, "", Some(0)));
             res
         }
-        Err(e) => match visible(e) {
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => {
                 let sites = v
                     .state
@@ -200,7 +211,7 @@ async fn choose_site(v: Visit, f: Posted) -> Response {
                 v.render(
                     StatusCode::BAD_REQUEST,
                     ChooseSitePage {
-                        layout: v.layout("Select your site"),
+                        layout: v.layout(&v.t("choose-site-title")),
                         error: Some(msg),
                         sites,
                     },

@@ -25,10 +25,16 @@ async fn mail_page(v: Visit) -> Response {
         Err(e) => return error_page(e),
     };
     let mut page = TablePage::new(
-        v.layout("Undelivered email"),
-        "Undelivered email",
-        "Every email has been delivered or is still being tried.",
-        vec!["Given up", "To", "Subject", "Attempts", "Reason"],
+        v.layout(&v.t("mail-undelivered")),
+        &v.t("mail-undelivered"),
+        &v.t("mail-undelivered-none"),
+        vec![
+            "col-given-up",
+            "col-to",
+            "col-subject",
+            "col-attempts",
+            "col-reason",
+        ],
     );
     page.rows = mail
         .into_iter()
@@ -37,7 +43,7 @@ async fn mail_page(v: Visit) -> Response {
             label: m.to_addr.clone(),
             href: None,
             cells: vec![
-                when(m.failed_at),
+                v.when(m.failed_at),
                 m.to_addr,
                 m.subject,
                 m.attempts.to_string(),
@@ -60,17 +66,24 @@ async fn received_mail_page(v: Visit) -> Response {
         Err(e) => return error_page(e),
     };
     let mut page = TablePage::new(
-        v.layout("Received email"),
-        "Received email",
-        "No email has been read from the support mailbox.",
-        vec!["Received", "From", "Subject", "Outcome", "Why", "Request"],
+        v.layout(&v.t("mail-received")),
+        &v.t("mail-received"),
+        &v.t("mail-received-none"),
+        vec![
+            "col-received",
+            "col-from",
+            "col-subject",
+            "col-outcome",
+            "col-why",
+            "col-request",
+        ],
     );
     let bounced = bouncing.into_iter().enumerate().map(|(i, b)| Row {
         id: -(i as i64) - 1,
         label: b.email.clone(),
         href: None,
         cells: vec![
-            when(b.bouncing_since),
+            v.when(b.bouncing_since),
             b.email,
             "(address marked as bouncing)".into(),
             "bouncing".into(),
@@ -83,7 +96,7 @@ async fn received_mail_page(v: Visit) -> Response {
         label: m.from_addr.clone(),
         href: m.request_id.map(|id| format!("/requests/{id}")),
         cells: vec![
-            when(m.received_at),
+            v.when(m.received_at),
             m.from_addr,
             m.subject,
             m.outcome,
@@ -132,7 +145,7 @@ async fn mail_wording_view(
         StatusCode::OK
     };
     let page = MailWordingPage {
-        layout: v.layout("Answer to unknown senders"),
+        layout: v.layout(&v.t("wording-title")),
         error,
         notice,
         text: draft.or(current).unwrap_or_default(),
@@ -153,8 +166,8 @@ async fn save_mail_wording(v: Visit, f: Posted) -> Response {
         .set_join_wording(&me, &v.client, &text)
         .await
     {
-        Ok(()) => mail_wording_view(&v, None, Some("Answer saved.".into()), None).await,
-        Err(e) => match visible(e) {
+        Ok(()) => mail_wording_view(&v, None, Some(v.t("wording-saved")), None).await,
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => mail_wording_view(&v, Some(msg), None, Some(text)).await,
             Err(page) => page,
         },

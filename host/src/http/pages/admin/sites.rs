@@ -28,30 +28,30 @@ async fn sites_view(
         Err(e) => return error_page(e),
     };
     let mut page = TablePage::new(
-        v.layout("Sites"),
-        "Sites",
-        if p.q.is_empty() {
-            "No sites yet."
+        v.layout(&v.t("nav-sites")),
+        &v.t("nav-sites"),
+        &v.t(if p.q.is_empty() {
+            "sites-none"
         } else {
-            "No site matches."
-        },
+            "sites-no-match"
+        }),
         vec![
-            "Name",
-            "Domains",
-            "Addresses",
-            "Maintenance until",
-            "Licences",
+            "col-name",
+            "col-domains",
+            "col-addresses",
+            "site-maintenance",
+            "col-licences",
         ],
     );
     page.error = error;
     page.notice = notice;
     page.search = Some(p.q.clone());
-    page.search_label = "Search by name or domain";
+    page.search_label = "sites-search";
     page.next = next.map(|after| next_page("/staff/sites", &p.q, &after));
     page.forms = vec![site_form(
         "/staff/sites".into(),
-        "Add a site".into(),
-        "Add site",
+        v.t("sites-add-title"),
+        &v.t("sites-add"),
         None,
     )];
     page.rows = sites
@@ -84,11 +84,11 @@ async fn site_view(v: &Visit, me: &Me, id: i64, error: Option<String>) -> Respon
         Err(e) => return error_page(e),
     };
     let mut page = TablePage::new(v.layout(&site.name), &site.name, "", Vec::new());
-    page.back = Some(("/staff/sites", "All sites"));
+    page.back = Some(("/staff/sites", "sites-all"));
     page.forms = vec![site_form(
         format!("/staff/sites/{}", site.id),
-        format!("Edit {}", site.name),
-        "Save site",
+        v.ta("sites-edit", &[("name", (&site.name).into())]),
+        &v.t("sites-save"),
         Some(&site),
     )];
     let status = if error.is_some() {
@@ -107,13 +107,13 @@ fn site_form(
     button: &str,
     site: Option<&crate::db::sites::Site>,
 ) -> FormSpec {
-    let mut name = Field::new("name", "Name", "text", true);
-    let mut domains = Field::new("domains", "Email domains", "text", false);
-    domains.hint = "Separated by commas, e.g. example.com, example.co.uk";
-    let mut addresses = Field::new("addresses", "Individual addresses", "text", false);
-    addresses.hint = "For people on generic domains such as gmail.com; separated by commas.";
-    let mut until = Field::new("maintenance_until", "Maintenance until", "date", false);
-    let mut licences = Field::new("licences", "Active licences", "number", true);
+    let mut name = Field::new("name", "col-name", "text", true);
+    let mut domains = Field::new("domains", "site-domains", "text", false);
+    domains.hint = "site-domains-hint";
+    let mut addresses = Field::new("addresses", "site-addresses", "text", false);
+    addresses.hint = "site-addresses-hint";
+    let mut until = Field::new("maintenance_until", "site-maintenance", "date", false);
+    let mut licences = Field::new("licences", "site-licences", "number", true);
     licences.value = "0".into();
     if let Some(s) = site {
         name.value = s.name.clone();
@@ -168,7 +168,7 @@ async fn save_site(v: Visit, id: Option<i64>, f: Posted) -> Response {
         Err(r) => return r,
     };
     let Ok(licences) = f.get("licences").trim().parse::<i64>() else {
-        let msg = "Active licences must be a whole number.".to_owned();
+        let msg = v.t("site-licences-number");
         return site_refused(&v, &me, id, msg).await;
     };
     let input = SiteInput {
@@ -180,11 +180,15 @@ async fn save_site(v: Visit, id: Option<i64>, f: Posted) -> Response {
     };
     match v.state.accounts.save_site(Some(&me), id, &input).await {
         Ok(_) => {
-            let done = if id.is_some() { "saved" } else { "added" };
-            let notice = format!("Site {} {done}.", input.name.trim());
+            let done = if id.is_some() {
+                "site-saved"
+            } else {
+                "site-added"
+            };
+            let notice = v.ta(done, &[("name", input.name.trim().into())]);
             sites_view(&v, &me, &SearchParams::default(), None, Some(notice)).await
         }
-        Err(e) => match visible(e) {
+        Err(e) => match visible(&v, e) {
             Ok((msg, _)) => site_refused(&v, &me, id, msg).await,
             Err(page) => page,
         },

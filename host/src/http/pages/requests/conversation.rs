@@ -24,7 +24,7 @@ struct MessageView {
     author: String,
     staff: bool,
     /// Where it came from: portal, API or email.
-    via: &'static str,
+    via: String,
     /// Arrived by email; staff may download the original.
     by_email: bool,
     internal: bool,
@@ -160,14 +160,15 @@ async fn detail_view(
         .moves
         .iter()
         .map(|s| {
+            let name = v.translated_status(&s.key, &s.label);
             let label = if staff {
-                s.label.clone()
+                name
             } else if !s.open {
-                "Close request".to_owned()
+                v.t("move-close")
             } else if !current_open {
-                "Reopen request".to_owned()
+                v.t("move-reopen")
             } else {
-                format!("Mark as {}", s.label)
+                v.ta("move-mark-as", &[("status", (&name).into())])
             };
             (s.key.clone(), label)
         })
@@ -179,14 +180,14 @@ async fn detail_view(
             id: m.id,
             author: m.author_name.clone(),
             staff: matches!(m.author_role.as_str(), "agent" | "operator"),
-            via: match m.channel.as_str() {
-                "email" => "email",
-                "api" => "API",
-                _ => "portal",
-            },
+            via: v.t(match m.channel.as_str() {
+                "email" => "channel-email",
+                "api" => "channel-api",
+                _ => "channel-portal",
+            }),
             by_email: m.channel == "email",
             internal: m.internal == 1,
-            at: super::super::time_tag(m.created_at),
+            at: v.time_tag(m.created_at),
             body: super::super::markdown::render(&m.body),
             files: d
                 .attachments
@@ -205,20 +206,27 @@ async fn detail_view(
         .timeline
         .iter()
         .map(|c| TimelineView {
-            at: super::super::time_tag(c.at),
+            at: v.time_tag(c.at),
             from: c
                 .from_status
                 .as_deref()
-                .map(|k| w.label(k))
+                .map(|k| v.status_label(&w, k))
                 .unwrap_or_default(),
-            to: w.label(&c.to_status),
+            to: v.status_label(&w, &c.to_status),
             by: match (&c.actor_name, c.cause.as_str()) {
-                (Some(name), "created") => format!("{name} (raised the request)"),
-                (Some(name), "mapped") => format!("{name} (mapped after a workflow change)"),
+                (Some(name), "created") => v.ta("by-raised", &[("name", name.into())]),
+                (Some(name), "mapped") => v.ta("by-mapped", &[("name", name.into())]),
                 (Some(name), _) => name.clone(),
-                (None, cause) => format!(
-                    "Workflow, after {}",
-                    cause.trim_start_matches("event:").replace('-', " ")
+                (None, cause) => v.ta(
+                    "by-workflow",
+                    &[(
+                        "event",
+                        cause
+                            .trim_start_matches("event:")
+                            .replace('-', " ")
+                            .as_str()
+                            .into(),
+                    )],
                 ),
             },
             // Which plugin allowed a move is for staff; customers see who and when.
@@ -242,10 +250,10 @@ async fn detail_view(
             layout: v.layout(&format!("{} {}", number(req.id), req.subject)),
             id: req.id,
             number: number(req.id),
-            status: w.label(&req.status),
+            status: v.status_label(&w, &req.status),
             site: req.site_name,
             requester: req.requester_name,
-            assignee: req.assignee_name.unwrap_or_else(|| "Unassigned".into()),
+            assignee: req.assignee_name.unwrap_or_else(|| v.t("unassigned")),
             version: req.version,
             subject: req.subject,
             messages,
@@ -272,25 +280,23 @@ async fn detail_view(
     )
 }
 
-fn notice(key: Option<&str>) -> Option<String> {
-    Some(
-        match key? {
-            "created" => "Your request has been sent. We have emailed you a confirmation.",
-            "sent" => "Your message has been sent.",
-            "noted" => "Internal note added. Customers never see it.",
-            "status" => "Status changed.",
-            "assigned" => "Assignment saved.",
-            "rated" => "Thank you for your rating.",
-            "shared" => "Shared. They have been emailed a link to the request.",
-            "unshared" => "No longer shared with them.",
-            "sent-updated" => "Your reply has been sent and the request updated.",
-            "noted-updated" => {
-                "Internal note added and the request updated. Customers never see the note."
-            }
-            _ => return None,
-        }
-        .to_owned(),
-    )
+fn notice(v: &Visit, key: Option<&str>) -> Option<String> {
+    let key = key?;
+    const KNOWN: [&str; 10] = [
+        "created",
+        "sent",
+        "noted",
+        "status",
+        "assigned",
+        "rated",
+        "shared",
+        "unshared",
+        "sent-updated",
+        "noted-updated",
+    ];
+    KNOWN
+        .contains(&key)
+        .then(|| v.t(&format!("notice-request-{key}")))
 }
 
 async fn detail_page(v: Visit, Path(id): Path<i64>, Query(p): Query<DetailParams>) -> Response {
@@ -304,7 +310,7 @@ async fn detail_page(v: Visit, Path(id): Path<i64>, Query(p): Query<DetailParams
         id,
         StatusCode::OK,
         None,
-        notice(p.notice.as_deref()),
+        notice(&v, p.notice.as_deref()),
         Draft::default(),
     )
     .await
@@ -315,7 +321,7 @@ async fn redo(v: &Visit, me: &Me, id: i64, e: ApiError, draft: Draft) -> Respons
     if e.status == StatusCode::NOT_FOUND || e.status == StatusCode::INTERNAL_SERVER_ERROR {
         return api_page(v, e);
     }
-    detail_view(v, me, id, e.status, Some(e.message), None, draft).await
+    detail_view(v, me, id, e.status, Some(v.error_words(&e)), None, draft).await
 }
 
 /// The composer: a customer's reply, or for staff a reply or internal note together with a
@@ -404,12 +410,10 @@ async fn insert_saved(
         draft.body.push_str("\n\n");
     }
     draft.body.push_str(&reply.body);
-    let mut notice = format!(
-        "Inserted \"{}\". Nothing is sent until you send it.",
-        reply.title
-    );
+    let mut notice = v.ta("notice-inserted", &[("title", (&reply.title).into())]);
     if had_files {
-        notice.push_str(" Choose your files again: they were not kept.");
+        notice.push(' ');
+        notice.push_str(&v.t("notice-files-again"));
     }
     detail_view(v, me, id, StatusCode::OK, None, Some(notice), draft).await
 }

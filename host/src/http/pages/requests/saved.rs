@@ -35,7 +35,7 @@ async fn replies_view(
     v.render(
         status,
         RepliesPage {
-            layout: v.layout("Saved replies"),
+            layout: v.layout(&v.t("nav-saved-replies")),
             replies,
             error,
             title: field("title"),
@@ -64,9 +64,9 @@ async fn add_reply(v: Visit, f: Posted) -> Response {
         .await
     {
         Ok(()) => see_other("/staff/replies"),
-        Err(e @ RequestError::Invalid(..)) => {
+        Err(e @ (RequestError::Invalid(..) | RequestError::Input(_))) => {
             let api = ApiError::from(e);
-            replies_view(&v, &me, api.status, Some(api.message), Some(&f)).await
+            replies_view(&v, &me, api.status, Some(v.error_words(&api)), Some(&f)).await
         }
         Err(e) => failed(&v, e),
     }

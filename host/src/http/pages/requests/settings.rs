@@ -26,11 +26,12 @@ struct LinksPage {
     roles: Vec<(&'static str, &'static str, bool)>,
 }
 
+/// (role, the message key of its plural).
 const ROLES: [(&str, &str); 4] = [
-    ("customer", "Customers"),
-    ("site_admin", "Site Administrators"),
-    ("agent", "Agents"),
-    ("operator", "Operators"),
+    ("customer", "roles-customer"),
+    ("site_admin", "roles-site_admin"),
+    ("agent", "roles-agent"),
+    ("operator", "roles-operator"),
 ];
 
 async fn links_view(
@@ -48,7 +49,7 @@ async fn links_view(
     v.render(
         status,
         LinksPage {
-            layout: v.layout("Quick links"),
+            layout: v.layout(&v.t("nav-quick-links")),
             links,
             error,
             title: field("title"),
@@ -87,7 +88,7 @@ async fn add_link(v: Visit, f: Posted) -> Response {
         Ok(_) => see_other("/staff/quick-links"),
         Err(e @ RequestError::Invalid(..)) => {
             let api = ApiError::from(e);
-            links_view(&v, &me, api.status, Some(api.message), Some(&f)).await
+            links_view(&v, &me, api.status, Some(v.error_words(&api)), Some(&f)).await
         }
         Err(e) => failed(&v, e),
     }
@@ -129,7 +130,7 @@ async fn statuses_view(
     v.render(
         status,
         StatusesPage {
-            layout: v.layout("Statuses"),
+            layout: v.layout(&v.t("nav-statuses")),
             plugin: w.by.to_string(),
             statuses: w
                 .statuses
@@ -162,17 +163,19 @@ async fn map_status(v: Visit, f: Posted) -> Response {
         .await
     {
         Ok(n) => {
-            let done = format!(
-                "Moved {n} request{} from \"{}\" to \"{}\".",
-                if n == 1 { "" } else { "s" },
-                f.get("from"),
-                f.get("to")
+            let done = v.ta(
+                "statuses-moved",
+                &[
+                    ("count", n.into()),
+                    ("from", f.get("from").into()),
+                    ("to", f.get("to").into()),
+                ],
             );
             statuses_view(&v, &me, StatusCode::OK, None, Some(done)).await
         }
         Err(e) => {
             let api = ApiError::from(e);
-            statuses_view(&v, &me, api.status, Some(api.message), None).await
+            statuses_view(&v, &me, api.status, Some(v.error_words(&api)), None).await
         }
     }
 }
@@ -182,7 +185,7 @@ async fn map_status(v: Visit, f: Posted) -> Response {
 struct NotificationsPage {
     layout: Layout,
     notice: Option<String>,
-    /// (field, label, on).
+    /// (field, label's message key, on).
     choices: Vec<(&'static str, &'static str, bool)>,
 }
 
@@ -194,16 +197,12 @@ async fn notifications_view(v: &Visit, me: &Me, notice: Option<String>) -> Respo
     v.render(
         StatusCode::OK,
         NotificationsPage {
-            layout: v.layout("Email notifications"),
+            layout: v.layout(&v.t("notifications-title")),
             notice,
             choices: vec![
-                (
-                    "created",
-                    "A confirmation when I raise a request",
-                    n.created,
-                ),
-                ("replies", "Replies from the support team", n.replies),
-                ("status", "Changes to the status of my requests", n.status),
+                ("created", "notifications-created", n.created),
+                ("replies", "notifications-replies", n.replies),
+                ("status", "notifications-status", n.status),
             ],
         },
     )
@@ -227,7 +226,7 @@ async fn save_notifications(v: Visit, f: Posted) -> Response {
         status: f.checked("status"),
     };
     match v.state.requests.set_notifications(&me, n).await {
-        Ok(()) => notifications_view(&v, &me, Some("Your choices are saved.".into())).await,
+        Ok(()) => notifications_view(&v, &me, Some(v.t("notifications-saved"))).await,
         Err(e) => failed(&v, e),
     }
 }

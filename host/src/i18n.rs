@@ -64,6 +64,29 @@ impl Lang {
         best.map(|(lang, _)| lang)
     }
 
+    /// The language of a request no session is looked up for: the footer's choice (the
+    /// `hd_lang` cookie, under whatever prefix the deployment gives cookie names), else the
+    /// best match of `Accept-Language`, else English.
+    pub fn of_request(headers: &axum::http::HeaderMap) -> Lang {
+        use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+        let chosen = headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|h| h.to_str().ok())
+            .flat_map(|h| h.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(name, _)| name.ends_with("hd_lang"))
+            .and_then(|(_, value)| Lang::parse(value));
+        chosen
+            .or_else(|| {
+                headers
+                    .get(ACCEPT_LANGUAGE)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(Lang::negotiate)
+            })
+            .unwrap_or_default()
+    }
+
     fn index(self) -> usize {
         self as usize
     }
@@ -396,6 +419,9 @@ mod tests {
                     asked.insert(literal.to_owned());
                 }
             }
+        }
+        for event in crate::db::audit::EVENTS {
+            asked.insert(format!("audit-event-{event}"));
         }
         assert!(asked.len() > 200, "{}", asked.len());
         let unknown: Vec<_> = asked.iter().filter(|k| !en.contains_key(*k)).collect();

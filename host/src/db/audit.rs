@@ -68,56 +68,51 @@ pub async fn recent<'e, E: Executor<'e, Database = Any>>(
     .await?)
 }
 
-/// The events the log holds, in the words operators read them; any other event is shown with
-/// its name in words.
-pub const EVENTS: [(&str, &str); 34] = [
-    ("login_succeeded", "Signed in"),
-    ("login_failed", "Sign-in failed"),
-    ("login_refused", "Sign-in refused"),
-    ("mfa_code_sent", "Sign-in code sent"),
-    ("mfa_verified", "Sign-in code accepted"),
-    ("mfa_failed", "Wrong sign-in code"),
-    ("logout", "Signed out"),
-    ("session_ended", "Session ended"),
-    ("signed_out_everywhere", "Signed out everywhere"),
-    ("signup_started", "Sign-up started"),
-    ("signup_completed", "Sign-up completed"),
-    ("site_chosen", "Site chosen, waiting for approval"),
-    ("user_approved", "Account approved"),
-    ("user_rejected", "Account rejected"),
-    ("invitation_sent", "Invitation sent"),
-    ("invitation_resent", "Invitation sent again"),
-    ("invitation_accepted", "Invitation accepted"),
-    ("staff_added", "Staff account added"),
-    ("role_changed", "Role changed"),
-    ("user_disabled", "Account disabled"),
-    ("reset_requested", "Password reset requested"),
-    ("password_reset", "Password reset"),
-    ("password_changed", "Password changed"),
-    ("site_saved", "Site saved"),
-    ("mail_wording_changed", "Answer to unknown senders reworded"),
-    ("branding_changed", "Branding changed"),
-    ("email_not_accepted", "Email refused"),
-    ("plugin_installed", "Plugin installed"),
-    ("plugin_activated", "Plugin activated"),
-    ("plugin_reconfigured", "Plugin reconfigured"),
-    ("plugin_rolled_back", "Plugin rolled back"),
-    ("plugin_shadow_started", "Plugin put in shadow"),
-    ("plugin_shadow_stopped", "Shadow stopped"),
-    ("plugin_shadow_promoted", "Shadow promoted to active"),
+/// The events the log holds; the catalogue words each as `audit-event-<event>`, and any other
+/// event is shown with its name in words ([`describe`]).
+pub const EVENTS: [&str; 34] = [
+    "login_succeeded",
+    "login_failed",
+    "login_refused",
+    "mfa_code_sent",
+    "mfa_verified",
+    "mfa_failed",
+    "logout",
+    "session_ended",
+    "signed_out_everywhere",
+    "signup_started",
+    "signup_completed",
+    "site_chosen",
+    "user_approved",
+    "user_rejected",
+    "invitation_sent",
+    "invitation_resent",
+    "invitation_accepted",
+    "staff_added",
+    "role_changed",
+    "user_disabled",
+    "reset_requested",
+    "password_reset",
+    "password_changed",
+    "site_saved",
+    "mail_wording_changed",
+    "branding_changed",
+    "email_not_accepted",
+    "plugin_installed",
+    "plugin_activated",
+    "plugin_reconfigured",
+    "plugin_rolled_back",
+    "plugin_shadow_started",
+    "plugin_shadow_stopped",
+    "plugin_shadow_promoted",
 ];
 
-/// `event` in words.
+/// An event the catalogue does not word, in words of its name.
 pub fn describe(event: &str) -> String {
-    match EVENTS.iter().find(|(key, _)| *key == event) {
-        Some((_, words)) => (*words).to_owned(),
-        None => {
-            let words = event.replace('_', " ");
-            let mut chars = words.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => words,
-            }
-        }
+    let words = event.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
     }
 }

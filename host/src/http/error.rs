@@ -356,26 +356,9 @@ fn page(tr: Tr, status: StatusCode, message: &str) -> String {
     super::pages::standalone_message(tr, &tr.get(title), message)
 }
 
-/// The reader's language where no session is looked up: the footer's choice (a cookie, under
-/// whatever prefix the deployment gives cookie names), else `Accept-Language`.
+/// The reader's language where no session is looked up.
 fn reader(headers: &axum::http::HeaderMap) -> Tr {
-    let chosen = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| name.ends_with("hd_lang"))
-        .and_then(|(_, value)| Lang::parse(value));
-    let lang = chosen
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|h| h.to_str().ok())
-                .and_then(Lang::negotiate)
-        })
-        .unwrap_or_default();
-    Tr::new(lang)
+    Tr::new(Lang::of_request(headers))
 }
 
 /// The fallback of every route that does not exist.

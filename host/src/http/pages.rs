@@ -119,17 +119,7 @@ impl FromRequestParts<AppState> for Visit {
             .as_ref()
             .and_then(|m| m.language.as_deref())
             .and_then(Lang::parse)
-            .or_else(|| {
-                cookie(&parts.headers, &state.web.cookie_name(LANGUAGE)).and_then(Lang::parse)
-            })
-            .or_else(|| {
-                parts
-                    .headers
-                    .get(axum::http::header::ACCEPT_LANGUAGE)
-                    .and_then(|h| h.to_str().ok())
-                    .and_then(Lang::negotiate)
-            })
-            .unwrap_or_default();
+            .unwrap_or_else(|| Lang::of_request(&parts.headers));
         let tz = me
             .as_ref()
             .and_then(|m| m.time_zone.as_deref())
@@ -331,6 +321,7 @@ impl FromRequest<AppState> for Posted {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Posted, Response> {
         let expected = cookie(req.headers(), &state.web.cookie_name(CSRF)).map(str::to_owned);
+        let tr = Tr::new(Lang::of_request(req.headers()));
         let Form(fields) = Form::<HashMap<String, String>>::from_request(req, state)
             .await
             .map_err(|e| (e.status(), e.body_text()).into_response())?;
@@ -342,7 +333,7 @@ impl FromRequest<AppState> for Posted {
         let given = fields.get("csrf").map(String::as_str).unwrap_or_default();
         match expected {
             Some(e) if !given.is_empty() && auth::secret::same(&e, given) => Ok(Posted(fields)),
-            _ => Err(form_expired()),
+            _ => Err(form_expired(tr)),
         }
     }
 }
@@ -366,10 +357,14 @@ fn upload_csrf_matches(v: &Visit, req: &Request) -> bool {
     !v.new_csrf && !given.is_empty() && auth::secret::same(&v.csrf, &given)
 }
 
-fn form_expired() -> Response {
+fn form_expired(tr: Tr) -> Response {
     (
         StatusCode::FORBIDDEN,
-        Html("<!doctype html><title>Form expired</title><p>This form has expired or did not come from this site. Go back, reload the page and try again.</p>"),
+        Html(standalone_message(
+            tr,
+            &tr.get("form-expired-title"),
+            &tr.get("form-expired"),
+        )),
     )
         .into_response()
 }

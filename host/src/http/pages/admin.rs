@@ -429,7 +429,7 @@ async fn audit_page(v: Visit, Query(p): Query<AuditParams>) -> Response {
         .chain(
             crate::db::audit::EVENTS
                 .iter()
-                .map(|(key, words)| ((*key).to_owned(), (*words).to_owned())),
+                .map(|key| ((*key).to_owned(), audit_words(&v, key))),
         )
         .collect();
     choice.value = p.event.clone();
@@ -452,7 +452,7 @@ async fn audit_page(v: Visit, Query(p): Query<AuditParams>) -> Response {
             href: None,
             cells: vec![
                 v.when(e.at),
-                crate::db::audit::describe(&e.event),
+                audit_words(&v, &e.event),
                 e.email,
                 e.actor,
                 e.ip,
@@ -461,6 +461,12 @@ async fn audit_page(v: Visit, Query(p): Query<AuditParams>) -> Response {
         })
         .collect();
     v.render(StatusCode::OK, page)
+}
+
+/// An audit event in the reader's words.
+fn audit_words(v: &Visit, event: &str) -> String {
+    v.tr.find(&format!("audit-event-{event}"))
+        .unwrap_or_else(|| crate::db::audit::describe(event))
 }
 
 /// The address of the next page of a searchable list.

@@ -204,7 +204,7 @@ async fn save_branding(v: Visit, req: Request) -> Response {
         Err(r) => return r,
     };
     if !upload_csrf_matches(&v, &req) {
-        return form_expired();
+        return form_expired(v.tr);
     }
     let form = match Multipart::from_request(req, &v.state).await {
         Ok(form) => form,

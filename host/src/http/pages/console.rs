@@ -715,7 +715,7 @@ async fn install(v: Visit, req: Request) -> Response {
         return e.into_response();
     }
     if !upload_csrf_matches(&v, &req) {
-        return form_expired();
+        return form_expired(v.tr);
     }
     let form = match axum::extract::Multipart::from_request(req, &v.state).await {
         Ok(f) => f,

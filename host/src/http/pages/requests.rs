@@ -44,7 +44,7 @@ struct PostedFiles(upload::Read);
 impl PostedFiles {
     async fn read(v: &Visit, req: Request) -> Result<PostedFiles, Response> {
         if !super::upload_csrf_matches(v, &req) {
-            return Err(super::form_expired());
+            return Err(super::form_expired(v.tr));
         }
         let length = upload::declared_length(req.headers());
         let form = Multipart::from_request(req, &v.state)

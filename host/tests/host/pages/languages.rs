@@ -90,6 +90,21 @@ async fn visitors_read_their_browsers_language_or_the_one_they_pick(t: TestDb) {
             .contains("E-Mail-Adresse oder Passwort ist falsch.")
     );
 
+    // A form without its token: refused, in the portal's look and the reader's language.
+    let res = c
+        .post(&login)
+        .header("accept-language", "de")
+        .form(&[("email", "nobody@example.com"), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let expired = res.text().await.unwrap();
+    assert!(
+        expired.contains("<title>Formular abgelaufen · Kundenportal</title>"),
+        "{expired}"
+    );
+
     // The footer's switch: remembered in a cookie, above what the browser says.
     let switch = |lang: &'static str| {
         let (c, cookie, token, env) = (&c, &cookie, &token, &env);

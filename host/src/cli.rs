@@ -288,6 +288,7 @@ pub fn state(settings: &Settings, db: &Db, plugins: Arc<Plugins>) -> crate::AppS
         settings.files(),
     )
     .with_metrics_token(settings.metrics_token.as_deref())
+    .with_trusted_proxies(settings.trusted_proxies.clone().unwrap_or_default())
 }
 
 async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow::Result<()> {

@@ -58,6 +58,17 @@ pub struct Settings {
     )]
     pub public_url: String,
 
+    /// Reverse proxies (addresses and ranges, separated by commas) whose `Forwarded` or
+    /// `X-Forwarded-For` is believed: the client is then the right-most address that is not one
+    /// of them. Unset: the connection's own address, whatever the headers say.
+    #[arg(
+        long,
+        env = "HELPDESK_TRUSTED_PROXIES",
+        value_parser = crate::http::proxies::TrustedProxies::parse,
+        global = true
+    )]
+    pub trusted_proxies: Option<crate::http::proxies::TrustedProxies>,
+
     /// Token a Prometheus scrape of `/metrics` sends as `Authorization: Bearer <token>`.
     /// Unset: `/metrics` answers only clients on this machine that connect directly.
     #[arg(

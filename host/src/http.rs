@@ -11,6 +11,7 @@ mod metrics;
 pub mod openapi;
 mod pages;
 mod policy;
+pub mod proxies;
 mod requests_api;
 pub mod server;
 mod session;
@@ -47,10 +48,13 @@ pub struct AppState {
 /// How the browser side is set up, derived from the public URL.
 #[derive(Debug, Clone)]
 pub struct Web {
-    /// Cookies carry `Secure` (and the `__Host-` prefix) when the portal is served over https.
+    /// Cookies carry `Secure` (and the `__Host-` prefix), and answers
+    /// `Strict-Transport-Security`, when the portal is served over https.
     pub secure: bool,
     /// The sha256 of `HELPDESK_METRICS_TOKEN`; without one, `/metrics` answers this machine only.
     pub metrics_token_sha256: Option<[u8; 32]>,
+    /// `HELPDESK_TRUSTED_PROXIES`: the peers believed about the client's address.
+    pub trusted_proxies: proxies::TrustedProxies,
 }
 
 impl Web {
@@ -97,6 +101,7 @@ impl AppState {
             web: Arc::new(Web {
                 secure,
                 metrics_token_sha256: None,
+                trusted_proxies: proxies::TrustedProxies::default(),
             }),
         }
     }
@@ -105,8 +110,18 @@ impl AppState {
     pub fn with_metrics_token(mut self, token: Option<&str>) -> AppState {
         use sha2::Digest;
         let web = Web {
-            secure: self.web.secure,
             metrics_token_sha256: token.map(|t| sha2::Sha256::digest(t.as_bytes()).into()),
+            ..(*self.web).clone()
+        };
+        self.web = Arc::new(web);
+        self
+    }
+
+    /// Believes these proxies about the client's address (see [`proxies`]).
+    pub fn with_trusted_proxies(mut self, proxies: proxies::TrustedProxies) -> AppState {
+        let web = Web {
+            trusted_proxies: proxies,
+            ..(*self.web).clone()
         };
         self.web = Arc::new(web);
         self
@@ -116,6 +131,7 @@ impl AppState {
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let upload_limit = state.requests.files.limits.body_limit();
+    let https = state.web.secure;
     Router::new()
         .merge(health::router())
         .merge(policy::router())
@@ -132,11 +148,15 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(extract::refuse_nul))
         .layer(axum::middleware::from_fn(error::uniform))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response(move |res| security_headers(res, https)))
         .layer(compression())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %req.method(), path = %redact_path(req.uri().path()))
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            proxies::client_address,
+        ))
         .with_state(state)
 }
 
@@ -165,9 +185,15 @@ fn compression()
 }
 
 /// Headers every answer carries: no framing, no MIME sniffing, no referrer leaking tokens in
-/// paths, and a strict content policy for pages.
-async fn security_headers(mut res: Response) -> Response {
+/// paths, a strict content policy for pages, and over https, HSTS for a year.
+async fn security_headers(mut res: Response, https: bool) -> Response {
     let h = res.headers_mut();
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert(
         "x-content-type-options",

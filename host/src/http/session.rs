@@ -18,11 +18,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
+        // Behind a trusted proxy, the address it forwarded (see `proxies`).
+        let ip = match parts.extensions.get::<super::proxies::ClientAddr>() {
+            Some(c) => c.0.to_string(),
+            None => parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".to_owned()),
+        };
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)

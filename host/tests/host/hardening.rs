@@ -6,5 +6,6 @@ mod accounts;
 mod input;
 mod memory;
 mod outage;
+mod proxies;
 mod slow;
 mod uploads;

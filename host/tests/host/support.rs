@@ -162,6 +162,8 @@ pub struct Options {
     pub mail_per_hour: i64,
     /// The largest email read whole.
     pub mail_max_bytes: u64,
+    /// `HELPDESK_TRUSTED_PROXIES`.
+    pub trusted_proxies: Option<String>,
 }
 
 impl Default for Options {
@@ -179,6 +181,7 @@ impl Default for Options {
             imap: None,
             mail_per_hour: 30,
             mail_max_bytes: 25 << 20,
+            trusted_proxies: None,
         }
     }
 }
@@ -248,7 +251,13 @@ impl TestServer {
                 o.uploads_in_flight,
             ),
         )
-        .with_metrics_token(o.metrics_token.as_deref());
+        .with_metrics_token(o.metrics_token.as_deref())
+        .with_trusted_proxies(
+            helpdesk::http::proxies::TrustedProxies::parse(
+                o.trusted_proxies.as_deref().unwrap_or(""),
+            )
+            .expect("HELPDESK_TRUSTED_PROXIES"),
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (watch_stop, watch_stopped) = tokio::sync::watch::channel(false);
         let mut rx = watch_stopped.clone();

@@ -1,0 +1,278 @@
+//! Who the client is behind a reverse proxy. Only a peer in `HELPDESK_TRUSTED_PROXIES` is
+//! believed about the client (by `Forwarded`, else `X-Forwarded-For`), and then only as far as
+//! the chain of trusted proxies goes: the client is the right-most address that is not a
+//! trusted proxy. From any other peer those headers are ignored, so nobody can pick the address
+//! their attempts are counted against.
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::net::{IpAddr, SocketAddr};
+
+/// An address range: an address and how many of its leading bits must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    bits: u8,
+}
+
+impl Cidr {
+    /// `192.0.2.0/24`, `2001:db8::/32`, or one address (`10.0.0.7`, `::1`).
+    pub fn parse(s: &str) -> Result<Cidr, String> {
+        let s = s.trim();
+        let (addr, bits) = match s.split_once('/') {
+            Some((a, b)) => (a, Some(b)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{s}` is not an address or an address/prefix"))?;
+        let addr = canonical(addr);
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let bits = match bits {
+            None => max,
+            Some(b) => b
+                .parse::<u8>()
+                .ok()
+                .filter(|b| *b <= max)
+                .ok_or_else(|| format!("`{s}`: the prefix must be 0 to {max}"))?,
+        };
+        Ok(Cidr { addr, bits })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let mask = |len: u32| {
+            if self.bits == 0 {
+                0
+            } else {
+                u128::MAX << (len - u32::from(self.bits))
+            }
+        };
+        match (self.addr, canonical(ip)) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let m = mask(32);
+                (u128::from(u32::from(net)) & m) == (u128::from(u32::from(ip)) & m)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let m = mask(128);
+                (u128::from(net) & m) == (u128::from(ip) & m)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An IPv4 address written as IPv6 (`::ffff:192.0.2.1`, as a dual-stack socket reports it) is
+/// the IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The proxies whose word about the client is taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<Cidr>);
+
+impl TrustedProxies {
+    /// A list separated by commas (or white space) of addresses and ranges; empty trusts none.
+    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+        list.split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(Cidr::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map(TrustedProxies)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|c| c.contains(ip))
+    }
+
+    /// The client of a request that arrived from `peer` with `headers`.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let chain = forwarded_for(headers).unwrap_or_else(|| x_forwarded_for(headers));
+        // From the nearest hop outwards: the first address that is not one of ours is the
+        // client. A hop that cannot be read (`unknown`, an obfuscated name) ends the walk at
+        // the last proxy that could.
+        let mut client = peer;
+        for hop in chain.iter().rev() {
+            match hop {
+                Some(ip) if self.trusts(*ip) => client = *ip,
+                Some(ip) => return *ip,
+                None => return client,
+            }
+        }
+        client
+    }
+}
+
+/// The `for=` addresses of every `Forwarded` header, in order; `None` without the header.
+fn forwarded_for(headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
+    let values: Vec<&str> = headers
+        .get_all(axum::http::header::FORWARDED)
+        .iter()
+        .map(|v| v.to_str().unwrap_or(""))
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    Some(
+        values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(|element| {
+                element
+                    .split(';')
+                    .filter_map(|pair| pair.trim().split_once('='))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("for"))
+                    .and_then(|(_, v)| node(v))
+            })
+            .collect(),
+    )
+}
+
+/// Every `X-Forwarded-For` address, in order.
+fn x_forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("").split(','))
+        .map(node)
+        .collect()
+}
+
+/// One node: `192.0.2.1`, `"192.0.2.1:4711"`, `"[2001:db8::1]:4711"`, `2001:db8::1`.
+fn node(v: &str) -> Option<IpAddr> {
+    let v = v.trim().trim_matches('"');
+    if let Some(rest) = v.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok().map(canonical);
+    }
+    if let Ok(ip) = v.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    v.parse::<SocketAddr>().ok().map(|s| canonical(s.ip()))
+}
+
+/// The client's address, as [`TrustedProxies::client`] finds it, for every handler after.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+/// Puts the request's [`ClientAddr`] in its extensions.
+pub async fn client_address(
+    State(state): State<super::AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        let ip = state.web.trusted_proxies.client(peer.ip(), req.headers());
+        req.extensions_mut().insert(ClientAddr(ip));
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        h
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ranges_parse_and_match() {
+        let net = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(net.contains(ip("10.1.200.3")));
+        assert!(!net.contains(ip("10.2.0.1")));
+        assert!(net.contains(ip("::ffff:10.1.0.9")), "IPv4 written as IPv6");
+        assert!(Cidr::parse("::1").unwrap().contains(ip("::1")));
+        assert!(
+            Cidr::parse("2001:db8::/32")
+                .unwrap()
+                .contains(ip("2001:db8:5::1"))
+        );
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains(ip("203.0.113.9"))
+        );
+        for bad in [
+            "10.0.0.0/33",
+            "::/129",
+            "example.com",
+            "10.0.0.0/x",
+            "10.0.0",
+        ] {
+            assert!(Cidr::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            TrustedProxies::parse(" 10.0.0.1, 192.168.0.0/24 ::1")
+                .unwrap()
+                .0
+                .len(),
+            3
+        );
+        assert!(TrustedProxies::parse("").unwrap().is_empty());
+        assert!(TrustedProxies::parse("10.0.0.1,nope").is_err());
+    }
+
+    #[test]
+    fn the_client_is_the_rightmost_untrusted_hop_and_only_behind_a_trusted_peer() {
+        let trusted = TrustedProxies::parse("127.0.0.1, 10.0.0.0/8").unwrap();
+        let xff = headers(&[("x-forwarded-for", "198.51.100.1, 203.0.113.9, 10.0.0.5")]);
+        // From a trusted proxy: past the trusted hops, the first other address.
+        assert_eq!(trusted.client(ip("127.0.0.1"), &xff), ip("203.0.113.9"));
+        // From anyone else: the headers are ignored.
+        assert_eq!(trusted.client(ip("192.0.2.77"), &xff), ip("192.0.2.77"));
+        assert_eq!(
+            TrustedProxies::default().client(ip("127.0.0.1"), &xff),
+            ip("127.0.0.1")
+        );
+        // Forwarded wins over X-Forwarded-For; quoting, ports and IPv6 brackets are read.
+        let both = headers(&[
+            (
+                "forwarded",
+                r#"for="[2001:db8::7]:4711";proto=https, for=10.0.0.9"#,
+            ),
+            ("x-forwarded-for", "198.51.100.1"),
+        ]);
+        assert_eq!(trusted.client(ip("10.0.0.1"), &both), ip("2001:db8::7"));
+        // Several header lines are one list.
+        let lines = headers(&[
+            ("x-forwarded-for", "198.51.100.1"),
+            ("x-forwarded-for", "10.0.0.3"),
+        ]);
+        assert_eq!(trusted.client(ip("127.0.0.1"), &lines), ip("198.51.100.1"));
+        // Every hop trusted: the farthest one.
+        let inside = headers(&[("x-forwarded-for", "10.0.0.8, 10.0.0.3")]);
+        assert_eq!(trusted.client(ip("127.0.0.1"), &inside), ip("10.0.0.8"));
+        // An unreadable hop stops at the last proxy that could be read.
+        let hidden = headers(&[("forwarded", "for=unknown, for=10.0.0.4")]);
+        assert_eq!(trusted.client(ip("127.0.0.1"), &hidden), ip("10.0.0.4"));
+        // No header at all: the peer.
+        assert_eq!(
+            trusted.client(ip("127.0.0.1"), &HeaderMap::new()),
+            ip("127.0.0.1")
+        );
+    }
+}

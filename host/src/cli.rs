@@ -399,6 +399,7 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
             }),
         )
     });
+    let draining = state.draining.clone();
     let app = crate::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -410,7 +411,22 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
         database = %redact(&settings.database_url()),
         "help desk serving"
     );
-    crate::http::server::serve(listener, app, Timeouts::default(), shutdown_signal()).await?;
+    let drain = Duration::from_secs(settings.drain_seconds);
+    let stopping = async move {
+        shutdown_signal().await;
+        draining.store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(
+            seconds = drain.as_secs(),
+            "draining: /readyz answers 503 while requests are still served"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(drain) => {}
+            () = shutdown_signal() => {}
+        }
+        tracing::info!("no longer accepting: finishing requests in flight");
+    };
+    crate::http::server::serve(listener, app, Timeouts::default(), stopping).await?;
+    tracing::info!("requests finished: stopping the workers");
     let _ = stop_tx.send(true);
     let _ = watcher.await;
     let _ = mailer.await;
@@ -484,7 +500,6 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {

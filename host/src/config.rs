@@ -69,6 +69,12 @@ pub struct Settings {
     )]
     pub trusted_proxies: Option<crate::http::proxies::TrustedProxies>,
 
+    /// Seconds a stopping server keeps serving after SIGTERM or Ctrl-C while `/readyz` answers
+    /// 503, so that a proxy stops sending it requests first; a second signal cuts it short.
+    /// Then it stops accepting, finishes the requests in flight and stops its workers.
+    #[arg(long, env = "HELPDESK_DRAIN_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600), global = true)]
+    pub drain_seconds: u64,
+
     /// Token a Prometheus scrape of `/metrics` sends as `Authorization: Bearer <token>`.
     /// Unset: `/metrics` answers only clients on this machine that connect directly.
     #[arg(

@@ -43,6 +43,9 @@ pub struct AppState {
     pub web: Arc<Web>,
     /// The portal's brand, as last read from the database.
     pub(crate) brand: Arc<pages::branding::BrandCache>,
+    /// Set when the server starts to shut down: `/readyz` then answers 503, so a proxy sends
+    /// new requests elsewhere while this server still serves what reaches it.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How the browser side is set up, derived from the public URL.
@@ -98,6 +101,7 @@ impl AppState {
             db,
             plugins,
             brand: Arc::default(),
+            draining: Arc::default(),
             web: Arc::new(Web {
                 secure,
                 metrics_token_sha256: None,

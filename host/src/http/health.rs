@@ -14,8 +14,10 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
-/// Ready when the database answers and every slot has a plugin serving.
+/// Ready when the database answers, every slot has a plugin serving, and the server is not
+/// shutting down.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let draining = state.draining.load(std::sync::atomic::Ordering::Relaxed);
     // Answered within a second even when the database is gone, so a proxy learns fast.
     let database = state
         .db
@@ -32,7 +34,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             (slot.to_string(), v)
         })
         .collect();
-    let ready = database && plugins.values().all(|v| !v.is_null());
+    let ready = database && !draining && plugins.values().all(|v| !v.is_null());
     let status = if ready {
         StatusCode::OK
     } else {
@@ -40,6 +42,8 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     };
     (
         status,
-        Json(json!({ "ready": ready, "database": database, "plugins": plugins })),
+        Json(
+            json!({ "ready": ready, "draining": draining, "database": database, "plugins": plugins }),
+        ),
     )
 }

@@ -47,8 +47,11 @@ impl Default for Timeouts {
     }
 }
 
+/// The longest a stopping server waits for requests in flight.
+const FINISH_IN_FLIGHT: Duration = Duration::from_secs(30);
+
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and lets
-/// requests in flight finish.
+/// requests in flight finish (for at most [`FINISH_IN_FLIGHT`]).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -97,7 +100,14 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Requests in flight finish; idle keep-alive connections close. A client still sending
+    // after this long is cut off rather than holding the stop forever.
+    if tokio::time::timeout(FINISH_IN_FLIGHT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after {FINISH_IN_FLIGHT:?}: closed");
+    }
     Ok(())
 }
 

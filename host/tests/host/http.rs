@@ -221,3 +221,81 @@ on_both_backends!(
     hostile_server,
     a_looping_plugin_fails_closed_and_the_server_keeps_serving
 );
+
+/// A stopping server (SIGTERM) first turns unready while it still serves, so a proxy moves new
+/// requests elsewhere; then it stops accepting, finishes the request in flight, and exits
+/// cleanly.
+#[tokio::test]
+async fn a_stopping_server_drains_before_it_goes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut server = support::Spawned::start(None, &[("HELPDESK_DRAIN_SECONDS", "2")]).await;
+    let client = support::client();
+
+    // A request in flight: its headers and half its body are in when the signal comes.
+    let body = r#"{"email":"nobody@example.com","password":"not the password"}"#;
+    let mut conn = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body.as_bytes()[..20]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let signalled = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    // Draining: unready, and still serving.
+    let ready = loop {
+        let r = client.get(server.url("/readyz")).send().await.unwrap();
+        if r.status() == 503 {
+            break r.json::<Value>().await.unwrap();
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(1),
+            "unready at once"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(ready["draining"], true);
+    assert_eq!(ready["ready"], false);
+    let page = client.get(server.url("/login")).send().await.unwrap();
+    assert_eq!(page.status(), 200, "still served while draining");
+
+    // Then no new connections.
+    while client.get(server.url("/healthz")).send().await.is_ok() {
+        assert!(
+            signalled.elapsed() < Duration::from_secs(10),
+            "stops accepting"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let drained = signalled.elapsed();
+    assert!(
+        drained >= Duration::from_millis(1900),
+        "served for the drain: {drained:?}"
+    );
+
+    // The request in flight still gets its answer.
+    conn.write_all(&body.as_bytes()[20..]).await.unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("invalid_credentials"), "{answer}");
+
+    // And the process ends by itself, cleanly.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "exits after draining");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+}

@@ -272,9 +272,16 @@ pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Arc<Plugins>)> {
 }
 
 /// The account flows over an open database, as the server and the CLI use them.
-pub fn state(settings: &Settings, db: &Db, plugins: Arc<Plugins>) -> crate::AppState {
+pub fn state(
+    settings: &Settings,
+    db: &Db,
+    plugins: Arc<Plugins>,
+) -> anyhow::Result<crate::AppState> {
     let mailer = Mailer::new(&settings.public_url);
-    crate::AppState::new(
+    let store = settings
+        .blob_store()
+        .map_err(|e| anyhow::anyhow!("HELPDESK_BLOB_URL: {e}"))?;
+    Ok(crate::AppState::new(
         db.clone(),
         plugins,
         if settings.imap_url.is_some() {
@@ -285,10 +292,10 @@ pub fn state(settings: &Settings, db: &Db, plugins: Arc<Plugins>) -> crate::AppS
         settings.auth_config(),
         Arc::new(SystemClock),
         Arc::new(Hasher::owasp()),
-        settings.files(),
+        settings.files(store),
     )
     .with_metrics_token(settings.metrics_token.as_deref())
-    .with_trusted_proxies(settings.trusted_proxies.clone().unwrap_or_default())
+    .with_trusted_proxies(settings.trusted_proxies.clone().unwrap_or_default()))
 }
 
 async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow::Result<()> {
@@ -346,8 +353,13 @@ async fn serve(settings: Settings, listen: SocketAddr, poll: Duration) -> anyhow
             let _ = rx.wait_for(|stop| *stop).await;
         }
     }));
-    let state = state(&settings, &db, plugins);
+    let state = state(&settings, &db, plugins)?;
     let files = state.requests.files.clone();
+    files
+        .store
+        .check()
+        .await
+        .map_err(|e| anyhow::anyhow!("attachment storage does not answer: {e}"))?;
     let removed = files
         .clean_staging(std::time::SystemTime::now() - Duration::from_secs(600))
         .unwrap_or(0);
@@ -624,7 +636,7 @@ async fn report_statuses(
         return Ok(());
     }
     plugins.refresh(db).await?;
-    let requests = state(settings, db, plugins.clone()).requests;
+    let requests = state(settings, db, plugins.clone())?.requests;
     let (unknown, _) = requests.unknown_statuses(None).await?;
     let unknown: Vec<String> = unknown
         .into_iter()
@@ -641,7 +653,7 @@ async fn report_statuses(
 
 async fn sites(settings: Settings, cmd: SiteCommand) -> anyhow::Result<()> {
     let (db, plugins) = open(&settings).await?;
-    let accounts = state(&settings, &db, plugins).accounts;
+    let accounts = state(&settings, &db, plugins)?.accounts;
     match cmd {
         SiteCommand::Add {
             name,
@@ -714,7 +726,7 @@ async fn sites(settings: Settings, cmd: SiteCommand) -> anyhow::Result<()> {
 
 async fn staff(settings: Settings, cmd: StaffCommand) -> anyhow::Result<()> {
     let (db, plugins) = open(&settings).await?;
-    let accounts = state(&settings, &db, plugins).accounts;
+    let accounts = state(&settings, &db, plugins)?.accounts;
     match cmd {
         StaffCommand::Add {
             email,

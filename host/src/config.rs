@@ -2,7 +2,8 @@
 
 use crate::auth::{AuthConfig, MfaPolicy};
 use crate::plugins::{Budget, Limits, TrustedKeys};
-use crate::requests::files::{AttachmentLimits, Files, LocalStore};
+use crate::requests::files::s3::S3Store;
+use crate::requests::files::{AttachmentLimits, BlobStore, Files, LocalStore};
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -68,6 +69,12 @@ pub struct Settings {
         global = true
     )]
     pub trusted_proxies: Option<crate::http::proxies::TrustedProxies>,
+
+    /// Where attachments are kept: unset for `<data dir>/attachments`, or `s3://bucket/prefix`
+    /// for S3-compatible object storage shared by every replica (credentials, region and
+    /// endpoint from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`).
+    #[arg(long, env = "HELPDESK_BLOB_URL", global = true)]
+    pub blob_url: Option<String>,
 
     /// Seconds a stopping server keeps serving after SIGTERM or Ctrl-C while `/readyz` answers
     /// 503, so that a proxy stops sending it requests first; a second signal cuts it short.
@@ -197,9 +204,17 @@ impl Settings {
 
     /// The attachment store (files under `<data dir>/attachments/`), its limits, and the
     /// staging folder uploads stream to (`<data dir>/tmp/uploads/`).
-    pub fn files(&self) -> Files {
+    /// Where attachments are kept (see `blob_url`).
+    pub fn blob_store(&self) -> Result<Arc<dyn BlobStore>, String> {
+        Ok(match self.blob_url.as_deref().filter(|u| !u.is_empty()) {
+            None => Arc::new(LocalStore::new(self.data_dir.join("attachments"))),
+            Some(url) => Arc::new(S3Store::from_url(url)?),
+        })
+    }
+
+    pub fn files(&self, store: Arc<dyn BlobStore>) -> Files {
         Files::new(
-            Arc::new(LocalStore::new(self.data_dir.join("attachments"))),
+            store,
             AttachmentLimits {
                 max_file_bytes: (self.attachment_max_mib as usize) << 20,
                 max_files: self.attachment_max_files as usize,

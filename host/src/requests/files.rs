@@ -4,6 +4,7 @@
 //! only complete files reach the store; nothing of an upload is held in memory.
 
 use crate::domain::text;
+pub mod s3;
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::io;
@@ -37,6 +38,10 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
     fn restore(&self, retired: Retired) -> Pending<'_, ()>;
     /// Deletes a retired blob for good.
     fn purge(&self, retired: Retired) -> Pending<'_, ()>;
+    /// Whether the store answers, asked once at start.
+    fn check(&self) -> Pending<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// A blob taken out of use by [`BlobStore::retire`].

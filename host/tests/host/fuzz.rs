@@ -6,7 +6,7 @@
 
 use crate::accounts::{Env, PASSWORD};
 use crate::requests::Desk;
-use crate::support::{Options, SmtpSink, TestDb, TestServer, on_both_backends};
+use crate::support::{self, Options, SmtpSink, TestDb, TestServer, on_both_backends};
 use helpdesk::auth::limits::Limit;
 use helpdesk::auth::{AuthConfig, MfaPolicy};
 use serde_json::json;
@@ -16,34 +16,12 @@ use std::process::Command;
 /// The schemathesis command: `HELPDESK_SCHEMATHESIS`, or one installed into the test target
 /// folder from the pinned requirements.
 fn schemathesis() -> PathBuf {
-    if let Ok(path) = std::env::var("HELPDESK_SCHEMATHESIS") {
-        return PathBuf::from(path);
-    }
-    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("schemathesis-venv");
-    let st = venv.join("bin").join("st");
-    let requirements =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis/requirements.txt");
-    let stamp = venv.join("requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).expect("requirements");
-    if st.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
-        return st;
-    }
-    let run = |cmd: &mut Command| {
-        let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-        assert!(
-            out.status.success(),
-            "{cmd:?} failed (the fuzz test needs Python 3 with venv and the Python package registry, or HELPDESK_SCHEMATHESIS): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
-    run(Command::new(venv.join("bin").join("pip"))
-        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-        .arg(&requirements));
-    std::fs::write(&stamp, wanted).expect("stamp");
-    st
+    support::python_tool(
+        "HELPDESK_SCHEMATHESIS",
+        "schemathesis-venv",
+        "tests/schemathesis/requirements.txt",
+        "st",
+    )
 }
 
 /// A server whose limits do not get in the fuzzer's way (it sends thousands of requests from

@@ -22,4 +22,5 @@ mod metrics;
 mod pages;
 mod plugin_kit;
 mod requests;
+mod storage;
 mod swap;

@@ -10,7 +10,7 @@ use helpdesk::db::Db;
 use helpdesk::mail::inbound::imap::{Fetcher, ImapSettings};
 use helpdesk::mail::{Mailer, Retry, Transport, Worker};
 use helpdesk::plugins::{Limits, Plugins, Runtime};
-use helpdesk::requests::files::{AttachmentLimits, Files, LocalStore};
+use helpdesk::requests::files::{AttachmentLimits, BlobStore, Files, LocalStore};
 use helpdesk::requests::mailbox::MailDesk;
 use helpdesk::{AppState, app};
 use sqlx::{Connection, Executor};
@@ -164,6 +164,8 @@ pub struct Options {
     pub mail_max_bytes: u64,
     /// `HELPDESK_TRUSTED_PROXIES`.
     pub trusted_proxies: Option<String>,
+    /// Where attachments go; a fresh local folder when `None`.
+    pub blobs: Option<Arc<dyn BlobStore>>,
 }
 
 impl Default for Options {
@@ -182,6 +184,7 @@ impl Default for Options {
             mail_per_hour: 30,
             mail_max_bytes: 25 << 20,
             trusted_proxies: None,
+            blobs: None,
         }
     }
 }
@@ -245,7 +248,9 @@ impl TestServer {
             clock.clone(),
             hasher(),
             Files::new(
-                Arc::new(LocalStore::new(files_dir.path().join("attachments"))),
+                o.blobs.unwrap_or_else(|| {
+                    Arc::new(LocalStore::new(files_dir.path().join("attachments")))
+                }),
                 o.attachments,
                 files_dir.path().join("staging"),
                 o.uploads_in_flight,
@@ -653,6 +658,132 @@ impl Spawned {
 }
 
 impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Python program from the package registry: `env_var` when set, else installed once into
+/// a virtual environment in the test target folder from the pinned `requirements` (relative to
+/// the crate).
+pub fn python_tool(
+    env_var: &str,
+    venv: &str,
+    requirements: &str,
+    program: &str,
+) -> std::path::PathBuf {
+    use std::path::Path;
+    use std::process::Command;
+    if let Ok(path) = std::env::var(env_var) {
+        return path.into();
+    }
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(venv);
+    let bin = venv.join("bin").join(program);
+    let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join(requirements);
+    let stamp = venv.join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements).expect("requirements");
+    if bin.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
+        return bin;
+    }
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed (this test needs Python 3 with venv and the Python package registry, or {env_var}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv));
+    run(Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements));
+    std::fs::write(&stamp, wanted).expect("stamp");
+    bin
+}
+
+/// An S3-compatible server (moto's server mode, from the Python package registry) on a free
+/// port, with one empty bucket; stopped when dropped.
+pub struct S3Server {
+    child: std::process::Child,
+    pub endpoint: String,
+    pub bucket: String,
+}
+
+impl S3Server {
+    pub async fn start() -> S3Server {
+        let moto = python_tool(
+            "HELPDESK_MOTO_SERVER",
+            "moto-venv",
+            "tests/s3/requirements.txt",
+            "moto_server",
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = std::process::Command::new(moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let bucket = format!("helpdesk-{}", BUCKETS.fetch_add(1, Ordering::Relaxed));
+        let s = S3Server {
+            child,
+            endpoint,
+            bucket,
+        };
+        let up = async {
+            loop {
+                if let Ok(r) = client()
+                    .put(format!("{}/{}", s.endpoint, s.bucket))
+                    .send()
+                    .await
+                    && r.status().is_success()
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), up)
+            .await
+            .expect("the S3 server starts within a minute");
+        s
+    }
+
+    /// The settings a server would take from `AWS_*`.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT", self.endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "helpdesk-test"),
+            ("AWS_SECRET_ACCESS_KEY", "helpdesk-test-secret"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// A store on this server's bucket, under `prefix`.
+    pub fn store(&self, prefix: &str) -> Arc<helpdesk::requests::files::s3::S3Store> {
+        Arc::new(
+            helpdesk::requests::files::s3::S3Store::connect(
+                &format!("s3://{}/{prefix}", self.bucket),
+                self.settings(),
+            )
+            .expect("S3 store"),
+        )
+    }
+}
+
+static BUCKETS: AtomicU32 = AtomicU32::new(0);
+
+impl Drop for S3Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -1,0 +1,213 @@
+//! Attachments in S3-compatible object storage (a real one: moto's server mode): every
+//! replica reads what another stored, files go up in parts and come back whole, nothing lands
+//! on local disk, and the orphan sweep keeps its promises there too.
+
+use crate::accounts::Env;
+use crate::requests::Desk;
+use crate::support::{Options, S3Server, SmtpSink, TestDb, TestServer, on_both_backends};
+use helpdesk::requests::files::BlobStore;
+use reqwest::StatusCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+async fn replica(t: &TestDb, s3: &S3Server, sink: Option<&SmtpSink>) -> TestServer {
+    TestServer::with(
+        &t.db,
+        Options {
+            smtp: sink.map(SmtpSink::url),
+            blobs: Some(s3.store("attachments") as Arc<dyn BlobStore>),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+/// `n` bytes that differ from one file to the next.
+fn bytes(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8 ^ seed).collect()
+}
+
+async fn download(env: &Env, server: &TestServer, token: &str, id: i64, file: i64) -> Vec<u8> {
+    let res = env
+        .http
+        .get(server.url(&format!("/api/v1/requests/{id}/attachments/{file}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.bytes().await.unwrap().to_vec()
+}
+
+async fn replicas_share_attachments_in_object_storage(t: TestDb) {
+    let s3 = S3Server::start().await;
+    let sink = SmtpSink::start();
+    let first = replica(&t, &s3, Some(&sink)).await;
+    let desk = Desk::with(Env::from_parts(first, sink)).await;
+    let second = replica(&t, &s3, None).await;
+
+    // 6 MiB goes up in two parts; a small file in one.
+    let big = bytes(6 << 20, 7);
+    let small = b"a short note".to_vec();
+    let (s, body) = desk
+        .multipart(
+            "/api/v1/requests",
+            &desk.ann,
+            &[("subject", "Logs attached"), ("description", "Both files.")],
+            &[("trace.log", &big), ("note.txt", &small)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let detail = desk.detail(&desk.ann, id).await;
+    let files: Vec<(i64, String)> = detail["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_i64().unwrap(),
+                a["sha256"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(files.len(), 2);
+
+    // Read back whole through the replica that did not store them, and through the one that did.
+    for server in [&second, &desk.env.server] {
+        assert_eq!(
+            download(&desk.env, server, &desk.ann, id, files[0].0).await,
+            big
+        );
+        assert_eq!(
+            download(&desk.env, server, &desk.ann, id, files[1].0).await,
+            small
+        );
+    }
+    // Nothing on local disk.
+    assert!(
+        !desk
+            .env
+            .server
+            .files_dir
+            .path()
+            .join("attachments")
+            .exists()
+    );
+    let (reader, size) = s3.store("attachments").open(&files[0].1).await.unwrap();
+    assert_eq!(size, big.len() as u64);
+    drop(reader);
+    // Under the prefix only.
+    assert!(s3.store("").open(&files[0].1).await.is_err());
+
+    // The orphan sweep: an old blob no row references goes, a recent one stays (it may still
+    // be committing), a referenced one stays however old.
+    let store = desk.env.server.state.requests.files.clone();
+    let old = store.stage_bytes(b"orphan from before").await.unwrap();
+    let old_sha = old.sha256.clone();
+    store.store.put(old).await.unwrap();
+    // Object times have whole seconds.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let cut = SystemTime::now();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let fresh = store.stage_bytes(b"orphan still committing").await.unwrap();
+    let fresh_sha = fresh.sha256.clone();
+    store.store.put(fresh).await.unwrap();
+    let removed = store
+        .sweep(&desk.env.server.state.db, cut.elapsed().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(
+        store.store.open(&old_sha).await.is_err(),
+        "the old orphan is gone"
+    );
+    assert!(store.store.open(&fresh_sha).await.is_ok());
+    for (_, sha) in &files {
+        assert!(store.store.open(sha).await.is_ok(), "referenced files stay");
+    }
+
+    // Content stored again after the cut is not retired from under the row about to reference
+    // it: storing marks it used, and retiring checks that.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let cut = SystemTime::now();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let again = store.stage_bytes(b"orphan still committing").await.unwrap();
+    store.store.put(again).await.unwrap();
+    assert!(
+        store
+            .store
+            .stale(cut)
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| *s != fresh_sha)
+    );
+    assert!(store.store.retire(&fresh_sha, cut).await.unwrap().is_none());
+    assert!(store.store.open(&fresh_sha).await.is_ok());
+    // Retired and put back, it is whole again.
+    let retired = store
+        .store
+        .retire(&fresh_sha, SystemTime::now() + Duration::from_secs(60))
+        .await
+        .unwrap()
+        .expect("retired");
+    assert!(store.store.open(&fresh_sha).await.is_err());
+    store.store.restore(retired).await.unwrap();
+    let (mut reader, _) = store.store.open(&fresh_sha).await.unwrap();
+    let mut back = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut back)
+        .await
+        .unwrap();
+    assert_eq!(back, b"orphan still committing");
+}
+
+on_both_backends!(shared, replicas_share_attachments_in_object_storage);
+
+#[tokio::test]
+async fn a_wrong_bucket_is_refused_at_start() {
+    let s3 = S3Server::start().await;
+    let store =
+        helpdesk::requests::files::s3::S3Store::connect("s3://no-such-bucket/x", s3.settings())
+            .expect("a well-formed address");
+    assert!(store.check().await.is_err());
+    assert!(s3.store("x").check().await.is_ok());
+    for bad in ["https://bucket/x", "s3://", "s3:///prefix"] {
+        assert!(
+            helpdesk::requests::files::s3::S3Store::connect(bad, s3.settings()).is_err(),
+            "{bad}"
+        );
+    }
+}
+
+/// `helpdesk serve` takes the store from `HELPDESK_BLOB_URL` and `AWS_*`, and will not start on
+/// a bucket that does not answer.
+#[tokio::test]
+async fn the_server_stores_where_helpdesk_blob_url_says() {
+    let s3 = S3Server::start().await;
+    let mut env: Vec<(String, String)> = s3.settings();
+    env.push((
+        "HELPDESK_BLOB_URL".into(),
+        format!("s3://{}/portal", s3.bucket),
+    ));
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let server = crate::support::Spawned::start(None, &pairs).await;
+    let ready = reqwest::get(server.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    drop(server);
+
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_helpdesk"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("HELPDESK_DATA_DIR", data.path())
+        .envs(s3.settings())
+        .env("HELPDESK_BLOB_URL", "s3://no-such-bucket/portal")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("attachment storage does not answer"),
+        "{said}"
+    );
+}

@@ -21,6 +21,7 @@ mod manage;
 mod metrics;
 mod pages;
 mod plugin_kit;
+mod replicas;
 mod requests;
 mod storage;
 mod swap;

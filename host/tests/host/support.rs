@@ -585,7 +585,16 @@ impl Spawned {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        Spawned::start_at(([127, 0, 0, 1], port).into(), data, database_url, env).await
+    }
+
+    /// As [`Spawned::start_in`], listening on `addr`.
+    pub async fn start_at(
+        addr: SocketAddr,
+        data: tempfile::TempDir,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Spawned {
         let database_url = database_url
             .map(str::to_owned)
             .unwrap_or_else(|| format!("sqlite://{}", data.path().join("helpdesk.db").display()));
@@ -625,6 +634,29 @@ impl Spawned {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops the server as an orchestrator does (SIGTERM), waits until it has exited cleanly,
+    /// and hands back its data folder.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server stops within a minute"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(status.success(), "a stopped server exits cleanly: {status}");
+        std::mem::replace(&mut self.data, tempfile::tempdir().expect("data dir"))
     }
 
     /// Resident memory of the server process, in bytes.

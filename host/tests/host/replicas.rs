@@ -1,0 +1,370 @@
+//! Replicas on different hosts, as deployed: nginx in front of two `helpdesk serve` processes,
+//! each with its own data folder, on one PostgreSQL database and one S3 server. Under steady
+//! load (logins from many clients, new requests with files, replies, downloads) one replica is
+//! restarted, then the other, and a plugin is swapped: no request fails, every file reads back
+//! through both replicas, and every email is sent once.
+
+use crate::accounts::Env;
+use crate::requests::Desk;
+use crate::support::{self, Backend, Options, S3Server, SmtpSink, Spawned, TestDb, TestServer};
+use helpdesk::requests::files::BlobStore;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// nginx from Debian's package, in front of `upstreams`, on a port of its own.
+struct Nginx {
+    child: std::process::Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// Listens on `addr`; the upstreams must be serving already.
+    async fn start(addr: SocketAddr, upstreams: &[SocketAddr]) -> Nginx {
+        let dir = tempfile::tempdir().expect("nginx dir");
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        let servers: String = upstreams
+            .iter()
+            .map(|a| format!("    server {a} max_fails=1 fail_timeout=1s;\n"))
+            .collect();
+        let d = dir.path().display();
+        let conf = format!(
+            "{user}worker_processes 1;\ndaemon off;\nerror_log {d}/error.log warn;\npid {d}/nginx.pid;\n\
+             events {{ worker_connections 512; }}\n\
+             http {{\n  access_log off;\n  client_max_body_size 64m;\n  client_body_buffer_size 1m;\n\
+               client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
+               uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+               upstream helpdesk {{\n{servers}  }}\n\
+               server {{\n    listen {addr};\n    location / {{\n      proxy_pass http://helpdesk;\n\
+                 proxy_next_upstream error timeout http_502 http_503;\n\
+                 proxy_set_header Host $host;\n\
+                 proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+                 proxy_set_header X-Forwarded-Proto $scheme;\n    }}\n  }}\n}}\n",
+            user = if root { "user root;\n" } else { "" },
+        );
+        let path = support::write_file(dir.path(), "nginx.conf", conf.as_bytes());
+        let nginx = std::env::var("HELPDESK_NGINX").unwrap_or_else(|_| "/usr/sbin/nginx".into());
+        assert!(
+            std::path::Path::new(&nginx).exists(),
+            "this test needs nginx at {nginx}: install Debian's `nginx` package (.ci/run does) or set HELPDESK_NGINX"
+        );
+        let child = std::process::Command::new(nginx)
+            .args(["-c", path.to_str().unwrap(), "-p", &d.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start nginx");
+        let n = Nginx {
+            child,
+            addr,
+            _dir: dir,
+        };
+        let up = async {
+            loop {
+                if let Ok(r) = support::client().get(n.url("/healthz")).send().await
+                    && r.status() == StatusCode::OK
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), up)
+            .await
+            .expect("nginx starts");
+        n
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+}
+
+/// What the load did: operations, failures (with what failed), files stored.
+#[derive(Default)]
+struct Tally {
+    ops: AtomicU64,
+    failures: Mutex<Vec<String>>,
+    /// (request id, file id, bytes).
+    files: Mutex<Vec<(i64, i64, Vec<u8>)>>,
+    requests: Mutex<Vec<i64>>,
+}
+
+impl Tally {
+    async fn check(
+        &self,
+        what: &str,
+        r: Result<reqwest::Response, reqwest::Error>,
+        ok: StatusCode,
+    ) -> Option<reqwest::Response> {
+        self.ops.fetch_add(1, Ordering::Relaxed);
+        match r {
+            Ok(res) if res.status() == ok => Some(res),
+            Ok(res) => {
+                let status = res.status();
+                let body = res.text().await.unwrap_or_default();
+                self.failures
+                    .lock()
+                    .await
+                    .push(format!("{what}: {status} {body}"));
+                None
+            }
+            Err(e) => {
+                self.failures.lock().await.push(format!("{what}: {e}"));
+                None
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn replicas_behind_nginx_restart_and_swap_without_a_failed_request() {
+    let t = TestDb::new(Backend::Postgres).await;
+    let s3 = S3Server::start().await;
+    let sink = SmtpSink::start();
+    // The people and the site, made through a server on the same database and bucket.
+    let setup = TestServer::with(
+        &t.db,
+        Options {
+            smtp: Some(sink.url()),
+            blobs: Some(s3.store("files") as Arc<dyn BlobStore>),
+            ..Options::default()
+        },
+    )
+    .await;
+    let desk = Desk::with(Env::from_parts(setup, sink)).await;
+
+    let (a, b, front) = (free_addr(), free_addr(), free_addr());
+    let mut env: Vec<(String, String)> = s3.settings();
+    env.extend(
+        [
+            ("HELPDESK_BLOB_URL", format!("s3://{}/files", s3.bucket)),
+            ("HELPDESK_SMTP_URL", desk.env.sink.url()),
+            ("HELPDESK_PUBLIC_URL", format!("http://{front}")),
+            ("HELPDESK_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+            ("HELPDESK_DRAIN_SECONDS", "2".to_owned()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let db_url = t.url.clone();
+    let start = |addr: SocketAddr, data: tempfile::TempDir| {
+        let (pairs, db_url) = (pairs.clone(), db_url.clone());
+        async move { Spawned::start_at(addr, data, Some(&db_url), &pairs).await }
+    };
+    let mut replica_a = start(a, tempfile::tempdir().unwrap()).await;
+    let mut replica_b = start(b, tempfile::tempdir().unwrap()).await;
+    let nginx = Nginx::start(front, &[a, b]).await;
+
+    // Steady load through nginx.
+    let tally = Arc::new(Tally::default());
+    let running = Arc::new(AtomicBool::new(true));
+    let mut load = Vec::new();
+    for worker in 0..4u8 {
+        let (tally, running, base, ann) = (
+            tally.clone(),
+            running.clone(),
+            nginx.url(""),
+            desk.ann.clone(),
+        );
+        load.push(tokio::spawn(async move {
+            let http = support::client();
+            let mut n: u32 = 0;
+            while running.load(Ordering::Relaxed) {
+                n += 1;
+                // A login from a client of its own (told apart behind the proxy).
+                let client = format!("198.51.{worker}.{}", n % 250 + 1);
+                let login = http
+                    .post(format!("{base}/api/v1/login"))
+                    .header("x-forwarded-for", &client)
+                    .json(&json!({ "email": "bob@acme.example", "password": crate::accounts::PASSWORD }))
+                    .send()
+                    .await;
+                tally.check("login", login, StatusCode::OK).await;
+                // A new request with a file, a reply, and the file read back.
+                let bytes: Vec<u8> = (0..(64 << 10) + usize::from(worker) * 1000 + n as usize)
+                    .map(|i| (i as u32 ^ n) as u8)
+                    .collect();
+                let form = Form::new()
+                    .text("subject", format!("Load {worker}-{n}"))
+                    .text("description", "Under load.")
+                    .part("files", Part::bytes(bytes.clone()).file_name("load.bin"));
+                let created = http
+                    .post(format!("{base}/api/v1/requests"))
+                    .bearer_auth(&ann)
+                    .multipart(form)
+                    .send()
+                    .await;
+                let Some(res) = tally.check("new request", created, StatusCode::CREATED).await else {
+                    continue;
+                };
+                let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+                tally.requests.lock().await.push(id);
+                let reply = http
+                    .post(format!("{base}/api/v1/requests/{id}/messages"))
+                    .bearer_auth(&ann)
+                    .json(&json!({ "body": "More detail." }))
+                    .send()
+                    .await;
+                tally.check("reply", reply, StatusCode::CREATED).await;
+                let detail = http
+                    .get(format!("{base}/api/v1/requests/{id}"))
+                    .bearer_auth(&ann)
+                    .send()
+                    .await;
+                let Some(res) = tally.check("detail", detail, StatusCode::OK).await else {
+                    continue;
+                };
+                let file = res.json::<Value>().await.unwrap()["attachments"][0]["id"]
+                    .as_i64()
+                    .unwrap();
+                let got = http
+                    .get(format!("{base}/api/v1/requests/{id}/attachments/{file}"))
+                    .bearer_auth(&ann)
+                    .send()
+                    .await;
+                if let Some(res) = tally.check("download", got, StatusCode::OK).await {
+                    match res.bytes().await {
+                        Ok(b) if b.as_ref() == bytes.as_slice() => {}
+                        other => tally
+                            .failures
+                            .lock()
+                            .await
+                            .push(format!("download of {id}: {} bytes", other.map_or(0, |b| b.len()))),
+                    }
+                }
+                tally.files.lock().await.push((id, file, bytes));
+            }
+        }));
+    }
+
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    // A rolling restart: one replica at a time, the next once the first is ready again.
+    let data = replica_a.stop().await;
+    replica_a = start(a, data).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let data = replica_b.stop().await;
+    replica_b = start(b, data).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // And a plugin swap, from the CLI on one replica's host.
+    let wasm = support::write_file(
+        replica_a.data.path(),
+        "workflow.wasm",
+        helpdesk_bundled_plugins::WORKFLOW_DEFAULT.wasm,
+    );
+    let out = replica_a.command(&[
+        "plugin",
+        "install",
+        "ticket-workflow",
+        wasm.to_str().unwrap(),
+        "--activate",
+    ]);
+    assert!(out.contains("as plugin #"), "{out}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    running.store(false, Ordering::Relaxed);
+    for l in load {
+        l.await.unwrap();
+    }
+    let took = started.elapsed();
+
+    let failures = tally.failures.lock().await.clone();
+    let ops = tally.ops.load(Ordering::Relaxed);
+    eprintln!(
+        "replicas: {ops} requests through nginx in {took:?} ({:.0}/s) across two restarts and a swap, {} failed",
+        ops as f64 / took.as_secs_f64(),
+        failures.len()
+    );
+    if !failures.is_empty() {
+        let log = std::fs::read_to_string(nginx._dir.path().join("error.log")).unwrap_or_default();
+        let tail: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("[error]"))
+            .take(5)
+            .collect();
+        panic!(
+            "{} failed, first: {:#?}\nnginx said: {tail:#?}",
+            failures.len(),
+            &failures[..failures.len().min(3)]
+        );
+    }
+    assert!(ops > 100, "too little load to prove anything: {ops}");
+
+    // Every file reads back whole through each replica.
+    let http = support::client();
+    for (id, file, bytes) in tally.files.lock().await.iter() {
+        for replica in [&replica_a, &replica_b] {
+            let res = http
+                .get(replica.url(&format!("/api/v1/requests/{id}/attachments/{file}")))
+                .bearer_auth(&desk.ann)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
+        }
+    }
+
+    // Every request was confirmed to its requester by email, once.
+    let ids = tally.requests.lock().await.clone();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mail = desk.env.sink.to("ann@acme.example");
+        let counts: Vec<usize> = ids
+            .iter()
+            .map(|id| {
+                let number = format!("REQ-{id}");
+                mail.iter()
+                    .filter(|m| {
+                        m.subject.contains(&format!("[{number}]"))
+                            && m.subject.contains("We received your request")
+                    })
+                    .count()
+            })
+            .collect();
+        assert!(
+            counts.iter().all(|c| *c <= 1),
+            "an email was sent twice: {counts:?}"
+        );
+        if counts.iter().all(|c| *c == 1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "emails missing: {counts:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut ids_seen = std::collections::HashSet::new();
+    for m in desk.env.sink.all() {
+        let id = m
+            .raw
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+            .map(str::to_owned)
+            .unwrap_or_default();
+        assert!(
+            ids_seen.insert(id.clone()) || id.is_empty(),
+            "sent twice: {id}"
+        );
+    }
+}

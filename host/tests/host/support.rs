@@ -40,6 +40,13 @@ fn postgres_base() -> String {
 
 impl TestDb {
     pub async fn new(backend: Backend) -> TestDb {
+        let t = TestDb::empty(backend).await;
+        t.db.migrate().await.expect("migrate");
+        t
+    }
+
+    /// A database with nothing in it, not even the schema (to restore a backup into).
+    pub async fn empty(backend: Backend) -> TestDb {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().expect("tempdir");
         let (url, pg) = match backend {
@@ -67,7 +74,6 @@ impl TestDb {
             }
         };
         let db = Db::connect(&url).await.expect("connect");
-        db.migrate().await.expect("migrate");
         TestDb { url, db, dir, pg }
     }
 }
@@ -799,6 +805,17 @@ impl S3Server {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
+    }
+
+    /// The Python that came with the server, which has boto3 (what the `aws` command uses).
+    pub fn python(&self) -> std::path::PathBuf {
+        python_tool(
+            "HELPDESK_MOTO_SERVER",
+            "moto-venv",
+            "tests/s3/requirements.txt",
+            "moto_server",
+        )
+        .with_file_name("python")
     }
 
     /// A store on this server's bucket, under `prefix`.

@@ -381,7 +381,9 @@ async fn rate(
 /// An attachment's bytes, streamed, always as a download that browsers will not sniff or
 /// render.
 pub fn download(file_name: &str, reader: Reader, size: u64) -> Response {
-    let mut res = Response::new(Body::from_stream(tokio_util::io::ReaderStream::new(reader)));
+    let mut res = Response::new(Body::from_stream(
+        tokio_util::io::ReaderStream::with_capacity(reader, crate::requests::files::READ_CHUNK),
+    ));
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -20,6 +20,10 @@ pub type Pending<'a, T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'a
 /// A stored file's bytes, read as they are sent.
 pub type Reader = Pin<Box<dyn tokio::io::AsyncRead + Send>>;
 
+/// How much of a file a download reads at a time: large enough that a file on disk is not read
+/// in thousands of trips to the blocking pool.
+pub const READ_CHUNK: usize = 64 << 10;
+
 /// Where attachment bytes live.
 pub trait BlobStore: Send + Sync + std::fmt::Debug {
     /// Stores a complete, flushed staged file under its sha256. Storing content that is

@@ -139,55 +139,21 @@ impl Tally {
     }
 }
 
-#[tokio::test]
-async fn replicas_behind_nginx_restart_and_swap_without_a_failed_request() {
-    let t = TestDb::new(Backend::Postgres).await;
-    let s3 = S3Server::start().await;
-    let sink = SmtpSink::start();
-    // The people and the site, made through a server on the same database and bucket.
-    let setup = TestServer::with(
-        &t.db,
-        Options {
-            smtp: Some(sink.url()),
-            blobs: Some(s3.store("files") as Arc<dyn BlobStore>),
-            ..Options::default()
-        },
-    )
-    .await;
-    let desk = Desk::with(Env::from_parts(setup, sink)).await;
-
-    let (a, b, front) = (free_addr(), free_addr(), free_addr());
-    let mut env: Vec<(String, String)> = s3.settings();
-    env.extend(
-        [
-            ("HELPDESK_BLOB_URL", format!("s3://{}/files", s3.bucket)),
-            ("HELPDESK_SMTP_URL", desk.env.sink.url()),
-            ("HELPDESK_PUBLIC_URL", format!("http://{front}")),
-            ("HELPDESK_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
-            ("HELPDESK_DRAIN_SECONDS", "2".to_owned()),
-        ]
-        .map(|(k, v)| (k.to_owned(), v)),
-    );
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let db_url = t.url.clone();
-    let start = |addr: SocketAddr, data: tempfile::TempDir| {
-        let (pairs, db_url) = (pairs.clone(), db_url.clone());
-        async move { Spawned::start_at(addr, data, Some(&db_url), &pairs).await }
-    };
-    let mut replica_a = start(a, tempfile::tempdir().unwrap()).await;
-    let mut replica_b = start(b, tempfile::tempdir().unwrap()).await;
-    let nginx = Nginx::start(front, &[a, b]).await;
-
-    // Steady load through nginx.
-    let tally = Arc::new(Tally::default());
-    let running = Arc::new(AtomicBool::new(true));
+/// Four clients looping through `base` until `running` turns false: a login from an address of
+/// its own, a new request with a file, a reply, the request read, the file read back.
+fn load(
+    base: &str,
+    ann: &str,
+    tally: &Arc<Tally>,
+    running: &Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
     let mut load = Vec::new();
     for worker in 0..4u8 {
         let (tally, running, base, ann) = (
             tally.clone(),
             running.clone(),
-            nginx.url(""),
-            desk.ann.clone(),
+            base.to_owned(),
+            ann.to_owned(),
         );
         load.push(tokio::spawn(async move {
             let http = support::client();
@@ -260,6 +226,79 @@ async fn replicas_behind_nginx_restart_and_swap_without_a_failed_request() {
         }));
     }
 
+    load
+}
+
+/// Operations per second of [`load`] through `base` for `secs` seconds; none may fail.
+async fn throughput(base: &str, ann: &str, secs: u64) -> f64 {
+    let tally = Arc::new(Tally::default());
+    let running = Arc::new(AtomicBool::new(true));
+    let started = Instant::now();
+    let clients = load(base, ann, &tally, &running);
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    running.store(false, Ordering::Relaxed);
+    for c in clients {
+        c.await.unwrap();
+    }
+    let failures = tally.failures.lock().await.clone();
+    assert!(failures.is_empty(), "{failures:#?}");
+    tally.ops.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::test]
+async fn replicas_behind_nginx_restart_and_swap_without_a_failed_request() {
+    let t = TestDb::new(Backend::Postgres).await;
+    let s3 = S3Server::start().await;
+    let sink = SmtpSink::start();
+    // The people and the site, made through a server on the same database and bucket.
+    let setup = TestServer::with(
+        &t.db,
+        Options {
+            smtp: Some(sink.url()),
+            blobs: Some(s3.store("files") as Arc<dyn BlobStore>),
+            ..Options::default()
+        },
+    )
+    .await;
+    let desk = Desk::with(Env::from_parts(setup, sink)).await;
+
+    let (a, b, front) = (free_addr(), free_addr(), free_addr());
+    let mut env: Vec<(String, String)> = s3.settings();
+    env.extend(
+        [
+            ("HELPDESK_BLOB_URL", format!("s3://{}/files", s3.bucket)),
+            ("HELPDESK_SMTP_URL", desk.env.sink.url()),
+            ("HELPDESK_PUBLIC_URL", format!("http://{front}")),
+            ("HELPDESK_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+            ("HELPDESK_DRAIN_SECONDS", "2".to_owned()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let db_url = t.url.clone();
+    let start = |addr: SocketAddr, data: tempfile::TempDir| {
+        let (pairs, db_url) = (pairs.clone(), db_url.clone());
+        async move { Spawned::start_at(addr, data, Some(&db_url), &pairs).await }
+    };
+    let mut replica_a = start(a, tempfile::tempdir().unwrap()).await;
+    let mut replica_b = start(b, tempfile::tempdir().unwrap()).await;
+    let nginx = Nginx::start(front, &[a, b]).await;
+
+    // The same load through nginx with one replica behind it, then with both.
+    let solo = Nginx::start(free_addr(), &[a]).await;
+    let one = throughput(&solo.url(""), &desk.ann, 4).await;
+    drop(solo);
+    let two = throughput(&nginx.url(""), &desk.ann, 4).await;
+    eprintln!(
+        "replicas: {one:.0} requests/s through nginx with one replica, {two:.0}/s with two ({:.2}×; all on one machine)",
+        two / one
+    );
+
+    // Steady load through nginx, through a rolling restart and a plugin swap.
+    let tally = Arc::new(Tally::default());
+    let running = Arc::new(AtomicBool::new(true));
+    let clients = load(&nginx.url(""), &desk.ann, &tally, &running);
+
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(2)).await;
     // A rolling restart: one replica at a time, the next once the first is ready again.
@@ -285,8 +324,8 @@ async fn replicas_behind_nginx_restart_and_swap_without_a_failed_request() {
     assert!(out.contains("as plugin #"), "{out}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     running.store(false, Ordering::Relaxed);
-    for l in load {
-        l.await.unwrap();
+    for c in clients {
+        c.await.unwrap();
     }
     let took = started.elapsed();
 

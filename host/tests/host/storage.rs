@@ -211,3 +211,122 @@ async fn the_server_stores_where_helpdesk_blob_url_says() {
         "{said}"
     );
 }
+
+/// 10 MiB files through S3 and through local disk, timed on the `helpdesk` binary, and its
+/// memory while 16 such uploads to S3 run at once: a file is never held whole, at most the part
+/// on its way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_mib_files_through_s3_and_local_disk() {
+    let t = TestDb::new(crate::support::Backend::Postgres).await;
+    let s3 = S3Server::start().await;
+    let sink = SmtpSink::start();
+    let setup = replica(&t, &s3, Some(&sink)).await;
+    let desk = Desk::with(Env::from_parts(setup, sink)).await;
+    let mut settings = s3.settings();
+    settings.push((
+        "HELPDESK_BLOB_URL".into(),
+        format!("s3://{}/attachments", s3.bucket),
+    ));
+    let pairs: Vec<(&str, &str)> = settings
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let on_s3 = crate::support::Spawned::start(Some(&t.url), &pairs).await;
+    let on_disk = crate::support::Spawned::start(Some(&t.url), &[]).await;
+    let http = crate::support::client();
+    let file = bytes(10 << 20, 3);
+
+    let upload = |server: &crate::support::Spawned, n: u32| {
+        let form = reqwest::multipart::Form::new()
+            .text("subject", format!("Big file {n}"))
+            .text("description", "10 MiB.")
+            .part(
+                "files",
+                reqwest::multipart::Part::bytes(file.clone()).file_name("big.bin"),
+            );
+        http.post(server.url("/api/v1/requests"))
+            .bearer_auth(&desk.ann)
+            .timeout(Duration::from_secs(120))
+            .multipart(form)
+            .send()
+    };
+    let p50 = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    for (name, server) in [("S3", &on_s3), ("local disk", &on_disk)] {
+        let (mut up, mut down) = (Vec::new(), Vec::new());
+        for n in 0..5 {
+            let started = std::time::Instant::now();
+            let res = upload(server, n).await.unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+            up.push(started.elapsed());
+            let id = res.json::<serde_json::Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap();
+            let detail = desk.detail(&desk.ann, id).await;
+            let file_id = detail["attachments"][0]["id"].as_i64().unwrap();
+            let started = std::time::Instant::now();
+            let got = http
+                .get(server.url(&format!("/api/v1/requests/{id}/attachments/{file_id}")))
+                .bearer_auth(&desk.ann)
+                .timeout(Duration::from_secs(120))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            down.push(started.elapsed());
+            assert_eq!(got.len(), file.len());
+        }
+        eprintln!(
+            "10 MiB through {name}: upload p50 {:?}, download p50 {:?}",
+            p50(up),
+            p50(down)
+        );
+    }
+
+    // 16 uploads at once to the S3 replica, its memory sampled meanwhile.
+    let baseline = on_s3.resident();
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(baseline));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling, pid) = (peak.clone(), sampling.clone(), on_s3.child.id());
+        tokio::spawn(async move {
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                    && let Some(kib) = status
+                        .lines()
+                        .find_map(|l| l.strip_prefix("VmRSS:"))
+                        .and_then(|v| v.split_whitespace().next())
+                        .and_then(|v| v.parse::<u64>().ok())
+                {
+                    peak.fetch_max(kib * 1024, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let started = std::time::Instant::now();
+    let all = futures_util::future::join_all((0..16).map(|n| upload(&on_s3, 100 + n))).await;
+    let took = started.elapsed();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    sampler.await.unwrap();
+    for res in all {
+        assert_eq!(res.unwrap().status(), StatusCode::CREATED);
+    }
+    let grew = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(baseline);
+    eprintln!(
+        "16 uploads of 10 MiB to S3 at once: {took:?}; memory {} MiB before, {} MiB more at the peak",
+        baseline >> 20,
+        grew >> 20
+    );
+    assert!(
+        grew < 160 << 20,
+        "the files were held in memory: {} MiB",
+        grew >> 20
+    );
+}

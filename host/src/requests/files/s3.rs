@@ -23,9 +23,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::io::AsyncReadExt;
 
-/// Bytes read from the staged file per write; parts go up at 5 MiB, two at a time.
+/// Bytes read from the staged file per write; parts go up at 5 MiB, one at a time, so an upload
+/// holds at most one part in memory.
 const READ_CHUNK: usize = 256 << 10;
-const PARTS_IN_FLIGHT: usize = 2;
+const PARTS_IN_FLIGHT: usize = 1;
 
 #[derive(Debug)]
 pub struct S3Store {

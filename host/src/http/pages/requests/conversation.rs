@@ -541,7 +541,7 @@ async fn view_image(v: Visit, Path((id, file)): Path<(i64, i64)>) -> Response {
     };
     let body = std::io::Cursor::new(head).chain(reader);
     let mut res = Response::new(axum::body::Body::from_stream(
-        tokio_util::io::ReaderStream::new(body),
+        tokio_util::io::ReaderStream::with_capacity(body, crate::requests::files::READ_CHUNK),
     ));
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));

@@ -212,10 +212,13 @@ impl From<crate::requests::RequestError> for ApiError {
             E::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
             E::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             E::Invalid(code, _) => ApiError::bad_request(code, message),
-            E::Input(i) => ApiError {
-                input: Some(Box::new(i.clone())),
-                ..ApiError::bad_request(i.field, message)
-            },
+            E::Input(i) => {
+                let field = i.field;
+                ApiError {
+                    input: Some(Box::new(i)),
+                    ..ApiError::bad_request(field, message)
+                }
+            }
             E::Rule(code, _) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
             E::Denied(code, _) => ApiError::new(StatusCode::FORBIDDEN, code, message),
             E::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),

@@ -69,7 +69,7 @@ async fn not_ready_until_every_slot_has_a_plugin() {
     let body: Value = ready.json().await.unwrap();
     assert_eq!(
         body,
-        json!({ "ready": false, "database": true, "plugins": { "password-policy": null, "signup-eligibility": null, "ticket-workflow": null } })
+        json!({ "ready": false, "draining": false, "database": true, "plugins": { "password-policy": null, "signup-eligibility": null, "ticket-workflow": null } })
     );
 }
 

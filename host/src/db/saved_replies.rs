@@ -44,17 +44,16 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     title: &str,
     body: &str,
     now: i64,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO saved_replies (owner_id, title, body, created_at) VALUES ($1, $2, $3, $4)",
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO saved_replies (owner_id, title, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(owner_id)
     .bind(title)
     .bind(body)
     .bind(now)
-    .execute(e)
-    .await?;
-    Ok(())
+    .fetch_one(e)
+    .await?)
 }
 
 pub async fn delete<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Result<bool, DbError> {
@@ -67,7 +66,7 @@ pub async fn delete<'e, E: Executor<'e, Database = Any>>(e: E, id: i64) -> Resul
 }
 
 /// An agent's saved queue view: a name and the queue's query string.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct QueueView {
     pub id: i64,
     pub name: String,
@@ -92,17 +91,16 @@ pub async fn insert_view<'e, E: Executor<'e, Database = Any>>(
     name: &str,
     query: &str,
     now: i64,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO queue_views (owner_id, name, query, created_at) VALUES ($1, $2, $3, $4)",
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO queue_views (owner_id, name, query, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(owner_id)
     .bind(name)
     .bind(query)
     .bind(now)
-    .execute(e)
-    .await?;
-    Ok(())
+    .fetch_one(e)
+    .await?)
 }
 
 pub async fn delete_view<'e, E: Executor<'e, Database = Any>>(

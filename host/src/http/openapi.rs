@@ -574,6 +574,37 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .ok(204, None)
             .errors(&[403, 404]),
+        op("get", "/api/v1/saved-replies", "The saved replies the caller (staff) may insert into replies: their own and the shared ones, by title")
+            .session()
+            .ok(200, Some(list_of("SavedReply")))
+            .errors(&[403]),
+        op("post", "/api/v1/saved-replies", "Save a reply for the caller (staff), or for all staff when shared")
+            .session()
+            .json(object(&["title", "body"], json!({
+                "title": string(&text::LINK_TITLE, true),
+                "body": string(&text::MESSAGE, true),
+                "shared": { "type": "boolean" } })))
+            .ok(201, Some(object(&["id"], json!({ "id": { "type": "integer" } }))))
+            .errors(&[403]),
+        op("delete", "/api/v1/saved-replies/{id}", "Remove a saved reply: one's own, or a shared one (staff)")
+            .session()
+            .ok(204, None)
+            .errors(&[403, 404]),
+        op("get", "/api/v1/queue-views", "The caller's (staff) saved queue views: a name and the queue's query string")
+            .session()
+            .ok(200, Some(list_of("QueueView")))
+            .errors(&[403]),
+        op("post", "/api/v1/queue-views", "Save the queue's filter (its query string, e.g. status=open&assignee=me) as a view (staff)")
+            .session()
+            .json(object(&["name", "query"], json!({
+                "name": string(&text::LINK_TITLE, true),
+                "query": string(&text::URL, false) })))
+            .ok(201, Some(object(&["id"], json!({ "id": { "type": "integer" } }))))
+            .errors(&[403]),
+        op("delete", "/api/v1/queue-views/{id}", "Remove one of the caller's saved queue views (staff)")
+            .session()
+            .ok(204, None)
+            .errors(&[403, 404]),
         op("put", "/api/v1/me/watching", "Whether the caller (staff) is emailed about customer replies to unassigned requests")
             .session()
             .json(object(&["watching"], json!({ "watching": { "type": "boolean" } })))

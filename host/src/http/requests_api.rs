@@ -40,6 +40,13 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/quick-links", get(quick_links).post(add_quick_link))
         .route("/api/v1/quick-links/{id}", delete(delete_quick_link))
+        .route(
+            "/api/v1/saved-replies",
+            get(saved_replies).post(add_saved_reply),
+        )
+        .route("/api/v1/saved-replies/{id}", delete(delete_saved_reply))
+        .route("/api/v1/queue-views", get(queue_views).post(add_queue_view))
+        .route("/api/v1/queue-views/{id}", delete(delete_queue_view))
         .route("/api/v1/me/watching", put(set_watching))
         .layer(DefaultBodyLimit::max(upload_limit))
 }
@@ -493,6 +500,83 @@ async fn delete_quick_link(
 ) -> ApiResult<StatusCode> {
     let me = signed_in(b)?;
     s.requests.delete_quick_link(&me, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The saved replies the caller (staff) may insert: their own and the shared ones.
+async fn saved_replies(
+    State(s): State<AppState>,
+    b: Bearer,
+) -> ApiResult<Json<Vec<crate::db::saved_replies::SavedReply>>> {
+    let me = signed_in(b)?;
+    Ok(Json(s.requests.saved_replies(&me).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedReplyBody {
+    title: String,
+    body: String,
+    #[serde(default)]
+    shared: bool,
+}
+
+async fn add_saved_reply(
+    State(s): State<AppState>,
+    b: Bearer,
+    Json(p): Json<SavedReplyBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let me = signed_in(b)?;
+    let id = s
+        .requests
+        .save_reply(&me, &p.title, &p.body, p.shared)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn delete_saved_reply(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let me = signed_in(b)?;
+    s.requests.delete_saved_reply(&me, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's (staff) saved queue views.
+async fn queue_views(
+    State(s): State<AppState>,
+    b: Bearer,
+) -> ApiResult<Json<Vec<crate::db::saved_replies::QueueView>>> {
+    let me = signed_in(b)?;
+    Ok(Json(s.requests.queue_views(&me).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueViewBody {
+    name: String,
+    query: String,
+}
+
+async fn add_queue_view(
+    State(s): State<AppState>,
+    b: Bearer,
+    Json(p): Json<QueueViewBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let me = signed_in(b)?;
+    let id = s.requests.save_queue_view(&me, &p.name, &p.query).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn delete_queue_view(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    let me = signed_in(b)?;
+    s.requests.delete_queue_view(&me, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -65,8 +65,8 @@ impl Requests {
         Ok(saved::views(self.db.pool(), me.id).await?)
     }
 
-    /// Saves the queue's filter `query` (its query string) as `me`'s view `name`.
-    pub async fn save_queue_view(&self, me: &Me, name: &str, query: &str) -> Result<()> {
+    /// Saves the queue's filter `query` (its query string) as `me`'s view `name`; its id.
+    pub async fn save_queue_view(&self, me: &Me, name: &str, query: &str) -> Result<i64> {
         require_staff(me)?;
         let name = text::required(&text::LINK_TITLE, name)?;
         let query = text::check(&text::URL, query)?;
@@ -103,8 +103,8 @@ impl Requests {
         Ok(saved::usable(self.db.pool(), me.id).await?)
     }
 
-    /// Keeps an answer for `me` to insert into replies, or for all staff when `shared`.
-    pub async fn save_reply(&self, me: &Me, title: &str, body: &str, shared: bool) -> Result<()> {
+    /// Keeps an answer for `me` to insert into replies, or for all staff when `shared`; its id.
+    pub async fn save_reply(&self, me: &Me, title: &str, body: &str, shared: bool) -> Result<i64> {
         require_staff(me)?;
         let title = text::required(&text::LINK_TITLE, title)?;
         let body = text::required(&text::MESSAGE, body)?;

@@ -148,6 +148,9 @@ pub(super) fn schemas() -> Value {
             "id": i(), "from_status": null_s(), "from_label": null_s(), "to_status": s(), "to_label": s(), "actor_id": null_i(),
             "actor_name": null_s(), "actor_role": s(), "cause": s(), "plugin_id": i(), "plugin_name": s(), "plugin_version": s(),
             "plugin_sha256": s(), "at": i() })),
+        "SavedReply": object(&["id", "owner_id", "title", "body"], json!({
+            "id": i(), "owner_id": null_i(), "title": s(), "body": s() })),
+        "QueueView": object(&["id", "name", "query"], json!({ "id": i(), "name": s(), "query": s() })),
         "QuickLink": object(&["id", "title", "url", "roles", "position"], json!({
             "id": i(), "title": s(), "url": s(), "roles": { "type": "string", "description": "Comma-separated roles" }, "position": i() })),
     })

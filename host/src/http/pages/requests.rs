@@ -268,7 +268,7 @@ async fn save_view(v: Visit, f: Posted) -> Response {
         .save_queue_view(&me, f.get("name"), query)
         .await
     {
-        Ok(()) => see_other(&format!("/requests?{query}")),
+        Ok(_) => see_other(&format!("/requests?{query}")),
         Err(e) => failed(&v, e),
     }
 }

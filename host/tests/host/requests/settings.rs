@@ -206,3 +206,127 @@ async fn workflow_swap(t: TestDb) {
     }
 }
 on_both_backends!(swap_workflow, workflow_swap);
+
+/// Saved replies and queue views through the API, as the pages keep them: staff only, one's
+/// own or shared replies, one's own views; bad input and other people's items change nothing.
+async fn saved_replies_and_views_by_api(t: TestDb) {
+    let d = Desk::new(&t).await;
+    let env = &d.env;
+    let list = |token: &str, path: &str| {
+        let (env, token, path) = (env, token.to_owned(), path.to_owned());
+        async move {
+            let (s, body) = env.get(&path, Some(&token)).await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            body.as_array().unwrap().clone()
+        }
+    };
+
+    // Replies: the agent's own, and one shared with all staff.
+    let (s, own) = env
+        .post(
+            "/api/v1/saved-replies",
+            Some(&d.agent),
+            json!({ "title": "Restart", "body": "Please **restart** the pump." }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{own}");
+    let (s, shared) = env
+        .post(
+            "/api/v1/saved-replies",
+            Some(&d.agent),
+            json!({ "title": "Thanks", "body": "Thank you.", "shared": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{shared}");
+    let mine = list(&d.agent, "/api/v1/saved-replies").await;
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[0]["title"], "Restart");
+    assert_eq!(mine[0]["body"], "Please **restart** the pump.");
+    assert!(mine[1]["owner_id"].is_null(), "shared");
+    let theirs = list(&d.operator, "/api/v1/saved-replies").await;
+    assert_eq!(
+        theirs.len(),
+        1,
+        "another agent sees the shared one only: {theirs:?}"
+    );
+    // Customers have none; bad input is refused; another's own reply cannot be removed.
+    let (s, _) = env.get("/api/v1/saved-replies", Some(&d.ann)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = env
+        .post(
+            "/api/v1/saved-replies",
+            Some(&d.agent),
+            json!({ "title": "", "body": "x" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let own_id = own["id"].as_i64().unwrap();
+    let (s, _) = env
+        .call(
+            "DELETE",
+            &format!("/api/v1/saved-replies/{own_id}"),
+            Some(&d.operator),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = env
+        .call(
+            "DELETE",
+            &format!("/api/v1/saved-replies/{own_id}"),
+            Some(&d.agent),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(list(&d.agent, "/api/v1/saved-replies").await.len(), 1);
+
+    // Views: the queue's query string under a name; the page lists the same.
+    let (s, view) = env
+        .post(
+            "/api/v1/queue-views",
+            Some(&d.agent),
+            json!({ "name": "My open", "query": "status=open&assignee=me" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{view}");
+    let views = list(&d.agent, "/api/v1/queue-views").await;
+    assert_eq!(
+        views,
+        vec![json!({ "id": view["id"], "name": "My open", "query": "status=open&assignee=me" })]
+    );
+    assert!(
+        list(&d.operator, "/api/v1/queue-views").await.is_empty(),
+        "views are one's own"
+    );
+    let (s, _) = env
+        .post(
+            "/api/v1/queue-views",
+            Some(&d.agent),
+            json!({ "name": "Bad", "query": "a\nb" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let view_id = view["id"].as_i64().unwrap();
+    let (s, _) = env
+        .call(
+            "DELETE",
+            &format!("/api/v1/queue-views/{view_id}"),
+            Some(&d.operator),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = env
+        .call(
+            "DELETE",
+            &format!("/api/v1/queue-views/{view_id}"),
+            Some(&d.agent),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(list(&d.agent, "/api/v1/queue-views").await.is_empty());
+}
+
+on_both_backends!(saved_by_api, saved_replies_and_views_by_api);

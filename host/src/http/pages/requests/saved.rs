@@ -63,7 +63,7 @@ async fn add_reply(v: Visit, f: Posted) -> Response {
         .save_reply(&me, f.get("title"), f.get("body"), f.checked("shared"))
         .await
     {
-        Ok(()) => see_other("/staff/replies"),
+        Ok(_) => see_other("/staff/replies"),
         Err(e @ (RequestError::Invalid(..) | RequestError::Input(_))) => {
             let api = ApiError::from(e);
             replies_view(&v, &me, api.status, Some(v.error_words(&api)), Some(&f)).await

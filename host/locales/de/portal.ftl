@@ -319,6 +319,7 @@ invite-welcome = Willkommens-E-Mail
 invite-link = Ein Anmeldelink
 invite-temporary = Ein vorläufiges Passwort
 invite-title = Jemanden einladen
+invite-site-hint = Der Name des Standorts, wie auf der Seite „Standorte“.
 invite = Einladen
 invitation-sent = Einladung an { $email } gesendet.
 invitation-resent = Einladung erneut gesendet; die frühere funktioniert nicht mehr.

@@ -321,6 +321,7 @@ invite-welcome = Welcome email
 invite-link = A sign-in link
 invite-temporary = A temporary password
 invite-title = Invite someone
+invite-site-hint = The site's name, as on the Sites page.
 invite = Invite
 invitation-sent = Invitation sent to { $email }.
 invitation-resent = Invitation sent again; the earlier one no longer works.

@@ -196,6 +196,12 @@ impl Accounts {
         Ok(db::users::list(self.db.pool(), site).await?)
     }
 
+    /// The invitations still open among the people `me` may see.
+    pub async fn open_invitations(&self, me: &Me) -> Result<Vec<UserRow>> {
+        let site = people_scope(me)?;
+        Ok(db::users::open_invitations(self.db.pool(), site).await?)
+    }
+
     /// A page of the people `me` may see whose email or name holds `search`, after the email
     /// `after`; with the email to continue from when there are more.
     pub async fn people(

@@ -148,6 +148,20 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     .await?)
 }
 
+/// People invited who have not yet set their own password (those given a temporary one
+/// included), optionally only those of one site, by email.
+pub async fn open_invitations<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    site_id: Option<i64>,
+) -> Result<Vec<UserRow>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM users WHERE (state = 'invited' OR must_change_password = 1) AND ($1 IS NULL OR site_id = $1) ORDER BY email"
+    )))
+    .bind(site_id)
+    .fetch_all(e)
+    .await?)
+}
+
 /// Active users with one of `roles`, for notifications: the Site Administrators of a site, or
 /// vendor staff when `site_id` is `None`.
 pub async fn active_with_role<'e, E: Executor<'e, Database = Any>>(

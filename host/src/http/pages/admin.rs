@@ -90,7 +90,7 @@ async fn invitations_view(
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
-    let users = match v.state.accounts.users(me).await {
+    let users = match v.state.accounts.open_invitations(me).await {
         Ok(u) => u,
         Err(e) => return error_page(e),
     };
@@ -104,7 +104,6 @@ async fn invitations_view(
     page.notice = notice;
     page.rows = users
         .into_iter()
-        .filter(|u| u.state == "invited" || u.must_change_password == 1)
         .map(|u| Row {
             id: u.id,
             label: u.email.clone(),
@@ -123,16 +122,9 @@ async fn invitations_view(
         Field::new("surname", "field-surname", "text", true),
     ];
     if me.is_staff() {
-        let mut site = Field::new("site_id", "col-site", "select", true);
-        site.options = v
-            .state
-            .accounts
-            .sites(Some(me))
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|s| (s.id.to_string(), s.name))
-            .collect();
+        // A site by its name: a list of every site would outweigh the page.
+        let mut site = Field::new("site", "col-site", "text", true);
+        site.hint = "invite-site-hint";
         fields.push(site);
     }
     let mut mode = Field::new("mode", "invite-welcome", "select", true);
@@ -170,11 +162,25 @@ async fn invite(v: Visit, f: Posted) -> Response {
         Ok(me) => me.clone(),
         Err(r) => return r,
     };
+    // Staff name the site; a Site Administrator invites to their own.
+    let site_id = if me.is_staff() {
+        let typed = f.get("site").trim();
+        match crate::db::sites::by_name(v.state.db.pool(), typed).await {
+            Ok(Some((id, _))) => Some(id),
+            Ok(None) => {
+                let msg = v.ta("queue-no-site", &[("name", typed.into())]);
+                return invitations_view(&v, &me, Some(msg), None).await;
+            }
+            Err(e) => return error_page(AuthError::Db(e)),
+        }
+    } else {
+        None
+    };
     let invite = Invite {
         email: f.get("email").to_owned(),
         given_name: f.get("given_name").to_owned(),
         surname: f.get("surname").to_owned(),
-        site_id: f.get("site_id").parse().ok(),
+        site_id,
         mode: if f.get("mode") == "temporary_password" {
             InviteMode::TemporaryPassword
         } else {

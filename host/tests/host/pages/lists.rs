@@ -100,3 +100,74 @@ async fn operators_search_and_page_long_lists(t: TestDb) {
     assert!(only.contains(r#"<option value="site_saved" selected>"#));
 }
 on_both_backends!(long_lists, operators_search_and_page_long_lists);
+
+/// Staff invite to a site named in a text field (a list of every site would outweigh the
+/// page), and the page lists only the invitations still open.
+async fn staff_invite_to_a_site_by_name(t: TestDb) {
+    let env = env_without_codes(&t).await;
+    env.staff("ops@vendor.test", Role::Operator).await;
+    let site = env.add_site("Acme Mining", &["acme.example"], &[]).await;
+    for i in 0..30 {
+        env.add_site(&format!("Site {i:02}"), &[&format!("s{i:02}.example")], &[])
+            .await;
+    }
+    let ops = Browser::sign_in(&env, "ops@vendor.test").await;
+    let page = html(&ops, &env, "/invitations").await;
+    assert!(
+        page.contains(r#"<input id="site" name="site" type="text""#),
+        "{page}"
+    );
+    assert!(!page.contains("Site 07"), "no list of every site");
+
+    let invite = |site: &'static str| {
+        let (ops, env) = (&ops, &env);
+        async move {
+            ops.post(
+                env,
+                "/invitations",
+                &[
+                    ("email", "new.person@acme.example"),
+                    ("given_name", "New"),
+                    ("surname", "Person"),
+                    ("site", site),
+                    ("mode", "link"),
+                ],
+            )
+            .await
+        }
+    };
+    let res = invite("Nowhere Ltd").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let refused = res.text().await.unwrap();
+    assert!(
+        refused.contains("There is no site named") && refused.contains("Nowhere Ltd"),
+        "{refused}"
+    );
+    assert!(
+        helpdesk::db::users::by_email(t.db.pool(), "new.person@acme.example")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing changes"
+    );
+
+    let res = invite("acme mining").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Invitation sent to new.person@acme.example."),
+        "{page}"
+    );
+    let invited = helpdesk::db::users::by_email(t.db.pool(), "new.person@acme.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(invited.site_id, Some(site));
+    // Open invitations only: the invitee, not the operator who is active.
+    assert!(
+        page.contains("<td data-label=\"Email\">new.person@acme.example</td>"),
+        "{page}"
+    );
+    assert!(!page.contains("<td data-label=\"Email\">ops@vendor.test</td>"));
+}
+on_both_backends!(invite_by_site_name, staff_invite_to_a_site_by_name);

@@ -68,19 +68,19 @@ impl Lang {
     /// `hd_lang` cookie, under whatever prefix the deployment gives cookie names), else the
     /// best match of `Accept-Language`, else English.
     pub fn of_request(headers: &axum::http::HeaderMap) -> Lang {
-        use axum::http::header::{ACCEPT_LANGUAGE, COOKIE};
+        use axum::http::header;
         let chosen = headers
-            .get_all(COOKIE)
+            .get_all(header::COOKIE)
             .iter()
             .filter_map(|h| h.to_str().ok())
             .flat_map(|h| h.split(';'))
             .filter_map(|c| c.trim().split_once('='))
-            .find(|(name, _)| name.ends_with("hd_lang"))
+            .find(|(name, _)| name.ends_with(COOKIE))
             .and_then(|(_, value)| Lang::parse(value));
         chosen
             .or_else(|| {
                 headers
-                    .get(ACCEPT_LANGUAGE)
+                    .get(header::ACCEPT_LANGUAGE)
                     .and_then(|h| h.to_str().ok())
                     .and_then(Lang::negotiate)
             })
@@ -129,6 +129,9 @@ pub fn is_time_zone(zone: &str) -> bool {
         .binary_search_by(|z| z.as_str().cmp(zone))
         .is_ok()
 }
+
+/// The cookie holding the language picked in the footer (under the deployment's cookie prefix).
+pub const COOKIE: &str = "hd_lang";
 
 type Bundle = FluentBundle<FluentResource>;
 

@@ -36,7 +36,7 @@ const SESSION: &str = "hd_session";
 const CSRF: &str = "hd_csrf";
 const DEVICE: &str = "hd_device";
 /// The language a visitor picked in the footer, for pages before (and after) signing in.
-const LANGUAGE: &str = "hd_lang";
+const LANGUAGE: &str = crate::i18n::COOKIE;
 
 /// The largest form a page posts, files aside.
 const FORM_LIMIT: usize = 64 * 1024;

@@ -2,24 +2,10 @@
 //! `pg_dump`, then the attachment bucket copied; both restored into a fresh database and a
 //! fresh bucket; a server started on them serves the same requests and the same files.
 
-use crate::accounts::Env;
-use crate::requests::Desk;
-use crate::support::{Backend, Options, S3Server, SmtpSink, Spawned, TestDb, TestServer};
-use helpdesk::requests::files::BlobStore;
+use crate::support::{Backend, S3Server, Spawned, TestDb, run};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::process::Command;
-use std::sync::Arc;
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn copy_bucket(s3: &S3Server, from: &str, to: &str) -> usize {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/s3/copy_bucket.py");
@@ -35,17 +21,7 @@ fn copy_bucket(s3: &S3Server, from: &str, to: &str) -> usize {
 async fn a_backup_restores_into_a_fresh_database_and_bucket() {
     let t = TestDb::new(Backend::Postgres).await;
     let s3 = S3Server::start().await;
-    let sink = SmtpSink::start();
-    let live = TestServer::with(
-        &t.db,
-        Options {
-            smtp: Some(sink.url()),
-            blobs: Some(s3.store("files") as Arc<dyn BlobStore>),
-            ..Options::default()
-        },
-    )
-    .await;
-    let desk = Desk::with(Env::from_parts(live, sink)).await;
+    let desk = crate::storage::desk_on(&t, &s3, "files").await;
     let photo: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 256) as u8).collect();
     let (s, body) = desk
         .multipart(
@@ -90,13 +66,7 @@ async fn a_backup_restores_into_a_fresh_database_and_bucket() {
     let restored_bucket = format!("{}-restored", s3.bucket);
     copy_bucket(&s3, &backup_bucket, &restored_bucket);
 
-    let mut env: Vec<(String, String)> = s3.settings();
-    env.push((
-        "HELPDESK_BLOB_URL".into(),
-        format!("s3://{restored_bucket}/files"),
-    ));
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let server = Spawned::start(Some(&fresh.url), &pairs).await;
+    let server = Spawned::start(Some(&fresh.url), &s3.serve_env(&restored_bucket, "files")).await;
     let http = crate::support::client();
     let after: Value = http
         .get(server.url(&format!("/api/v1/requests/{id}")))

@@ -289,13 +289,6 @@ async fn a_stopping_server_drains_before_it_goes() {
     assert!(answer.contains("invalid_credentials"), "{answer}");
 
     // And the process ends by itself, cleanly.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = server.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "exits after draining");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = server.exited(Duration::from_secs(20)).await;
     assert!(status.success(), "{status}");
 }

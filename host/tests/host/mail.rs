@@ -81,11 +81,7 @@ async fn folder_without_smtp(t: TestDb) {
 on_both_backends!(folder, folder_without_smtp);
 
 async fn smtp_down_then_back(t: TestDb) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     queue(&t, 3, "Patience").await;
     let w = worker(
         &t,

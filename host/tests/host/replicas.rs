@@ -4,10 +4,7 @@
 //! restarted, then the other, and a plugin is swapped: no request fails, every file reads back
 //! through both replicas, and every email is sent once.
 
-use crate::accounts::Env;
-use crate::requests::Desk;
-use crate::support::{self, Backend, Options, S3Server, SmtpSink, Spawned, TestDb, TestServer};
-use helpdesk::requests::files::BlobStore;
+use crate::support::{self, Backend, S3Server, Spawned, TestDb, free_addr};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -94,12 +91,6 @@ impl Drop for Nginx {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
 }
 
 /// What the load did: operations, failures (with what failed), files stored.
@@ -249,24 +240,13 @@ async fn throughput(base: &str, ann: &str, secs: u64) -> f64 {
 async fn replicas_behind_nginx_restart_and_swap_without_a_failed_request() {
     let t = TestDb::new(Backend::Postgres).await;
     let s3 = S3Server::start().await;
-    let sink = SmtpSink::start();
     // The people and the site, made through a server on the same database and bucket.
-    let setup = TestServer::with(
-        &t.db,
-        Options {
-            smtp: Some(sink.url()),
-            blobs: Some(s3.store("files") as Arc<dyn BlobStore>),
-            ..Options::default()
-        },
-    )
-    .await;
-    let desk = Desk::with(Env::from_parts(setup, sink)).await;
+    let desk = crate::storage::desk_on(&t, &s3, "files").await;
 
     let (a, b, front) = (free_addr(), free_addr(), free_addr());
-    let mut env: Vec<(String, String)> = s3.settings();
+    let mut env = s3.serve_env(&s3.bucket, "files");
     env.extend(
         [
-            ("HELPDESK_BLOB_URL", format!("s3://{}/files", s3.bucket)),
             ("HELPDESK_SMTP_URL", desk.env.sink.url()),
             ("HELPDESK_PUBLIC_URL", format!("http://{front}")),
             ("HELPDESK_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
@@ -274,11 +254,9 @@ async fn replicas_behind_nginx_restart_and_swap_without_a_failed_request() {
         ]
         .map(|(k, v)| (k.to_owned(), v)),
     );
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let db_url = t.url.clone();
     let start = |addr: SocketAddr, data: tempfile::TempDir| {
-        let (pairs, db_url) = (pairs.clone(), db_url.clone());
-        async move { Spawned::start_at(addr, data, Some(&db_url), &pairs).await }
+        let (env, db_url) = (&env, &t.url);
+        async move { Spawned::start_at(addr, data, Some(db_url), env).await }
     };
     let mut replica_a = start(a, tempfile::tempdir().unwrap()).await;
     let mut replica_b = start(b, tempfile::tempdir().unwrap()).await;

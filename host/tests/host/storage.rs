@@ -4,22 +4,17 @@
 
 use crate::accounts::Env;
 use crate::requests::Desk;
-use crate::support::{Options, S3Server, SmtpSink, TestDb, TestServer, on_both_backends};
+use crate::support::{S3Server, SmtpSink, TestDb, TestServer, on_both_backends};
 use helpdesk::requests::files::BlobStore;
 use reqwest::StatusCode;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-async fn replica(t: &TestDb, s3: &S3Server, sink: Option<&SmtpSink>) -> TestServer {
-    TestServer::with(
-        &t.db,
-        Options {
-            smtp: sink.map(SmtpSink::url),
-            blobs: Some(s3.store("attachments") as Arc<dyn BlobStore>),
-            ..Options::default()
-        },
-    )
-    .await
+/// The site and people of [`Desk`], made through a server on `t` that keeps attachments under
+/// `prefix` of `s3`'s bucket.
+pub(crate) async fn desk_on(t: &TestDb, s3: &S3Server, prefix: &str) -> Desk {
+    let sink = SmtpSink::start();
+    let server = s3.replica(t, prefix, Some(&sink)).await;
+    Desk::with(Env::from_parts(server, sink)).await
 }
 
 /// `n` bytes that differ from one file to the next.
@@ -41,10 +36,8 @@ async fn download(env: &Env, server: &TestServer, token: &str, id: i64, file: i6
 
 async fn replicas_share_attachments_in_object_storage(t: TestDb) {
     let s3 = S3Server::start().await;
-    let sink = SmtpSink::start();
-    let first = replica(&t, &s3, Some(&sink)).await;
-    let desk = Desk::with(Env::from_parts(first, sink)).await;
-    let second = replica(&t, &s3, None).await;
+    let desk = desk_on(&t, &s3, "attachments").await;
+    let second = s3.replica(&t, "attachments", None).await;
 
     // 6 MiB goes up in two parts; a small file in one.
     let big = bytes(6 << 20, 7);
@@ -185,13 +178,7 @@ async fn a_wrong_bucket_is_refused_at_start() {
 #[tokio::test]
 async fn the_server_stores_where_helpdesk_blob_url_says() {
     let s3 = S3Server::start().await;
-    let mut env: Vec<(String, String)> = s3.settings();
-    env.push((
-        "HELPDESK_BLOB_URL".into(),
-        format!("s3://{}/portal", s3.bucket),
-    ));
-    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let server = crate::support::Spawned::start(None, &pairs).await;
+    let server = crate::support::Spawned::start(None, &s3.serve_env(&s3.bucket, "portal")).await;
     let ready = reqwest::get(server.url("/readyz")).await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     drop(server);
@@ -219,20 +206,11 @@ async fn the_server_stores_where_helpdesk_blob_url_says() {
 async fn ten_mib_files_through_s3_and_local_disk() {
     let t = TestDb::new(crate::support::Backend::Postgres).await;
     let s3 = S3Server::start().await;
-    let sink = SmtpSink::start();
-    let setup = replica(&t, &s3, Some(&sink)).await;
-    let desk = Desk::with(Env::from_parts(setup, sink)).await;
-    let mut settings = s3.settings();
-    settings.push((
-        "HELPDESK_BLOB_URL".into(),
-        format!("s3://{}/attachments", s3.bucket),
-    ));
-    let pairs: Vec<(&str, &str)> = settings
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let on_s3 = crate::support::Spawned::start(Some(&t.url), &pairs).await;
-    let on_disk = crate::support::Spawned::start(Some(&t.url), &[]).await;
+    let desk = desk_on(&t, &s3, "attachments").await;
+    let on_s3 =
+        crate::support::Spawned::start(Some(&t.url), &s3.serve_env(&s3.bucket, "attachments"))
+            .await;
+    let on_disk = crate::support::Spawned::start(Some(&t.url), crate::support::NO_ENV).await;
     let http = crate::support::client();
     let file = bytes(10 << 20, 3);
 
@@ -289,36 +267,15 @@ async fn ten_mib_files_through_s3_and_local_disk() {
 
     // 16 uploads at once to the S3 replica, its memory sampled meanwhile.
     let baseline = on_s3.resident();
-    let peak = Arc::new(std::sync::atomic::AtomicU64::new(baseline));
-    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let sampler = {
-        let (peak, sampling, pid) = (peak.clone(), sampling.clone(), on_s3.child.id());
-        tokio::spawn(async move {
-            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                    && let Some(kib) = status
-                        .lines()
-                        .find_map(|l| l.strip_prefix("VmRSS:"))
-                        .and_then(|v| v.split_whitespace().next())
-                        .and_then(|v| v.parse::<u64>().ok())
-                {
-                    peak.fetch_max(kib * 1024, std::sync::atomic::Ordering::Relaxed);
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        })
-    };
+    let peak = crate::support::Peak::watch(&on_s3, Duration::from_millis(10));
     let started = std::time::Instant::now();
     let all = futures_util::future::join_all((0..16).map(|n| upload(&on_s3, 100 + n))).await;
     let took = started.elapsed();
-    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
-    sampler.await.unwrap();
+    let peak = peak.done().await;
     for res in all {
         assert_eq!(res.unwrap().status(), StatusCode::CREATED);
     }
-    let grew = peak
-        .load(std::sync::atomic::Ordering::Relaxed)
-        .saturating_sub(baseline);
+    let grew = peak.saturating_sub(baseline);
     eprintln!(
         "16 uploads of 10 MiB to S3 at once: {took:?}; memory {} MiB before, {} MiB more at the peak",
         baseline >> 20,

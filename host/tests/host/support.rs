@@ -14,6 +14,7 @@ use helpdesk::requests::files::{AttachmentLimits, BlobStore, Files, LocalStore};
 use helpdesk::requests::mailbox::MailDesk;
 use helpdesk::{AppState, app};
 use sqlx::{Connection, Executor};
+use std::ffi::OsStr;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -574,10 +575,16 @@ pub struct Spawned {
     pub database_url: String,
 }
 
+/// No settings added to a spawned server's environment.
+pub const NO_ENV: &[(&str, &str)] = &[];
+
 impl Spawned {
     /// Runs `helpdesk serve` on `database_url` (an SQLite file in its data folder when `None`)
     /// with `env` added, and waits until it is ready.
-    pub async fn start(database_url: Option<&str>, env: &[(&str, &str)]) -> Spawned {
+    pub async fn start(
+        database_url: Option<&str>,
+        env: &[(impl AsRef<OsStr>, impl AsRef<OsStr>)],
+    ) -> Spawned {
         let data = tempfile::tempdir().expect("data dir");
         Spawned::start_in(data, database_url, env).await
     }
@@ -585,13 +592,9 @@ impl Spawned {
     pub async fn start_in(
         data: tempfile::TempDir,
         database_url: Option<&str>,
-        env: &[(&str, &str)],
+        env: &[(impl AsRef<OsStr>, impl AsRef<OsStr>)],
     ) -> Spawned {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        Spawned::start_at(([127, 0, 0, 1], port).into(), data, database_url, env).await
+        Spawned::start_at(free_addr(), data, database_url, env).await
     }
 
     /// As [`Spawned::start_in`], listening on `addr`.
@@ -599,7 +602,7 @@ impl Spawned {
         addr: SocketAddr,
         data: tempfile::TempDir,
         database_url: Option<&str>,
-        env: &[(&str, &str)],
+        env: &[(impl AsRef<OsStr>, impl AsRef<OsStr>)],
     ) -> Spawned {
         let database_url = database_url
             .map(str::to_owned)
@@ -650,32 +653,29 @@ impl Spawned {
             .status()
             .expect("kill");
         assert!(killed.success());
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        let status = loop {
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                break s;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the server stops within a minute"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        let status = self.exited(Duration::from_secs(60)).await;
         assert!(status.success(), "a stopped server exits cleanly: {status}");
         std::mem::replace(&mut self.data, tempfile::tempdir().expect("data dir"))
     }
 
+    /// How the server process ended, which it must within `within`.
+    pub async fn exited(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server ends within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Resident memory of the server process, in bytes.
     pub fn resident(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("process status");
-        let kib: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .expect("VmRSS");
-        kib * 1024
+        resident(self.child.id()).expect("VmRSS")
     }
 
     /// Runs a `helpdesk` command on the same data folder and database.
@@ -758,10 +758,7 @@ impl S3Server {
             "tests/s3/requirements.txt",
             "moto_server",
         );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let child = std::process::Command::new(moto)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(std::process::Stdio::null())
@@ -818,6 +815,31 @@ impl S3Server {
         .with_file_name("python")
     }
 
+    /// What `helpdesk serve` is given to keep attachments under `prefix` of `bucket` here: the
+    /// `AWS_*` settings and `HELPDESK_BLOB_URL`.
+    pub fn serve_env(&self, bucket: &str, prefix: &str) -> Vec<(String, String)> {
+        let mut env = self.settings();
+        env.push((
+            "HELPDESK_BLOB_URL".into(),
+            format!("s3://{bucket}/{prefix}"),
+        ));
+        env
+    }
+
+    /// A server on `t` keeping attachments under `prefix` of this server's bucket, emailing
+    /// through `sink` if any.
+    pub async fn replica(&self, t: &TestDb, prefix: &str, sink: Option<&SmtpSink>) -> TestServer {
+        TestServer::with(
+            &t.db,
+            Options {
+                smtp: sink.map(SmtpSink::url),
+                blobs: Some(self.store(prefix) as Arc<dyn BlobStore>),
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
     /// A store on this server's bucket, under `prefix`.
     pub fn store(&self, prefix: &str) -> Arc<helpdesk::requests::files::s3::S3Store> {
         Arc::new(
@@ -837,4 +859,67 @@ impl Drop for S3Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Resident memory of process `pid`, in bytes, while it runs.
+pub fn resident(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())?;
+    Some(kib * 1024)
+}
+
+/// The highest resident memory of a server process, sampled every `every` until [`Peak::done`].
+pub struct Peak {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    peak: Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Peak {
+    pub fn watch(server: &Spawned, every: Duration) -> Peak {
+        use std::sync::atomic::{AtomicBool, AtomicU64};
+        let pid = server.child.id();
+        let (stop, peak) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        let (s, p) = (stop.clone(), peak.clone());
+        let task = tokio::spawn(async move {
+            while !s.load(Ordering::Relaxed) {
+                if let Some(bytes) = resident(pid) {
+                    p.fetch_max(bytes, Ordering::Relaxed);
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+        Peak { stop, peak, task }
+    }
+
+    pub async fn done(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.task.await;
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+pub use dovecot::free_port;
+
+/// A free address on this machine.
+pub fn free_addr() -> SocketAddr {
+    ([127, 0, 0, 1], free_port()).into()
+}
+
+/// Runs `cmd`, which must succeed; its standard output.
+pub fn run(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

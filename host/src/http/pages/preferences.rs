@@ -75,18 +75,11 @@ async fn save_preferences(v: Visit, f: Posted) -> Response {
     {
         // A new page, so that it is already in the language just chosen; the cookie keeps the
         // choice for pages shown before signing in.
-        Ok(()) => {
-            let mut res = see_other("/preferences?saved=1");
-            let (value, age) = match chosen("language").and_then(Lang::parse) {
-                Some(lang) => (lang.code(), 365 * 86_400),
-                None => ("", 0),
-            };
-            res.headers_mut().append(
-                SET_COOKIE,
-                set_cookie(&v.state.web, LANGUAGE, value, Some(age)),
-            );
-            res
-        }
+        Ok(()) => remembered(
+            &v,
+            see_other("/preferences?saved=1"),
+            chosen("language").and_then(Lang::parse),
+        ),
         Err(e) => match visible(&v, e) {
             Ok((msg, _)) => preferences_view(&v, me, StatusCode::BAD_REQUEST, Some(msg), None),
             Err(page) => page,
@@ -118,10 +111,18 @@ async fn switch_language(v: Visit, f: Posted) -> Response {
     {
         return error_page(e);
     }
-    let mut res = see_other(local_path(f.get("next")));
+    remembered(&v, see_other(local_path(f.get("next"))), Some(lang))
+}
+
+/// `res` with the language cookie set to `lang` for a year, or cleared to follow the browser.
+fn remembered(v: &Visit, mut res: Response, lang: Option<Lang>) -> Response {
+    let (value, age) = match lang {
+        Some(lang) => (lang.code(), 365 * 86_400),
+        None => ("", 0),
+    };
     res.headers_mut().append(
         SET_COOKIE,
-        set_cookie(&v.state.web, LANGUAGE, lang.code(), Some(365 * 86_400)),
+        set_cookie(&v.state.web, LANGUAGE, value, Some(age)),
     );
     res
 }

@@ -3,13 +3,13 @@
 //! each raise its resident memory by less than 64 MiB, and the memory stays there afterwards.
 
 use crate::accounts::PASSWORD;
-use crate::support::{Spawned, TestDb, on_both_backends};
+use crate::support::{Peak, Spawned, TestDb, on_both_backends};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const MIB: u64 = 1 << 20;
@@ -51,45 +51,6 @@ async fn log_in(client: &reqwest::Client, server: &Spawned, email: &str) -> Stri
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     body["token"].as_str().unwrap().to_owned()
-}
-
-/// Samples the server's resident memory every 50 ms until stopped; returns the peak.
-struct Peak {
-    stop: Arc<AtomicBool>,
-    peak: Arc<AtomicU64>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Peak {
-    fn watch(server: &Spawned) -> Peak {
-        let pid = server.child.id();
-        let (stop, peak) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(AtomicU64::new(0)),
-        );
-        let (s, p) = (stop.clone(), peak.clone());
-        let task = tokio::spawn(async move {
-            while !s.load(Ordering::Relaxed) {
-                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                    && let Some(kib) = status
-                        .lines()
-                        .find_map(|l| l.strip_prefix("VmRSS:"))
-                        .and_then(|v| v.split_whitespace().next())
-                        .and_then(|v| v.parse::<u64>().ok())
-                {
-                    p.fetch_max(kib * 1024, Ordering::Relaxed);
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        });
-        Peak { stop, peak, task }
-    }
-
-    async fn done(self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        let _ = self.task.await;
-        self.peak.load(Ordering::Relaxed)
-    }
 }
 
 const BOUNDARY: &str = "memory-boundary-51c2";
@@ -174,7 +135,7 @@ async fn upload_floods_leave_memory_flat(t: TestDb) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = server.resident();
 
-    let watch = Peak::watch(&server);
+    let watch = Peak::watch(&server, Duration::from_millis(50));
     let strangers = flood(&server, "/api/v1/requests", None).await;
     let pages = flood(&server, "/requests?csrf=x", None).await;
     assert!(
@@ -221,7 +182,7 @@ async fn a_login_flood_leaves_memory_flat(t: TestDb) {
     log_in(&clients[0], &server, &admin).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = server.resident();
-    let watch = Peak::watch(&server);
+    let watch = Peak::watch(&server, Duration::from_millis(50));
     // 20 s here; `HELPDESK_FLOOD_SECS=60` for the full measurement.
     let secs: u64 = std::env::var("HELPDESK_FLOOD_SECS")
         .ok()

@@ -355,7 +355,7 @@ async fn a_restart_clears_the_staging_folder() {
     let stale = staging.join("upload-left-by-a-crash");
     std::fs::write(&stale, vec![0u8; 4096]).unwrap();
     age(&stale, Duration::from_secs(3600));
-    let server = Spawned::start_in(data, None, &[]).await;
+    let server = Spawned::start_in(data, None, crate::support::NO_ENV).await;
     assert!(!stale.exists());
     let ready: Value = crate::support::client()
         .get(server.url("/readyz"))

@@ -221,6 +221,11 @@ async fn saved_replies_and_views_by_api(t: TestDb) {
         }
     };
 
+    let delete = |path: &str, token: &str| {
+        let (env, path, token) = (env, path.to_owned(), token.to_owned());
+        async move { env.call("DELETE", &path, Some(&token), None).await.0 }
+    };
+
     // Replies: the agent's own, and one shared with all staff.
     let (s, own) = env
         .post(
@@ -261,24 +266,14 @@ async fn saved_replies_and_views_by_api(t: TestDb) {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let own_id = own["id"].as_i64().unwrap();
-    let (s, _) = env
-        .call(
-            "DELETE",
-            &format!("/api/v1/saved-replies/{own_id}"),
-            Some(&d.operator),
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = env
-        .call(
-            "DELETE",
-            &format!("/api/v1/saved-replies/{own_id}"),
-            Some(&d.agent),
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        delete(&format!("/api/v1/saved-replies/{own_id}"), &d.operator).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(&format!("/api/v1/saved-replies/{own_id}"), &d.agent).await,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(list(&d.agent, "/api/v1/saved-replies").await.len(), 1);
 
     // Views: the queue's query string under a name; the page lists the same.
@@ -308,24 +303,14 @@ async fn saved_replies_and_views_by_api(t: TestDb) {
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let view_id = view["id"].as_i64().unwrap();
-    let (s, _) = env
-        .call(
-            "DELETE",
-            &format!("/api/v1/queue-views/{view_id}"),
-            Some(&d.operator),
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = env
-        .call(
-            "DELETE",
-            &format!("/api/v1/queue-views/{view_id}"),
-            Some(&d.agent),
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        delete(&format!("/api/v1/queue-views/{view_id}"), &d.operator).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(&format!("/api/v1/queue-views/{view_id}"), &d.agent).await,
+        StatusCode::NO_CONTENT
+    );
     assert!(list(&d.agent, "/api/v1/queue-views").await.is_empty());
 }
 

@@ -192,10 +192,10 @@ fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
-fn free_port() -> u16 {
+/// A free port on this machine.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
         .expect("free port")
-        .local_addr()
-        .expect("port")
         .port()
 }

@@ -133,7 +133,6 @@ fn fuzz(st: &Path, d: &Desk, email: Option<&str>) {
 
 async fn the_api_is_what_its_document_says(t: TestDb) {
     let st = tokio::task::spawn_blocking(schemathesis).await.unwrap();
-    let _timed = support::timing_answers().await;
     let d = fuzzed_server(&t).await;
     // The runs block on a process of their own; the server keeps serving meanwhile.
     let d = std::sync::Arc::new(d);

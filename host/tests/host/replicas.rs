@@ -238,7 +238,6 @@ async fn throughput(base: &str, ann: &str, secs: u64) -> f64 {
 
 #[tokio::test]
 async fn replicas_behind_nginx_restart_and_swap_without_a_failed_request() {
-    let _load = support::loading_the_machine().await;
     let t = TestDb::new(Backend::Postgres).await;
     let s3 = S3Server::start().await;
     // The people and the site, made through a server on the same database and bucket.

@@ -204,7 +204,6 @@ async fn the_server_stores_where_helpdesk_blob_url_says() {
 /// on its way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_mib_files_through_s3_and_local_disk() {
-    let _load = crate::support::loading_the_machine().await;
     let t = TestDb::new(crate::support::Backend::Postgres).await;
     let s3 = S3Server::start().await;
     let desk = desk_on(&t, &s3, "attachments").await;

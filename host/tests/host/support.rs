@@ -923,18 +923,3 @@ pub fn run(cmd: &mut std::process::Command) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
-
-/// Tests that load the machine on purpose (floods, replicas under load, many large uploads)
-/// take it alone; tests that time each answer (the API fuzzer's response-time check) share it.
-/// On two cores, the one would otherwise be timed against the other's load.
-static MACHINE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
-
-/// For a test that loads the machine on purpose: while held, no timed test runs.
-pub async fn loading_the_machine() -> tokio::sync::RwLockWriteGuard<'static, ()> {
-    MACHINE.write().await
-}
-
-/// For a test that times answers: while held, no test loads the machine on purpose.
-pub async fn timing_answers() -> tokio::sync::RwLockReadGuard<'static, ()> {
-    MACHINE.read().await
-}

@@ -129,7 +129,6 @@ async fn flood(server: &Spawned, path: &str, bearer: Option<&str>) -> Vec<u16> {
 }
 
 async fn upload_floods_leave_memory_flat(t: TestDb) {
-    let _load = crate::support::loading_the_machine().await;
     let (server, admin) = server(&t).await;
     let client = reqwest::Client::new();
     let token = log_in(&client, &server, &admin).await;
@@ -170,7 +169,6 @@ async fn upload_floods_leave_memory_flat(t: TestDb) {
 on_both_backends!(upload_flood, upload_floods_leave_memory_flat);
 
 async fn a_login_flood_leaves_memory_flat(t: TestDb) {
-    let _load = crate::support::loading_the_machine().await;
     let (server, admin) = server(&t).await;
     // One address per client: the per-address login limit is not what is measured here.
     let clients: Vec<reqwest::Client> = (0..64u8)

@@ -54,7 +54,7 @@ impl Contract {
 }
 
 /// The name of the interface a component built against `contract` exports to fill `slot`; a
-/// component exporting a compatible version of it (`runtime::compatible`) fills the slot too.
+/// component exporting a compatible version of it (`surface::compatible`) fills the slot too.
 pub fn export_name(slot: Slot, contract: Contract) -> String {
     let interface = match slot {
         Slot::PasswordPolicy => "password-rules",

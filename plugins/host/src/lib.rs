@@ -14,6 +14,7 @@ pub mod examples;
 pub mod rules;
 mod runtime;
 pub mod signature;
+mod surface;
 
 use runtime::Bounds;
 pub use runtime::{Budget, Limits, LogLevel, LogLine, Raise, Runtime, Usage, measure};

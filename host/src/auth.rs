@@ -112,11 +112,37 @@ impl Default for LimitConfig {
     }
 }
 
+/// Only an active operator may go on.
+fn require_operator(me: &Me) -> Result<()> {
+    if me.is_active() && me.role == Role::Operator {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden)
+    }
+}
+
 /// Who is asking, as far as the network tells.
 #[derive(Debug, Clone, Default)]
 pub struct Client {
     pub ip: String,
     pub user_agent: String,
+}
+
+impl Client {
+    /// What per-address limits count against: an IPv4 address, or the /64 an IPv6 address is
+    /// in, since one subscriber is given a whole /64 and can pick any address in it.
+    pub fn network(&self) -> String {
+        match self.ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let prefix = u128::from(v6) & (u128::MAX << 64);
+                format!("{}/64", std::net::Ipv6Addr::from(prefix))
+            }
+            Ok(std::net::IpAddr::V6(v6)) => v6
+                .to_ipv4_mapped()
+                .map_or_else(String::new, |v4| v4.to_string()),
+            _ => self.ip.clone(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -306,7 +332,30 @@ pub struct SignedIn {
 #[derive(Debug, Clone, Serialize)]
 pub struct SignupLink {
     pub email: String,
+    /// The address may go on to the sign-up form (eligible, or to be reviewed by staff).
     pub eligible: bool,
+    /// Staff review the sign-up before the account can be used.
+    pub review: bool,
+}
+
+/// What a completed sign-up leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedUp {
+    /// The person logs in and chooses their site.
+    ChooseSite,
+    /// Operators review the sign-up first; the person is emailed either way.
+    Review,
+}
+
+/// A sign-up waiting for operators' review, with the eligibility plugin's reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewedSignup {
+    pub id: i64,
+    pub email: String,
+    pub given_name: String,
+    pub surname: String,
+    pub reason: String,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -436,9 +485,7 @@ impl Accounts {
         event: &str,
         detail: &str,
     ) -> Result<()> {
-        if !(me.is_active() && me.role == Role::Operator) {
-            return Err(AuthError::Forbidden);
-        }
+        require_operator(me)?;
         self.audit_me(event, me, client, detail).await
     }
 
@@ -460,7 +507,7 @@ impl Accounts {
     pub async fn limit_password_check(&self, client: &Client) -> Result<()> {
         self.limiter()
             .hit(
-                &format!("password-check:ip:{}", client.ip),
+                &format!("password-check:ip:{}", client.network()),
                 self.config.limits.password_checks_per_ip,
             )
             .await
@@ -543,4 +590,26 @@ fn context_of(user: &UserRow) -> PasswordContext {
 fn temporary_password() -> String {
     let (t, _) = secret::new_token();
     format!("Tmp-{}{}9", &t[..6], t[6..10].to_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Client;
+
+    #[test]
+    fn per_address_limits_count_an_ipv6_slash_64_as_one_address() {
+        let network = |ip: &str| {
+            Client {
+                ip: ip.into(),
+                ..Client::default()
+            }
+            .network()
+        };
+        assert_eq!(network("203.0.113.7"), "203.0.113.7");
+        assert_eq!(network("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(network("2001:db8:1:2:ffff:1:2:3"), "2001:db8:1:2::/64");
+        assert_ne!(network("2001:db8:1:3::1"), network("2001:db8:1:2::1"));
+        assert_eq!(network("::ffff:192.0.2.1"), "192.0.2.1");
+        assert_eq!(network("not an address"), "not an address");
+    }
 }

@@ -180,6 +180,14 @@ pub enum PluginCommand {
         #[command(flatten)]
         budget: Raise,
     },
+    /// Compile a component into an artifact for the engine the limits describe (the server
+    /// runs this as a child process, so that compiling costs the server nothing).
+    #[command(hide = true)]
+    CompileArtifact {
+        limits: String,
+        wasm: PathBuf,
+        artifact: PathBuf,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -194,6 +202,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => serve(settings, listen, Duration::from_millis(plugin_poll_ms)).await,
         Command::Site(cmd) => sites(settings, cmd).await,
         Command::Staff(cmd) => staff(settings, cmd).await,
+        Command::Plugin(PluginCommand::CompileArtifact {
+            limits,
+            wasm,
+            artifact,
+        }) => crate::plugins::compile_artifact(&limits, &wasm, &artifact),
         Command::Plugin(PluginCommand::Test {
             slot,
             file,
@@ -254,8 +267,20 @@ async fn generate(
     Ok(())
 }
 
+/// How long `helpdesk plugin activate` waits for every live server to compile the plugin (a
+/// component with an interpreter inside takes a minute or two on a small machine).
+const CLI_READY_WAIT: Duration = Duration::from_secs(15 * 60);
+
 /// Connects, migrates and builds the plugin runtime: what every database-backed command needs.
 pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Arc<Plugins>)> {
+    open_waiting(settings, crate::plugins::READY_WAIT).await
+}
+
+/// [`open`], with activations waiting up to `ready_wait` for every live server to compile.
+async fn open_waiting(
+    settings: &Settings,
+    ready_wait: Duration,
+) -> anyhow::Result<(Db, Arc<Plugins>)> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating the data dir {}", settings.data_dir.display()))?;
     let url = settings.database_url();
@@ -263,15 +288,24 @@ pub async fn open(settings: &Settings) -> anyhow::Result<(Db, Arc<Plugins>)> {
         .await
         .with_context(|| format!("connecting to {}", redact(&url)))?;
     db.migrate().await?;
-    let runtime = Arc::new(Runtime::new(
+    let compiler = child_compiler();
+    let runtime = Arc::new(Runtime::with_compiler(
         settings.plugin_limits(),
         Some(settings.plugin_cache_dir()),
+        compiler,
     )?);
     let trusted = settings
         .plugin_trusted_keys()
         .map_err(anyhow::Error::msg)
         .context("HELPDESK_PLUGIN_TRUSTED_KEYS")?;
-    Ok((db, Arc::new(Plugins::new(runtime).trusting(trusted))))
+    Ok((
+        db,
+        Arc::new(
+            Plugins::new(runtime)
+                .trusting(trusted)
+                .waiting_for_replicas(ready_wait),
+        ),
+    ))
 }
 
 /// The account flows over an open database, as the server and the CLI use them.
@@ -302,7 +336,7 @@ pub fn state(
 }
 
 async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
-    let (db, plugins) = open(&settings).await?;
+    let (db, plugins) = open_waiting(&settings, CLI_READY_WAIT).await?;
     let by = format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
@@ -388,7 +422,9 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
                 row.name, row.version, row.sha256
             );
             if activate {
-                println!("Activated: running servers switch to it within seconds.");
+                println!(
+                    "Activated: every running server had compiled it, and switches to it at once."
+                );
                 report_statuses(&settings, &db, &plugins, slot).await?;
             } else {
                 println!("Activate it with: helpdesk plugin activate {slot} {id}");
@@ -397,7 +433,7 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
         PluginCommand::Activate { slot, id } => {
             plugins.activate(&db, slot, id, &by).await?;
             println!(
-                "Plugin #{id} is now the active {slot} plugin; running servers switch within seconds."
+                "Plugin #{id} is now the active {slot} plugin: every running server had compiled it, and switches to it at once."
             );
             report_statuses(&settings, &db, &plugins, slot).await?;
         }
@@ -406,7 +442,9 @@ async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {
             println!("Rolled back: plugin #{id} is the active {slot} plugin again.");
             report_statuses(&settings, &db, &plugins, slot).await?;
         }
-        PluginCommand::Test { .. } => unreachable!("handled without a database"),
+        PluginCommand::Test { .. } | PluginCommand::CompileArtifact { .. } => {
+            unreachable!("handled without a database")
+        }
     }
     db.close().await;
     Ok(())
@@ -554,9 +592,11 @@ fn test_plugin(
             examples.slot
         );
     }
-    let runtime = Arc::new(Runtime::new(
+    let compiler = child_compiler();
+    let runtime = Arc::new(Runtime::with_compiler(
         settings.plugin_limits(),
         Some(settings.plugin_cache_dir()),
+        compiler,
     )?);
     let budget = budget.apply(runtime.limits().budget(slot));
     let report = examples::run(&runtime, &wasm, &examples, Some(budget));
@@ -579,4 +619,15 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// Components compile in a child process of this same binary: its memory goes back when it
+/// exits, and a component that brings the compiler down brings down only the child.
+fn child_compiler() -> Option<crate::plugins::Compiler> {
+    std::env::current_exe()
+        .ok()
+        .map(|program| crate::plugins::Compiler {
+            program,
+            args: vec!["plugin".into(), "compile-artifact".into()],
+        })
 }

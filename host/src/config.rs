@@ -40,6 +40,11 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_PLUGIN_MEMORY_CEILING_MIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=4096), global = true)]
     pub plugin_memory_ceiling_mib: u64,
 
+    /// Compiled plugin code kept in memory for components not serving (recent versions,
+    /// candidates), in MiB; beyond it they are loaded from the compiled-plugin cache on disk.
+    #[arg(long, env = "HELPDESK_PLUGIN_COMPILED_MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(0..=65_536), global = true)]
+    pub plugin_compiled_mib: u64,
+
     /// Largest answer one plugin call may return, in KiB, by default.
     #[arg(long, env = "HELPDESK_PLUGIN_OUTPUT_KIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536), global = true)]
     pub plugin_output_kib: u64,
@@ -59,9 +64,10 @@ pub struct Settings {
     )]
     pub public_url: String,
 
-    /// Reverse proxies (addresses and ranges, separated by commas) whose `Forwarded` or
-    /// `X-Forwarded-For` is believed: the client is then the right-most address that is not one
-    /// of them. Unset: the connection's own address, whatever the headers say.
+    /// Reverse proxies (addresses and ranges, separated by commas) whose word about the client
+    /// is believed, in the header `--proxy-header` names: the client is then the right-most
+    /// address that is not one of them. Unset: the connection's own address, whatever the
+    /// headers say.
     #[arg(
         long,
         env = "HELPDESK_TRUSTED_PROXIES",
@@ -69,6 +75,19 @@ pub struct Settings {
         global = true
     )]
     pub trusted_proxies: Option<crate::http::proxies::TrustedProxies>,
+
+    /// The one header the trusted proxies write the client's address in: `x-forwarded-for`
+    /// (nginx's `$proxy_add_x_forwarded_for`, most load balancers), `forwarded` (RFC 7239) or
+    /// `x-real-ip`. Every other such header is ignored, since a proxy passes on what it does not
+    /// write.
+    #[arg(
+        long,
+        env = "HELPDESK_PROXY_HEADER",
+        default_value = "x-forwarded-for",
+        value_parser = crate::http::proxies::ProxyHeader::parse,
+        global = true
+    )]
+    pub proxy_header: crate::http::proxies::ProxyHeader,
 
     /// Where attachments are kept: unset for `<data dir>/attachments`, or `s3://bucket/prefix`
     /// for S3-compatible object storage shared by every replica (credentials, region and
@@ -121,6 +140,33 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_MAIL_PER_HOUR", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=100_000), global = true)]
     pub mail_per_hour: i64,
 
+    /// When mail without a reply token of its sender's own acts in the name its `From` gives
+    /// (a reply by the subject's request number, a new request): `never`, `authenticated` (when
+    /// the mail server named by `--mail-authserv-id` found the sender authentic) or `always`.
+    #[arg(
+        long,
+        env = "HELPDESK_MAIL_TRUST_FROM",
+        default_value = "authenticated",
+        value_parser = crate::requests::mailbox::TrustFrom::parse,
+        global = true
+    )]
+    pub mail_trust_from: crate::requests::mailbox::TrustFrom,
+
+    /// The id your receiving mail server writes its `Authentication-Results` header under
+    /// (its host name, usually). It must remove such headers it did not write, as RFC 8601 asks.
+    #[arg(long, env = "HELPDESK_MAIL_AUTHSERV_ID", global = true)]
+    pub mail_authserv_id: Option<String>,
+
+    /// Days the original of a message read from the support mailbox is kept (staff can
+    /// download it from the request).
+    #[arg(long, env = "HELPDESK_MAIL_KEEP_DAYS", default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=3650), global = true)]
+    pub mail_keep_days: i64,
+
+    /// A PEM file of certificate authorities to trust for `imaps://` besides the public ones
+    /// (a mail server with a certificate from a private CA).
+    #[arg(long, env = "HELPDESK_IMAP_CA", global = true)]
+    pub imap_ca: Option<PathBuf>,
+
     /// When a login asks for an emailed code: `always`, `new-device` or `never`.
     #[arg(
         long,
@@ -138,6 +184,10 @@ pub struct Settings {
     /// Days the decision log keeps a plugin decision.
     #[arg(long, env = "HELPDESK_DECISION_LOG_DAYS", default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=3650), global = true)]
     pub decision_log_days: i64,
+
+    /// Days the audit log keeps an entry.
+    #[arg(long, env = "HELPDESK_AUDIT_KEEP_DAYS", default_value_t = 400, value_parser = clap::value_parser!(i64).range(1..=36500), global = true)]
+    pub audit_keep_days: i64,
 
     /// Most plugin decisions the decision log keeps; the oldest go first.
     #[arg(long, env = "HELPDESK_DECISION_LOG_ROWS", default_value_t = 1_000_000, value_parser = clap::value_parser!(i64).range(1_000..=1_000_000_000), global = true)]
@@ -178,6 +228,7 @@ impl Settings {
         };
         Limits {
             memory_ceiling: ((self.plugin_memory_ceiling_mib as usize) << 20).max(budget.memory),
+            compiled_memory: (self.plugin_compiled_mib as usize) << 20,
             ..Limits::default()
         }
         .with_budget(budget)
@@ -195,6 +246,16 @@ impl Settings {
         crate::decisions::Retention {
             days: self.decision_log_days,
             rows: self.decision_log_rows,
+        }
+    }
+
+    /// How long what accumulates is kept: originals of received mail, the audit log.
+    pub fn keeping(&self) -> Keeping {
+        const DAY: i64 = 24 * 3600 * 1000;
+        Keeping {
+            decisions: self.retention(),
+            mail_originals_ms: self.mail_keep_days * DAY,
+            audit_ms: self.audit_keep_days * DAY,
         }
     }
 
@@ -231,4 +292,13 @@ impl Settings {
     pub fn plugin_cache_dir(&self) -> PathBuf {
         self.data_dir.join("plugin-cache")
     }
+}
+
+/// How long the housekeeping keeps what accumulates.
+#[derive(Debug, Clone, Copy)]
+pub struct Keeping {
+    pub decisions: crate::decisions::Retention,
+    /// Originals of mail read from the support mailbox.
+    pub mail_originals_ms: i64,
+    pub audit_ms: i64,
 }

@@ -25,7 +25,9 @@ pub mod inbound;
 pub mod limits;
 pub mod outbox;
 pub mod plugins;
+pub mod replicas;
 pub mod requests;
+pub mod rule_failures;
 pub mod saved_replies;
 pub mod sessions;
 pub mod sites;
@@ -70,6 +72,26 @@ impl DbError {
             sqlx::Error::Database(d) => d.code().is_some_and(|c| {
                 c.starts_with("08") || c.starts_with("57P") || c == "53300" || c == "5" || c == "6"
             }),
+            _ => false,
+        }
+    }
+}
+
+impl DbError {
+    /// The database has no room: SQLite's file cannot grow (`SQLITE_FULL`), PostgreSQL's disk is
+    /// full (53100) or over a quota.
+    pub fn is_full(&self) -> bool {
+        let DbError::Sqlx(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| c == "13" || c == "53100"),
+            sqlx::Error::Io(io) => {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+                )
+            }
             _ => false,
         }
     }

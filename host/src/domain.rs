@@ -1,4 +1,5 @@
 //! The help desk's own concepts, free of storage, HTTP and WebAssembly details.
 
 pub use helpdesk_plugin_host::rules;
+pub mod markdown;
 pub mod text;

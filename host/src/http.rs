@@ -17,7 +17,7 @@ pub mod server;
 mod session;
 mod upload;
 
-pub use error::ApiError;
+pub use error::{ApiError, storage_error};
 
 use crate::auth::password::Hasher;
 use crate::auth::{Accounts, AuthConfig};

@@ -14,6 +14,7 @@ pub mod decisions;
 pub mod domain;
 pub mod http;
 pub mod i18n;
+pub mod logging;
 pub mod mail;
 pub mod metrics;
 pub mod plugins;

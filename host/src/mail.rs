@@ -2,8 +2,15 @@
 //! them, and a background [`Worker`] delivers them by SMTP, or as `.eml` files in a folder when
 //! no SMTP server is configured, retrying with back-off until they go.
 //!
-//! A message about a request carries a reply address holding a random token, so that the
-//! [`inbound`] side can put a reply from the recipient's mail client into that request.
+//! Every message is named by a random token (`Message-ID: <token@domain>`), the same on every
+//! attempt, so a delivery report can be matched to what was really sent and a receiver can tell
+//! a message sent again after a crash from a new one. A message about a request also carries a
+//! reply address holding that token, so that the [`inbound`] side can put a reply from the
+//! recipient's mail client into that request.
+//!
+//! Delivery is at least once: a message is recorded as sent as soon as the server accepts it.
+//! A server that dies between the acceptance and that record (a window of a database write)
+//! sends it again once its claim lapses ([`LEASE`]), under the same Message-ID.
 
 pub mod inbound;
 pub mod messages;
@@ -46,8 +53,9 @@ impl Email {
     }
 }
 
-/// The reply-address token of a message about a request: 128 random bits, hex. The address
-/// `support+<token>@…` stays within the 64 characters a local part may have.
+/// The token of a message (its Message-ID, and for a message about a request its reply
+/// address): 128 random bits, hex. The address `support+<token>@…` stays within the 64
+/// characters a local part may have.
 fn reply_token() -> (String, String) {
     let mut bytes = [0u8; 16];
     // Without an OS random source nothing secure can be issued: stopping is the only safe answer.
@@ -109,7 +117,7 @@ impl Mailer {
         email: &Email,
         now: i64,
     ) -> Result<(), DbError> {
-        let token = email.request.map(|_| reply_token());
+        let token = reply_token();
         let (text, html) = match email.request {
             Some(_) if self.replies => (
                 format!("{REPLY_ABOVE}\n\n{}", email.text),
@@ -136,7 +144,7 @@ impl Mailer {
                 text: &text,
                 html: &html,
                 request_id: email.request,
-                reply_token: token.as_ref().map(|(t, h)| (t.as_str(), h.as_str())),
+                reply_token: Some((token.0.as_str(), token.1.as_str())),
                 auto_submitted: if email.answers_mail {
                     "auto-replied"
                 } else {
@@ -233,6 +241,9 @@ pub struct Retry {
     /// Permanent refusals (SMTP 5xx) after which a message is given up; a message that cannot
     /// even be built is given up at once.
     pub max_permanent: i64,
+    /// How long a worker's claim on a message lasts: a worker that dies mid-delivery leaves
+    /// the message to others after it.
+    pub lease: Duration,
 }
 
 impl Default for Retry {
@@ -244,6 +255,7 @@ impl Default for Retry {
             // About a day of retries at the longest delay.
             max_attempts: 100,
             max_permanent: 3,
+            lease: LEASE,
         }
     }
 }
@@ -268,8 +280,9 @@ pub struct Worker {
     pub retry: Retry,
 }
 
-/// A claim lasts this long; a worker that dies mid-delivery leaves the message to others after.
-const LEASE: Duration = Duration::from_secs(120);
+/// A claim lasts this long by default: four times the SMTP timeout, for messages that are
+/// small (notifications carry links, not files).
+pub const LEASE: Duration = Duration::from_secs(60);
 
 impl Worker {
     pub async fn run(self, stop: impl Future<Output = ()>) {
@@ -292,9 +305,24 @@ impl Worker {
 
     /// Delivers every message that is due now.
     pub async fn deliver_due(&self) -> Result<(), DbError> {
-        while let Some(m) =
-            db::outbox::claim(self.db.pool(), db::now_ms(), LEASE.as_millis() as i64).await?
+        while let Some(m) = db::outbox::claim(
+            self.db.pool(),
+            db::now_ms(),
+            self.retry.lease.as_millis() as i64,
+        )
+        .await?
         {
+            // Mail to an address that bounces does not go: it would only bounce again, and
+            // keeps the sender's reputation down. Operators see it, and can mail it again.
+            if let Some(since) = db::inbound::bouncing_since(self.db.pool(), &m.to_addr).await? {
+                let why = format!(
+                    "not sent: the address bounced (marked {}); operators can clear the mark at /staff/mail/received",
+                    utc_day(since)
+                );
+                db::outbox::give_up(self.db.pool(), m.id, &why, db::now_ms()).await?;
+                tracing::warn!(outbox_id = m.id, "mail to a bouncing address given up");
+                continue;
+            }
             let result = match self.build(&m) {
                 Ok(message) => self.transport.deliver(m.id, message).await,
                 Err(message) => Err(Failure {
@@ -369,7 +397,9 @@ impl Worker {
                     None => builder,
                 }
             }
-            _ => builder.message_id(Some(format!("<outbox-{}@{domain}>", m.id))),
+            (Some(token), None) => builder.message_id(Some(format!("<{token}@{domain}>"))),
+            // Queued by an older release, before every message had a token.
+            (None, _) => builder.message_id(Some(format!("<outbox-{}@{domain}>", m.id))),
         };
         builder
             .multipart(MultiPart::alternative_plain_html(
@@ -378,6 +408,13 @@ impl Worker {
             ))
             .map_err(|e| format!("{UNBUILDABLE}: {e}"))
     }
+}
+
+/// The day (UTC) of Unix milliseconds `ms`, as `2026-12-06`.
+fn utc_day(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 /// `local+token@domain` of `inbox`, under the inbox's display name.

@@ -7,9 +7,10 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse_or_serve();
     let filter = EnvFilter::try_from_env("HELPDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Standard error, each event on one line whatever a client or a plugin wrote into it.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(helpdesk::logging::OneLine);
     if cli.settings.log_format == "json" {
         builder.json().init();
     } else {

@@ -10,8 +10,8 @@
 
 pub use helpdesk_plugin_host::signature::TrustedKeys;
 pub use helpdesk_plugin_host::{
-    Budget, Limits, Loaded, LogLevel, PluginError, PluginErrorKind, PrepareError, Raise, Runtime,
-    Usage, examples, measure,
+    Budget, Compiler, Limits, Loaded, LogLevel, PluginError, PluginErrorKind, PrepareError, Raise,
+    Runtime, Usage, compile_artifact, examples, measure,
 };
 
 use crate::db::{self, Db, DbError};
@@ -30,9 +30,11 @@ use std::time::{Duration, Instant};
 
 mod follow;
 mod manage;
+mod ready;
 mod shadow;
 pub use follow::CHANNEL;
 pub use manage::{Install, ManageError};
+pub use ready::{LIVE, READY_WAIT};
 
 /// A plugin serving a slot on this replica, with what its calls count.
 #[derive(Debug)]
@@ -59,6 +61,14 @@ pub struct Plugins {
     shadows: [ArcSwapOption<Shadowing>; 3],
     /// Where live decisions are offered to the shadows, on a server.
     shadowing: std::sync::OnceLock<shadow::Queue>,
+    /// This server's id among the replicas of its database, once it follows the database.
+    replica: std::sync::OnceLock<String>,
+    /// How long an activation waits for every live replica to compile the plugin.
+    ready_wait: Duration,
+    /// When this server started, as replicas list it.
+    started_at: i64,
+    /// A look for installations to compile is under way.
+    catching_up: std::sync::atomic::AtomicBool,
 }
 
 impl Plugins {
@@ -73,6 +83,19 @@ impl Plugins {
             log: Default::default(),
             shadows: Default::default(),
             shadowing: Default::default(),
+            replica: Default::default(),
+            ready_wait: READY_WAIT,
+            started_at: db::now_ms(),
+            catching_up: Default::default(),
+        }
+    }
+
+    /// Waits up to `wait` (instead of a minute) for every live replica to compile a plugin
+    /// being activated: the command line can wait as long as a compile takes.
+    pub fn waiting_for_replicas(self, wait: Duration) -> Plugins {
+        Plugins {
+            ready_wait: wait,
+            ..self
         }
     }
 
@@ -140,6 +163,20 @@ impl Plugins {
         function: &'static str,
         call: impl FnOnce(&Loaded) -> Result<Decided<V>, PluginError>,
     ) -> Result<Decided<V>, PluginError> {
+        self.decide_as(slot, about, input, function, Logged::Yes, call)
+    }
+
+    /// [`Plugins::decide`], writing the live decision to the log only when `logged` says so;
+    /// a shadow's disagreement is logged either way.
+    fn decide_as<V: serde::Serialize>(
+        &self,
+        slot: Slot,
+        about: Option<i64>,
+        input: Option<(impl FnOnce() -> String, impl FnOnce() -> Asked)>,
+        function: &'static str,
+        logged: Logged,
+        call: impl FnOnce(&Loaded) -> Result<Decided<V>, PluginError>,
+    ) -> Result<Decided<V>, PluginError> {
         let serving = self.serving(slot)?;
         let started = Instant::now();
         let result = call(&serving.loaded);
@@ -160,6 +197,7 @@ impl Plugins {
             input: input(),
             answer: result.as_ref().ok().map(|d| to_json(&d.value)),
             outcome: failure.unwrap_or("ok"),
+            error: result.as_ref().err().map(failure_text),
             micros: took.as_micros().try_into().unwrap_or(i64::MAX),
             live: None,
         };
@@ -180,33 +218,44 @@ impl Plugins {
                 },
             });
         }
-        log.record(decision);
+        if logged == Logged::Yes {
+            log.record(decision);
+        }
         result
     }
 
+    /// Checks a password someone is choosing, as part of what they are doing (signing up,
+    /// changing it): a decision, logged and shadowed.
     pub fn check_password(
         &self,
         password: &str,
         context: &PasswordContext,
     ) -> Result<Decided<PasswordVerdict>, PluginError> {
-        let input = || {
-            #[derive(serde::Serialize)]
-            struct Question<'a> {
-                password: PasswordShape,
-                context: &'a PasswordContext,
-            }
-            let q = Question {
-                password: PasswordShape::of(password),
-                context,
-            };
-            serde_json::to_string(&q).unwrap_or_default()
-        };
+        let input = || password_question(password, context);
         let asked = || Asked::Password(password.to_owned(), context.clone());
         self.decide(
             Slot::PasswordPolicy,
             None,
             Some((input, asked)),
             "check-password",
+            |p| p.check_password(password, context),
+        )
+    }
+
+    /// Checks a password as it is typed, before anything is done with it: counted and offered
+    /// to the shadow, but not written to the decision log (anyone typing would fill it).
+    pub fn preview_password(
+        &self,
+        password: &str,
+        context: &PasswordContext,
+    ) -> Result<Decided<PasswordVerdict>, PluginError> {
+        let asked = || Asked::Password(password.to_owned(), context.clone());
+        self.decide_as(
+            Slot::PasswordPolicy,
+            None,
+            Some((|| password_question(password, context), asked)),
+            "check-password",
+            Logged::No,
             |p| p.check_password(password, context),
         )
     }
@@ -277,6 +326,32 @@ impl Plugins {
             .as_ref()
             .map(|s| s.loaded.clone())
     }
+}
+
+/// Whether a live decision is written to the decision log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Logged {
+    Yes,
+    No,
+}
+
+/// A password question as the decision log keeps it: the password only as its shape.
+fn password_question(password: &str, context: &PasswordContext) -> String {
+    #[derive(serde::Serialize)]
+    struct Question<'a> {
+        password: PasswordShape,
+        context: &'a PasswordContext,
+    }
+    let q = Question {
+        password: PasswordShape::of(password),
+        context,
+    };
+    serde_json::to_string(&q).unwrap_or_default()
+}
+
+/// What a failed call failed with, as the decision log keeps it: at most 1,000 characters.
+fn failure_text(e: &PluginError) -> String {
+    e.to_string().chars().take(1000).collect()
 }
 
 /// A question as the decision log keeps it.

@@ -7,8 +7,11 @@
 //! existence is not revealed. Internal notes, and files attached to them, reach staff only.
 
 mod changes;
+mod rules;
+use rules::{Move, apply_move};
 mod sharing;
 pub use changes::{Message, Update};
+pub use rules::RuleUnavailable;
 pub use sharing::may_share;
 pub mod files;
 pub mod generate;
@@ -25,7 +28,7 @@ use crate::db::{Db, DbError};
 use crate::domain::rules::{
     ActorRole, EventContext, PluginRef, Status, TicketEvent, TransitionDecision, TransitionRequest,
 };
-use crate::domain::text;
+use crate::domain::{markdown, text};
 use crate::mail::{Email, Mailer, messages};
 use crate::plugins::{PluginError, Plugins};
 use files::{Files, Reader, Stored, Upload};
@@ -215,15 +218,26 @@ pub struct ListPage {
 pub struct Detail {
     pub request: RequestRow,
     pub messages: Vec<MessageRow>,
+    /// When `messages` is one page of a longer conversation: the first message shown, to ask
+    /// for the page before it.
+    #[serde(skip)]
+    pub earlier: Option<i64>,
     pub attachments: Vec<AttachmentRow>,
     pub timeline: Vec<StatusChangeRow>,
     /// The statuses the asker may move the request to now, per the workflow plugin.
     pub moves: Vec<Status>,
+    /// Why `moves` is empty whatever the workflow allows: the workflow failed to answer.
+    pub moves_unavailable: Option<RuleUnavailable>,
+    /// Rules that failed while acting on the request on their own (staff only).
+    pub rule_failures: Vec<crate::db::rule_failures::FailureRow>,
     /// The requester's rating, once the request was closed and rated.
     pub rating: Option<RatingRow>,
     /// Colleagues it is shared with.
     pub shared_with: Vec<crate::db::requests::cc::CcRow>,
 }
+
+/// The messages a request's page shows at once; earlier ones are a page away.
+pub const PAGE_MESSAGES: i64 = 50;
 
 /// The requests service; cheap to share.
 #[derive(Debug)]
@@ -251,15 +265,6 @@ fn actor_name(a: ActorRole) -> &'static str {
         ActorRole::Agent => "agent",
         ActorRole::Operator => "operator",
         ActorRole::System => "system",
-    }
-}
-
-fn event_name(e: TicketEvent) -> &'static str {
-    match e {
-        TicketEvent::Created => "event:created",
-        TicketEvent::CustomerReplied => "event:customer-replied",
-        TicketEvent::AgentReplied => "event:agent-replied",
-        TicketEvent::Assigned => "event:assigned",
     }
 }
 
@@ -318,79 +323,9 @@ fn parse_cursor(s: &str) -> Result<(i64, i64)> {
         })
 }
 
-/// A change to the request's status decided inside an operation, to apply in its transaction.
-struct Move {
-    from: String,
-    to: String,
-    actor_id: Option<i64>,
-    role: ActorRole,
-    cause: &'static str,
-    by: PluginRef,
-}
-
-async fn apply_move(conn: &mut AnyConnection, id: i64, m: &Move, now: i64) -> Result<()> {
-    sql::set_status(conn, id, &m.to, now).await?;
-    sql::insert_status_change(
-        conn,
-        &NewStatusChange {
-            request_id: id,
-            from: Some(&m.from),
-            to: &m.to,
-            actor_id: m.actor_id,
-            actor_role: actor_name(m.role),
-            cause: m.cause,
-            plugin: &m.by,
-            now,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 impl Requests {
     fn now(&self) -> i64 {
         self.clock.now_ms()
-    }
-
-    /// Asks the plugins on the blocking pool: each call may take up to its deadline.
-    async fn ask<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Plugins) -> std::result::Result<T, PluginError> + Send + 'static,
-    ) -> Result<T> {
-        let plugins = self.plugins.clone();
-        blocking(move || f(&plugins).map_err(RequestError::from)).await
-    }
-
-    /// The active workflow's statuses.
-    pub async fn workflow(&self) -> Result<Workflow> {
-        let d = self.ask(|p| p.statuses()).await?;
-        Ok(Workflow {
-            statuses: d.value,
-            by: d.by,
-        })
-    }
-
-    /// The status the workflow moves a request to after `event`, if any.
-    async fn on_event(&self, event: TicketEvent, r: &RequestRow) -> Result<Option<Move>> {
-        let context = EventContext {
-            event,
-            status: r.status.clone(),
-            seconds_in_status: self.seconds_in_status(r),
-        };
-        let about = r.id;
-        let d = self.ask(move |p| p.on_event(&context, Some(about))).await?;
-        Ok(d.value.filter(|to| *to != r.status).map(|to| Move {
-            from: r.status.clone(),
-            to,
-            actor_id: None,
-            role: ActorRole::System,
-            cause: event_name(event),
-            by: d.by,
-        }))
-    }
-
-    pub(crate) fn seconds_in_status(&self, r: &RequestRow) -> u64 {
-        u64::try_from((self.now() - r.status_since) / 1000).unwrap_or(0)
     }
 
     /// Whether `me` may raise requests: settled before a byte of the form is read.
@@ -535,14 +470,25 @@ impl Requests {
 
     /// How many requests `me` may see match each of `qs`, each counted up to `cap` (saved
     /// views' counts): the workflow is asked once, and one connection reads them all.
-    pub async fn counts(&self, me: &Me, qs: &[ListQuery], cap: i64) -> Result<Vec<i64>> {
+    pub async fn counts(&self, me: &Me, qs: &[ListQuery], cap: i64) -> Result<Vec<Option<i64>>> {
         require_active(me)?;
         let workflow = self.workflow().await?;
         let mut conn = self.db.pool().acquire().await?;
         let mut counts = Vec::with_capacity(qs.len());
         for q in qs {
-            let f = self.filter(me, q, &workflow).await?;
-            counts.push(sql::count(&mut conn, self.db.backend(), &f, cap).await?);
+            // A saved list the workflow no longer answers (a status it dropped) counts as
+            // nothing to show, rather than failing the page it is listed on.
+            let f = match self.filter(me, q, &workflow).await {
+                Ok(f) => f,
+                Err(RequestError::Invalid(..)) => {
+                    counts.push(None);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            counts.push(Some(
+                sql::count(&mut conn, self.db.backend(), &f, cap).await?,
+            ));
         }
         Ok(counts)
     }
@@ -567,11 +513,39 @@ impl Requests {
         Ok((ListPage { requests, next }, workflow))
     }
 
-    /// The request with its conversation, files and timeline as `me` may see them.
+    /// The request with its whole conversation, files and timeline as `me` may see them.
     pub async fn detail(&self, me: &Me, id: i64) -> Result<(Detail, Workflow)> {
+        self.detail_of(me, id, None, i64::MAX).await
+    }
+
+    /// [`Requests::detail`] with one page of the conversation: the newest [`PAGE_MESSAGES`]
+    /// messages, or those before message `before`.
+    pub async fn detail_page(
+        &self,
+        me: &Me,
+        id: i64,
+        before: Option<i64>,
+    ) -> Result<(Detail, Workflow)> {
+        self.detail_of(me, id, before, PAGE_MESSAGES).await
+    }
+
+    async fn detail_of(
+        &self,
+        me: &Me,
+        id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<(Detail, Workflow)> {
         let request = self.visible(me, id).await?;
         let staff = me.is_staff();
-        let messages = sql::messages(self.db.pool(), id, staff).await?;
+        let mut messages = sql::messages(self.db.pool(), id, staff, before, limit).await?;
+        // One more than a page was read when there are earlier messages.
+        let earlier = if messages.len() as i64 > limit {
+            messages.remove(0);
+            messages.first().map(|m| m.id)
+        } else {
+            None
+        };
         let attachments = sql::attachments(self.db.pool(), id, staff).await?;
         let timeline = sql::status_changes(self.db.pool(), id).await?;
         let rating = sql::rating(self.db.pool(), id).await?;
@@ -588,7 +562,7 @@ impl Requests {
             .filter(|s| s.key != from)
             .cloned()
             .collect();
-        let moves = self
+        let asked = self
             .ask(move |p| {
                 let mut allowed = Vec::new();
                 for s in candidates {
@@ -607,14 +581,28 @@ impl Requests {
                 }
                 Ok(allowed)
             })
-            .await?;
+            .await;
+        // A workflow that cannot answer leaves the request readable, with no moves offered.
+        let (moves, moves_unavailable) = match asked {
+            Ok(moves) => (moves, None),
+            Err(RequestError::Plugin(e)) => (Vec::new(), Some(RuleUnavailable::of(&e, staff))),
+            Err(e) => return Err(e),
+        };
+        let rule_failures = if staff {
+            crate::db::rule_failures::of_request(self.db.pool(), id).await?
+        } else {
+            Vec::new()
+        };
         Ok((
             Detail {
                 request,
                 messages,
                 attachments,
                 timeline,
+                earlier,
                 moves,
+                moves_unavailable,
+                rule_failures,
                 rating,
                 shared_with,
             },
@@ -692,6 +680,36 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
             "blocking task failed: {e}"
         ))))
     })?
+}
+
+/// `text` (Markdown) as the sanitized HTML stored beside it, rendered on the blocking pool: a
+/// long message takes milliseconds.
+async fn render(text: &str) -> Result<String> {
+    let text = text.to_owned();
+    blocking(move || Ok(markdown::render(&text))).await
+}
+
+/// Renders, in the background, every stored message not rendered by the current rules: those
+/// written before messages were rendered when written, or by older rules. Returns how many.
+pub async fn render_stored(db: &Db) -> Result<u64> {
+    let mut done = 0u64;
+    loop {
+        let batch = sql::unrendered(db.pool(), markdown::RENDERER, 200).await?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        let rendered = blocking(move || {
+            Ok(batch
+                .into_iter()
+                .map(|(id, body)| (id, markdown::render(&body)))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+        for (id, html) in rendered {
+            sql::set_html(db.pool(), id, &html, markdown::RENDERER).await?;
+            done += 1;
+        }
+    }
 }
 
 fn require_operator(me: &Me) -> Result<()> {

@@ -77,3 +77,61 @@ pub async fn serve(db: &Db, plugins: Arc<Plugins>, hasher: Arc<Hasher>, dir: &Pa
     ));
     addr
 }
+
+/// Signs `email` in through the login page, as a browser does; returns the `Cookie` header its
+/// pages are asked with.
+#[allow(dead_code)]
+pub async fn page_session(
+    http: &reqwest::Client,
+    base: &str,
+    email: &str,
+    password: &str,
+) -> String {
+    let res = http
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login page");
+    let csrf_cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("hd_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("the login page sets its CSRF cookie")
+        .to_owned();
+    let html = res.text().await.expect("login page");
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the login form's CSRF token")
+        .to_owned();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let res = no_redirects
+        .post(format!("{base}/login"))
+        .header("cookie", &csrf_cookie)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", email),
+            ("password", password),
+            ("next", "/dashboard"),
+        ])
+        .send()
+        .await
+        .expect("login");
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| !v.starts_with("hd_csrf="))
+        .and_then(|v| v.split(';').next())
+        .expect("signed in")
+        .to_owned();
+    format!("{session}; {csrf_cookie}")
+}

@@ -43,7 +43,7 @@ impl Accounts {
     ) -> Result<SignedIn> {
         let l = &self.config.limits;
         self.limiter()
-            .hit(&format!("login:ip:{}", client.ip), l.login_per_ip)
+            .hit(&format!("login:ip:{}", client.network()), l.login_per_ip)
             .await?;
         // Malformed input says nothing about accounts: refuse it before it becomes a key or a
         // log line.
@@ -54,7 +54,7 @@ impl Accounts {
         }
         // Back-off is per account *and* client: failures from elsewhere never lock the owner
         // out; they make the account ask for the emailed code instead (below).
-        let fail_key = format!("login-fail:{email}|{}", client.ip);
+        let fail_key = format!("login-fail:{email}|{}", client.network());
         let had_failures = self.limiter().check_backoff(&fail_key).await?;
         let user = db::users::by_email(self.db.pool(), &email).await?;
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -75,7 +75,8 @@ impl Accounts {
                     )
                     .await?;
                 if let Some(u) = &other {
-                    db::limits::login_failed(self.db.pool(), u.id, &client.ip, self.now()).await?;
+                    db::limits::login_failed(self.db.pool(), u.id, &client.network(), self.now())
+                        .await?;
                 }
                 self.audit(
                     "login_failed",
@@ -97,14 +98,18 @@ impl Accounts {
         }
         match user.state.as_str() {
             "active" | "choosing_site" => {}
-            "pending_activation" => {
+            "pending_activation" | "awaiting_review" => {
                 self.audit(
                     "login_refused",
                     Some(&user),
                     &email,
                     "visitor",
                     client,
-                    "awaiting activation",
+                    if user.state == "awaiting_review" {
+                        "awaiting review"
+                    } else {
+                        "awaiting activation"
+                    },
                 )
                 .await?;
                 return Err(AuthError::AccountUnavailable(
@@ -356,7 +361,7 @@ impl Accounts {
         }
         self.limiter()
             .hit(
-                &format!("code-check:ip:{}", client.ip),
+                &format!("code-check:ip:{}", client.network()),
                 self.config.limits.code_checks_per_ip,
             )
             .await?;

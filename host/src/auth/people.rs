@@ -419,6 +419,18 @@ impl Accounts {
         ))
     }
 
+    /// Clears the bouncing mark of `email`, so mail to it is sent again (the mailbox works
+    /// again); audited. Operators only. `false` when it was not marked.
+    pub async fn clear_bouncing(&self, me: &Me, email: &str, client: &Client) -> Result<bool> {
+        require_operator(me)?;
+        let email = normalize_email(email)?;
+        let cleared = db::inbound::clear_bouncing(self.db.pool(), &email).await?;
+        if cleared {
+            self.audit_me("bounce_cleared", me, client, &email).await?;
+        }
+        Ok(cleared)
+    }
+
     /// The answer to mail from unknown addresses: what operators set, or `None`, and the
     /// built-in wording. Operators only.
     pub async fn join_wording(&self, me: &Me) -> Result<(Option<String>, &'static str)> {

@@ -8,7 +8,7 @@ impl Accounts {
     pub async fn request_reset(&self, raw_email: &str, client: &Client) -> Result<()> {
         let l = &self.config.limits;
         self.limiter()
-            .hit(&format!("reset:ip:{}", client.ip), l.reset_per_ip)
+            .hit(&format!("reset:ip:{}", client.network()), l.reset_per_ip)
             .await?;
         let email = normalize_email(raw_email)?;
         self.limiter()

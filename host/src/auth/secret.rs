@@ -35,6 +35,12 @@ pub fn code_hash(session_id: i64, code: &str) -> String {
     hash(&format!("{session_id}:{code}"))
 }
 
+/// The CSRF token of the forms of a session whose secret is `session`: bound to it (worthless
+/// with any other session, new at every sign-in), and telling nothing of the secret itself.
+pub fn csrf_of(session: &str) -> String {
+    hash(&format!("csrf:{session}"))
+}
+
 /// Compares two strings in time that depends only on their length.
 pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()

@@ -10,7 +10,7 @@ impl Accounts {
         let email = normalize_email(raw_email)?;
         let l = &self.config.limits;
         self.limiter()
-            .hit(&format!("signup:ip:{}", client.ip), l.signup_per_ip)
+            .hit(&format!("signup:ip:{}", client.network()), l.signup_per_ip)
             .await?;
         self.limiter()
             .hit(&format!("signup:email:{email}"), l.signup_per_email)
@@ -114,11 +114,13 @@ impl Accounts {
         let (_, decision) = self.eligibility(&row.email).await?;
         Ok(SignupLink {
             email: row.email,
-            eligible: matches!(decision, EligibilityDecision::Eligible(_)),
+            eligible: !matches!(decision, EligibilityDecision::Ineligible(_)),
+            review: matches!(decision, EligibilityDecision::NeedsReview(_)),
         })
     }
 
-    /// "Create": the account exists from here on, waiting for its site to be chosen.
+    /// "Create": the account exists from here on, waiting for its site to be chosen, or, where
+    /// the eligibility plugin asked for it, for operators to review it (they are emailed).
     pub async fn complete_signup(
         &self,
         token: &str,
@@ -127,7 +129,7 @@ impl Accounts {
         given_name: &str,
         surname: &str,
         client: &Client,
-    ) -> Result<()> {
+    ) -> Result<SignedUp> {
         let now = self.now();
         let row = db::tokens::usable(self.db.pool(), &secret::hash(token), "signup", now)
             .await?
@@ -135,9 +137,13 @@ impl Accounts {
         let given_name = name_field(&text::GIVEN_NAME, given_name, "invalid_given_name")?;
         let surname = name_field(&text::SURNAME, surname, "invalid_surname")?;
         let (_, decision) = self.eligibility(&row.email).await?;
-        if !matches!(decision, EligibilityDecision::Eligible(_)) {
-            return Err(AuthError::AccountUnavailable("not_eligible", NOT_ELIGIBLE));
-        }
+        let review = match decision {
+            EligibilityDecision::Eligible(_) => None,
+            EligibilityDecision::NeedsReview(why) => Some(why),
+            EligibilityDecision::Ineligible(_) => {
+                return Err(AuthError::AccountUnavailable("not_eligible", NOT_ELIGIBLE));
+            }
+        };
         self.check_new_password(
             password,
             confirm,
@@ -159,7 +165,11 @@ impl Accounts {
             surname: &surname,
             password_hash: Some(&hash),
             role: "customer",
-            state: "choosing_site",
+            state: if review.is_some() {
+                "awaiting_review"
+            } else {
+                "choosing_site"
+            },
             site_id: None,
             must_change_password: false,
         };
@@ -168,7 +178,22 @@ impl Accounts {
                 "This address already has an account: log in instead.".into(),
             ));
         };
+        if let Some(why) = &review {
+            db::users::set_review_reason(&mut *tx, id, why).await?;
+            let who = format!("{given_name} {surname}");
+            for op in db::users::active_with_role(&mut *tx, "operator", None).await? {
+                let m = messages::review_needed(
+                    &op.email,
+                    who.trim(),
+                    &row.email,
+                    why,
+                    &self.mailer.link("/approvals"),
+                );
+                self.mailer.queue(&mut tx, &m, now).await?;
+            }
+        }
         tx.commit().await?;
+        self.mailer.wake();
         let user = db::users::by_id(self.db.pool(), id).await?;
         self.audit(
             "signup_completed",
@@ -177,6 +202,107 @@ impl Accounts {
             "visitor",
             client,
             "",
+        )
+        .await?;
+        let Some(why) = review else {
+            return Ok(SignedUp::ChooseSite);
+        };
+        self.audit(
+            "signup_needs_review",
+            user.as_ref(),
+            &row.email,
+            "eligibility plugin",
+            client,
+            &why,
+        )
+        .await?;
+        Ok(SignedUp::Review)
+    }
+
+    /// Sign-ups waiting for operators' review, oldest first.
+    pub async fn pending_reviews(&self, me: &Me) -> Result<Vec<ReviewedSignup>> {
+        require_operator(me)?;
+        let rows = db::users::in_state(self.db.pool(), "awaiting_review", None).await?;
+        Ok(rows
+            .into_iter()
+            .map(|u| ReviewedSignup {
+                id: u.id,
+                email: u.email,
+                given_name: u.given_name,
+                surname: u.surname,
+                reason: u.review_reason.unwrap_or_default(),
+                created_at: u.created_at,
+            })
+            .collect())
+    }
+
+    /// An operator's decision on a reviewed sign-up: approved, the person joins `site` (its
+    /// Site Administrator when it has none) and may sign in; refused, the account is closed.
+    /// The person is emailed either way, and the decision is audited.
+    pub async fn decide_review(
+        &self,
+        me: &Me,
+        user_id: i64,
+        site: Option<i64>,
+        client: &Client,
+    ) -> Result<()> {
+        require_operator(me)?;
+        let target = db::users::by_id(self.db.pool(), user_id)
+            .await?
+            .filter(|u| u.state == "awaiting_review")
+            .ok_or(AuthError::NotFound)?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let mut detail = String::new();
+        match site {
+            Some(site) => {
+                let name = db::sites::name(&mut *tx, site).await?.ok_or_else(|| {
+                    AuthError::Rule("unknown_site", "There is no such site.".into())
+                })?;
+                // Approvals for one site queue on its row: see `decide_approval`.
+                db::sites::lock(&mut *tx, site).await?;
+                if !db::users::transition(&mut *tx, user_id, "awaiting_review", "active", now)
+                    .await?
+                {
+                    return Err(AuthError::Conflict(
+                        "This sign-up is not waiting for review any more.".into(),
+                    ));
+                }
+                db::users::assign_site(&mut *tx, user_id, site, now).await?;
+                detail = format!("approved for {name}");
+                if !db::users::site_has_admin(&mut *tx, site).await? {
+                    db::users::set_role(&mut *tx, user_id, "site_admin", now).await?;
+                    detail.push_str(" as Site Administrator");
+                }
+                let m = messages::account_activated(&target.email, &self.mailer.link("/login"));
+                self.mailer.queue(&mut tx, &m, now).await?;
+            }
+            None => {
+                if !db::users::transition(&mut *tx, user_id, "awaiting_review", "rejected", now)
+                    .await?
+                {
+                    return Err(AuthError::Conflict(
+                        "This sign-up is not waiting for review any more.".into(),
+                    ));
+                }
+                detail.push_str("refused");
+                let m = messages::account_rejected(&target.email);
+                self.mailer.queue(&mut tx, &m, now).await?;
+            }
+        }
+        tx.commit().await?;
+        self.mailer.wake();
+        self.audit(
+            if site.is_some() {
+                "signup_review_approved"
+            } else {
+                "signup_review_refused"
+            },
+            Some(&target),
+            "",
+            &me.email,
+            client,
+            &detail,
         )
         .await
     }

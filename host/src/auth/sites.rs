@@ -99,6 +99,11 @@ impl SiteInput {
 }
 
 impl Accounts {
+    /// The site named `name` (any letter case): its id and name.
+    pub async fn site_named(&self, name: &str) -> Result<Option<(i64, String)>> {
+        Ok(db::sites::by_name(self.db.pool(), name.trim()).await?)
+    }
+
     /// Creates (`id` = `None`) or replaces a site. `me` is `None` for the CLI.
     pub async fn save_site(
         &self,

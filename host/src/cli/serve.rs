@@ -19,12 +19,15 @@ pub(super) async fn serve(
     })?;
     let transport = Transport::from_settings(settings.smtp_url.as_deref(), settings.outbox_dir())
         .map_err(anyhow::Error::msg)?;
-    let imap = settings
+    let mut imap = settings
         .imap_url
         .as_deref()
         .map(ImapSettings::from_url)
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    if let (Some(imap), Some(ca)) = (imap.as_mut(), &settings.imap_ca) {
+        imap.trust_pem(ca).map_err(anyhow::Error::msg)?;
+    }
     let inbox: Option<lettre::message::Mailbox> = match (&imap, &settings.mail_inbox) {
         (None, _) => None,
         (Some(_), Some(a)) => Some(
@@ -69,8 +72,10 @@ pub(super) async fn serve(
         .check()
         .await
         .map_err(|e| anyhow::anyhow!("attachment storage does not answer: {e}"))?;
+    // The staging folder is this server's own: whatever is in it before it serves was left by
+    // a crash.
     let removed = files
-        .clean_staging(std::time::SystemTime::now() - Duration::from_secs(600))
+        .clean_staging(std::time::SystemTime::now())
         .unwrap_or(0);
     if removed > 0 {
         tracing::info!(
@@ -78,7 +83,22 @@ pub(super) async fn serve(
             "removed uploads a crash left in the staging folder"
         );
     }
-    let housekeeping = tokio::spawn(housekeeping(db.clone(), files, settings.retention(), {
+    let rendering = tokio::spawn({
+        let db = db.clone();
+        async move {
+            match crate::requests::render_stored(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    messages = n,
+                    "rendered stored messages by the current rules"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "rendering stored messages failed; they are rendered when shown")
+                }
+            }
+        }
+    });
+    let housekeeping = tokio::spawn(housekeeping(db.clone(), files, settings.keeping(), {
         let mut rx = stop_rx.clone();
         async move {
             let _ = rx.wait_for(|stop| *stop).await;
@@ -106,19 +126,15 @@ pub(super) async fn serve(
             domain: from.email.domain().to_owned(),
             own_address: from.email.to_string(),
             per_hour: settings.mail_per_hour,
+            trust_from: settings.mail_trust_from.clone(),
+            authserv_id: settings.mail_authserv_id.clone(),
         };
-        tokio::spawn(
-            Fetcher {
-                settings: imap,
-                receiver: Arc::new(desk),
+        tokio::spawn(Fetcher::new(imap, Arc::new(desk)).run({
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
             }
-            .run({
-                let mut rx = stop_rx.clone();
-                async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
-                }
-            }),
-        )
+        }))
     });
     let draining = state.draining.clone();
     let app = crate::app(state);
@@ -155,6 +171,7 @@ pub(super) async fn serve(
         let _ = reader.await;
     }
     let _ = housekeeping.await;
+    rendering.abort();
     let _ = upkeep.await;
     let _ = shadows.await;
     let _ = writer.await;
@@ -163,42 +180,81 @@ pub(super) async fn serve(
     Ok(())
 }
 
-/// Hourly, on every replica (each step is safe to run concurrently): attachment files no
+/// On every replica (each step is safe to run concurrently): every ten minutes, staged uploads
+/// nobody has written to for ten minutes (a crash's leftovers); every hour, attachment files no
 /// request references (uploads whose transaction never committed), rate-limit counters and
-/// login failures older than a day, and plugin decisions past their retention.
+/// login failures older than a day, plugin decisions past their retention, originals of
+/// received mail and audit entries past theirs.
 async fn housekeeping(
     db: Db,
     files: crate::requests::files::Files,
-    retention: crate::decisions::Retention,
+    keeping: crate::config::Keeping,
     stop: impl Future<Output = ()>,
 ) {
+    const TICK: Duration = Duration::from_secs(600);
     tokio::pin!(stop);
-    loop {
-        match files.sweep(&db, crate::requests::files::ORPHAN_GRACE).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(
-                removed = n,
-                "removed attachment files no request references"
-            ),
-            Err(e) => tracing::warn!(error = %e, "attachment sweep failed"),
+    for round in 0u64.. {
+        if round > 0 {
+            match files.clean_staging(std::time::SystemTime::now() - TICK) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    removed = n,
+                    "removed abandoned uploads from the staging folder"
+                ),
+                Err(e) => tracing::warn!(error = %e, "cleaning the staging folder failed"),
+            }
         }
-        let pruned = async {
-            let mut conn = db.pool().acquire().await?;
-            let now = db::now_ms();
-            db::limits::prune(&mut conn, now - 24 * 3600 * 1000, now).await
-        };
-        if let Err(e) = pruned.await {
-            tracing::warn!(error = %e, "pruning rate limits failed");
-        }
-        match crate::decisions::prune(&db, retention).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "pruned the decision log"),
-            Err(e) => tracing::warn!(error = %e, "pruning the decision log failed"),
+        if round % 6 == 0 {
+            hourly(&db, &files, keeping).await;
+        } else if files.take_sweep_soon() {
+            sweep(&db, &files).await;
         }
         tokio::select! {
             _ = &mut stop => return,
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = tokio::time::sleep(TICK) => {}
         }
+    }
+}
+
+async fn hourly(db: &Db, files: &crate::requests::files::Files, keeping: crate::config::Keeping) {
+    let now = db::now_ms();
+    match db::inbound::forget_originals(db.pool(), now - keeping.mail_originals_ms).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            messages = n,
+            "forgot originals of received mail past their time"
+        ),
+        Err(e) => tracing::warn!(error = %e, "forgetting originals of received mail failed"),
+    }
+    sweep(db, files).await;
+    let pruned = async {
+        let mut conn = db.pool().acquire().await?;
+        db::limits::prune(&mut conn, now - 24 * 3600 * 1000, now).await
+    };
+    if let Err(e) = pruned.await {
+        tracing::warn!(error = %e, "pruning rate limits failed");
+    }
+    match crate::decisions::prune(db, keeping.decisions).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "pruned the decision log"),
+        Err(e) => tracing::warn!(error = %e, "pruning the decision log failed"),
+    }
+    match db::audit::prune(db.pool(), now - keeping.audit_ms).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "pruned the audit log"),
+        Err(e) => tracing::warn!(error = %e, "pruning the audit log failed"),
+    }
+}
+
+/// Removes attachment files no request references (uploads whose change never committed).
+async fn sweep(db: &Db, files: &crate::requests::files::Files) {
+    match files.sweep(db, crate::requests::files::ORPHAN_GRACE).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            removed = n,
+            "removed attachment files no request references"
+        ),
+        Err(e) => tracing::warn!(error = %e, "attachment sweep failed"),
     }
 }
 

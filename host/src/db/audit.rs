@@ -45,6 +45,15 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// Removes entries written before `before` (Unix ms); returns how many.
+pub async fn prune<'e, E: Executor<'e, Database = Any>>(e: E, before: i64) -> Result<u64, DbError> {
+    Ok(sqlx::query("DELETE FROM audit_log WHERE at < $1")
+        .bind(before)
+        .execute(e)
+        .await?
+        .rows_affected())
+}
+
 /// The newest entries first, before `before_id` when given; only `event` when it is not empty,
 /// and only entries whose account or actor holds `search` (any letter case).
 pub async fn recent<'e, E: Executor<'e, Database = Any>>(

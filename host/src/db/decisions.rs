@@ -19,6 +19,8 @@ pub struct DecisionRow {
     pub answer: Option<String>,
     /// `ok`, or the failure's kind (`out_of_fuel`, `timeout`, `trap`, …).
     pub outcome: String,
+    /// What a failed call failed with: the trap, what was malformed.
+    pub error: Option<String>,
     pub micros: i64,
     /// A shadow's disagreement: the live plugin that decided, what came of it and its answer.
     pub live_plugin_id: Option<i64>,
@@ -46,6 +48,8 @@ pub struct NewDecision {
     pub input: String,
     pub answer: Option<String>,
     pub outcome: &'static str,
+    /// What a failed call failed with.
+    pub error: Option<String>,
     pub micros: i64,
     /// Set on a shadow's disagreement with the live plugin.
     pub live: Option<Live>,
@@ -56,9 +60,9 @@ pub async fn insert(db: &Db, batch: &[NewDecision]) -> Result<(), DbError> {
     if batch.is_empty() {
         return Ok(());
     }
-    const COLUMNS: usize = 13;
+    const COLUMNS: usize = 14;
     let mut sql = String::from(
-        "INSERT INTO plugin_decisions (decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, micros, live_plugin_id, live_outcome, live_answer) VALUES ",
+        "INSERT INTO plugin_decisions (decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, error, micros, live_plugin_id, live_outcome, live_answer) VALUES ",
     );
     for row in 0..batch.len() {
         sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -82,6 +86,7 @@ pub async fn insert(db: &Db, batch: &[NewDecision]) -> Result<(), DbError> {
             .bind(d.input.clone())
             .bind(d.answer.clone())
             .bind(d.outcome)
+            .bind(d.error.clone())
             .bind(d.micros)
             .bind(d.live.as_ref().map(|l| l.plugin_id))
             .bind(d.live.as_ref().map(|l| l.outcome))
@@ -118,7 +123,7 @@ enum Arg {
 /// The newest decisions that pass `f`, newest first.
 pub async fn list(db: &Db, f: &Filter, limit: i64) -> Result<Vec<DecisionRow>, DbError> {
     let mut sql = String::from(
-        "SELECT id, decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, micros, live_plugin_id, live_outcome, live_answer FROM plugin_decisions WHERE ",
+        "SELECT id, decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, error, micros, live_plugin_id, live_outcome, live_answer FROM plugin_decisions WHERE ",
     );
     sql.push_str(if f.shadow {
         "live_plugin_id IS NOT NULL"
@@ -163,6 +168,25 @@ pub async fn list(db: &Db, f: &Filter, limit: i64) -> Result<Vec<DecisionRow>, D
         };
     }
     Ok(q.fetch_all(db.pool()).await?)
+}
+
+/// The failed decisions of plugin `plugin_id` since `since` (Unix ms), counted up to `cap`.
+pub async fn failures_since(db: &Db, plugin_id: i64, since: i64, cap: i64) -> Result<i64, DbError> {
+    let first: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(id) FROM plugin_decisions WHERE decided_at >= $1")
+            .bind(since)
+            .fetch_one(db.pool())
+            .await?;
+    let Some(first) = first else { return Ok(0) };
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM plugin_decisions
+                               WHERE plugin_id = $1 AND id >= $2 AND outcome <> 'ok' LIMIT $3) f",
+    )
+    .bind(plugin_id)
+    .bind(first)
+    .bind(cap)
+    .fetch_one(db.pool())
+    .await?)
 }
 
 /// Removes decisions made before `older_than` (Unix ms), and all but the newest `keep`.

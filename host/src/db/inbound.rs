@@ -52,22 +52,30 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
     Ok(id.is_some())
 }
 
-/// The outcome recorded for the message at this place in a mailbox, if it was dealt with.
-pub async fn outcome_at<'e, E: Executor<'e, Database = Any>>(
+/// The outcomes recorded for the messages at these places of a mailbox: (uid, outcome).
+pub async fn outcomes_at<'e, E: Executor<'e, Database = Any>>(
     e: E,
     mailbox: &str,
     uid_validity: i64,
-    uid: i64,
-) -> Result<Option<String>, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT outcome FROM inbound_mail WHERE mailbox = $1 AND uid_validity = $2 AND uid = $3
-         ORDER BY id LIMIT 1",
-    )
-    .bind(mailbox)
-    .bind(uid_validity)
-    .bind(uid)
-    .fetch_optional(e)
-    .await?)
+    uids: &[i64],
+) -> Result<Vec<(i64, String)>, DbError> {
+    if uids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (0..uids.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT uid, outcome FROM inbound_mail WHERE id IN (
+           SELECT MIN(id) FROM inbound_mail WHERE mailbox = $1 AND uid_validity = $2
+             AND uid IN ({}) GROUP BY uid)",
+        list.join(", ")
+    );
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(mailbox)
+        .bind(uid_validity);
+    for u in uids {
+        q = q.bind(*u);
+    }
+    Ok(q.fetch_all(e).await?)
 }
 
 /// The outcome recorded for the message with this key, if it was dealt with.
@@ -99,6 +107,58 @@ pub async fn count_from<'e, E: Executor<'e, Database = Any>>(
     .bind(outcome)
     .fetch_one(e)
     .await?)
+}
+
+/// Answers (refusals, how to join) sent to `to` since `since`.
+pub async fn answers_to<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    to: &str,
+    since: i64,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE to_addr = $1 AND created_at >= $2
+           AND auto_submitted = 'auto-replied'",
+    )
+    .bind(to)
+    .bind(since)
+    .fetch_one(e)
+    .await?)
+}
+
+/// Whether `from` wrote `body` on request `request_id` by email since `since`.
+pub async fn said_before<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    from: &str,
+    request_id: i64,
+    body: &str,
+    since: i64,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM inbound_mail i JOIN messages m ON m.id = i.message_id
+         WHERE i.from_addr = $1 AND i.request_id = $2 AND i.received_at >= $3 AND m.body = $4",
+    )
+    .bind(from)
+    .bind(request_id)
+    .bind(since)
+    .bind(body)
+    .fetch_one(e)
+    .await?
+        > 0)
+}
+
+/// Forgets the originals of messages received before `before`: their files go with the next
+/// sweep of unreferenced files. Returns how many.
+pub async fn forget_originals<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    before: i64,
+) -> Result<u64, DbError> {
+    Ok(sqlx::query(
+        "UPDATE inbound_mail SET eml_sha256 = NULL WHERE received_at < $1 AND eml_sha256 IS NOT NULL",
+    )
+    .bind(before)
+    .execute(e)
+    .await?
+    .rows_affected())
 }
 
 /// The original of a message that arrived by email, for staff to download.
@@ -138,6 +198,35 @@ pub async fn mark_bouncing<'e, E: Executor<'e, Database = Any>>(
     .bind(now)
     .bind(reason)
     .bind(email)
+    .execute(e)
+    .await?
+    .rows_affected()
+        > 0)
+}
+
+/// Since when mail to `email` bounces, if it does.
+pub async fn bouncing_since<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    email: &str,
+) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT bouncing_since FROM users WHERE email = $1 AND bouncing_since IS NOT NULL",
+    )
+    .bind(email.to_ascii_lowercase())
+    .fetch_optional(e)
+    .await?)
+}
+
+/// Clears the bouncing mark of `email`: mail to it goes again. `true` if it was marked.
+pub async fn clear_bouncing<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    email: &str,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "UPDATE users SET bouncing_since = NULL, bounce_reason = NULL
+         WHERE email = $1 AND bouncing_since IS NOT NULL",
+    )
+    .bind(email.to_ascii_lowercase())
     .execute(e)
     .await?
     .rows_affected()

@@ -287,6 +287,12 @@ pub struct Installed {
     pub config: String,
     pub installed_at: i64,
     pub installed_by: String,
+    /// Live servers that have compiled it (filled in by the caller).
+    #[sqlx(skip)]
+    pub compiled_on: i64,
+    /// Live servers (filled in by the caller).
+    #[sqlx(skip)]
+    pub servers: i64,
 }
 
 /// Every installation, newest first within each slot.

@@ -57,6 +57,12 @@ pub struct MessageRow {
     /// `portal`, `api` or `email`.
     pub channel: String,
     pub created_at: i64,
+    /// The body as sanitized HTML, rendered when it was written by the rules numbered
+    /// `html_renderer` (0: not rendered yet).
+    #[serde(skip)]
+    pub html: Option<String>,
+    #[serde(skip)]
+    pub html_renderer: i64,
 }
 
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
@@ -218,6 +224,9 @@ pub struct NewMessage<'a> {
     /// Indexed for search beside the body: the subject, for a request's first message.
     pub extra: &'a str,
     pub channel: &'a str,
+    /// The body as sanitized HTML, and the version of the rules it was rendered by.
+    pub html: &'a str,
+    pub renderer: i64,
     pub now: i64,
 }
 
@@ -234,11 +243,13 @@ pub async fn insert_message(
         internal,
         extra,
         channel,
+        html,
+        renderer,
         now,
     } = *m;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (request_id, author_id, body, internal, channel, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO messages (request_id, author_id, body, internal, channel, created_at, html, html_renderer)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(request_id)
     .bind(author_id)
@@ -246,6 +257,8 @@ pub async fn insert_message(
     .bind(i64::from(internal))
     .bind(channel)
     .bind(now)
+    .bind(html)
+    .bind(renderer)
     .fetch_one(&mut *conn)
     .await?;
     if !internal {
@@ -254,24 +267,63 @@ pub async fn insert_message(
     Ok(id)
 }
 
+/// The messages of request `request_id`, oldest first: the newest `limit` + 1 of those before
+/// message `before` (all of them when it is `None`), so the caller can tell there are more.
 pub async fn messages<'e, E: Executor<'e, Database = Any>>(
     e: E,
     request_id: i64,
     with_internal: bool,
+    before: Option<i64>,
+    limit: i64,
 ) -> Result<Vec<MessageRow>, DbError> {
-    Ok(sqlx::query_as(concat!(
+    let mut rows: Vec<MessageRow> = sqlx::query_as(concat!(
         "SELECT m.id, m.author_id, ",
         display_name!("u"),
         " AS author_name, u.role AS author_role,
-                m.body, m.internal, m.channel, m.created_at
+                m.body, m.internal, m.channel, m.created_at, m.html, m.html_renderer
          FROM messages m JOIN users u ON u.id = m.author_id
-         WHERE m.request_id = $1 AND ($2 = 1 OR m.internal = 0)
-         ORDER BY m.id",
+         WHERE m.request_id = $1 AND ($2 = 1 OR m.internal = 0) AND m.id < $3
+         ORDER BY m.id DESC LIMIT $4",
     ))
     .bind(request_id)
     .bind(i64::from(with_internal))
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit.saturating_add(1))
+    .fetch_all(e)
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// Up to `limit` messages not rendered by rules `renderer`: (id, body).
+pub async fn unrendered<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    renderer: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, body FROM messages WHERE html_renderer < $1 ORDER BY html_renderer, id LIMIT $2",
+    )
+    .bind(renderer)
+    .bind(limit)
     .fetch_all(e)
     .await?)
+}
+
+/// Stores message `id`'s HTML, rendered by rules `renderer`.
+pub async fn set_html<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+    html: &str,
+    renderer: i64,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE messages SET html = $1, html_renderer = $2 WHERE id = $3")
+        .bind(html)
+        .bind(renderer)
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
 }
 
 #[derive(Debug)]

@@ -19,9 +19,11 @@ pub struct UserRow {
     pub language: Option<String>,
     /// Their IANA time zone, if they chose one.
     pub time_zone: Option<String>,
+    /// Why the eligibility plugin sent their sign-up to staff for review.
+    pub review_reason: Option<String>,
 }
 
-const COLUMNS: &str = "id, email, given_name, surname, password_hash, role, state, site_id, must_change_password, created_at, language, time_zone";
+const COLUMNS: &str = "id, email, given_name, surname, password_hash, role, state, site_id, must_change_password, created_at, language, time_zone, review_reason";
 
 #[derive(Debug)]
 pub struct NewUser<'a> {
@@ -215,6 +217,36 @@ pub async fn set_site<'e, E: Executor<'e, Database = Any>>(
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+/// Makes `id` a person of site `site_id`, whatever their state.
+pub async fn assign_site<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+    site_id: i64,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET site_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(site_id)
+        .bind(now)
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+/// Why `id`'s sign-up waits for review.
+pub async fn set_review_reason<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    id: i64,
+    reason: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET review_reason = $1 WHERE id = $2")
+        .bind(reason)
+        .bind(id)
+        .execute(e)
+        .await?;
+    Ok(())
 }
 
 pub async fn set_role<'e, E: Executor<'e, Database = Any>>(

@@ -38,6 +38,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/approvals", get(approvals))
         .route("/api/v1/approvals/{user_id}", post(decide))
+        .route("/api/v1/signup-reviews", get(signup_reviews))
+        .route("/api/v1/signup-reviews/{user_id}", post(decide_review))
         .route("/api/v1/invitations", post(invite))
         .route("/api/v1/invitations/{token}", get(open_invitation))
         .route(
@@ -56,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/mail/undelivered", get(undelivered_mail))
         .route("/api/v1/mail/received", get(received_mail))
+        .route("/api/v1/mail/bouncing/clear", post(clear_bouncing))
         .route(
             "/api/v1/mail/wording",
             get(mail_wording).put(set_mail_wording),
@@ -133,7 +136,7 @@ async fn open_signup(
     let link = s.accounts.open_signup_link(&token).await?;
     let requirements = s.accounts.password_requirements().await?;
     Ok(Json(
-        json!({ "email": link.email, "eligible": link.eligible, "password_requirements": requirements }),
+        json!({ "email": link.email, "eligible": link.eligible, "review": link.review, "password_requirements": requirements }),
     ))
 }
 
@@ -170,7 +173,8 @@ async fn complete_signup(
     Json(p): Json<CompleteSignup>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let b = p;
-    s.accounts
+    let done = s
+        .accounts
         .complete_signup(
             &token,
             &b.password,
@@ -180,9 +184,19 @@ async fn complete_signup(
             &c,
         )
         .await?;
+    let (review, message) = match done {
+        crate::auth::SignedUp::ChooseSite => (
+            false,
+            "Your account has been created. Log in to choose your site.",
+        ),
+        crate::auth::SignedUp::Review => (
+            true,
+            "Your account has been created. Our staff will review your sign-up and email you when you can log in.",
+        ),
+    };
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "message": "Your account has been created. Log in to choose your site." })),
+        Json(json!({ "message": message, "review": review })),
     ))
 }
 
@@ -452,6 +466,55 @@ async fn decide(
     Ok(StatusCode::NO_CONTENT)
 }
 
+async fn signup_reviews(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {
+    full(&me)?;
+    Ok(Json(
+        json!({ "reviews": s.accounts.pending_reviews(&me).await? }),
+    ))
+}
+
+/// An operator's decision on a reviewed sign-up: `site_id` to approve it for that site,
+/// `approve: false` to refuse it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewDecision {
+    approve: bool,
+    #[serde(default)]
+    site_id: Option<i64>,
+}
+
+async fn decide_review(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    Path(user_id): Path<i64>,
+    Json(p): Json<ReviewDecision>,
+) -> ApiResult<StatusCode> {
+    full(&me)?;
+    let site = match (p.approve, p.site_id) {
+        (true, Some(site)) => Some(site),
+        (true, None) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "site_required",
+                "Name the site the person joins: `site_id`.",
+            )
+            .with_field("site_id"));
+        }
+        (false, None) => None,
+        (false, Some(_)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "site_with_refusal",
+                "A refused sign-up joins no site: leave out `site_id`.",
+            )
+            .with_field("site_id"));
+        }
+    };
+    s.accounts.decide_review(&me, user_id, site, &c).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct InviteBody {
@@ -660,6 +723,30 @@ async fn undelivered_mail(State(s): State<AppState>, Bearer(me): Bearer) -> ApiR
     Ok(Json(
         json!({ "undelivered": s.accounts.undelivered_mail(&me).await? }),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Address {
+    email: String,
+}
+
+async fn clear_bouncing(
+    State(s): State<AppState>,
+    ClientInfo(c): ClientInfo,
+    Bearer(me): Bearer,
+    Json(p): Json<Address>,
+) -> ApiResult<StatusCode> {
+    full(&me)?;
+    if s.accounts.clear_bouncing(&me, &p.email, &c).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No account with that address is marked as bouncing.",
+        ))
+    }
 }
 
 async fn received_mail(State(s): State<AppState>, Bearer(me): Bearer) -> ApiResult<Json<Value>> {

@@ -148,6 +148,7 @@ pub fn decision_json(d: DecisionRow) -> Value {
         "input": parse(&d.input),
         "answer": d.answer.as_deref().map(parse),
         "outcome": d.outcome,
+        "error": d.error,
         "micros": d.micros,
         "live": d.live_plugin_id.map(|id| json!({
             "plugin_id": id,
@@ -188,9 +189,18 @@ pub(crate) fn operator(me: &Me) -> Result<(), ApiError> {
     }
 }
 
-/// A refused plugin change as an API error.
+/// A refused plugin change as an API error. A component that fails while it is being
+/// installed or activated (it traps, loops or answers malformed in `info` or `validate-config`)
+/// is refused for its own fault, with the reason: trying again would not help.
 pub fn manage_error(e: ManageError) -> ApiError {
     let e = match e {
+        ManageError::Plugin(p) if p.plugin.is_some() => {
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "plugin_failed",
+                format!("The component failed while it was checked: {p}."),
+            );
+        }
         ManageError::Plugin(p) => return p.into(),
         ManageError::Db(d) => return d.into(),
         other => other,
@@ -200,6 +210,7 @@ pub fn manage_error(e: ManageError) -> ApiError {
         ManageError::AlreadyActive(..)
         | ManageError::NothingToRollBack(_)
         | ManageError::NoShadow(_) => (StatusCode::CONFLICT, "conflict"),
+        ManageError::NotReady { .. } => (StatusCode::CONFLICT, "not_ready"),
         _ => (StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused"),
     };
     ApiError::new(status, code, format!("{e}."))
@@ -215,19 +226,41 @@ pub struct SlotOverview {
     pub shadow: Option<crate::db::plugins::Shadow>,
     pub installed: Vec<crate::db::plugins::Installed>,
     pub history: Vec<crate::db::plugins::Activation>,
+    /// How often the active plugin failed in the last 24 hours (up to [`FAILURES_CAP`]): what
+    /// it would have decided was refused, or an automatic move not made.
+    pub failures_24h: i64,
 }
+
+/// Failures of an active plugin are counted up to this many.
+pub const FAILURES_CAP: i64 = 1000;
 
 /// Every slot, for operators.
 pub async fn overview(state: &AppState, me: &Me) -> Result<Vec<SlotOverview>, ApiError> {
     operator(me)?;
     let mut installed = crate::db::plugins::installed(&state.db).await?;
+    let live_since = crate::db::now_ms() - crate::plugins::LIVE.as_millis() as i64;
+    let counts = crate::db::replicas::compiled_counts(&state.db, live_since).await?;
+    for p in &mut installed {
+        if let Some((_, compiled, live)) = counts.iter().find(|(id, _, _)| *id == p.id) {
+            (p.compiled_on, p.servers) = (*compiled, *live);
+        }
+    }
     let mut shadows = crate::db::plugins::shadows(&state.db).await?;
     let mut slots = Vec::new();
     for slot in Slot::ALL {
         let slot = slot.as_str();
+        let active_id = crate::db::plugins::active_id(&state.db, slot).await?;
+        let failures_24h = match active_id {
+            Some(id) => {
+                let since = crate::db::now_ms() - 24 * 3600 * 1000;
+                crate::db::decisions::failures_since(&state.db, id, since, FAILURES_CAP).await?
+            }
+            None => 0,
+        };
         slots.push(SlotOverview {
             slot,
-            active_id: crate::db::plugins::active_id(&state.db, slot).await?,
+            active_id,
+            failures_24h,
             shadow: shadows.extract_if(.., |s| s.slot == slot).next(),
             installed: installed.extract_if(.., |p| p.slot == slot).collect(),
             history: crate::db::plugins::activations(&state.db, slot, 20).await?,
@@ -483,10 +516,40 @@ pub struct InstallForm {
     pub config: String,
     pub signature: Option<String>,
     pub activate: bool,
+    /// The installation's own budget, where it needs more (or less) than its slot's default.
+    pub raise: crate::plugins::Raise,
+}
+
+/// The budget fields of an install form: name, and the largest value it takes.
+const BUDGET_FIELDS: [(&str, u64); 4] = [
+    ("instructions", i64::MAX as u64),
+    ("memory_mib", 4096),
+    ("output_kib", 65_536),
+    ("backstop_ms", 60_000),
+];
+
+/// A budget field's value: empty for the slot's default, else a whole number from 1 up to its
+/// maximum.
+fn budget_value(name: &str, text: &str) -> Result<Option<u64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let most = BUDGET_FIELDS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(u64::MAX, |(_, m)| *m);
+    match text.parse::<u64>() {
+        Ok(v) if (1..=most).contains(&v) => Ok(Some(v)),
+        _ => Err(format!(
+            "`{name}`: a whole number from 1 to {most}, or empty for the slot's default."
+        )),
+    }
 }
 
 /// Reads an install form (`slot`, `component`, and optionally `config`, `signature`,
-/// `activate`); a malformed one is a 400 naming the field.
+/// `activate` and the budget: `instructions`, `memory_mib`, `output_kib`, `backstop_ms`); a
+/// malformed one is a 400 naming the field.
 pub async fn read_install(mut form: axum::extract::Multipart) -> Result<InstallForm, ApiError> {
     let bad = |field: &str, message: String| {
         ApiError::bad_request("invalid_body", message).with_field(field)
@@ -514,7 +577,8 @@ pub async fn read_install(mut form: axum::extract::Multipart) -> Result<InstallF
                 out.component = field.bytes().await.map_err(broken)?.to_vec();
                 has_component = true;
             }
-            "slot" | "config" | "signature" | "activate" | "csrf" => {
+            "slot" | "config" | "signature" | "activate" | "csrf" | "instructions"
+            | "memory_mib" | "output_kib" | "backstop_ms" => {
                 let text = field.text().await.map_err(broken)?;
                 if text.contains('\0') {
                     return Err(bad(&name, format!("`{name}` must not contain NUL.")));
@@ -524,7 +588,17 @@ pub async fn read_install(mut form: axum::extract::Multipart) -> Result<InstallF
                     "config" => out.config = text,
                     "signature" => out.signature = Some(text).filter(|t| !t.trim().is_empty()),
                     "activate" => out.activate = matches!(text.as_str(), "true" | "on" | "1"),
-                    _ => {}
+                    "csrf" => {}
+                    budget => {
+                        let value = budget_value(budget, &text).map_err(|m| bad(budget, m))?;
+                        let r = &mut out.raise;
+                        match budget {
+                            "instructions" => r.instructions = value,
+                            "memory_mib" => r.memory_mib = value,
+                            "output_kib" => r.output_kib = value,
+                            _ => r.backstop_ms = value,
+                        }
+                    }
                 }
             }
             other => return Err(bad(other, format!("Unknown field `{other}`."))),
@@ -570,7 +644,7 @@ pub async fn install_component(
                 slot,
                 bytes: &form.component,
                 config: &form.config,
-                raise: crate::plugins::Raise::default(),
+                raise: form.raise,
                 signature: form.signature.as_deref(),
                 by: &by,
                 activate: form.activate,

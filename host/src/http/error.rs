@@ -107,12 +107,47 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 
 impl From<crate::db::DbError> for ApiError {
     fn from(e: crate::db::DbError) -> ApiError {
-        if e.is_unavailable() {
+        if e.is_full() {
+            ApiError::storage_full(e)
+        } else if e.is_unavailable() {
             ApiError::unavailable(e)
         } else {
             ApiError::internal(e)
         }
     }
+}
+
+impl ApiError {
+    /// The disk (the database's or the files') has no room: 507, said as such, so operators
+    /// and clients know what to do; the detail is logged.
+    pub fn storage_full(detail: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %detail, "storage full");
+        ApiError {
+            retry_after: Some(60),
+            ..ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "The server has no room to store this right now; nothing was changed. Please try again later.",
+            )
+        }
+    }
+}
+
+/// A file operation's failure: 507 when the disk is full, a server fault otherwise.
+pub fn storage_error(e: std::io::Error, doing: &str) -> ApiError {
+    if is_disk_full(&e) {
+        ApiError::storage_full(format!("{doing}: {e}"))
+    } else {
+        ApiError::internal(format!("{doing}: {e}"))
+    }
+}
+
+/// No space left on the device, or over a quota.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
 }
 
 /// Input refused at the boundary: 400, naming the field.
@@ -237,7 +272,7 @@ impl From<crate::requests::RequestError> for ApiError {
             ),
             E::Plugin(p) => ApiError::from(p),
             E::Db(d) => ApiError::from(d),
-            E::Storage(s) => ApiError::internal(s),
+            E::Storage(s) => storage_error(s, "storing attachments"),
             E::AlreadyReceived => ApiError::new(StatusCode::CONFLICT, "already_received", message),
         }
     }

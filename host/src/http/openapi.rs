@@ -232,15 +232,16 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .json(object(&["email"], json!({ "email": email() })))
             .ok(202, Some(message()))
             .errors(&[429]),
-        op("get", "/api/v1/signup/{token}", "Open a verification link: the address and whether it may join")
-            .ok(200, Some(object(&["email", "eligible", "password_requirements"], json!({
-                "email": { "type": "string" }, "eligible": { "type": "boolean" }, "password_requirements": { "type": "string" } }))))
+        op("get", "/api/v1/signup/{token}", "Open a verification link: the address, whether it may go on to create the account, and whether staff review the sign-up first")
+            .ok(200, Some(object(&["email", "eligible", "review", "password_requirements"], json!({
+                "email": { "type": "string" }, "eligible": { "type": "boolean" }, "review": { "type": "boolean" },
+                "password_requirements": { "type": "string" } }))))
             .errors(&[404]),
         op("post", "/api/v1/signup/{token}", "Create the account")
             .json(object(&["password", "confirm_password", "given_name", "surname"], json!({
                 "password": password(), "confirm_password": password(),
                 "given_name": string(&text::GIVEN_NAME, true), "surname": string(&text::SURNAME, true) })))
-            .ok(201, Some(message()))
+            .ok(201, Some(object(&["message", "review"], json!({ "message": { "type": "string" }, "review": { "type": "boolean" } }))))
             .errors(&[403, 404, 409, 422]),
         op("post", "/api/v1/login", "Log in with email and password; answers a session token and its stage (mfa, password_change or full)")
             .json(object(&["email", "password"], json!({
@@ -315,6 +316,18 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .json(object(&["approve"], json!({ "approve": { "type": "boolean" } })))
             .ok(204, None)
             .errors(&[403, 404, 409]),
+        op("get", "/api/v1/signup-reviews", "Sign-ups the eligibility plugin sent to staff for review, with its reason (operators)")
+            .session()
+            .ok(200, Some(object(&["reviews"], json!({ "reviews": { "type": "array", "items": object(
+                &["id", "email", "given_name", "surname", "reason", "created_at"],
+                json!({ "id": int64(), "email": { "type": "string" }, "given_name": { "type": "string" },
+                    "surname": { "type": "string" }, "reason": { "type": "string" }, "created_at": int64() })) } }))))
+            .errors(&[403]),
+        op("post", "/api/v1/signup-reviews/{user_id}", "Approve a reviewed sign-up for a site (the site's first person becomes its Site Administrator) or refuse it; the person is emailed either way (operators; audited)")
+            .session()
+            .json(object(&["approve"], json!({ "approve": { "type": "boolean" }, "site_id": int64() })))
+            .ok(204, None)
+            .errors(&[403, 404, 409, 422]),
         op("post", "/api/v1/invitations", "Invite someone (Site Administrator: to their site; staff: to site_id)")
             .session()
             .json(object(&["email", "given_name", "surname"], json!({
@@ -383,6 +396,10 @@ fn operations(st: &Statuses) -> Vec<Op> {
                 "config": { "type": "string", "maxLength": 65536, "pattern": "^[^\\u0000]*$" },
                 "signature": { "type": "string", "maxLength": 4096, "pattern": "^[^\\u0000]*$", "description": "The detached signature file's text, where the server requires signed components" },
                 "activate": { "enum": ["true", "false"] },
+                "instructions": { "type": "integer", "minimum": 1, "maximum": i64::MAX, "description": "Instructions one call may execute, instead of the slot's default" },
+                "memory_mib": { "type": "integer", "minimum": 1, "maximum": 4096, "description": "Memory one call may use, in MiB, instead of the slot's default (within the server's ceiling)" },
+                "output_kib": { "type": "integer", "minimum": 1, "maximum": 65536, "description": "Largest answer of one call, in KiB, instead of the slot's default" },
+                "backstop_ms": { "type": "integer", "minimum": 1, "maximum": 60000, "description": "Wall-clock backstop of one call, in milliseconds, instead of the slot's default" },
             })))
             .ok(201, Some(reference("InstalledPlugin")))
             .errors(&[403, 413, 422]),
@@ -470,6 +487,11 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .ok(200, Some(object(&["received", "bouncing"], json!({ "received": list_of("ReceivedMail"), "bouncing": list_of("BouncingAddress") }))))
             .errors(&[403]),
+        op("post", "/api/v1/mail/bouncing/clear", "Clear an address's bouncing mark, so mail to it is sent again (operators; audited)")
+            .session()
+            .json(object(&["email"], json!({ "email": email() })))
+            .ok(204, None)
+            .errors(&[403, 404]),
         op("get", "/api/v1/mail/wording", "The answer to mail from unknown or inactive addresses: the operators' wording (null: the built-in one is used) and the built-in wording; the link to join always follows it (operators)")
             .session()
             .ok(200, Some(reference("MailWording")))

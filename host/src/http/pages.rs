@@ -1,6 +1,8 @@
 //! The portal's pages, worded as the customer documentation words them. Browsers hold a session
-//! cookie (HttpOnly, SameSite=Lax); every form that changes something carries a CSRF token that
-//! must match the browser's CSRF cookie.
+//! cookie (HttpOnly, SameSite=Lax); every form that changes something carries a CSRF token: one
+//! derived from the session's secret when the browser has a session (so it is bound to that
+//! session and new at every sign-in), else one matching the browser's CSRF cookie (the forms
+//! that sign in and sign up).
 
 // Handlers answer with a page either way: an early `Err(Response)` is the redirect or error
 // page itself, not an error value worth boxing.
@@ -24,7 +26,6 @@ use std::sync::Arc;
 mod admin;
 pub(crate) mod branding;
 mod console;
-mod markdown;
 mod preferences;
 mod recovery;
 mod requests;
@@ -109,9 +110,7 @@ impl FromRequestParts<AppState> for Visit {
                 .map_err(error_page)?,
             None => None,
         };
-        let existing = cookie(&parts.headers, &state.web.cookie_name(CSRF))
-            .filter(|c| c.len() == 64)
-            .map(str::to_owned);
+        let existing = expected_csrf(&parts.headers, state);
         let new_csrf = existing.is_none();
         let csrf = existing.unwrap_or_else(|| auth::secret::new_token().0);
         let device = cookie(&parts.headers, &state.web.cookie_name(DEVICE)).map(str::to_owned);
@@ -313,14 +312,25 @@ struct NavLink {
     here: bool,
 }
 
-/// A posted form whose CSRF token matched the browser's cookie.
+/// The CSRF token a browser's forms must carry: derived from its session cookie when it has
+/// one, else its CSRF cookie (none yet: a token is made and the cookie set with the page).
+fn expected_csrf(headers: &axum::http::HeaderMap, state: &AppState) -> Option<String> {
+    match cookie(headers, &state.web.cookie_name(SESSION)) {
+        Some(session) => Some(auth::secret::csrf_of(session)),
+        None => cookie(headers, &state.web.cookie_name(CSRF))
+            .filter(|c| c.len() == 64)
+            .map(str::to_owned),
+    }
+}
+
+/// A posted form whose CSRF token is the one its browser's forms carry.
 struct Posted(HashMap<String, String>);
 
 impl FromRequest<AppState> for Posted {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Posted, Response> {
-        let expected = cookie(req.headers(), &state.web.cookie_name(CSRF)).map(str::to_owned);
+        let expected = expected_csrf(req.headers(), state);
         let tr = Tr::new(Lang::of_request(req.headers()));
         let Form(fields) = Form::<HashMap<String, String>>::from_request(req, state)
             .await
@@ -619,6 +629,8 @@ struct TablePage {
     back: Option<(&'static str, &'static str)>,
     /// The next page of the table.
     next: Option<String>,
+    /// A link to a page of the same kind: (address, text).
+    related: Option<(String, String)>,
 }
 
 impl TablePage {
@@ -638,6 +650,7 @@ impl TablePage {
             filters: Vec::new(),
             back: None,
             next: None,
+            related: None,
         }
     }
 }

@@ -67,7 +67,7 @@ async fn check(
         given_name: text::check(&text::GIVEN_NAME, &req.given_name)?,
         surname: text::check(&text::SURNAME, &req.surname)?,
     };
-    let d = blocking(move || plugins.check_password(&req.password, &context)).await??;
+    let d = blocking(move || plugins.preview_password(&req.password, &context)).await??;
     Ok(Json(CheckResponse {
         verdict: d.value,
         decided_by: d.by,

@@ -1,8 +1,10 @@
 //! Who the client is behind a reverse proxy. Only a peer in `HELPDESK_TRUSTED_PROXIES` is
-//! believed about the client (by `Forwarded`, else `X-Forwarded-For`), and then only as far as
-//! the chain of trusted proxies goes: the client is the right-most address that is not a
-//! trusted proxy. From any other peer those headers are ignored, so nobody can pick the address
-//! their attempts are counted against.
+//! believed about the client, only by the one header that proxy writes (`HELPDESK_PROXY_HEADER`:
+//! `X-Forwarded-For` unless set), and then only as far as the chain of trusted proxies goes: the
+//! client is the right-most address that is not a trusted proxy. Every other header is ignored,
+//! whoever sends it: a proxy that appends to `X-Forwarded-For` passes a client's own `Forwarded`
+//! on untouched, so reading both would let the client pick the address its attempts are counted
+//! against.
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
@@ -72,26 +74,82 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The proxies whose word about the client is taken.
+/// The header a trusted proxy says who the client is in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For: client, proxy1, …`, as nginx's `$proxy_add_x_forwarded_for` and most
+    /// load balancers append to it.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+    /// `X-Real-IP: client`: one address, which the proxy sets (never appends to).
+    XRealIp,
+}
+
+impl ProxyHeader {
+    /// `x-forwarded-for`, `forwarded` or `x-real-ip`, in any case.
+    pub fn parse(s: &str) -> Result<ProxyHeader, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(ProxyHeader::XForwardedFor),
+            "forwarded" => Ok(ProxyHeader::Forwarded),
+            "x-real-ip" => Ok(ProxyHeader::XRealIp),
+            other => Err(format!(
+                "`{other}`: the proxy header is x-forwarded-for, forwarded or x-real-ip"
+            )),
+        }
+    }
+
+    /// The hops it lists, from the farthest to the nearest.
+    fn hops(self, headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+        match self {
+            ProxyHeader::XForwardedFor => x_forwarded_for(headers),
+            ProxyHeader::Forwarded => forwarded_for(headers),
+            ProxyHeader::XRealIp => {
+                // Set, not appended to: more than one line means something else wrote one.
+                let mut lines = headers.get_all("x-real-ip").iter();
+                match (lines.next(), lines.next()) {
+                    (Some(v), None) => vec![node(v.to_str().unwrap_or(""))],
+                    (None, _) => Vec::new(),
+                    (Some(_), Some(_)) => vec![None],
+                }
+            }
+        }
+    }
+}
+
+/// The proxies whose word about the client is taken, and the header they write it in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<Cidr>);
+pub struct TrustedProxies {
+    ranges: Vec<Cidr>,
+    header: ProxyHeader,
+}
 
 impl TrustedProxies {
     /// A list separated by commas (or white space) of addresses and ranges; empty trusts none.
+    /// They are believed by `X-Forwarded-For` until [`TrustedProxies::by`] says otherwise.
     pub fn parse(list: &str) -> Result<TrustedProxies, String> {
         list.split(|c: char| c == ',' || c.is_whitespace())
             .filter(|s| !s.is_empty())
             .map(Cidr::parse)
             .collect::<Result<Vec<_>, _>>()
-            .map(TrustedProxies)
+            .map(|ranges| TrustedProxies {
+                ranges,
+                header: ProxyHeader::default(),
+            })
+    }
+
+    /// Believes them by `header` only.
+    pub fn by(self, header: ProxyHeader) -> TrustedProxies {
+        TrustedProxies { header, ..self }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.ranges.is_empty()
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|c| c.contains(ip))
+        self.ranges.iter().any(|c| c.contains(ip))
     }
 
     /// The client of a request that arrived from `peer` with `headers`.
@@ -100,7 +158,7 @@ impl TrustedProxies {
         if !self.trusts(peer) {
             return peer;
         }
-        let chain = forwarded_for(headers).unwrap_or_else(|| x_forwarded_for(headers));
+        let chain = self.header.hops(headers);
         // From the nearest hop outwards: the first address that is not one of ours is the
         // client. A hop that cannot be read (`unknown`, an obfuscated name) ends the walk at
         // the last proxy that could.
@@ -116,29 +174,20 @@ impl TrustedProxies {
     }
 }
 
-/// The `for=` addresses of every `Forwarded` header, in order; `None` without the header.
-fn forwarded_for(headers: &HeaderMap) -> Option<Vec<Option<IpAddr>>> {
-    let values: Vec<&str> = headers
+/// The `for=` addresses of every `Forwarded` header, in order.
+fn forwarded_for(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    headers
         .get_all(axum::http::header::FORWARDED)
         .iter()
-        .map(|v| v.to_str().unwrap_or(""))
-        .collect();
-    if values.is_empty() {
-        return None;
-    }
-    Some(
-        values
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(|element| {
-                element
-                    .split(';')
-                    .filter_map(|pair| pair.trim().split_once('='))
-                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("for"))
-                    .and_then(|(_, v)| node(v))
-            })
-            .collect(),
-    )
+        .flat_map(|v| v.to_str().unwrap_or("").split(','))
+        .map(|element| {
+            element
+                .split(';')
+                .filter_map(|pair| pair.trim().split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("for"))
+                .and_then(|(_, v)| node(v))
+        })
+        .collect()
 }
 
 /// Every `X-Forwarded-For` address, in order.
@@ -228,7 +277,7 @@ mod tests {
         assert_eq!(
             TrustedProxies::parse(" 10.0.0.1, 192.168.0.0/24 ::1")
                 .unwrap()
-                .0
+                .ranges
                 .len(),
             3
         );
@@ -248,7 +297,8 @@ mod tests {
             TrustedProxies::default().client(ip("127.0.0.1"), &xff),
             ip("127.0.0.1")
         );
-        // Forwarded wins over X-Forwarded-For; quoting, ports and IPv6 brackets are read.
+        // Only the header the proxy writes is read: a client's own `Forwarded`, which a proxy
+        // appending to X-Forwarded-For passes on, is not.
         let both = headers(&[
             (
                 "forwarded",
@@ -256,7 +306,27 @@ mod tests {
             ),
             ("x-forwarded-for", "198.51.100.1"),
         ]);
-        assert_eq!(trusted.client(ip("10.0.0.1"), &both), ip("2001:db8::7"));
+        assert_eq!(trusted.client(ip("10.0.0.1"), &both), ip("198.51.100.1"));
+        // Behind a proxy that writes `Forwarded`: quoting, ports and IPv6 brackets are read,
+        // and X-Forwarded-For is not.
+        let by_forwarded = trusted.clone().by(ProxyHeader::Forwarded);
+        assert_eq!(
+            by_forwarded.client(ip("10.0.0.1"), &both),
+            ip("2001:db8::7")
+        );
+        let only_xff = headers(&[("x-forwarded-for", "198.51.100.1")]);
+        assert_eq!(
+            by_forwarded.client(ip("10.0.0.1"), &only_xff),
+            ip("10.0.0.1")
+        );
+        // X-Real-IP is one address the proxy sets; a second line is not the proxy's.
+        let by_real_ip = trusted.clone().by(ProxyHeader::XRealIp);
+        let real = headers(&[("x-real-ip", "203.0.113.4"), ("x-forwarded-for", "1.2.3.4")]);
+        assert_eq!(by_real_ip.client(ip("127.0.0.1"), &real), ip("203.0.113.4"));
+        let two = headers(&[("x-real-ip", "203.0.113.4"), ("x-real-ip", "1.2.3.4")]);
+        assert_eq!(by_real_ip.client(ip("127.0.0.1"), &two), ip("127.0.0.1"));
+        assert_eq!(ProxyHeader::parse("X-Real-IP"), Ok(ProxyHeader::XRealIp));
+        assert!(ProxyHeader::parse("via").is_err());
         // Several header lines are one list.
         let lines = headers(&[
             ("x-forwarded-for", "198.51.100.1"),
@@ -268,7 +338,10 @@ mod tests {
         assert_eq!(trusted.client(ip("127.0.0.1"), &inside), ip("10.0.0.8"));
         // An unreadable hop stops at the last proxy that could be read.
         let hidden = headers(&[("forwarded", "for=unknown, for=10.0.0.4")]);
-        assert_eq!(trusted.client(ip("127.0.0.1"), &hidden), ip("10.0.0.4"));
+        assert_eq!(
+            by_forwarded.client(ip("127.0.0.1"), &hidden),
+            ip("10.0.0.4")
+        );
         // No header at all: the peer.
         assert_eq!(
             trusted.client(ip("127.0.0.1"), &HeaderMap::new()),

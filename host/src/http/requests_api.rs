@@ -159,6 +159,7 @@ async fn body<T: DeserializeOwned>(
     s: &AppState,
     req: Request,
     flags: &[&str],
+    owner: i64,
 ) -> ApiResult<(T, Vec<Upload>)> {
     let multipart = req
         .headers()
@@ -173,7 +174,7 @@ async fn body<T: DeserializeOwned>(
     let form = Multipart::from_request(req, s)
         .await
         .map_err(|e| ApiError::bad_request("invalid_form", e.body_text()))?;
-    let (fields, files) = upload::read(form, length, &s.requests.files, "files")
+    let (fields, files) = upload::read(form, length, &s.requests.files, "files", owner)
         .await
         .into_result()?;
     let mut object = serde_json::Map::new();
@@ -202,7 +203,7 @@ struct NewRequest {
 async fn create(State(s): State<AppState>, b: Bearer, req: Request) -> ApiResult<Response> {
     let me = signed_in(b)?;
     s.requests.may_raise(&me)?;
-    let (r, files) = body::<NewRequest>(&s, req, &[]).await?;
+    let (r, files) = body::<NewRequest>(&s, req, &[], me.id).await?;
     let id = s
         .requests
         .create(&me, &r.subject, &r.description, files, Via::Api)
@@ -224,6 +225,10 @@ struct DetailView {
     timeline: Vec<TimelineEntry>,
     /// Statuses the caller may move the request to now.
     moves: Vec<crate::domain::rules::Status>,
+    /// Set when the workflow failed to say which moves there are: `moves` is then empty.
+    moves_unavailable: Option<crate::requests::RuleUnavailable>,
+    /// Rules that failed while acting on the request on their own (staff only).
+    rule_failures: Vec<crate::db::rule_failures::FailureRow>,
     /// The requester's rating of the closed request, if given.
     rating: Option<crate::db::requests::RatingRow>,
     /// Colleagues of the site the request is shared with (CC).
@@ -254,6 +259,8 @@ fn detail_view(w: &Workflow, d: Detail) -> DetailView {
             })
             .collect(),
         moves: d.moves,
+        moves_unavailable: d.moves_unavailable,
+        rule_failures: d.rule_failures,
         rating: d.rating,
     }
 }
@@ -285,7 +292,7 @@ async fn reply(
     let me = signed_in(b)?;
     // Who may post here is settled before a byte of the body is read.
     s.requests.may_reply(&me, id).await?;
-    let (m, files) = body::<NewMessage>(&s, req, &["internal"]).await?;
+    let (m, files) = body::<NewMessage>(&s, req, &["internal"], me.id).await?;
     let message = s
         .requests
         .reply(&me, id, &m.body, m.internal, files, Via::Api)

@@ -111,12 +111,14 @@ pub async fn serve(
     Ok(())
 }
 
-/// At most this much of a body refused as too large is read and dropped before the answer, so
-/// that a client still sending gets to read the 413 instead of a reset connection.
-const DRAIN_BYTES: u64 = 8 << 20;
+/// At most this much of a refused body (too large, from someone not allowed to send it, or that
+/// could not be stored) is read and dropped after the answer is sent, so that a client that
+/// sends its whole body before it reads gets to read the answer instead of a reset connection:
+/// as much as the largest message with its files.
+const DRAIN_BYTES: u64 = 64 << 20;
 
-/// And for at most this long.
-const DRAIN_TIME: Duration = Duration::from_secs(2);
+/// And for at most this long; then the connection is closed with the answer sent.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 /// Wraps the request body so that it fails once it falls behind the minimum rate, and answers
 /// 408 (closing the connection) when that happened, whatever the handler made of the error.
@@ -134,11 +136,20 @@ async fn paced(timeouts: Timeouts, req: Request, next: Next) -> Response {
             unread: unread.clone(),
         })
     });
-    let res = next.run(req).await;
-    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    let mut res = next.run(req).await;
+    let refused = res.status().is_client_error() || res.status().is_server_error();
+    if refused && !late.load(Ordering::Relaxed) {
         let rest = unread.lock().map(|mut u| u.take()).unwrap_or_default();
         if let Some(rest) = rest {
-            drain(rest).await;
+            // The answer goes now; what the client still sends is read and dropped beside it
+            // (the connection lives until then), so a client that writes its whole body before
+            // it reads finds the answer instead of a reset.
+            tokio::spawn(drain(rest));
+            // Whatever is still unread is not worth a kept-alive connection.
+            res.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
         }
     }
     if late.load(Ordering::Relaxed) {

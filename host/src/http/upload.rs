@@ -2,7 +2,9 @@
 //! before calling this (not a byte of the body is read for a stranger). Files stream to the
 //! staging folder as they arrive, hashed on the way and counted against the process's upload
 //! budget; the attachment limits are enforced while the body streams in, so an oversized file
-//! is refused before it is read whole, and nothing of a file is ever held in memory.
+//! is refused before it is read whole, and nothing of a file is ever held in memory. Each person
+//! holds at most a share of the budget, and a body that trickles in below the server's minimum
+//! rate is cut off (see `server`), so slow uploads never keep everyone else's out.
 
 use super::ApiError;
 use crate::domain::text;
@@ -36,9 +38,15 @@ impl Read {
 }
 
 /// The text fields and files of a multipart form whose body declared `length` bytes (its
-/// `Content-Length`, if any). Empty file inputs (a form submitted without choosing a file) are
-/// skipped.
-pub async fn read(form: Multipart, length: Option<u64>, files: &Files, file_field: &str) -> Read {
+/// `Content-Length`, if any), sent by person `owner` (whose share of the upload budget it
+/// uses). Empty file inputs (a form submitted without choosing a file) are skipped.
+pub async fn read(
+    form: Multipart,
+    length: Option<u64>,
+    files: &Files,
+    file_field: &str,
+    owner: i64,
+) -> Read {
     let mut r = Read::default();
     let limits = files.limits;
     if length.is_some_and(|l| l > limits.body_limit() as u64) {
@@ -49,9 +57,9 @@ pub async fn read(form: Multipart, length: Option<u64>, files: &Files, file_fiel
         )));
         return r;
     }
-    let result = match files.reserve(length) {
+    let result = match files.reserve(Some(owner), length) {
         Ok(mut budget) => read_into(form, files, &mut budget, file_field, &mut r).await,
-        Err(_) => Err(busy()),
+        Err(e) => Err(refused(e)),
     };
     if let Err(e) = result {
         r.error = Some(e);
@@ -129,7 +137,9 @@ async fn read_into(
             }
             continue;
         }
-        let mut staging = files.stage().map_err(ApiError::internal)?;
+        let mut staging = files
+            .stage()
+            .map_err(|e| super::storage_error(e, "staging an upload"))?;
         let mut head = Vec::with_capacity(PICTURE_HEAD);
         while let Some(chunk) = field.chunk().await.map_err(bad)? {
             let wanted = PICTURE_HEAD.saturating_sub(head.len()).min(chunk.len());
@@ -137,10 +147,7 @@ async fn read_into(
             if staging.size() + chunk.len() as u64 > limits.max_file_bytes as u64 {
                 return Err(too_large(limits.too_large(&file_name)));
             }
-            staging.write(&chunk, budget).await.map_err(|e| match e {
-                StageError::Busy => busy(),
-                StageError::Io(e) => ApiError::internal(format!("staging an upload: {e}")),
-            })?;
+            staging.write(&chunk, budget).await.map_err(refused)?;
         }
         if staging.size() == 0 && field_was_empty(&file_name) {
             continue;
@@ -148,7 +155,7 @@ async fn read_into(
         let (staged, budget) = staging
             .finish()
             .await
-            .map_err(|e| ApiError::internal(format!("staging an upload: {e}")))?;
+            .map_err(|e| super::storage_error(e, "staging an upload"))?;
         // A file sent as a picture is kept as one only when its bytes are that picture, so
         // the page shows only real pictures.
         if picture_type(&content_type).is_some()
@@ -188,6 +195,22 @@ pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
+}
+
+/// Why a chunk was not taken, as the API says it.
+fn refused(e: StageError) -> ApiError {
+    match e {
+        StageError::Busy => busy(),
+        StageError::Share => ApiError {
+            retry_after: Some(30),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "uploads_in_progress",
+                "Your other uploads are still on their way, and together they are as much as one person may send at once. Please wait until they have finished.",
+            )
+        },
+        StageError::Io(e) => super::storage_error(e, "staging an upload"),
+    }
 }
 
 /// The process holds as many upload bytes as it allows.

@@ -63,6 +63,23 @@ pub struct Incoming {
     pub subject_request: Option<i64>,
     /// Why the message cannot be taken, when it cannot (a charset nobody knows).
     pub problem: Option<String>,
+    /// Its `Authentication-Results` headers, topmost first: what receiving servers found of
+    /// its sender (SPF, DKIM, DMARC). Believed only from a server the operator trusts.
+    pub auth_results: Vec<String>,
+}
+
+/// `s` without NUL, which no text column takes and no person writes.
+fn no_nul(s: &str) -> String {
+    s.replace('\0', "")
+}
+
+/// A header's text on one line: control characters (NUL, line breaks) become spaces.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 /// Reads `raw`; `domain` is the domain of the help desk's own message ids.
@@ -73,20 +90,20 @@ pub fn read(raw: &[u8], domain: &str) -> Result<Incoming, String> {
     if m.headers().is_empty() {
         return Err("The message is not a readable email (no headers found).".into());
     }
-    let key = match m.message_id() {
-        Some(id) if !id.trim().is_empty() => format!("<{}>", id.trim()),
+    let key = match m.message_id().map(one_line) {
+        Some(id) if !id.is_empty() => format!("<{id}>"),
         _ => format!("sha256:{}", hex::encode(Sha256::digest(raw))),
     };
     let sender = m.from().and_then(|a| a.first());
     let from = sender
         .and_then(|a| a.address())
-        .map(|a| a.trim().to_ascii_lowercase())
-        .filter(|a| a.contains('@'));
+        .map(|a| one_line(a).to_ascii_lowercase())
+        .filter(|a| a.contains('@') && !a.contains(' '));
     let from_name = sender
         .and_then(|a| a.name())
-        .map(|n| n.trim().to_owned())
+        .map(one_line)
         .filter(|n| !n.is_empty());
-    let subject = m.subject().unwrap_or("").trim().to_owned();
+    let subject = one_line(m.subject().unwrap_or(""));
     let kind = kind(&m, raw, from.as_deref());
     let mut tokens = Vec::new();
     for address in recipients(&m) {
@@ -110,7 +127,11 @@ pub fn read(raw: &[u8], domain: &str) -> Result<Incoming, String> {
     }
     tokens.dedup();
     let problem = unknown_charset(&m);
-    let text = m.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    let text = no_nul(&m.body_text(0).unwrap_or_default());
+    let auth_results = m
+        .header_values("Authentication-Results")
+        .filter_map(|v| v.as_text().map(one_line))
+        .collect();
     Ok(Incoming {
         key,
         from,
@@ -123,6 +144,62 @@ pub fn read(raw: &[u8], domain: &str) -> Result<Incoming, String> {
         tokens,
         thread,
         problem,
+        auth_results,
+    })
+}
+
+/// Whether the server that wrote `Authentication-Results` as `authserv_id` found that `from`
+/// really sent the message: DMARC passed for its domain, or DKIM passed with a signature of its
+/// domain (or a parent domain), or SPF passed for an envelope sender of its domain. Only the
+/// topmost header of that server counts: a receiving server removes any of its own a sender
+/// added, and puts its own on top.
+pub fn from_authenticated(m: &Incoming, authserv_id: &str) -> bool {
+    let Some(from) = m.from.as_deref() else {
+        return false;
+    };
+    let Some((_, domain)) = from.rsplit_once('@') else {
+        return false;
+    };
+    let Some(results) = m.auth_results.iter().find(|r| {
+        r.split(';')
+            .next()
+            .and_then(|id| id.split_whitespace().next())
+            .is_some_and(|id| id.eq_ignore_ascii_case(authserv_id))
+    }) else {
+        return false;
+    };
+    let aligned = |d: &str| {
+        let d = d.trim().trim_matches(['"', '<', '>']).to_ascii_lowercase();
+        let d = d.rsplit_once('@').map_or(d.as_str(), |(_, d)| d).to_owned();
+        // Relaxed alignment: the same domain, or one within the other (never a bare top level).
+        d.contains('.')
+            && (domain == d
+                || domain.ends_with(&format!(".{d}"))
+                || d.ends_with(&format!(".{domain}")))
+    };
+    results.split(';').skip(1).any(|result| {
+        let mut words = result.split_whitespace();
+        let Some((method, verdict)) = words.next().and_then(|w| w.split_once('=')) else {
+            return false;
+        };
+        if !verdict.eq_ignore_ascii_case("pass") {
+            return false;
+        }
+        let property = |name: &str| {
+            result
+                .split_whitespace()
+                .filter_map(|w| w.split_once('='))
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.to_owned())
+        };
+        match method.to_ascii_lowercase().as_str() {
+            "dmarc" => property("header.from").is_some_and(|d| aligned(&d)),
+            "dkim" => property("header.d")
+                .or_else(|| property("header.i"))
+                .is_some_and(|d| aligned(&d)),
+            "spf" => property("smtp.mailfrom").is_some_and(|d| aligned(&d)),
+            _ => false,
+        }
     })
 }
 
@@ -246,7 +323,7 @@ fn bounce(m: &Message<'_>, raw: &[u8]) -> Option<Bounce> {
         let value = value.trim();
         match name.trim().to_ascii_lowercase().as_str() {
             "message-id" => {
-                let id = value.trim_matches(['<', '>']).to_owned();
+                let id = one_line(value.trim_matches(['<', '>']));
                 if Some(&id) != own.as_ref() && !original_ids.contains(&id) {
                     original_ids.push(id);
                 }
@@ -254,7 +331,7 @@ fn bounce(m: &Message<'_>, raw: &[u8]) -> Option<Bounce> {
             "final-recipient" => {
                 recipient = value
                     .split_once(';')
-                    .map(|(_, a)| a.trim().to_ascii_lowercase());
+                    .map(|(_, a)| one_line(a).to_ascii_lowercase());
             }
             "action" if value.eq_ignore_ascii_case("failed") => {
                 if let Some(r) = recipient.take()
@@ -263,7 +340,7 @@ fn bounce(m: &Message<'_>, raw: &[u8]) -> Option<Bounce> {
                     failed.push(r);
                 }
             }
-            "status" | "diagnostic-code" => status.push(value.to_owned()),
+            "status" | "diagnostic-code" => status.push(one_line(value)),
             _ => {}
         }
     }
@@ -310,13 +387,14 @@ fn files(m: &Message<'_>) -> Vec<File> {
         let content_type = part
             .content_type()
             .map(|c| match c.subtype() {
-                Some(sub) => format!("{}/{}", c.ctype(), sub),
-                None => c.ctype().to_owned(),
+                Some(sub) => one_line(&format!("{}/{}", c.ctype(), sub)),
+                None => one_line(c.ctype()),
             })
             .unwrap_or_else(|| default_type.to_owned());
         let name = part
             .attachment_name()
-            .map(str::to_owned)
+            .map(one_line)
+            .filter(|n| !n.is_empty())
             .unwrap_or_else(|| {
                 let ext = content_type.split('/').nth(1).unwrap_or("bin");
                 format!("attachment-{}.{ext}", i + 1)
@@ -381,6 +459,56 @@ mod tests {
             read(raw.as_bytes(), "portal.example").unwrap().kind,
             Kind::Person
         );
+    }
+
+    #[test]
+    fn nul_and_line_breaks_never_reach_what_is_stored() {
+        // An encoded word can carry any byte, NUL included.
+        let raw = "From: =?utf-8?q?Ann=00_Smith?= <ann@acme.example>\r\nSubject: =?utf-8?q?Pump=00_4=0Ais_down?=\r\nMessage-ID: <a=00b@acme.example>\r\n\r\nText with a NUL\0 inside\r\n";
+        let m = read(raw.as_bytes(), "portal.example").unwrap();
+        assert_eq!(m.subject, "Pump  4 is down");
+        assert_eq!(m.from_name.as_deref(), Some("Ann  Smith"));
+        assert!(!m.body.contains('\0'), "{:?}", m.body);
+        assert!(!m.key.contains('\0'));
+    }
+
+    #[test]
+    fn a_sender_is_authenticated_only_by_the_trusted_servers_topmost_results() {
+        let mail = |results: &[&str]| {
+            let headers: String = results
+                .iter()
+                .map(|r| format!("Authentication-Results: {r}\r\n"))
+                .collect();
+            let raw = format!("{headers}From: ann@acme.example\r\nSubject: x\r\n\r\nx\r\n");
+            read(raw.as_bytes(), "portal.example").unwrap()
+        };
+        let ok = |results: &[&str]| from_authenticated(&mail(results), "mx.vendor.example");
+        assert!(ok(&[
+            "mx.vendor.example; dmarc=pass header.from=acme.example"
+        ]));
+        assert!(ok(&[
+            "mx.vendor.example; spf=fail smtp.mailfrom=x.example; dkim=pass header.d=acme.example"
+        ]));
+        assert!(ok(&[
+            "mx.vendor.example; dkim=pass header.d=mail.acme.example"
+        ]));
+        assert!(ok(&[
+            "mx.vendor.example; spf=pass smtp.mailfrom=bounce@acme.example"
+        ]));
+        assert!(!ok(&[
+            "mx.vendor.example; dmarc=fail header.from=acme.example"
+        ]));
+        assert!(!ok(&["mx.vendor.example; dkim=pass header.d=evil.example"]));
+        assert!(
+            !ok(&["mx.other.example; dmarc=pass header.from=acme.example"]),
+            "another server"
+        );
+        // What a sender wrote below the trusted server's own header is not read.
+        assert!(!ok(&[
+            "mx.vendor.example; dmarc=fail header.from=acme.example",
+            "mx.vendor.example; dmarc=pass header.from=acme.example",
+        ]));
+        assert!(!ok(&[]));
     }
 
     #[test]

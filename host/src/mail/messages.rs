@@ -5,16 +5,7 @@ use super::Email;
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    crate::domain::markdown::escape_into(&mut out, s);
     out
 }
 
@@ -134,6 +125,28 @@ pub fn approval_needed(to: &str, who: &str, email: &str, site: &str, link: &str)
             (
                 "Approve or reject the account.",
                 Some(("Approve a New User Account", link)),
+            ),
+        ],
+    )
+}
+
+/// To operators: a sign-up the eligibility plugin sent to them, and why.
+pub fn review_needed(to: &str, who: &str, email: &str, reason: &str, link: &str) -> Email {
+    let who = if who.is_empty() { email } else { who };
+    compose(
+        to,
+        &format!("Sign-up to review: {who}"),
+        &[
+            (
+                &format!(
+                    "{who} <{email}> has signed up; the sign-up rule asks staff to review it:"
+                ),
+                None,
+            ),
+            (reason, None),
+            (
+                "Approve it for a site, or refuse it. The person is emailed either way.",
+                Some(("Review the sign-up", link)),
             ),
         ],
     )
@@ -313,7 +326,7 @@ pub const JOIN_WORDING: &str = "Thank you for writing to us. We could not match 
 /// The answer to mail from an address that has no active account: how to join. Sent at most
 /// once a day to an address. `wording` replaces the built-in first paragraphs (blank lines
 /// separate paragraphs); the link to join always follows.
-pub fn join_the_portal(to: &str, subject: &str, signup: &str, wording: Option<&str>) -> Email {
+pub fn join_the_portal(to: &str, signup: &str, wording: Option<&str>) -> Email {
     let words = wording.unwrap_or(JOIN_WORDING).replace("\r\n", "\n");
     let mut paragraphs: Vec<(&str, Option<(&str, &str)>)> = words
         .split("\n\n")
@@ -325,14 +338,16 @@ pub fn join_the_portal(to: &str, subject: &str, signup: &str, wording: Option<&s
         "Join the portal with this address, then write again or raise your request there.",
         Some(("Join the Customer Portal", signup)),
     ));
-    compose(to, &format!("Re: {subject}"), &paragraphs).answering()
+    // Nothing the sender wrote is quoted: mail with a forged sender must not carry a stranger's
+    // words to someone else.
+    compose(to, "Your message to our support team", &paragraphs).answering()
 }
 
-/// The answer to mail that could not be accepted, saying why.
-pub fn mail_not_accepted(to: &str, subject: &str, reason: &str) -> Email {
+/// The answer to mail that could not be accepted, saying why (in the help desk's words only).
+pub fn mail_not_accepted(to: &str, reason: &str) -> Email {
     compose(
         to,
-        &format!("Not delivered to support: {subject}"),
+        "Your message to our support team was not accepted",
         &[
             (
                 "Your message to our support team could not be accepted:",

@@ -44,6 +44,7 @@ impl Plugins {
                 .await
             {
                 Ok(loaded) => {
+                    self.record_compiled(db, row.plugin_id, None).await;
                     tracing::info!(slot = %slot, plugin = %loaded.plugin, generation = row.generation, "serving plugin");
                     let meters = self.metrics.plugin(slot, &loaded.plugin);
                     self.active[slot.index()].store(Some(Arc::new(Serving {
@@ -53,6 +54,8 @@ impl Plugins {
                     self.generations[slot.index()].store(row.generation, Ordering::Release);
                 }
                 Err(e) => {
+                    self.record_compiled(db, row.plugin_id, Some(&e.to_string()))
+                        .await;
                     tracing::error!(slot = %slot, id = row.plugin_id, error = %e, "active plugin failed to load; the previous one keeps serving");
                     self.generations[slot.index()].store(row.generation, Ordering::Release);
                 }
@@ -103,10 +106,12 @@ impl Plugins {
         Ok(())
     }
 
-    /// Follows the database until `shutdown` resolves. On PostgreSQL every change of a slot is
-    /// announced on [`CHANNEL`] (a trigger on `plugin_slots`), so each replica reloads as soon as
-    /// the change commits; looking every `every` stays as the fallback, for SQLite and for
-    /// whatever is missed while the listening connection is down.
+    /// Follows the database until `shutdown` resolves, as one of its replicas. On PostgreSQL
+    /// every change of a slot is announced on [`CHANNEL`] (a trigger on `plugin_slots`), so each
+    /// replica reloads as soon as the change commits; looking every `every` stays as the
+    /// fallback, for SQLite and for whatever is missed while the listening connection is down.
+    /// Every few seconds the replica says it serves, and compiles what was installed that it
+    /// has not compiled yet (see [`ready`](super::ready)).
     pub async fn watch(
         self: Arc<Self>,
         db: Db,
@@ -115,7 +120,10 @@ impl Plugins {
     ) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut beat = tokio::time::interval(ready::HEARTBEAT);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
+        self.join(&db).await;
         let mut listener = None;
         let mut listen_again = tokio::time::Instant::now();
         loop {
@@ -136,8 +144,15 @@ impl Plugins {
                 }
             }
             tokio::select! {
-                _ = &mut shutdown => return,
+                _ = &mut shutdown => {
+                    self.leave(&db).await;
+                    return;
+                }
                 _ = tick.tick() => self.refresh_logged(&db).await,
+                _ = beat.tick() => {
+                    self.heartbeat(&db).await;
+                    tokio::spawn(self.clone().catch_up(db.clone()));
+                }
                 got = next_notification(&mut listener) => match got {
                     // A component was installed: compile it now, off this loop, so that
                     // activating it later switches this replica in milliseconds.
@@ -159,18 +174,18 @@ impl Plugins {
         }
     }
 
-    /// Prepares installed plugin `id` and lets it go: the compiled component stays in the
-    /// runtime's memory (and artifact cache) for when it is activated.
+    /// Compiles installed plugin `id` ahead of its activation.
     async fn prewarm(self: Arc<Self>, db: Db, id: i64) {
-        let started = Instant::now();
-        match self.prepared(&db, id).await {
-            Ok(_) => {
-                tracing::debug!(id, took = ?started.elapsed(), "installed plugin compiled ahead of activation")
-            }
-            Err(e) => {
-                tracing::warn!(id, error = %e, "could not prepare an installed plugin ahead of activation")
-            }
+        self.prewarm_one(&db, id).await;
+    }
+
+    /// Compiles what was installed and this replica has not compiled, one look at a time.
+    async fn catch_up(self: Arc<Self>, db: Db) {
+        if self.catching_up.swap(true, Ordering::AcqRel) {
+            return;
         }
+        self.compile_installed(&db).await;
+        self.catching_up.store(false, Ordering::Release);
     }
 
     async fn refresh_logged(&self, db: &Db) {

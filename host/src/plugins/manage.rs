@@ -24,6 +24,10 @@ pub enum ManageError {
     NothingToRollBack(Slot),
     #[error("no plugin is in shadow for {0}")]
     NoShadow(Slot),
+    #[error(
+        "{compiling} of the {of} servers are still compiling the plugin; activate it again once they are done (the console shows when)"
+    )]
+    NotReady { compiling: usize, of: usize },
     #[error(transparent)]
     Plugin(#[from] PluginError),
     #[error(transparent)]
@@ -144,7 +148,9 @@ impl Plugins {
         };
         tracing::info!(slot = %slot, id, plugin.name = %loaded.info.name, plugin.version = %loaded.info.version, plugin.sha256 = %loaded.plugin.sha256, by, "plugin installed");
         // The component was prepared on this host just above: no need to prove it again.
+        self.record_compiled(db, id, None).await;
         if activate && db::plugins::active_id(db, slot.as_str()).await? != Some(id) {
+            self.wait_until_compiled(db, id).await?;
             self.record_activation(db, slot, id, by).await?;
         }
         Ok(id)
@@ -177,6 +183,9 @@ impl Plugins {
             .ok_or(ManageError::UnknownPlugin(id))?;
         self.prepare_blocking(slot, wasm, row.config.clone(), raise_of(&row), id)
             .await?;
+        self.record_compiled(db, id, None).await;
+        // Every replica switches within milliseconds only to what it has compiled.
+        self.wait_until_compiled(db, id).await?;
         self.record_activation(db, slot, id, by).await
     }
 
@@ -222,8 +231,11 @@ impl Plugins {
     /// to be asked questions by hand, outside the request path.
     pub async fn prepared(&self, db: &Db, id: i64) -> Result<Loaded, ManageError> {
         let (row, slot, wasm) = stored(db, id).await?;
-        self.prepare_blocking(slot, wasm, row.config.clone(), raise_of(&row), id)
-            .await
+        let loaded = self
+            .prepare_blocking(slot, wasm, row.config.clone(), raise_of(&row), id)
+            .await?;
+        self.record_compiled(db, id, None).await;
+        Ok(loaded)
     }
 
     /// Returns `slot` to the plugin that was active before the current one.

@@ -169,7 +169,8 @@ async fn work(
 }
 
 /// The shadow's answer: (outcome, answer, microseconds).
-type Answer = (&'static str, Option<String>, i64);
+/// (outcome, answer, what a failure failed with, micros).
+type Answer = (&'static str, Option<String>, Option<String>, i64);
 
 fn ask_all(jobs: Vec<Job>) -> Vec<(Job, Answer)> {
     jobs.into_iter()
@@ -178,8 +179,8 @@ fn ask_all(jobs: Vec<Job>) -> Vec<(Job, Answer)> {
             let got = job.asked.answer(&job.shadow.loaded);
             let micros = started.elapsed().as_micros().try_into().unwrap_or(i64::MAX);
             let answer = match got {
-                Ok(a) => ("ok", Some(a), micros),
-                Err(e) => (e.kind.label(), None, micros),
+                Ok(a) => ("ok", Some(a), None, micros),
+                Err(e) => (e.kind.label(), None, Some(super::failure_text(&e)), micros),
             };
             (job, answer)
         })
@@ -187,7 +188,12 @@ fn ask_all(jobs: Vec<Job>) -> Vec<(Job, Answer)> {
 }
 
 /// Counts the comparison, and records a disagreement in the decision log.
-fn compare(log: &DecisionLog, counts: &mut Counts, job: Job, (outcome, answer, micros): Answer) {
+fn compare(
+    log: &DecisionLog,
+    counts: &mut Counts,
+    job: Job,
+    (outcome, answer, error, micros): Answer,
+) {
     let shadow = &job.shadow;
     let plugin = &shadow.loaded.plugin;
     let agrees = outcome == job.live.outcome && answer == job.live.answer;
@@ -211,6 +217,7 @@ fn compare(log: &DecisionLog, counts: &mut Counts, job: Job, (outcome, answer, m
         input: job.input,
         answer,
         outcome,
+        error,
         micros,
         live: Some(job.live),
     });

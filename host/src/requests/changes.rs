@@ -38,6 +38,8 @@ impl Requests {
             .key
             .clone();
         let stored = self.store(uploads).await?;
+        let mut uncommitted = Uncommitted::of(&self.files, &stored);
+        let html = render(&description).await?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let id = sql::insert(
@@ -61,6 +63,8 @@ impl Requests {
                 internal: false,
                 extra: &subject,
                 channel: via.channel(),
+                html: &html,
+                renderer: markdown::RENDERER,
                 now,
             },
         )
@@ -83,7 +87,7 @@ impl Requests {
         let row = sql::by_id(&mut *tx, id)
             .await?
             .ok_or(RequestError::NotFound)?;
-        if let Some(m) = self.on_event(TicketEvent::Created, &row).await? {
+        if let Some(m) = self.on_event(&mut tx, TicketEvent::Created, &row).await? {
             apply_move(&mut tx, id, &m, now).await?;
         }
         if users::notifications(&mut *tx, me.id).await?.created {
@@ -94,6 +98,7 @@ impl Requests {
         }
         via.record(&mut tx, id, message_id, "opened").await?;
         tx.commit().await?;
+        uncommitted.committed();
         self.mailer.wake();
         Ok(id)
     }
@@ -245,6 +250,11 @@ impl Requests {
             Some(m) => self.store(m.uploads).await?,
             None => Vec::new(),
         };
+        let mut uncommitted = Uncommitted::of(&self.files, &stored);
+        let html = match &body {
+            Some(b) => Some(render(b).await?),
+            None => None,
+        };
         let expected = u
             .version
             .filter(|_| u.status.is_some() || u.assignee.is_some());
@@ -272,7 +282,7 @@ impl Requests {
             r.assignee_id = assignee;
             changed = true;
             if assignee.is_some() {
-                take!(self.on_event(TicketEvent::Assigned, &r).await?);
+                take!(self.on_event(&mut tx, TicketEvent::Assigned, &r).await?);
             }
         }
         let mut message_id = None;
@@ -288,6 +298,8 @@ impl Requests {
                         internal,
                         extra: "",
                         channel: via.channel(),
+                        html: html.as_deref().unwrap_or_default(),
+                        renderer: markdown::RENDERER,
                         now,
                     },
                 )
@@ -302,7 +314,7 @@ impl Requests {
                 } else {
                     TicketEvent::CustomerReplied
                 };
-                take!(self.on_event(event, &r).await?);
+                take!(self.on_event(&mut tx, event, &r).await?);
             }
         }
         // A status the workflow has just moved the request to, because of the assignment or
@@ -377,6 +389,7 @@ impl Requests {
             return Ok(None);
         }
         tx.commit().await?;
+        uncommitted.committed();
         if !emails.is_empty() {
             self.mailer.wake();
         }
@@ -468,4 +481,32 @@ pub struct Update<'a> {
     pub assignee: Option<Option<i64>>,
     /// The version the caller last read.
     pub version: Option<i64>,
+}
+
+/// Files stored for a change that has not committed: if it never does (refused, conflicting,
+/// the database out of room), the next housekeeping look sweeps them rather than the hourly one.
+struct Uncommitted<'a> {
+    files: &'a Files,
+    pending: bool,
+}
+
+impl<'a> Uncommitted<'a> {
+    fn of(files: &'a Files, stored: &[Stored]) -> Uncommitted<'a> {
+        Uncommitted {
+            files,
+            pending: !stored.is_empty(),
+        }
+    }
+
+    fn committed(&mut self) {
+        self.pending = false;
+    }
+}
+
+impl Drop for Uncommitted<'_> {
+    fn drop(&mut self) {
+        if self.pending {
+            self.files.sweep_soon();
+        }
+    }
 }

@@ -4,7 +4,12 @@
 //! only complete files reach the store; nothing of an upload is held in memory.
 
 use crate::domain::text;
+mod budget;
+mod local;
 pub mod s3;
+pub use budget::{Budget, Held, StageError, Staging};
+use budget::{Shares, units};
+pub use local::LocalStore;
 use sha2::{Digest, Sha256};
 use std::future::Future;
 use std::io;
@@ -12,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 /// What a [`BlobStore`] call returns: its work may block or wait on the network.
 pub type Pending<'a, T> = Pin<Box<dyn Future<Output = io::Result<T>> + Send + 'a>>;
@@ -65,174 +70,8 @@ pub struct Staged {
     pub size: u64,
 }
 
-/// Files under a folder, as `<dir>/<first two hex digits>/<sha256>`.
-#[derive(Debug)]
-pub struct LocalStore {
-    dir: PathBuf,
-}
-
-impl LocalStore {
-    pub fn new(dir: impl Into<PathBuf>) -> LocalStore {
-        LocalStore { dir: dir.into() }
-    }
-
-    fn path(&self, sha256: &str) -> io::Result<PathBuf> {
-        if !is_sha256(sha256) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "not a sha256 digest",
-            ));
-        }
-        Ok(self.dir.join(&sha256[..2]).join(sha256))
-    }
-
-    fn put_blocking(&self, staged: Staged) -> io::Result<()> {
-        let path = self.path(&staged.sha256)?;
-        // Already stored: refresh its time instead (the staged copy is removed on drop).
-        match touch(&path) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        let folder = path.parent().unwrap_or(&self.dir).to_path_buf();
-        std::fs::create_dir_all(&folder)?;
-        // The staged file is complete and flushed; a rename makes it appear whole or not at all.
-        match staged.path.persist(&path) {
-            Ok(()) => {}
-            // Staging on another file system: copy beside the target, flush, then rename.
-            Err(e) if e.error.raw_os_error() == Some(18) => {
-                let tmp = tempfile::Builder::new()
-                    .prefix(".incoming-")
-                    .tempfile_in(&folder)?;
-                std::fs::copy(&e.path, tmp.path())?;
-                tmp.as_file().sync_all()?;
-                tmp.persist(&path).map_err(|e| e.error)?;
-            }
-            Err(e) => return Err(e.error),
-        }
-        sync_dir(&folder)
-    }
-
-    fn stale_blocking(&self, before: SystemTime) -> io::Result<Vec<String>> {
-        let mut stale = Vec::new();
-        let Ok(folders) = std::fs::read_dir(&self.dir) else {
-            return Ok(stale);
-        };
-        for folder in folders {
-            let folder = folder?;
-            if !folder.file_type()?.is_dir() {
-                continue;
-            }
-            for entry in std::fs::read_dir(folder.path())? {
-                let entry = entry?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
-                    continue;
-                };
-                if modified >= before {
-                    continue;
-                }
-                if is_sha256(&name) {
-                    stale.push(name);
-                } else if name.starts_with('.') {
-                    // A copy or retirement a crash interrupted.
-                    let _ = std::fs::remove_file(entry.path());
-                }
-            }
-        }
-        Ok(stale)
-    }
-
-    fn retire_blocking(&self, sha256: &str, before: SystemTime) -> io::Result<Option<Retired>> {
-        let path = self.path(sha256)?;
-        let trash = path.with_file_name(format!(
-            ".retired-{sha256}-{}",
-            crate::auth::secret::new_token().0
-        ));
-        match std::fs::rename(&path, &trash) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        }
-        let retired = Retired {
-            sha256: sha256.to_owned(),
-            at: trash.to_string_lossy().into_owned(),
-        };
-        // An upload that refreshed the blob just before the rename kept its time: put it back.
-        if std::fs::metadata(&trash)?.modified()? >= before {
-            self.restore_blocking(retired)?;
-            return Ok(None);
-        }
-        Ok(Some(retired))
-    }
-
-    fn restore_blocking(&self, retired: Retired) -> io::Result<()> {
-        let path = self.path(&retired.sha256)?;
-        // An upload may have stored the same content anew meanwhile: either copy will do.
-        std::fs::rename(&retired.at, &path)
-    }
-}
-
 fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-/// Marks `path` as used now.
-fn touch(path: &Path) -> io::Result<()> {
-    std::fs::File::options()
-        .write(true)
-        .open(path)?
-        .set_modified(SystemTime::now())
-}
-
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-/// Runs blocking file work off the async workers.
-fn blocking<'a, T: Send + 'static>(
-    f: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> Pending<'a, T> {
-    Box::pin(async move {
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(io::Error::other)?
-    })
-}
-
-impl BlobStore for LocalStore {
-    fn put(&self, staged: Staged) -> Pending<'_, ()> {
-        let me = LocalStore::new(self.dir.clone());
-        blocking(move || me.put_blocking(staged))
-    }
-
-    fn open<'a>(&'a self, sha256: &'a str) -> Pending<'a, (Reader, u64)> {
-        Box::pin(async move {
-            let file = tokio::fs::File::open(self.path(sha256)?).await?;
-            let size = file.metadata().await?.len();
-            Ok((Box::pin(file) as Reader, size))
-        })
-    }
-
-    fn stale(&self, before: SystemTime) -> Pending<'_, Vec<String>> {
-        let me = LocalStore::new(self.dir.clone());
-        blocking(move || me.stale_blocking(before))
-    }
-
-    fn retire<'a>(&'a self, sha256: &'a str, before: SystemTime) -> Pending<'a, Option<Retired>> {
-        let me = LocalStore::new(self.dir.clone());
-        let sha = sha256.to_owned();
-        blocking(move || me.retire_blocking(&sha, before))
-    }
-
-    fn restore(&self, retired: Retired) -> Pending<'_, ()> {
-        let me = LocalStore::new(self.dir.clone());
-        blocking(move || me.restore_blocking(retired))
-    }
-
-    fn purge(&self, retired: Retired) -> Pending<'_, ()> {
-        blocking(move || std::fs::remove_file(&retired.at))
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -297,13 +136,18 @@ pub struct Files {
     pub staging: PathBuf,
     /// Permits of [`BUDGET_UNIT`] bytes.
     pub budget: Arc<Semaphore>,
+    /// Each person's share of it.
+    shares: Arc<Shares>,
+    /// A change failed for want of room after its files were stored: sweep soon, not in an hour.
+    sweep_soon: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The budget counts upload bytes in units of this size.
 pub const BUDGET_UNIT: usize = 64 * 1024;
 
-/// How long a blob no row references is kept: longer than any upload takes to commit.
-pub const ORPHAN_GRACE: Duration = Duration::from_secs(60 * 60);
+/// How long a blob no row references is kept: far longer than an upload takes from its file
+/// being stored to its row committing (milliseconds).
+pub const ORPHAN_GRACE: Duration = Duration::from_secs(10 * 60);
 
 impl Files {
     pub fn new(
@@ -312,31 +156,43 @@ impl Files {
         staging: PathBuf,
         in_flight_bytes: usize,
     ) -> Files {
+        let total = (in_flight_bytes / BUDGET_UNIT).max(1);
+        // One person may hold an eighth of the budget, and at least one whole message.
+        let share = (total / 8).max(limits.body_limit().div_ceil(BUDGET_UNIT));
         Files {
             store,
             limits,
             staging,
-            budget: Arc::new(Semaphore::new((in_flight_bytes / BUDGET_UNIT).max(1))),
+            budget: Arc::new(Semaphore::new(total)),
+            shares: Arc::new(Shares::new(share)),
+            sweep_soon: Arc::default(),
         }
     }
 
-    /// Reserves the budget of one request's uploads: its declared length up front, so that
-    /// concurrent uploads are admitted whole or refused at once (rather than all starving
-    /// half-way); a request that declared no length takes budget as its bytes arrive.
-    pub fn reserve(&self, declared: Option<u64>) -> Result<Budget, StageError> {
-        let reserved = match declared {
-            Some(bytes) if bytes > 0 => Some(
-                self.budget
-                    .clone()
-                    .try_acquire_many_owned(units(bytes))
-                    .map_err(|_| StageError::Busy)?,
-            ),
-            _ => None,
-        };
-        Ok(Budget {
-            semaphore: self.budget.clone(),
-            reserved,
-        })
+    /// Asks for the orphan sweep at the next look: files were stored for a change that could
+    /// not commit, and the disk is short of room.
+    pub fn sweep_soon(&self) {
+        self.sweep_soon
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a sweep was asked for since the last time this was called.
+    pub fn take_sweep_soon(&self) -> bool {
+        self.sweep_soon
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reserves the budget of one request's uploads, by `owner` (a person's id): its declared
+    /// length up front, so that concurrent uploads are admitted whole or refused at once
+    /// (rather than all starving half-way); a request that declared no length takes budget as
+    /// its bytes arrive. A person holds at most a share of the budget, so that one person's
+    /// slow uploads never keep everyone else's out.
+    pub fn reserve(&self, owner: Option<i64>, declared: Option<u64>) -> Result<Budget, StageError> {
+        Budget::reserve(
+            self.budget.clone(),
+            owner.map(|o| self.shares.of(o)),
+            declared.filter(|b| *b > 0).map(units),
+        )
     }
 
     /// A file being written to the staging folder.
@@ -362,9 +218,9 @@ impl Files {
     pub async fn stage_bytes(&self, bytes: &[u8]) -> io::Result<Staged> {
         let busy = |e| match e {
             StageError::Io(e) => e,
-            StageError::Busy => io::Error::other("upload budget exhausted"),
+            StageError::Busy | StageError::Share => io::Error::other("upload budget exhausted"),
         };
-        let mut budget = self.reserve(Some(bytes.len() as u64)).map_err(busy)?;
+        let mut budget = self.reserve(None, Some(bytes.len() as u64)).map_err(busy)?;
         let mut s = self.stage()?;
         s.write(bytes, &mut budget).await.map_err(busy)?;
         let (staged, _) = s.finish().await?;
@@ -424,89 +280,6 @@ pub enum SweepError {
     Db(#[from] crate::db::DbError),
 }
 
-fn units(bytes: u64) -> u32 {
-    u32::try_from(bytes.div_ceil(BUDGET_UNIT as u64)).unwrap_or(u32::MAX)
-}
-
-/// The upload budget of one request (see [`Files::reserve`]); what it does not hand to its
-/// files goes back to the process when it is dropped.
-#[derive(Debug)]
-pub struct Budget {
-    semaphore: Arc<Semaphore>,
-    reserved: Option<OwnedSemaphorePermit>,
-}
-
-impl Budget {
-    fn take(&mut self, n: u32) -> Result<OwnedSemaphorePermit, StageError> {
-        if let Some(r) = &mut self.reserved
-            && let Some(p) = r.split(n as usize)
-        {
-            return Ok(p);
-        }
-        self.semaphore
-            .clone()
-            .try_acquire_many_owned(n)
-            .map_err(|_| StageError::Busy)
-    }
-}
-
-/// An upload on its way to the staging folder.
-#[derive(Debug)]
-pub struct Staging {
-    file: tokio::fs::File,
-    path: tempfile::TempPath,
-    hash: Sha256,
-    size: u64,
-    held: Option<OwnedSemaphorePermit>,
-}
-
-/// Why a chunk could not be staged.
-#[derive(Debug)]
-pub enum StageError {
-    /// The process holds as many upload bytes as it allows; try again shortly.
-    Busy,
-    Io(io::Error),
-}
-
-impl Staging {
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    /// Appends `chunk`, counting it against `budget` first.
-    pub async fn write(&mut self, chunk: &[u8], budget: &mut Budget) -> Result<(), StageError> {
-        use tokio::io::AsyncWriteExt;
-        let needed = units(self.size + chunk.len() as u64) - units(self.size);
-        if needed > 0 {
-            let permit = budget.take(needed)?;
-            match &mut self.held {
-                Some(held) => held.merge(permit),
-                None => self.held = Some(permit),
-            }
-        }
-        self.hash.update(chunk);
-        self.size += chunk.len() as u64;
-        self.file.write_all(chunk).await.map_err(StageError::Io)
-    }
-
-    /// Flushes the file to disk; the budget stays held until the returned permit is dropped
-    /// (once the file is stored).
-    pub async fn finish(mut self) -> io::Result<(Staged, Option<OwnedSemaphorePermit>)> {
-        use tokio::io::AsyncWriteExt;
-        self.file.flush().await?;
-        self.file.sync_all().await?;
-        drop(self.file);
-        Ok((
-            Staged {
-                path: self.path,
-                sha256: hex(&self.hash.finalize()),
-                size: self.size,
-            },
-            self.held,
-        ))
-    }
-}
-
 /// A file someone sent with a message, staged and waiting to be stored.
 #[derive(Debug)]
 pub struct Upload {
@@ -514,7 +287,7 @@ pub struct Upload {
     pub content_type: String,
     pub staged: Staged,
     /// The upload budget this file holds until it is stored.
-    pub budget: Option<OwnedSemaphorePermit>,
+    pub budget: Option<Held>,
 }
 
 /// A file stored for a message, ready for its attachment row.
@@ -678,9 +451,9 @@ mod tests {
         let files = files(dir.path()); // 1 MiB in flight
         let busy = |_| io::Error::other("busy");
         // A request that declares its length gets all of it or nothing, up front.
-        let mut first_budget = files.reserve(Some(700 << 10)).map_err(busy)?;
+        let mut first_budget = files.reserve(None, Some(700 << 10)).map_err(busy)?;
         assert!(matches!(
-            files.reserve(Some(400 << 10)),
+            files.reserve(None, Some(400 << 10)),
             Err(StageError::Busy)
         ));
         let mut first = files.stage()?;
@@ -689,7 +462,7 @@ mod tests {
             .await
             .map_err(busy)?;
         // One that declares none takes budget as it goes, until there is none left.
-        let mut second_budget = files.reserve(None).map_err(busy)?;
+        let mut second_budget = files.reserve(None, None).map_err(busy)?;
         let mut second = files.stage()?;
         second
             .write(&vec![2; 300 << 10], &mut second_budget)
@@ -714,7 +487,9 @@ mod tests {
     async fn staged_files_are_removed_when_an_upload_fails() -> io::Result<()> {
         let dir = tempfile::tempdir()?;
         let files = files(dir.path());
-        let mut budget = files.reserve(None).map_err(|_| io::Error::other("busy"))?;
+        let mut budget = files
+            .reserve(None, None)
+            .map_err(|_| io::Error::other("busy"))?;
         let mut s = files.stage()?;
         s.write(b"partial", &mut budget)
             .await

@@ -502,7 +502,12 @@ pub async fn generate(
             ]);
             conversations.push(conversation);
         }
-        let mut tx = sqlx::Acquire::begin(&mut *conn).await?;
+        // On SQLite the write lock is taken at once: a transaction that reads first would fail
+        // to write if the server it generates for committed in between.
+        let mut tx = match db.backend() {
+            Backend::Sqlite => sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?,
+            Backend::Postgres => sqlx::Acquire::begin(&mut *conn).await?,
+        };
         let before = max_id(&mut tx, "requests").await?;
         insert_rows(
             &mut tx,
@@ -533,12 +538,15 @@ pub async fn generate(
                 conversation
                     .into_iter()
                     .map(move |(author, body, internal, at)| {
+                        let html = crate::domain::markdown::render(&body);
                         vec![
                             Value::Int(*id),
                             Value::Int(author),
                             Value::Text(body),
                             Value::Int(i64::from(internal)),
                             Value::Int(at),
+                            Value::Text(html),
+                            Value::Int(crate::domain::markdown::RENDERER),
                         ]
                     })
             })
@@ -546,7 +554,15 @@ pub async fn generate(
         insert_rows(
             &mut tx,
             "messages",
-            &["request_id", "author_id", "body", "internal", "created_at"],
+            &[
+                "request_id",
+                "author_id",
+                "body",
+                "internal",
+                "created_at",
+                "html",
+                "html_renderer",
+            ],
             messages,
         )
         .await?;

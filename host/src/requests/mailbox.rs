@@ -7,8 +7,19 @@
 //! Which request a message answers: the token of the reply address it was sent to (or of the
 //! notification it names in In-Reply-To/References), issued to one recipient of one message.
 //! Mail from anyone else carrying that token is treated as a new message from its real
-//! sender. Without a token, the thread id or the subject's `[REQ-n]` names the request, for a
-//! sender allowed to see it.
+//! sender.
+//!
+//! Anyone can write any `From`. Without a token, a message acts in its sender's name (a reply
+//! by the thread id or the subject's `[REQ-n]`, a new request) only where the operator says
+//! `From` is believed ([`TrustFrom`]): always, or when the receiving server the operator trusts
+//! found it authentic (its `Authentication-Results`: DMARC, DKIM or SPF aligned with the sender's
+//! domain). Staff act by email only through a token of their own.
+//!
+//! Floods and loops are cut before anything is answered or kept: an address may send
+//! `per_hour` messages an hour and a sixth of that (at least five) in ten minutes, the same text on the same request again
+//! within a day is taken for an automatic reply, and an address is answered at most three times
+//! a day. An answer never quotes what the sender wrote. The original of a message is kept only
+//! when it becomes a reply or a request.
 //!
 //! Every message ends as one row of `inbound_mail`, written in the transaction of what it
 //! caused, keyed by Message-ID: it acts once, however often it is fetched and by whichever
@@ -24,6 +35,43 @@ use sha2::Digest;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
+const MINUTE: i64 = 60_000;
+
+/// Messages an address may send in ten minutes, at least; more are ignored (two auto-responders
+/// answering each other send faster than people write). A sixth of the hourly limit where that
+/// is more.
+const PER_TEN_MINUTES: i64 = 5;
+
+/// Answers (refusals, how to join) an address gets in a day at most: mail with a forged sender
+/// is never turned into a flood of answers to someone else.
+const ANSWERS_PER_DAY: i64 = 3;
+
+/// When a message's `From` is believed without a reply token of its sender's own.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TrustFrom {
+    /// Never: only a reply to one of the sender's own notifications acts in their name.
+    Never,
+    /// When the receiving server that writes `Authentication-Results` as this id (the operator's
+    /// mail server, which removes such headers it did not write) found the sender authentic.
+    /// Without an id, never.
+    #[default]
+    Authenticated,
+    /// Always (a mailbox only trusted senders can reach).
+    Always,
+}
+
+impl TrustFrom {
+    /// `never`, `authenticated` or `always`.
+    pub fn parse(s: &str) -> std::result::Result<TrustFrom, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "never" => Ok(TrustFrom::Never),
+            "authenticated" => Ok(TrustFrom::Authenticated),
+            "always" => Ok(TrustFrom::Always),
+            other => Err(format!("`{other}`: say never, authenticated or always")),
+        }
+    }
+}
+
 /// Acts on the mail of the support mailbox.
 #[derive(Debug)]
 pub struct MailDesk {
@@ -34,6 +82,10 @@ pub struct MailDesk {
     pub own_address: String,
     /// Messages an address may send in an hour; more are ignored.
     pub per_hour: i64,
+    /// When `From` is believed without a token.
+    pub trust_from: TrustFrom,
+    /// The `Authentication-Results` id of the receiving server believed about senders.
+    pub authserv_id: Option<String>,
 }
 
 fn disposition(outcome: &str) -> Disposition {
@@ -44,26 +96,51 @@ fn disposition(outcome: &str) -> Disposition {
 }
 
 impl Receive for MailDesk {
-    async fn known(&self, place: &Place) -> std::result::Result<Option<Disposition>, String> {
-        received::outcome_at(
+    async fn known(
+        &self,
+        places: &[Place],
+    ) -> std::result::Result<Vec<(u32, Disposition)>, String> {
+        let Some(first) = places.first() else {
+            return Ok(Vec::new());
+        };
+        let uids: Vec<i64> = places.iter().map(|p| i64::from(p.uid)).collect();
+        received::outcomes_at(
             self.requests.db.pool(),
-            &place.mailbox,
-            i64::from(place.uid_validity),
-            i64::from(place.uid),
+            &first.mailbox,
+            i64::from(first.uid_validity),
+            &uids,
         )
         .await
-        .map(|o| o.as_deref().map(disposition))
+        .map(|found| {
+            found
+                .into_iter()
+                .filter_map(|(uid, o)| Some((u32::try_from(uid).ok()?, disposition(&o))))
+                .collect()
+        })
         .map_err(|e| e.to_string())
     }
 
     async fn receive(
         &self,
-        raw: Vec<u8>,
+        raw: &[u8],
         place: &Place,
         over: Option<u64>,
     ) -> std::result::Result<Disposition, String> {
-        self.take(&raw, place, over)
+        self.take(raw, place, over).await.map_err(|e| e.to_string())
+    }
+
+    async fn give_up(
+        &self,
+        raw: &[u8],
+        place: &Place,
+        why: &str,
+    ) -> std::result::Result<(), String> {
+        // Only what cannot fail to be stored: the bytes' hash, not a word the message says.
+        let key = format!("sha256:{}", hex::encode(sha2::Sha256::digest(raw)));
+        let rec = self.record(place, &key, "", "", None);
+        self.settle(&rec, Settled::failed(why.replace('\0', "")))
             .await
+            .map(|_| ())
             .map_err(|e| e.to_string())
     }
 }
@@ -95,13 +172,8 @@ impl MailDesk {
             // The same message again, under another UID (a copy, or a folder re-read).
             return Ok(disposition(&o));
         }
-        let eml = if over.is_some() {
-            None
-        } else {
-            Some(self.keep(raw).await?)
-        };
         let from = m.from.clone().unwrap_or_default();
-        let rec = self.record(place, &m.key, &from, &m.subject, eml.as_deref());
+        let rec = self.record(place, &m.key, &from, &m.subject, None);
         match &m.kind {
             Kind::Automatic(why) => {
                 return self.settle(&rec, Settled::ignored(why.clone())).await;
@@ -125,33 +197,41 @@ impl MailDesk {
                 )
                 .await;
         }
+        if let Some(why) = self.flooding(&from).await? {
+            return self.settle(&rec, Settled::ignored(why)).await;
+        }
         if let Some(limit) = over {
             let why = format!(
                 "The message is {}; messages of at most {} are accepted.",
                 weight(place.size),
                 weight(limit)
             );
-            return self.settle(&rec, self.refusal(&m, why)).await;
+            return self.settle(&rec, self.refusal(&m, why).await?).await;
         }
         if let Some(why) = &m.problem {
-            return self.settle(&rec, self.refusal(&m, why.clone())).await;
-        }
-        let sent = received::count_from(r.db.pool(), &from, r.now() - HOUR, None).await?;
-        if sent >= self.per_hour {
-            let why = format!(
-                "more than {} messages from this address in an hour",
-                self.per_hour
-            );
-            return self.settle(&rec, Settled::ignored(why)).await;
+            return self
+                .settle(&rec, self.refusal(&m, why.clone()).await?)
+                .await;
         }
         if let Some(why) = self.too_many_or_too_large(&m.files) {
-            return self.settle(&rec, self.refusal(&m, why)).await;
+            return self.settle(&rec, self.refusal(&m, why).await?).await;
         }
         let me = db::users::by_email(r.db.pool(), &from)
             .await?
             .and_then(Me::by_email);
-        if let (Some(id), Some(me)) = (self.answers(&m, me.as_ref()).await?, &me) {
+        let believed = self.believed(&m);
+        let answered = self.answers(&m, me.as_ref(), believed).await?;
+        if let (Some(id), Some(me)) = (answered, &me) {
             let body = body_of(&m);
+            if self.repeated(&from, id, &body).await? {
+                let why = "the same text again on this request within a day: taken for an automatic reply".into();
+                return self.settle(&rec, Settled::ignored(why)).await;
+            }
+            let eml = self.keep(raw).await?;
+            let rec = Record {
+                eml_sha256: Some(&eml),
+                ..rec.clone()
+            };
             let uploads = self.uploads(&m.files).await?;
             match r
                 .reply(me, id, &body, false, uploads, Via::Email(&rec))
@@ -164,22 +244,76 @@ impl MailDesk {
                 Err(RequestError::AlreadyReceived) => return Ok(Disposition::Processed),
                 Err(RequestError::NotFound | RequestError::Forbidden) => {}
                 Err(RequestError::Invalid(_, why) | RequestError::TooLarge(why)) => {
-                    return self.settle(&rec, self.refusal(&m, why)).await;
+                    return self.settle(&rec, self.refusal(&m, why).await?).await;
                 }
                 Err(RequestError::Input(i)) => {
-                    return self.settle(&rec, self.refusal(&m, i.message)).await;
+                    return self.settle(&rec, self.refusal(&m, i.message).await?).await;
                 }
                 Err(e) => return Err(e),
             }
         }
-        self.open(&rec, &m, me).await
+        self.open(&rec, &m, raw, me, believed).await
+    }
+
+    /// Why mail from `from` is ignored before anything else is done with it: too much of it in
+    /// the last hour, or in the last ten minutes.
+    async fn flooding(&self, from: &str) -> Result<Option<String>> {
+        let r = &self.requests;
+        let now = r.now();
+        let sent = received::count_from(r.db.pool(), from, now - HOUR, None).await?;
+        if sent >= self.per_hour {
+            return Ok(Some(format!(
+                "more than {} messages from this address in an hour",
+                self.per_hour
+            )));
+        }
+        let most = (self.per_hour / 6).max(PER_TEN_MINUTES);
+        let burst = received::count_from(r.db.pool(), from, now - 10 * MINUTE, None).await?;
+        if burst >= most {
+            return Ok(Some(format!(
+                "more than {most} messages from this address in ten minutes"
+            )));
+        }
+        Ok(None)
+    }
+
+    /// Whether `from` sent `body` to request `id` already within the last day: auto-responders
+    /// answering one another say the same thing every time.
+    async fn repeated(&self, from: &str, id: i64, body: &str) -> Result<bool> {
+        let r = &self.requests;
+        Ok(received::said_before(r.db.pool(), from, id, body, r.now() - DAY).await?)
+    }
+
+    /// Whether the message's `From` is believed without a token of the sender's own.
+    fn believed(&self, m: &Incoming) -> bool {
+        match (&self.trust_from, &self.authserv_id) {
+            (TrustFrom::Always, _) => true,
+            (TrustFrom::Authenticated, Some(id)) => inbound::from_authenticated(m, id),
+            _ => false,
+        }
     }
 
     /// A message that answers no request: a new request from an active customer, otherwise an
     /// answer saying what the sender can do.
-    async fn open(&self, rec: &Record<'_>, m: &Incoming, me: Option<Me>) -> Result<Disposition> {
+    async fn open(
+        &self,
+        rec: &Record<'_>,
+        m: &Incoming,
+        raw: &[u8],
+        me: Option<Me>,
+        believed: bool,
+    ) -> Result<Disposition> {
         let r = &self.requests;
         match me {
+            Some(me)
+                if me.is_active()
+                    && matches!(me.role, Role::Customer | Role::SiteAdmin)
+                    && me.site_id.is_some()
+                    && !believed =>
+            {
+                let why = "We could not confirm that this message was sent by you, so it was not added to any request. Reply to one of our emails about your request, or sign in to the portal to raise a new one.".to_owned();
+                self.settle(rec, self.refusal(m, why).await?).await
+            }
             Some(me)
                 if me.is_active()
                     && matches!(me.role, Role::Customer | Role::SiteAdmin)
@@ -187,6 +321,11 @@ impl MailDesk {
             {
                 let subject = subject_of(&m.subject);
                 let body = body_of(m);
+                let eml = self.keep(raw).await?;
+                let rec = &Record {
+                    eml_sha256: Some(&eml),
+                    ..rec.clone()
+                };
                 let uploads = self.uploads(&m.files).await?;
                 match r
                     .create(&me, &subject, &body, uploads, Via::Email(rec))
@@ -201,22 +340,22 @@ impl MailDesk {
                         RequestError::Invalid(_, why)
                         | RequestError::TooLarge(why)
                         | RequestError::Rule(_, why),
-                    ) => self.settle(rec, self.refusal(m, why)).await,
+                    ) => self.settle(rec, self.refusal(m, why).await?).await,
                     Err(RequestError::Input(i)) => {
-                        self.settle(rec, self.refusal(m, i.message)).await
+                        self.settle(rec, self.refusal(m, i.message).await?).await
                     }
                     Err(e) => Err(e),
                 }
             }
             Some(me) if me.is_staff() && me.is_active() => {
                 let why = "Support staff answer requests by replying to their notifications; this message answers no request you can see.".to_owned();
-                self.settle(rec, self.refusal(m, why)).await
+                self.settle(rec, self.refusal(m, why).await?).await
             }
             _ => {
                 let from = rec.from_addr;
                 let told = received::count_from(r.db.pool(), from, r.now() - DAY, Some("answered"))
                     .await?;
-                if told > 0 {
+                if told > 0 || self.answered_enough(from).await? {
                     return self
                         .settle(
                             rec,
@@ -227,12 +366,8 @@ impl MailDesk {
                         .await;
                 }
                 let wording = received::wording(r.db.pool(), "join").await?;
-                let answer = messages::join_the_portal(
-                    from,
-                    &m.subject,
-                    &r.mailer.link("/join"),
-                    wording.as_deref(),
-                );
+                let answer =
+                    messages::join_the_portal(from, &r.mailer.link("/join"), wording.as_deref());
                 self.settle(
                     rec,
                     Settled {
@@ -248,8 +383,10 @@ impl MailDesk {
     }
 
     /// The request `m` answers, if its sender may answer it as themselves. A token issued to
-    /// someone else settles it: the message is then new, from its real sender.
-    async fn answers(&self, m: &Incoming, me: Option<&Me>) -> Result<Option<i64>> {
+    /// someone else settles it: the message is then new, from its real sender. Without a token
+    /// the thread or the subject names the request, where `From` is believed, and never for
+    /// staff.
+    async fn answers(&self, m: &Incoming, me: Option<&Me>, believed: bool) -> Result<Option<i64>> {
         let pool = self.requests.db.pool();
         for t in &m.tokens {
             let Some(issued) =
@@ -263,12 +400,24 @@ impl MailDesk {
             let theirs = me.is_some_and(|me| me.email.eq_ignore_ascii_case(&issued.to_addr));
             return Ok(theirs.then_some(request));
         }
+        if !believed || me.is_some_and(Me::is_staff) {
+            return Ok(None);
+        }
         Ok(m.thread.or(m.subject_request))
     }
 
+    /// Whether `from` has had its share of answers today.
+    async fn answered_enough(&self, from: &str) -> Result<bool> {
+        let r = &self.requests;
+        Ok(received::answers_to(r.db.pool(), from, r.now() - DAY).await? >= ANSWERS_PER_DAY)
+    }
+
+    /// A delivery report marks an address as bouncing only when it names a message the help
+    /// desk sent (by its unguessable id) to that address; what else a report claims is not
+    /// believed, since anyone can write one.
     async fn bounce(&self, rec: &Record<'_>, b: &Bounce) -> Result<Disposition> {
         let pool = self.requests.db.pool();
-        let mut addresses = b.failed.clone();
+        let mut addresses: Vec<String> = Vec::new();
         for id in &b.original_ids {
             let Some((local, host)) = id.rsplit_once('@') else {
                 continue;
@@ -276,10 +425,8 @@ impl MailDesk {
             if !host.eq_ignore_ascii_case(&self.domain) {
                 continue;
             }
-            let issued = match local.strip_prefix("outbox-").and_then(|n| n.parse().ok()) {
-                Some(n) => db::outbox::issued(pool, n).await?,
-                None => db::outbox::by_reply_token(pool, &crate::mail::token_sha256(local)).await?,
-            };
+            let issued =
+                db::outbox::by_reply_token(pool, &crate::mail::token_sha256(local)).await?;
             if let Some(i) = issued
                 && !addresses.contains(&i.to_addr.to_ascii_lowercase())
             {
@@ -351,19 +498,25 @@ impl MailDesk {
         Ok(disposition(s.outcome))
     }
 
-    /// Refused, with an answer saying why, unless the sender is the help desk itself.
-    fn refusal(&self, m: &Incoming, why: String) -> Settled<'static> {
-        let answer = m
+    /// Refused, with an answer saying why, unless the sender is the help desk itself or has
+    /// had its share of answers today.
+    async fn refusal(&self, m: &Incoming, why: String) -> Result<Settled<'static>> {
+        let to = m
             .from
             .as_deref()
-            .filter(|f| !f.eq_ignore_ascii_case(&self.own_address))
-            .map(|f| messages::mail_not_accepted(f, &m.subject, &why));
-        Settled {
+            .filter(|f| !f.eq_ignore_ascii_case(&self.own_address));
+        let answer = match to {
+            Some(f) if !self.answered_enough(f).await? => {
+                Some(messages::mail_not_accepted(f, &why))
+            }
+            _ => None,
+        };
+        Ok(Settled {
             outcome: "refused",
             reason: why,
             answer,
             bouncing: &[],
-        }
+        })
     }
 
     fn record<'a>(
@@ -399,6 +552,8 @@ impl MailDesk {
         Ok(sha)
     }
 
+    /// Why the files are refused, without naming them: an answer quotes nothing the sender
+    /// wrote.
     fn too_many_or_too_large(&self, files: &[File]) -> Option<String> {
         let limits = self.requests.files.limits;
         if files.len() > limits.max_files {
@@ -406,8 +561,8 @@ impl MailDesk {
         }
         files
             .iter()
-            .find(|f| f.bytes.len() > limits.max_file_bytes)
-            .map(|f| limits.too_large(&files::sanitize_file_name(&f.name)))
+            .position(|f| f.bytes.len() > limits.max_file_bytes)
+            .map(|i| limits.too_large(&format!("File {} of the message", i + 1)))
     }
 
     async fn uploads(&self, list: &[File]) -> Result<Vec<Upload>> {

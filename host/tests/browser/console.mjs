@@ -84,7 +84,7 @@ try {
   let counted = '';
   for (let i = 0; i < 50; i++) {
     await page.goto(`${BASE}/staff/plugins`);
-    counted = await page.getByRole('group').first().innerText();
+    counted = await page.locator('div.shadow').first().innerText();
     if (/Disagreed on [1-9]\d* of/.test(counted)) break;
     await page.waitForTimeout(200);
   }

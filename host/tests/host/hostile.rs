@@ -301,3 +301,66 @@ fn a_chatty_plugin_is_heard_within_bounds_and_still_answers() {
     );
     assert_eq!(lines.len(), 34);
 }
+
+/// A plugin's log line cannot forge a line of the server's text log: a line break inside it is
+/// written as `\n`, on the line of the event that carries it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_cannot_forge_a_line_of_the_servers_log() {
+    let data = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_helpdesk");
+    let wasm = support::write_file(data.path(), "hostile.wasm", HOSTILE);
+    let config = support::write_file(data.path(), "forge.conf", b"forge");
+    let install = std::process::Command::new(bin)
+        .args(["plugin", "install", "password-policy"])
+        .arg(&wasm)
+        .arg("--config")
+        .arg(&config)
+        .arg("--activate")
+        .env("HELPDESK_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let addr = support::free_addr();
+    let log = std::fs::File::create(data.path().join("server.log")).unwrap();
+    let mut server = std::process::Command::new(bin)
+        .args(["serve", "--listen", &addr.to_string()])
+        .env("HELPDESK_DATA_DIR", data.path())
+        .env("HELPDESK_LOG", "info")
+        .env("HELPDESK_LOG_FORMAT", "text")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let http = support::client();
+    let url = format!("http://{addr}/api/v1/password-policy/check");
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(res) = http
+            .post(&url)
+            .json(&serde_json::json!({ "password": "anything" }))
+            .send()
+            .await
+            && res.status().is_success()
+        {
+            break;
+        }
+        assert!(Instant::now() < until, "the server never answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    let text = std::fs::read_to_string(data.path().join("server.log")).unwrap();
+    assert!(
+        text.contains("plugin: checked\\n2000-01-01T00:00:00.000000Z ERROR helpdesk: forged"),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("2000-01-01")),
+        "a forged line: {text}"
+    );
+}

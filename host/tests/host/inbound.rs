@@ -2,12 +2,16 @@
 //! to notifications land in their request, mail from customers opens requests, and auto-replies,
 //! bounces, strangers and bad mail each get their documented outcome, once.
 
+mod forged;
+mod poison;
 mod replicas;
 
 use crate::accounts::Env;
 use crate::requests::Desk;
 use crate::support::dovecot::Dovecot;
-use crate::support::{Options, Received, SmtpSink, TestDb, TestServer, on_both_backends};
+use crate::support::{
+    Options, Received, SmtpSink, TestDb, TestServer, authenticated, on_both_backends,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -270,7 +274,11 @@ async fn a_reply_by_email_lands_in_its_request(t: TestDb) {
     let told = desk
         .env
         .sink
-        .wait("mallory@elsewhere.example", "Re: ", 1)
+        .wait(
+            "mallory@elsewhere.example",
+            "Your message to our support team",
+            1,
+        )
         .await;
     assert!(told.text.contains("/join"), "{}", told.text);
     assert!(
@@ -372,7 +380,7 @@ async fn mail_from_a_customer_opens_a_request(t: TestDb) {
     // The bytes 89 50 4e 47 0d 0a 1a 0a 01 02 03.
     let png = "iVBORw0KGgoBAgM=";
     let raw = format!(
-        "From: Ann Admin <ann@acme.example>\r\n\
+        "{}From: Ann Admin <ann@acme.example>\r\n\
 To: support@example.test\r\n\
 Subject: Projector shows no picture\r\n\
 Message-ID: <AM0PR01@outlook.example>\r\n\
@@ -391,6 +399,7 @@ Content-Transfer-Encoding: base64\r\n\
 \r\n\
 {}\r\n\
 --rel--\r\n",
+        authenticated("ann@acme.example"),
         png
     );
     imap.append(raw.as_bytes()).await;
@@ -418,7 +427,8 @@ Content-Transfer-Encoding: base64\r\n\
         .await;
 
     // Too many attachments: refused, kept in the failed folder, the sender told why.
-    let mut many = String::from(
+    let mut many = authenticated("ann@acme.example");
+    many.push_str(
         "From: ann@acme.example\r\nTo: support@example.test\r\nSubject: Logs\r\nMessage-ID: <many@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAll the logs.\r\n",
     );
     for i in 0..11 {
@@ -432,9 +442,15 @@ Content-Transfer-Encoding: base64\r\n\
     let answer = desk
         .env
         .sink
-        .wait("ann@acme.example", "Not delivered to support: Logs", 1)
+        .wait("ann@acme.example", "was not accepted", 1)
         .await;
     assert!(answer.text.contains("at most"), "{}", answer.text);
+    // An answer quotes nothing the sender wrote: not the subject, not a file's name.
+    assert!(
+        !answer.subject.contains("Logs") && !answer.text.contains("log1"),
+        "{}",
+        answer.text
+    );
     assert_eq!(desk.list(&desk.ann, "").await.len(), 1);
     let (s, audit) = desk.env.get("/api/v1/audit", Some(&desk.operator)).await;
     assert_eq!(s, StatusCode::OK);
@@ -449,7 +465,7 @@ Content-Transfer-Encoding: base64\r\n\
     let answer = desk
         .env
         .sink
-        .wait("ann@acme.example", "Not delivered to support: Strange", 1)
+        .wait("ann@acme.example", "was not accepted", 2)
         .await;
     assert!(answer.text.contains("x-martian-9"), "{}", answer.text);
     assert_eq!(desk.list(&desk.ann, "").await.len(), 1);
@@ -553,7 +569,7 @@ async fn floods_and_oversized_mail_are_cut_off(t: TestDb) {
     let answer = desk
         .env
         .sink
-        .wait("ann@acme.example", "Not delivered to support: Big logs", 1)
+        .wait("ann@acme.example", "was not accepted", 1)
         .await;
     assert!(
         answer

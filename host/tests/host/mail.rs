@@ -1,5 +1,6 @@
-//! Mail delivery: the outbox folder without SMTP, retry while the SMTP server is down, and no
-//! duplicates with several workers on one database.
+//! Mail delivery: the outbox folder without SMTP, retry while the SMTP server is down, no
+//! duplicates with several workers on one database, and a message sent again after a crash
+//! under the same Message-ID.
 
 use crate::support::{self, SmtpSink, TestDb, on_both_backends, test_retry};
 use helpdesk::db;
@@ -57,7 +58,7 @@ async fn folder_without_smtp(t: TestDb) {
         "multipart/alternative",
         "text/plain",
         "text/html",
-        "Message-ID: <outbox-",
+        "Message-ID: <",
     ] {
         assert!(eml.contains(needle), "{needle} missing from\n{eml}");
     }
@@ -183,3 +184,72 @@ async fn a_rolled_back_change_sends_nothing() {
     tx.rollback().await.unwrap();
     assert!(db::outbox::pending(t.db.pool()).await.unwrap().is_empty());
 }
+
+/// A worker that dies while the SMTP server is accepting a message (which the server keeps)
+/// leaves it to another once its claim lapses: the recipient may get it twice, under the same
+/// Message-ID, so mail systems and clients can tell it is the same message.
+async fn a_message_sent_again_after_a_crash_keeps_its_message_id(t: TestDb) {
+    let sink = SmtpSink::start();
+    sink.stall(Duration::from_secs(5));
+    queue(&t, 1, "Crash").await;
+    let lease = Duration::from_millis(800);
+    let mut dying = worker(
+        &t,
+        Transport::from_settings(Some(&sink.url()), Default::default()).unwrap(),
+    );
+    dying.retry.lease = lease;
+    let task = tokio::spawn(async move {
+        let _ = dying.deliver_due().await;
+    });
+    // The server has the message; the worker dies before it hears so.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while sink.all().is_empty() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the first attempt never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    task.abort();
+    let died = std::time::Instant::now();
+    sink.stall(Duration::ZERO);
+    let mut next = worker(
+        &t,
+        Transport::from_settings(Some(&sink.url()), Default::default()).unwrap(),
+    );
+    next.retry.lease = lease;
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        next.deliver_due().await.unwrap();
+        if sink.all().len() == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < until, "never sent again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let again = died.elapsed();
+    assert!(
+        again >= lease / 2 && again < lease * 4,
+        "sent again after {again:?}"
+    );
+    let ids: Vec<String> = sink
+        .all()
+        .iter()
+        .map(|m| {
+            m.raw
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert!(!ids[0].is_empty() && ids[0] == ids[1], "{ids:?}");
+    // Recorded as sent now: no third copy.
+    tokio::time::sleep(lease * 2).await;
+    next.deliver_due().await.unwrap();
+    assert_eq!(sink.all().len(), 2);
+}
+on_both_backends!(
+    resent_after_crash,
+    a_message_sent_again_after_a_crash_keeps_its_message_id
+);

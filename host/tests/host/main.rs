@@ -10,6 +10,7 @@ mod accounts;
 mod backup;
 mod browser;
 mod cli;
+mod compiled;
 mod console;
 mod examples;
 mod fuzz;

@@ -18,6 +18,29 @@ pub fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
+/// The CSRF token the forms of a page carry.
+pub fn form_token(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no form with a CSRF token in {html}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The page at `url` as the person whose cookies are `cookies` sees it.
+async fn signed_in_page(client: &reqwest::Client, url: &str, cookies: &str) -> String {
+    let res = client
+        .get(url)
+        .header("cookie", cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{url}");
+    res.text().await.unwrap()
+}
+
 /// The CSRF cookie a page set and the token its forms carry.
 async fn csrf(client: &reqwest::Client, url: &str, cookie_name: &str) -> (String, String) {
     let res = client.get(url).send().await.unwrap();
@@ -45,15 +68,7 @@ async fn csrf(client: &reqwest::Client, url: &str, cookie_name: &str) -> (String
         .unwrap()
         .1
         .to_owned();
-    let html = res.text().await.unwrap();
-    let token = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = form_token(&res.text().await.unwrap());
     assert_eq!(value, token);
     (format!("{cookie_name}={value}"), token)
 }
@@ -102,9 +117,19 @@ impl Browser {
             .next()
             .unwrap()
             .to_owned();
+        let cookies = format!("{session}; {cookie}");
+        // The forms of a session carry a token of their own, new at sign-in.
+        let res = client
+            .get(env.server.url("/preferences"))
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let csrf = form_token(&res.text().await.unwrap());
         Browser {
             client,
-            cookies: format!("{session}; {cookie}"),
+            cookies,
             csrf,
         }
     }
@@ -237,12 +262,54 @@ async fn forms_need_csrf_and_cookies_are_strict(t: TestDb) {
         "DENY"
     );
 
-    // Logging out is a form post too.
+    // A signed-in browser's forms carry a token bound to its session: new at sign-in, so the
+    // one from before no longer works, and worthless with any other session.
+    let signed_in = form_token(&html);
+    assert_ne!(signed_in, token, "a new token at sign-in");
+    let logout = |cookies: String, csrf: String| {
+        c.post(env.server.url("/logout"))
+            .header("cookie", cookies)
+            .form(&[("csrf", csrf)])
+            .send()
+    };
+    let res = logout(format!("{session}; {cookie}"), token.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "the token from before sign-in"
+    );
     let res = c
-        .post(env.server.url("/logout"))
-        .header("cookie", format!("{session}; {cookie}"))
-        .form(&[("csrf", token.as_str())])
+        .post(env.server.url("/login"))
+        .header("cookie", &cookie)
+        .form(&form(&token, "/"))
         .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let other = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("hd_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = logout(format!("{other}; {cookie}"), signed_in.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "another session's token"
+    );
+
+    // Logging out is a form post too.
+    let res = logout(format!("{session}; {cookie}"), signed_in.clone())
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -394,6 +461,8 @@ async fn operators_add_and_edit_sites_in_pages(t: TestDb) {
         .unwrap()
         .to_owned();
     let cookies = format!("{session}; {cookie}");
+    // Signed in, forms carry the session's own token, not the one the login form had.
+    let token = form_token(&signed_in_page(&c, &env.server.url("/staff/sites"), &cookies).await);
     let post = |path: &str, fields: &[(&'static str, &'static str)]| {
         let mut form: Vec<(&str, &str)> = fields.to_vec();
         form.push(("csrf", token.as_str()));
@@ -526,15 +595,9 @@ async fn operators_change_roles_and_disable_people_in_pages() {
         .unwrap()
         .to_owned();
     let cookies = format!("{session}; {cookie}");
-    let page = c
-        .get(env.server.url("/staff/people"))
-        .header("cookie", &cookies)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = signed_in_page(&c, &env.server.url("/staff/people"), &cookies).await;
+    // Signed in, forms carry the session's own token, not the one the login form had.
+    let token = form_token(&page);
     assert!(
         page.contains("agent@vendor.test") && page.contains("Change role"),
         "{page}"

@@ -2,7 +2,9 @@
 //! each with its own data folder, on one PostgreSQL database and one S3 server. Under steady
 //! load (logins from many clients, new requests with files, replies, downloads) one replica is
 //! restarted, then the other, and a plugin is swapped: no request fails, every file reads back
-//! through both replicas, and every email is sent once.
+//! through both replicas, and every email is sent once. A client's own `Forwarded` and
+//! `X-Forwarded-For` never make it someone else: per-address limits and sessions see the address
+//! nginx saw.
 
 use crate::support::{self, Backend, S3Server, Spawned, TestDb, free_addr};
 use reqwest::StatusCode;
@@ -151,11 +153,10 @@ fn load(
             let mut n: u32 = 0;
             while running.load(Ordering::Relaxed) {
                 n += 1;
-                // A login from a client of its own (told apart behind the proxy).
-                let client = format!("198.51.{worker}.{}", n % 250 + 1);
-                let login = http
+                // A login from a client of its own, told apart behind the proxy by the loopback
+                // address it connects from (nginx trusts none of them).
+                let login = from_address(loopback(worker + 1, n))
                     .post(format!("{base}/api/v1/login"))
-                    .header("x-forwarded-for", &client)
                     .json(&json!({ "email": "bob@acme.example", "password": crate::accounts::PASSWORD }))
                     .send()
                     .await;
@@ -220,6 +221,72 @@ fn load(
     load
 }
 
+/// A loopback address of its own for client `n` of group `group` (1 to 250).
+fn loopback(group: u8, n: u32) -> std::net::IpAddr {
+    std::net::Ipv4Addr::new(127, group, (n / 250 % 250) as u8, (n % 250 + 1) as u8).into()
+}
+
+/// An HTTP client whose connections come from `ip`.
+fn from_address(ip: std::net::IpAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+/// A client behind nginx claims other addresses in `Forwarded` and `X-Forwarded-For`: it is
+/// still counted and recorded as the address nginx saw.
+async fn forged_forwarding_headers_change_nothing(nginx: &Nginx, operator: &str) {
+    let me = loopback(250, 7);
+    let http = from_address(me);
+    // Sign-ups are limited to 20 an hour per address: new claims buy no more.
+    let mut statuses = Vec::new();
+    for i in 0..24 {
+        let res = http
+            .post(nginx.url("/api/v1/signup"))
+            .header("forwarded", format!("for=203.0.113.{i}"))
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .json(&json!({ "email": format!("visitor{i}@acme.example") }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        4,
+        "sign-ups beyond the limit of one address: {statuses:?}"
+    );
+    // The audit log records the address nginx saw.
+    let audit: Value = http
+        .get(nginx.url("/api/v1/audit?limit=500"))
+        .bearer_auth(operator)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let addresses: std::collections::BTreeSet<&str> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["event"] == "signup_started"
+                && e["email"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("visitor"))
+        })
+        .map(|e| e["ip"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        addresses,
+        std::collections::BTreeSet::from([me.to_string().as_str()]),
+        "{audit}"
+    );
+}
+
 /// Operations per second of [`load`] through `base` for `secs` seconds; none may fail.
 async fn throughput(base: &str, ann: &str, secs: u64) -> f64 {
     let tally = Arc::new(Tally::default());
@@ -261,6 +328,7 @@ async fn replicas_behind_nginx_restart_and_swap_without_a_failed_request() {
     let mut replica_a = start(a, tempfile::tempdir().unwrap()).await;
     let mut replica_b = start(b, tempfile::tempdir().unwrap()).await;
     let nginx = Nginx::start(front, &[a, b]).await;
+    forged_forwarding_headers_change_nothing(&nginx, &desk.operator).await;
 
     // The same load through nginx with one replica behind it, then with both.
     let solo = Nginx::start(free_addr(), &[a]).await;

@@ -4,8 +4,10 @@
 
 mod conversation;
 mod desk;
+mod failing_rules;
 mod forms;
 mod lists;
+mod long;
 mod settings;
 
 use crate::accounts::Env;

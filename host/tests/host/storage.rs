@@ -214,7 +214,7 @@ async fn ten_mib_files_through_s3_and_local_disk() {
     let http = crate::support::client();
     let file = bytes(10 << 20, 3);
 
-    let upload = |server: &crate::support::Spawned, n: u32| {
+    let upload_as = |server: &crate::support::Spawned, n: u32, token: &str| {
         let form = reqwest::multipart::Form::new()
             .text("subject", format!("Big file {n}"))
             .text("description", "10 MiB.")
@@ -223,11 +223,12 @@ async fn ten_mib_files_through_s3_and_local_disk() {
                 reqwest::multipart::Part::bytes(file.clone()).file_name("big.bin"),
             );
         http.post(server.url("/api/v1/requests"))
-            .bearer_auth(&desk.ann)
+            .bearer_auth(token)
             .timeout(Duration::from_secs(120))
             .multipart(form)
             .send()
     };
+    let upload = |server: &crate::support::Spawned, n: u32| upload_as(server, n, &desk.ann);
     let p50 = |mut v: Vec<Duration>| {
         v.sort();
         v[v.len() / 2]
@@ -265,11 +266,20 @@ async fn ten_mib_files_through_s3_and_local_disk() {
         );
     }
 
-    // 16 uploads at once to the S3 replica, its memory sampled meanwhile.
+    // 16 uploads at once to the S3 replica, by four people (each holds at most a share of the
+    // upload budget), its memory sampled meanwhile.
+    let site = desk.env.add_site("Bulk Ltd", &["bulk.example"], &[]).await;
+    let mut people = vec![desk.ann.clone(), desk.bob.clone()];
+    for email in ["cat@bulk.example", "dan@bulk.example"] {
+        people.push(desk.env.active_customer(email, site, &desk.operator).await);
+    }
     let baseline = on_s3.resident();
     let peak = crate::support::Peak::watch(&on_s3, Duration::from_millis(10));
     let started = std::time::Instant::now();
-    let all = futures_util::future::join_all((0..16).map(|n| upload(&on_s3, 100 + n))).await;
+    let all = futures_util::future::join_all(
+        (0..16).map(|n| upload_as(&on_s3, 100 + n, &people[n as usize % 4])),
+    )
+    .await;
     let took = started.elapsed();
     let peak = peak.done().await;
     for res in all {
@@ -286,4 +296,39 @@ async fn ten_mib_files_through_s3_and_local_disk() {
         "the files were held in memory: {} MiB",
         grew >> 20
     );
+}
+
+/// Uploads to S3 hold their part buffers under one cap for the whole process: sixteen files of
+/// 12 MiB going up at once never hold more than 64 MiB of buffers, and all arrive whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn part_buffers_stay_under_one_cap() {
+    use helpdesk::requests::files::{AttachmentLimits, Files};
+    let s3 = S3Server::start().await;
+    let store = s3.store("capped");
+    let dir = tempfile::tempdir().unwrap();
+    let files = Files::new(
+        store.clone(),
+        AttachmentLimits::default(),
+        dir.path().join("staging"),
+        1 << 30,
+    );
+    let mut staged = Vec::new();
+    for n in 0..16u8 {
+        let bytes: Vec<u8> = (0..12 << 20).map(|i: usize| (i as u8) ^ n).collect();
+        staged.push(files.stage_bytes(&bytes).await.unwrap());
+    }
+    let shas: Vec<String> = staged.iter().map(|s| s.sha256.clone()).collect();
+    let puts = staged.into_iter().map(|s| store.put(s));
+    for r in futures_util::future::join_all(puts).await {
+        r.unwrap();
+    }
+    let peak = store.peak_buffers_mib();
+    assert!(
+        (10..=64).contains(&peak),
+        "{peak} MiB of part buffers at once"
+    );
+    for sha in shas {
+        let (_, size) = store.open(&sha).await.unwrap();
+        assert_eq!(size, 12 << 20);
+    }
 }

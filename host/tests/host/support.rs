@@ -15,7 +15,7 @@ use helpdesk::mail::inbound::imap::{Fetcher, ImapSettings};
 use helpdesk::mail::{Mailer, Retry, Transport, Worker};
 use helpdesk::plugins::{Limits, Plugins, Runtime};
 use helpdesk::requests::files::{AttachmentLimits, BlobStore, Files, LocalStore};
-use helpdesk::requests::mailbox::MailDesk;
+use helpdesk::requests::mailbox::{MailDesk, TrustFrom};
 use helpdesk::{AppState, app};
 use sqlx::{Connection, Executor};
 use std::ffi::OsStr;
@@ -171,12 +171,17 @@ pub struct Options {
     pub imap: Option<String>,
     /// `HELPDESK_MAIL_PER_HOUR`.
     pub mail_per_hour: i64,
+    /// `HELPDESK_MAIL_TRUST_FROM`; the trusted mail server is [`AUTHSERV_ID`].
+    pub mail_trust_from: TrustFrom,
     /// The largest email read whole.
     pub mail_max_bytes: u64,
     /// `HELPDESK_TRUSTED_PROXIES`.
     pub trusted_proxies: Option<String>,
     /// Where attachments go; a fresh local folder when `None`.
     pub blobs: Option<Arc<dyn BlobStore>>,
+    /// The folder of staged uploads (`staging/`) and local attachments (`attachments/`); a
+    /// fresh temporary folder when `None`.
+    pub files_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -193,11 +198,22 @@ impl Default for Options {
             metrics_token: None,
             imap: None,
             mail_per_hour: 30,
+            mail_trust_from: TrustFrom::Authenticated,
             mail_max_bytes: 25 << 20,
             trusted_proxies: None,
             blobs: None,
+            files_dir: None,
         }
     }
+}
+
+/// The `Authentication-Results` id of the mail server a test server believes about senders.
+pub const AUTHSERV_ID: &str = "mx.example.test";
+
+/// The header that mail server adds to a message from `from` whose sender it found authentic.
+pub fn authenticated(from: &str) -> String {
+    let domain = from.rsplit_once('@').map_or(from, |(_, d)| d);
+    format!("Authentication-Results: {AUTHSERV_ID}; dmarc=pass header.from={domain}\r\n")
 }
 
 /// Retry quickly in tests: a message refused by a stopped SMTP server goes again within 200 ms.
@@ -247,6 +263,10 @@ impl TestServer {
         let public_url = o.public_url.unwrap_or_else(|| format!("http://{addr}"));
         let clock = ManualClock::new();
         let files_dir = tempfile::tempdir().expect("attachments dir");
+        let files_at = o
+            .files_dir
+            .clone()
+            .unwrap_or_else(|| files_dir.path().to_path_buf());
         let state = AppState::new(
             db.clone(),
             plugins.clone(),
@@ -259,11 +279,10 @@ impl TestServer {
             clock.clone(),
             hasher(),
             Files::new(
-                o.blobs.unwrap_or_else(|| {
-                    Arc::new(LocalStore::new(files_dir.path().join("attachments")))
-                }),
+                o.blobs
+                    .unwrap_or_else(|| Arc::new(LocalStore::new(files_at.join("attachments")))),
                 o.attachments,
-                files_dir.path().join("staging"),
+                files_at.join("staging"),
                 o.uploads_in_flight,
             ),
         )
@@ -319,15 +338,17 @@ impl TestServer {
             settings.max_message_bytes = o.mail_max_bytes;
             let mut rx = watch_stopped.clone();
             tokio::spawn(
-                Fetcher {
+                Fetcher::new(
                     settings,
-                    receiver: Arc::new(MailDesk {
+                    Arc::new(MailDesk {
                         requests: state.requests.clone(),
                         domain: "example.test".into(),
                         own_address: "portal@example.test".into(),
                         per_hour: o.mail_per_hour,
+                        trust_from: o.mail_trust_from,
+                        authserv_id: Some(AUTHSERV_ID.into()),
                     }),
-                }
+                )
                 .run(async move {
                     let _ = rx.wait_for(|s| *s).await;
                 }),

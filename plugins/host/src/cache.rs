@@ -27,48 +27,47 @@ impl ArtifactCache {
         }
     }
 
-    fn path(&self, sha256: &str) -> PathBuf {
+    /// Where the artifact of the component `sha256` is kept.
+    pub(crate) fn path(&self, sha256: &str) -> PathBuf {
         self.dir
             .join(format!("{sha256}-{}.cwasm", self.engine_hash))
     }
 
-    /// Loads the artifact for `sha256`, or compiles `bytes` and stores the artifact. A cache that
-    /// cannot be read or written only costs time: the component is compiled as usual.
-    pub fn load_or_compile(
-        &self,
-        engine: &Engine,
-        bytes: &[u8],
-        sha256: &str,
-    ) -> wasmtime::Result<Component> {
+    /// The artifact for `sha256`, if this cache holds a readable one. One that cannot be read
+    /// only costs time: the component is compiled again.
+    pub(crate) fn load(&self, engine: &Engine, sha256: &str) -> Option<Component> {
         let path = self.path(sha256);
         // Read into memory rather than mmap the file: a file truncated under a live mapping
         // kills the process with SIGBUS, and the cache must never be able to crash the server.
-        if let Ok(artifact) = std::fs::read(&path) {
-            // SAFETY: the file was written by `store` below, from a component this engine
-            // compiled, under a name that binds it to these exact bytes and engine settings;
-            // wasmtime still checks the header and refuses artifacts of another engine.
-            #[allow(unsafe_code)]
-            match unsafe { Component::deserialize(engine, &artifact) } {
-                Ok(component) => return Ok(component),
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable plugin artifact")
-                }
+        let artifact = std::fs::read(&path).ok()?;
+        // SAFETY: the file was written by `store` below or by this binary's own compiler child
+        // (`compile::compile_artifact`), from a component this engine's configuration compiled,
+        // under a name that binds it to these exact bytes and engine settings; wasmtime still
+        // checks the header and refuses artifacts of another engine.
+        #[allow(unsafe_code)]
+        match unsafe { Component::deserialize(engine, &artifact) } {
+            Ok(component) => Some(component),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable plugin artifact");
+                None
             }
         }
-        let component = Component::new(engine, bytes)?;
-        if let Err(e) = self.store(&component, &path) {
-            tracing::warn!(path = %path.display(), error = %e, "could not cache plugin artifact");
-        }
-        Ok(component)
     }
 
-    fn store(&self, component: &Component, path: &PathBuf) -> anyhow::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let artifact = component.serialize()?;
-        // Write then rename, so a concurrent reader never sees half a file.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, artifact)?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
+    /// Keeps the artifact of `component`; a cache that cannot be written only costs time.
+    pub(crate) fn store(&self, component: &Component, sha256: &str) {
+        let path = self.path(sha256);
+        let stored = (|| -> anyhow::Result<()> {
+            std::fs::create_dir_all(&self.dir)?;
+            let artifact = component.serialize()?;
+            // Write then rename, so a concurrent reader never sees half a file.
+            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&tmp, artifact)?;
+            std::fs::rename(&tmp, &path)?;
+            Ok(())
+        })();
+        if let Err(e) = stored {
+            tracing::warn!(path = %path.display(), error = %e, "could not cache plugin artifact");
+        }
     }
 }

@@ -9,6 +9,7 @@
 mod bindings;
 mod cache;
 mod capture;
+mod compile;
 pub mod config_form;
 pub mod examples;
 pub mod rules;
@@ -16,6 +17,7 @@ mod runtime;
 pub mod signature;
 mod surface;
 
+pub use compile::{Compiler, compile_artifact};
 use runtime::Bounds;
 pub use runtime::{Budget, Limits, LogLevel, LogLine, Raise, Runtime, Usage, measure};
 

@@ -13,12 +13,13 @@
 use super::bindings;
 use super::cache::ArtifactCache;
 use super::capture::Capture;
+use super::compile::{Compiled, Compiler};
 use super::surface::{Surface, check_is_component};
 use super::{PluginError, PluginErrorKind};
 use crate::rules::{PluginRef, Slot};
 use rand::SeedableRng;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
@@ -32,7 +33,7 @@ use wasmtime_wasi::{
 /// What one call of one plugin may spend. Every slot has a default ([`Limits::budget`]); an
 /// operator can give one installation more ([`Raise`]): a plugin built with an interpreter
 /// inside, such as componentize-py's, needs far more instructions than a Rust one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Budget {
     /// WebAssembly instructions one call may execute (wasmtime fuel: about one per
     /// instruction). Counted, not timed, so the same input gets the same answer under any load.
@@ -117,7 +118,7 @@ impl Raise {
 
 /// The engine's bounds: the default budget of each slot, and the ceilings no installation's
 /// budget may pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// The budget of a plugin installed without one of its own, per slot (in [`Slot::ALL`]
     /// order).
@@ -128,6 +129,9 @@ pub struct Limits {
     pub backstop_ceiling: Duration,
     /// Plugin calls that may run at the same time; more wait for the pooling allocator.
     pub max_concurrent: u32,
+    /// Bytes of compiled code kept in memory for components no longer (or not yet) serving,
+    /// to prepare them again without loading them from disk.
+    pub compiled_memory: usize,
 }
 
 impl Default for Limits {
@@ -137,11 +141,21 @@ impl Default for Limits {
             memory_ceiling: 512 << 20,
             backstop_ceiling: Duration::from_secs(10),
             max_concurrent: 128,
+            compiled_memory: 64 << 20,
         }
     }
 }
 
 impl Limits {
+    /// The limits as one argument, for a compiler in a child process.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn decode(s: &str) -> anyhow::Result<Limits> {
+        Ok(serde_json::from_str(s)?)
+    }
+
     /// The default budget of `slot`.
     pub fn budget(&self, slot: Slot) -> Budget {
         self.budgets[slot.index()]
@@ -267,16 +281,12 @@ pub struct Runtime {
     linker: Linker<CallState>,
     limits: Limits,
     tick: Duration,
-    cache: Option<ArtifactCache>,
-    /// The components compiled most recently, newest last, by sha256: preparing the same bytes
-    /// again (one example config after another, install after test, a replica's refresh) reuses
-    /// the compile.
-    recent: Mutex<Vec<(String, Component)>>,
+    /// Compiled components: in memory within `Limits::compiled_memory`, on disk, or compiled.
+    /// Preparing the same bytes again (one example config after another, install after test, a
+    /// replica's refresh) reuses the compile.
+    compiled: Compiled,
     stop_ticker: Arc<AtomicBool>,
 }
-
-/// Compiled components kept in memory for reuse.
-const RECENT_COMPONENTS: usize = 8;
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -295,6 +305,16 @@ impl Drop for Runtime {
 impl Runtime {
     /// Builds the engine. With `cache_dir`, compiled components are kept there across restarts.
     pub fn new(limits: Limits, cache_dir: Option<std::path::PathBuf>) -> anyhow::Result<Runtime> {
+        Runtime::with_compiler(limits, cache_dir, None)
+    }
+
+    /// [`Runtime::new`], compiling components in a child process with `compiler` (which needs
+    /// `cache_dir` to hand the artifact over).
+    pub fn with_compiler(
+        limits: Limits,
+        cache_dir: Option<std::path::PathBuf>,
+        compiler: Option<Compiler>,
+    ) -> anyhow::Result<Runtime> {
         let mut pool = PoolingAllocationConfig::new();
         let slots = limits.max_concurrent.max(1);
         pool.total_component_instances(slots)
@@ -356,8 +376,7 @@ impl Runtime {
             linker,
             limits,
             tick,
-            cache,
-            recent: Mutex::default(),
+            compiled: Compiled::new(cache, compiler, limits.compiled_memory),
             stop_ticker,
         })
     }
@@ -396,26 +415,16 @@ impl Runtime {
 
     /// The compiled component for `bytes`: from memory, from the artifact cache, or compiled.
     fn compile(&self, bytes: &[u8], sha256: &str) -> Result<Component, String> {
-        fn recent(
-            r: &Mutex<Vec<(String, Component)>>,
-        ) -> std::sync::MutexGuard<'_, Vec<(String, Component)>> {
-            r.lock().unwrap_or_else(|p| p.into_inner())
-        }
-        if let Some((_, c)) = recent(&self.recent).iter().find(|(s, _)| s == sha256) {
-            return Ok(c.clone());
-        }
-        let component = match &self.cache {
-            Some(cache) => cache.load_or_compile(&self.engine, bytes, sha256),
-            None => Component::new(&self.engine, bytes),
-        }
-        .map_err(|e| format!("the component does not compile: {e:#}"))?;
-        let mut list = recent(&self.recent);
-        list.retain(|(s, _)| s != sha256);
-        if list.len() >= RECENT_COMPONENTS {
-            list.remove(0);
-        }
-        list.push((sha256.to_owned(), component.clone()));
-        Ok(component)
+        self.compiled.get(&self.engine, &self.limits, bytes, sha256)
+    }
+
+    /// Bytes of compiled code kept in memory for reuse now (at most `Limits::compiled_memory`).
+    pub fn compiled_memory(&self) -> usize {
+        self.compiled.memo_bytes()
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Runs `f` against a fresh instance of `pre` within `budget`.

@@ -68,6 +68,19 @@ impl Surface {
         if refused.is_empty() {
             return Ok(());
         }
+        // The contract's own interfaces at a version this host does not speak: say so, with
+        // both versions, rather than call them imports nobody is granted.
+        if let Some(newer) = self
+            .imports
+            .iter()
+            .find(|name| !is_granted_import(name) && name.starts_with(CONTRACT_PACKAGE))
+        {
+            let version = newer.rsplit_once('@').map_or("?", |(_, v)| v);
+            return Err(format!(
+                "the component was built against version {version} of the plugin contract (it imports `{newer}`), which this host does not speak: it speaks {}. Build it against one of those (see docs/plugins.md, versioning), or upgrade the host.",
+                spoken_versions()
+            ));
+        }
         let hint = if refused.iter().any(|n| n.starts_with("`wasi:http/")) {
             " A JavaScript build imports wasi:http unless told not to: build it with componentize-js option `disableFeatures: [\"http\", \"fetch-event\"]`, as the JavaScript template does (docs/plugins.md)."
         } else {
@@ -115,9 +128,7 @@ impl Surface {
                     .find(|e| e.split_once('@').is_some_and(|(i, _)| i == interface))?;
                 Some(format!(
                     "; `{other}` was built against a version of wit/helpdesk.wit this host does not speak (it speaks {}; see docs/plugins.md, versioning)",
-                    bindings::Contract::ALL
-                        .map(|c| c.version().rsplit_once('.').map_or("", |(m, _)| m).to_owned() + ".x")
-                        .join(", ")
+                    spoken_versions()
                 ))
             })
             .unwrap_or_default();
@@ -125,6 +136,22 @@ impl Surface {
             "the component does not implement the {slot} slot: it does not export `{wanted}` (it exports {found}){hint}"
         ))
     }
+}
+
+/// The package every interface of the plugin contract belongs to.
+const CONTRACT_PACKAGE: &str = "helpdesk:plugins/";
+
+/// The contract versions this host speaks, as an author reads them: `0.3.x, 0.2.x, 0.1.x`.
+fn spoken_versions() -> String {
+    bindings::Contract::ALL
+        .map(|c| {
+            c.version()
+                .rsplit_once('.')
+                .map_or("", |(m, _)| m)
+                .to_owned()
+                + ".x"
+        })
+        .join(", ")
 }
 
 /// The WASI packages a rule plugin may import, all served from an empty, deterministic context.
@@ -173,7 +200,29 @@ pub(crate) fn compatible(wanted: &str, found: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::compatible;
+    use super::{Surface, compatible, spoken_versions};
+
+    #[test]
+    fn a_component_of_a_newer_contract_is_told_both_versions() {
+        let surface = Surface {
+            imports: vec![
+                "wasi:io/streams@0.2.0".into(),
+                "helpdesk:plugins/types@0.9.0".into(),
+                "helpdesk:plugins/log@0.9.0".into(),
+            ],
+            exports: vec!["helpdesk:plugins/password-policy@0.9.0".into()],
+        };
+        let e = surface.check_imports().unwrap_err();
+        assert!(e.contains("version 0.9.0 of the plugin contract"), "{e}");
+        assert!(e.contains(&spoken_versions()), "{e}");
+        assert!(!e.contains("not granted"), "{e}");
+        // An import nobody is granted is still called that.
+        let surface = Surface {
+            imports: vec!["wasi:http/outgoing-handler@0.2.0".into()],
+            exports: vec![],
+        };
+        assert!(surface.check_imports().unwrap_err().contains("not granted"));
+    }
 
     #[test]
     fn compatible_versions_follow_semver() {

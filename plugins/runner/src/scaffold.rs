@@ -130,7 +130,8 @@ pub fn create(slot: Slot, name: &str, lang: Lang, dir: &Path) -> anyhow::Result<
     "build": "node build.mjs plugin.js wit {world} {name}.wasm"
   }},
   "devDependencies": {{
-    "@bytecodealliance/componentize-js": "{COMPONENTIZE_JS}"
+    "@bytecodealliance/componentize-js": "{COMPONENTIZE_JS}",
+    "@bytecodealliance/preview2-shim": "{PREVIEW2_SHIM}"
   }}
 }}
 "#
@@ -173,3 +174,8 @@ pub fn create(slot: Slot, name: &str, lang: Lang, dir: &Path) -> anyhow::Result<
 
 /// The version of componentize-js a new project pins: the one CI builds the templates with.
 const COMPONENTIZE_JS: &str = "0.23.0";
+
+/// The WASI shim componentize-js loads while it builds. It declares the shim only for its own
+/// development, so a project names it itself: otherwise the first `npm install` brings it in
+/// as a stray and the next one removes it, and the build stops finding it.
+const PREVIEW2_SHIM: &str = "0.25.0";

@@ -341,19 +341,43 @@ fn python_templates_build_with_componentize_py_and_pass_their_examples() {
     }
 }
 
+/// `npm install` and the build, in a JavaScript project.
+fn npm_build(project: &Path) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.current_dir(project).args([
+        "-c",
+        "npm install --no-audit --no-fund --loglevel=error && npm run build",
+    ]);
+    cmd
+}
+
 #[test]
 fn javascript_templates_build_with_componentize_js_and_pass_their_examples() {
     let root = tempfile::tempdir().unwrap();
     for slot in SLOTS {
-        scaffold_build_test(root.path(), "javascript", slot, |project| {
-            let mut cmd = Command::new("sh");
-            cmd.current_dir(project).args([
-                "-c",
-                "npm install --no-audit --no-fund --loglevel=error && npm run build",
-            ]);
-            cmd
-        });
+        scaffold_build_test(root.path(), "javascript", slot, npm_build);
     }
+    // An error a JavaScript plugin throws reaches the author with its message and its line in
+    // plugin.js, not as a bare trap; what it logs with console.log shows too.
+    let project = root.path().join("js-password-policy");
+    let source = std::fs::read_to_string(project.join("plugin.js")).unwrap();
+    let broken = source.replace(
+        "const least = minLength(config);",
+        "console.log(\"checking a password\");\n    throw new Error(\"the rule broke here\");",
+    );
+    assert_ne!(broken, source, "the template's check changed");
+    std::fs::write(project.join("plugin.js"), broken).unwrap();
+    let out = npm_build(&project).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = runner(
+        &["test", "js-password-policy.wasm", "examples.json"],
+        &project,
+    );
+    let report = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("the rule broke here"), "{report}");
+    assert!(report.contains("plugin.js:"), "{report}");
+    assert!(report.contains("checking a password"), "{report}");
 }
 
 #[test]

@@ -46,9 +46,7 @@ fn fts_query(words: &[String]) -> String {
         .join(" ")
 }
 
-/// The conditions of `f`, pushing their parameters. A search is written in PostgreSQL's
-/// full-text form: on SQLite, [`search_sqlite`] answers the search and passes only the rest of
-/// the filter here.
+/// The conditions of `f` but its search, pushing their parameters.
 fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
     let mut conds: Vec<String> = Vec::new();
     let push = |params: &mut Vec<Param>, p: Param| {
@@ -87,19 +85,11 @@ fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
             conds.push(format!("r.status {op} ({})", list.join(", ")));
         }
     }
-    if let Some(words) = &f.search {
-        let matched = format!(
-            "r.id IN (SELECT request_id FROM request_search WHERE doc @@ plainto_tsquery('english', {}))",
-            push(params, Param::Text(words.join(" ")))
-        );
-        match f.id {
-            Some(id) => conds.push(format!(
-                "({matched} OR r.id = {})",
-                push(params, Param::Int(id))
-            )),
-            None => conds.push(matched),
-        }
-    } else if let Some(id) = f.id {
+    // A search is answered from the full-text index first ([`search`]), which passes only the
+    // rest of the filter here.
+    if f.search.is_none()
+        && let Some(id) = f.id
+    {
         conds.push(format!("r.id = {}", push(params, Param::Int(id))));
     }
     conds
@@ -116,9 +106,9 @@ pub async fn list(
         limit: page.limit.clamp(1, 200),
         ..page
     };
-    match (&f.search, backend) {
-        (Some(words), Backend::Sqlite) => search_sqlite(conn, f, words, page).await,
-        _ => ordered(conn, SELECT_REQUEST, f, None, page).await,
+    match &f.search {
+        Some(words) => search(conn, backend, f, words, page).await,
+        None => ordered(conn, backend, SELECT_REQUEST, f, None, page).await,
     }
 }
 
@@ -131,13 +121,13 @@ pub async fn count(
     cap: i64,
 ) -> Result<i64, DbError> {
     let cap = cap.clamp(1, 10_000);
-    if let (Some(words), Backend::Sqlite) = (&f.search, backend) {
+    if let Some(words) = &f.search {
         let page = Page {
             after: None,
             oldest_first: false,
             limit: cap,
         };
-        return Ok(search_sqlite(conn, f, words, page).await?.len() as i64);
+        return Ok(search(conn, backend, f, words, page).await?.len() as i64);
     }
     let mut params = Vec::new();
     let conds = conditions(f, &mut params);
@@ -161,6 +151,7 @@ pub async fn count(
 /// Rows of `select` (over `requests r`) matching `f` and the condition `extra`, in list order.
 async fn ordered<T>(
     conn: &mut AnyConnection,
+    backend: Backend,
     select: &str,
     f: &Filter,
     extra: Option<String>,
@@ -180,12 +171,17 @@ where
     if let Some((at, id)) = page.after {
         params.push(Param::Int(at));
         params.push(Param::Int(id));
-        // Spelled out rather than as a row value, with the bound on `updated_at` alone first:
-        // every planner then walks the `(updated_at, id)` index from the cursor.
         let (at, id) = (params.len() - 1, params.len());
-        conds.push(format!(
-            "r.updated_at {cmp}= ${at} AND (r.updated_at {cmp} ${at} OR r.id {cmp} ${id})"
-        ));
+        conds.push(match backend {
+            // PostgreSQL bounds the `(updated_at, id)` index by the whole key only as a row
+            // value; spelled out, it bounds the time alone and reads every row sharing it.
+            Backend::Postgres => format!("(r.updated_at, r.id) {cmp} (${at}, ${id})"),
+            // SQLite walks the index from the cursor only with the bound on `updated_at`
+            // alone first.
+            Backend::Sqlite => format!(
+                "r.updated_at {cmp}= ${at} AND (r.updated_at {cmp} ${at} OR r.id {cmp} ${id})"
+            ),
+        });
     }
     let mut sql = select.to_owned();
     if !conds.is_empty() {
@@ -212,28 +208,57 @@ where
 /// list is walked in order and kept where it matches, which fills a page quickly.
 const READ_BY_ID: usize = 2000;
 
-/// A search on SQLite. The full-text index yields the matching request ids in one cheap pass;
-/// the page is then cut from them in list order, without building a temporary index of them.
-async fn search_sqlite(
+/// Which of the rows a walk reads match the search.
+enum Matching {
+    /// Every matching id (SQLite's full-text index hands them all over in milliseconds).
+    Known(std::collections::HashSet<i64>),
+    /// Too many to fetch (PostgreSQL, a common word): each chunk of the walk is checked against
+    /// its rows' documents, and the request number searched for is added.
+    Asked { words: String, number: Option<i64> },
+}
+
+/// A search. The full-text index yields the matching request ids in one cheap pass (and a
+/// request number searched for is added to them), then the page is cut from them in list order:
+/// however many requests there are, a search that matches few reads few. A search that matches
+/// many walks the list in order instead, keeping what matches, so it reads about a page's worth
+/// of rows divided by how common its words are.
+async fn search(
     conn: &mut AnyConnection,
+    backend: Backend,
     f: &Filter,
     words: &[String],
     page: Page,
 ) -> Result<Vec<RequestRow>, DbError> {
     // One row holding every id: tens of thousands of ids cost milliseconds this way, many
-    // times less than as rows.
-    let joined: Option<String> = sqlx::query_scalar(
-        "SELECT group_concat(rowid) FROM request_search WHERE request_search MATCH $1",
-    )
-    .bind(fts_query(words))
-    .fetch_one(&mut *conn)
-    .await?;
+    // times less than as rows. PostgreSQL reads its index row by row, so it stops just past
+    // what is read by id: a common word in a million requests would cost a third of a second.
+    let joined: Option<String> = match backend {
+        Backend::Sqlite => {
+            sqlx::query_scalar(
+                "SELECT group_concat(rowid) FROM request_search WHERE request_search MATCH $1",
+            )
+            .bind(fts_query(words))
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        Backend::Postgres => {
+            sqlx::query_scalar(
+                "SELECT string_agg(request_id::text, ',') FROM (SELECT request_id
+                 FROM request_search WHERE doc @@ plainto_tsquery('english', $1) LIMIT $2) m",
+            )
+            .bind(words.join(" "))
+            .bind((READ_BY_ID + 1) as i64)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
     let mut ids: Vec<i64> = joined
         .as_deref()
         .unwrap_or_default()
         .split(',')
         .filter_map(|id| id.parse().ok())
         .collect();
+    let partial = backend == Backend::Postgres && ids.len() > READ_BY_ID;
     ids.extend(f.id);
     let rest = Filter {
         search: None,
@@ -248,35 +273,62 @@ async fn search_sqlite(
         return Ok(Vec::new());
     }
     if ids.len() <= READ_BY_ID {
-        return ordered(conn, SELECT_REQUEST, &rest, Some(id_list(&ids)), page).await;
+        return ordered(
+            conn,
+            backend,
+            SELECT_REQUEST,
+            &rest,
+            Some(id_list(&ids)),
+            page,
+        )
+        .await;
     }
-    let matching: std::collections::HashSet<i64> = ids.into_iter().collect();
+    let matching = if partial {
+        Matching::Asked {
+            words: words.join(" "),
+            number: f.id,
+        }
+    } else {
+        Matching::Known(ids.into_iter().collect())
+    };
     let wanted = usize::try_from(page.limit).unwrap_or(1);
     let mut chosen = Vec::new();
+    // Small steps first, growing: a very common word fills a page from its first rows, and a
+    // rarer one is read in ever larger chunks.
     let mut walk = Page {
-        limit: 1000,
+        limit: (page.limit * 4).max(100),
         ..page
     };
     loop {
         let chunk: Vec<(i64, i64)> = ordered(
             conn,
+            backend,
             "SELECT r.updated_at, r.id FROM requests r",
             &rest,
             None,
             walk,
         )
         .await?;
+        let asked;
+        let found = match &matching {
+            Matching::Known(set) => set,
+            Matching::Asked { words, number } => {
+                asked = matching_among(conn, &chunk, words, *number).await?;
+                &asked
+            }
+        };
         chosen.extend(
             chunk
                 .iter()
                 .map(|(_, id)| *id)
-                .filter(|id| matching.contains(id))
+                .filter(|id| found.contains(id))
                 .take(wanted - chosen.len()),
         );
         if chosen.len() >= wanted || (chunk.len() as i64) < walk.limit {
             break;
         }
         walk.after = chunk.last().copied();
+        walk.limit = (walk.limit * 4).min(4000);
     }
     if chosen.is_empty() {
         return Ok(Vec::new());
@@ -287,10 +339,45 @@ async fn search_sqlite(
     };
     ordered(
         conn,
+        backend,
         SELECT_REQUEST,
         &Filter::default(),
         Some(id_list(&chosen)),
         by_id,
     )
     .await
+}
+
+/// Which of the requests of `chunk` match `words` on PostgreSQL, with `number` if it is among
+/// them: each row's document is checked by its key (the `OFFSET 0` keeps the planner from
+/// reading the full-text index instead, which for a common word means most of it).
+async fn matching_among(
+    conn: &mut AnyConnection,
+    chunk: &[(i64, i64)],
+    words: &str,
+    number: Option<i64>,
+) -> Result<std::collections::HashSet<i64>, DbError> {
+    let mut found: std::collections::HashSet<i64> = number.into_iter().collect();
+    if chunk.is_empty() {
+        return Ok(found);
+    }
+    let list: Vec<String> = chunk.iter().map(|(_, id)| id.to_string()).collect();
+    // Only ids read from the database and a `$n` placeholder are formatted in.
+    let sql = format!(
+        "SELECT string_agg(request_id::text, ',') FROM (SELECT request_id, doc FROM request_search
+         WHERE request_id IN ({}) OFFSET 0) d WHERE doc @@ plainto_tsquery('english', $1)",
+        list.join(", ")
+    );
+    let joined: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(words)
+        .fetch_one(&mut *conn)
+        .await?;
+    found.extend(
+        joined
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|id| id.parse::<i64>().ok()),
+    );
+    Ok(found)
 }

@@ -24,6 +24,16 @@ pub(super) fn schemas() -> Value {
     detail["attachments"] = list_of("Attachment");
     detail["timeline"] = list_of("TimelineEntry");
     detail["moves"] = list_of("Status");
+    detail["moves_unavailable"] = json!({ "anyOf": [
+        object(&["code"], json!({ "code": { "enum": ["rule_unavailable"] },
+            "plugin": reference("PluginRef"), "detail": s() })),
+        { "type": "null" } ] });
+    detail["rule_failures"] = json!({ "type": "array", "items": object(
+        &["id", "request_id", "slot", "function", "cause", "plugin_id", "plugin_name", "plugin_version",
+          "plugin_sha256", "kind", "message", "at"],
+        json!({ "id": i(), "request_id": null_i(), "slot": s(), "function": s(), "cause": s(),
+            "plugin_id": i(), "plugin_name": s(), "plugin_version": s(), "plugin_sha256": s(),
+            "kind": s(), "message": s(), "at": i() })) });
     detail["rating"] = json!({ "anyOf": [
         object(&["rating", "comment", "rated_at"], json!({
             "rating": { "enum": ["good", "bad"] }, "comment": s(), "rated_at": i() })),
@@ -37,6 +47,8 @@ pub(super) fn schemas() -> Value {
             "attachments",
             "timeline",
             "moves",
+            "moves_unavailable",
+            "rule_failures",
             "rating",
             "shared_with",
         ]
@@ -76,14 +88,17 @@ pub(super) fn schemas() -> Value {
         "Site": object(&["id", "name", "domains", "addresses", "maintenance_until", "licences"], json!({
             "id": i(), "name": s(), "domains": { "type": "array", "items": s() }, "addresses": { "type": "array", "items": s() },
             "maintenance_until": null_s(), "licences": i() })),
-        "Installed": object(&["id", "slot", "name", "version", "summary", "sha256", "size", "config", "installed_at", "installed_by"], json!({
+        "Installed": object(&["id", "slot", "name", "version", "summary", "sha256", "size", "config", "installed_at", "installed_by", "compiled_on", "servers"], json!({
             "id": i(), "slot": s(), "name": s(), "version": s(), "summary": s(), "sha256": s(), "size": i(), "config": s(),
-            "installed_at": i(), "installed_by": s() })),
+            "installed_at": i(), "installed_by": s(),
+            "compiled_on": { "type": "integer", "description": "Live servers that have compiled it: activation waits until all have" },
+            "servers": { "type": "integer", "description": "Live servers" } })),
         "Activation": object(&["id", "slot", "plugin_id", "activated_at", "activated_by", "rolled_back_at", "rolled_back_by"], json!({
             "id": i(), "slot": s(), "plugin_id": i(), "activated_at": i(), "activated_by": s(), "rolled_back_at": null_i(), "rolled_back_by": null_s() })),
-        "SlotOverview": object(&["slot", "active_id", "shadow", "installed", "history"], json!({
+        "SlotOverview": object(&["slot", "active_id", "shadow", "installed", "history", "failures_24h"], json!({
             "slot": s(), "active_id": null_i(), "shadow": { "anyOf": [reference("Shadow"), { "type": "null" }] },
-            "installed": list_of("Installed"), "history": list_of("Activation") })),
+            "installed": list_of("Installed"), "history": list_of("Activation"),
+            "failures_24h": { "type": "integer", "minimum": 0, "maximum": 1000, "description": "How often the active plugin failed in the last 24 hours (counted up to 1000): decisions refused, automatic moves not made" } })),
         "Shadow": object(&["slot", "plugin_id", "started_at", "started_by", "asked", "disagreed"], json!({
             "slot": s(), "plugin_id": i(), "started_at": i(), "started_by": s(),
             "asked": { "type": "integer", "description": "Live decisions it was asked, on every server" },
@@ -115,10 +130,12 @@ pub(super) fn schemas() -> Value {
                 "decision_id": i(), "decided_at": i(), "function": s(), "request_id": null_i(), "question": {},
                 "recorded": object(&["plugin_id", "outcome", "answer"], json!({ "plugin_id": i(), "outcome": s(), "answer": {} })),
                 "candidate": object(&["outcome", "answer"], json!({ "outcome": s(), "answer": {} })) })) } })),
-        "Decision": object(&["id", "decided_at", "slot", "function", "plugin_id", "sha256", "request_id", "input", "answer", "outcome", "micros", "live"], json!({
+        "Decision": object(&["id", "decided_at", "slot", "function", "plugin_id", "sha256", "request_id", "input", "answer", "outcome", "error", "micros", "live"], json!({
             "id": i(), "decided_at": i(), "slot": s(), "function": s(), "plugin_id": i(), "sha256": s(), "request_id": null_i(),
             "input": { "description": "The question, as JSON" }, "answer": { "description": "The answer as JSON; null when the call failed" },
-            "outcome": { "enum": crate::http::console_api::OUTCOMES }, "micros": i(),
+            "outcome": { "enum": crate::http::console_api::OUTCOMES },
+            "error": { "type": ["string", "null"], "description": "What a failed call failed with (the trap, what was malformed); null when it answered" },
+            "micros": i(),
             "live": { "description": "On a shadow's disagreement: what the live plugin decided", "anyOf": [
                 object(&["plugin_id", "outcome", "answer"], json!({ "plugin_id": i(), "outcome": s(), "answer": {} })),
                 { "type": "null" } ] } })),

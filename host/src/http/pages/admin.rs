@@ -12,6 +12,9 @@ pub(super) fn router() -> Router<AppState> {
         .route("/approvals", get(approvals_page))
         .route("/approvals/{id}/approve", post(approve))
         .route("/approvals/{id}/reject", post(reject))
+        .route("/staff/reviews", get(reviews_page))
+        .route("/staff/reviews/{id}/approve", post(approve_review))
+        .route("/staff/reviews/{id}/refuse", post(refuse_review))
         .route("/invitations", get(invitations_page).post(invite))
         .route("/invitations/{id}/resend", post(resend_invitation))
         .route("/staff/audit", get(audit_page))
@@ -57,7 +60,129 @@ async fn approvals_page(v: Visit) -> Response {
         ("/approvals".into(), "/approve".into(), v.t("approve")),
         ("/approvals".into(), "/reject".into(), v.t("reject")),
     ];
+    if me.role == Role::Operator {
+        page.related = Some(("/staff/reviews".into(), v.t("reviews-title")));
+    }
     v.render(StatusCode::OK, page)
+}
+
+/// One sign-up waiting for review, as its page shows it.
+struct ReviewView {
+    id: i64,
+    name: String,
+    email: String,
+    when: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "reviews.html")]
+struct ReviewsPage {
+    layout: Layout,
+    reviews: Vec<ReviewView>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn reviews_view(
+    v: &Visit,
+    me: &Me,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let reviews = match v.state.accounts.pending_reviews(me).await {
+        Ok(r) => r,
+        Err(e) => return error_page(e),
+    };
+    let reviews = reviews
+        .into_iter()
+        .map(|r| ReviewView {
+            id: r.id,
+            name: format!("{} {}", r.given_name, r.surname).trim().to_owned(),
+            email: r.email,
+            when: v.when(r.created_at),
+            reason: r.reason,
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    v.render(
+        status,
+        ReviewsPage {
+            layout: v.layout(&v.t("reviews-title")),
+            reviews,
+            error,
+            notice,
+        },
+    )
+}
+
+async fn reviews_page(v: Visit) -> Response {
+    match v.require_active("/staff/reviews") {
+        Ok(me) => reviews_view(&v, me, None, None).await,
+        Err(r) => r,
+    }
+}
+
+async fn approve_review(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {
+    let me = match v.require_active("/staff/reviews") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let typed = f.get("site").trim();
+    let site = match v.state.accounts.site_named(typed).await {
+        Ok(Some(site)) => site,
+        Ok(None) => {
+            let msg = v.ta("reviews-unknown-site", &[("name", typed.into())]);
+            return reviews_view(&v, me, Some(msg), None).await;
+        }
+        Err(e) => return error_page(e),
+    };
+    review_decided(&v, me, id, Some(site)).await
+}
+
+async fn refuse_review(v: Visit, Path(id): Path<i64>, _f: Posted) -> Response {
+    let me = match v.require_active("/staff/reviews") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    review_decided(&v, me, id, None).await
+}
+
+async fn review_decided(v: &Visit, me: &Me, id: i64, site: Option<(i64, String)>) -> Response {
+    let email = match v.state.accounts.pending_reviews(me).await {
+        Ok(all) => all
+            .into_iter()
+            .find(|r| r.id == id)
+            .map(|r| r.email)
+            .unwrap_or_default(),
+        Err(e) => return error_page(e),
+    };
+    match v
+        .state
+        .accounts
+        .decide_review(me, id, site.as_ref().map(|s| s.0), &v.client)
+        .await
+    {
+        Ok(()) => {
+            let notice = match &site {
+                Some((_, name)) => v.ta(
+                    "reviews-approved",
+                    &[
+                        ("email", email.as_str().into()),
+                        ("site", name.as_str().into()),
+                    ],
+                ),
+                None => v.ta("reviews-refused", &[("email", email.as_str().into())]),
+            };
+            reviews_view(v, me, None, Some(notice)).await
+        }
+        Err(AuthError::NotFound | AuthError::Conflict(_)) => see_other("/staff/reviews"),
+        Err(e) => error_page(e),
+    }
 }
 
 async fn decide(v: Visit, id: i64, approve: bool) -> Response {

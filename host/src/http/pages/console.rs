@@ -45,6 +45,8 @@ struct PluginView {
     size: String,
     config: String,
     installed: String,
+    /// Whether every live server has compiled it, for an activation in milliseconds.
+    readiness: String,
     active: bool,
     shadow: bool,
 }
@@ -61,6 +63,9 @@ struct ShadowView {
 struct SlotView {
     slot: String,
     active: Option<String>,
+    active_id: i64,
+    /// "How often the active plugin failed lately", when it did.
+    failing: Option<String>,
     shadow: Option<ShadowView>,
     installed: Vec<PluginView>,
     /// (when, plugin, by, rolled back).
@@ -112,6 +117,15 @@ async fn plugins_view(
             SlotView {
                 slot: s.slot.to_owned(),
                 active: s.active_id.map(name_of),
+                active_id: s.active_id.unwrap_or_default(),
+                failing: (s.failures_24h > 0).then(|| {
+                    let count = if s.failures_24h >= crate::http::console_api::FAILURES_CAP {
+                        format!("{}+", s.failures_24h)
+                    } else {
+                        s.failures_24h.to_string()
+                    };
+                    v.ta("plugins-failing", &[("count", count.as_str().into())])
+                }),
                 shadow: s.shadow.as_ref().map(|sh| ShadowView {
                     plugin: name_of(sh.plugin_id),
                     plugin_id: sh.plugin_id,
@@ -150,6 +164,17 @@ async fn plugins_view(
                         size: helpdesk_plugin_host::size(p.size as usize),
                         config: p.config.clone(),
                         installed: format!("{} by {}", v.when(p.installed_at), p.installed_by),
+                        readiness: if p.servers == 0 || p.compiled_on >= p.servers {
+                            String::new()
+                        } else {
+                            v.ta(
+                                "plugins-compiling",
+                                &[
+                                    ("ready", p.compiled_on.into()),
+                                    ("servers", p.servers.into()),
+                                ],
+                            )
+                        },
                         active: Some(p.id) == s.active_id,
                         shadow: s.shadow.as_ref().is_some_and(|sh| sh.plugin_id == p.id),
                     })

@@ -42,7 +42,8 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
 struct PostedFiles(upload::Read);
 
 impl PostedFiles {
-    async fn read(v: &Visit, req: Request) -> Result<PostedFiles, Response> {
+    /// Reads the form `req` that `owner` posts.
+    async fn read(v: &Visit, req: Request, owner: i64) -> Result<PostedFiles, Response> {
         if !super::upload_csrf_matches(v, &req) {
             return Err(super::form_expired(v.tr));
         }
@@ -51,7 +52,7 @@ impl PostedFiles {
             .await
             .map_err(|e| (StatusCode::BAD_REQUEST, e.body_text()).into_response())?;
         Ok(PostedFiles(
-            upload::read(form, length, &v.state.requests.files, "files").await,
+            upload::read(form, length, &v.state.requests.files, "files", owner).await,
         ))
     }
 
@@ -173,6 +174,9 @@ struct ListParams {
     assignee: String,
     #[serde(default)]
     sort: String,
+    /// As the API says it: `true` for unassigned requests only (as `assignee=none`).
+    #[serde(default)]
+    unassigned: String,
     after: Option<String>,
     notice: Option<String>,
 }
@@ -206,7 +210,7 @@ struct ViewLink {
     id: i64,
     name: String,
     href: String,
-    /// "12", or "100+" past the count's cap.
+    /// "12", "100+" past the count's cap, or "—" for a view the workflow no longer answers.
     count: String,
     /// The list shown is this view.
     here: bool,
@@ -221,7 +225,14 @@ fn filter_query(p: &ListParams, status: &str) -> String {
         ("status", status),
         ("q", &p.q),
         ("site", &p.site),
-        ("assignee", &p.assignee),
+        (
+            "assignee",
+            if p.unassigned == "true" {
+                "none"
+            } else {
+                &p.assignee
+            },
+        ),
         ("sort", &p.sort),
     ])
 }
@@ -230,15 +241,22 @@ fn filter_query(p: &ListParams, status: &str) -> String {
 async fn view_links(v: &Visit, me: &Me, current: &str) -> Result<Vec<ViewLink>, Response> {
     let r = &v.state.requests;
     let views = r.queue_views(me).await.map_err(|e| failed(v, e))?;
+    // A view saved with filters this page no longer takes is counted as nothing.
     let mut queries = Vec::with_capacity(views.len());
     for view in &views {
         let p: ListParams = serde_urlencoded::from_str(&view.query).unwrap_or_default();
-        queries.push(list_query(v, me, &p).await?.0);
+        queries.push(list_query(v, me, &p).await.ok().map(|(q, ..)| q));
     }
-    let counts = r
-        .counts(me, &queries, VIEW_COUNT_CAP)
+    let usable: Vec<ListQuery> = queries.iter().flatten().cloned().collect();
+    let mut counted = r
+        .counts(me, &usable, VIEW_COUNT_CAP)
         .await
-        .map_err(|e| failed(v, e))?;
+        .map_err(|e| failed(v, e))?
+        .into_iter();
+    let counts: Vec<Option<i64>> = queries
+        .iter()
+        .map(|q| q.as_ref().and_then(|_| counted.next().flatten()))
+        .collect();
     Ok(views
         .into_iter()
         .zip(counts)
@@ -247,10 +265,10 @@ async fn view_links(v: &Visit, me: &Me, current: &str) -> Result<Vec<ViewLink>, 
             here: view.query == current,
             href: format!("/requests?{}", view.query),
             name: view.name,
-            count: if n >= VIEW_COUNT_CAP {
-                format!("{VIEW_COUNT_CAP}+")
-            } else {
-                n.to_string()
+            count: match n {
+                Some(n) if n >= VIEW_COUNT_CAP => format!("{VIEW_COUNT_CAP}+"),
+                Some(n) => n.to_string(),
+                None => "—".to_owned(),
             },
         })
         .collect())
@@ -302,6 +320,18 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// A list address with a value the page does not offer.
+fn bad_filter(v: &Visit, field: &'static str) -> Response {
+    api_page(
+        v,
+        ApiError::bad_request(
+            "invalid_query",
+            v.ta("queue-bad-filter", &[("field", field.into())]),
+        )
+        .with_field(field),
+    )
+}
+
 /// The list `p` asks for, as `me` sees it: the query, the site's name as shown, and a notice
 /// when the typed site does not exist.
 async fn list_query(
@@ -315,11 +345,27 @@ async fn list_query(
         .status
         .clone()
         .unwrap_or_else(|| if staff { "open".into() } else { String::new() });
+    // What the page's own choices can say, and nothing else: a hand-made address with another
+    // value is told so, as the API tells it.
+    let only_unassigned = match p.unassigned.as_str() {
+        "" | "false" => false,
+        "true" => true,
+        _ => return Err(bad_filter(v, "unassigned")),
+    };
     let (assignee, unassigned) = match p.assignee.as_str() {
+        "" if only_unassigned => (None, true),
+        _ if only_unassigned => return Err(bad_filter(v, "unassigned")),
+        "" => (None, false),
         "me" => (Some(me.id), false),
         "none" => (None, true),
-        other => (other.parse().ok(), false),
+        other => match other.parse::<i64>() {
+            Ok(id) if id > 0 => (Some(id), false),
+            _ => return Err(bad_filter(v, "assignee")),
+        },
     };
+    if !matches!(p.sort.as_str(), "" | "newest" | "oldest") {
+        return Err(bad_filter(v, "sort"));
+    }
     // The site is typed: a name in any letter case, or its number. Staff only.
     let mut notice = None;
     let (site_id, site_name) = match p.site.trim() {
@@ -505,7 +551,7 @@ async fn create(v: Visit, req: Request) -> Response {
     if let Err(e) = v.state.requests.may_raise(&me) {
         return failed(&v, e);
     }
-    let form = match PostedFiles::read(&v, req).await {
+    let form = match PostedFiles::read(&v, req, me.id).await {
         Ok(PostedFiles(form)) => form,
         Err(r) => return r,
     };

@@ -129,10 +129,15 @@ async fn create_account(v: Visit, Path(token): Path<String>, f: Posted) -> Respo
         )
         .await;
     match result {
-        Ok(()) => v.message(
+        Ok(auth::SignedUp::ChooseSite) => v.message(
             &v.t("account-created-title"),
             &[&v.t("account-created-text")],
             &[("/login", &v.t("continue"))],
+        ),
+        Ok(auth::SignedUp::Review) => v.message(
+            &v.t("account-review-title"),
+            &[&v.t("account-review-text")],
+            &[],
         ),
         Err(e) => match password_form(
             &v,

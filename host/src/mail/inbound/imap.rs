@@ -5,6 +5,11 @@
 //! keyed by its Message-ID: a message fetched again (a crash between that commit and the move,
 //! or another replica reading the same mailbox) is recognised and only moved on.
 //!
+//! One message that cannot be dealt with never holds up the ones behind it: it is tried again
+//! on the next rounds, and after [`MAX_TRIES`] it is recorded as failed (by its bytes alone) and
+//! moved to the failed folder. Messages are fetched a few at a time, at most [`FETCH_BYTES`] of
+//! them at once, and moved in batches after each batch is recorded.
+//!
 //! Waiting uses IDLE where the server offers it, polling otherwise.
 
 use futures_util::TryStreamExt;
@@ -39,6 +44,8 @@ pub struct ImapSettings {
     pub poll: Duration,
     /// Messages larger than this are not downloaded; they are refused by their headers.
     pub max_message_bytes: u64,
+    /// Certificate authorities trusted besides the public ones (`HELPDESK_IMAP_CA`).
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl std::fmt::Debug for ImapSettings {
@@ -98,7 +105,29 @@ impl ImapSettings {
             failed: "Failed".into(),
             poll: Duration::from_secs(30),
             max_message_bytes: 25 * 1024 * 1024,
+            extra_roots: Vec::new(),
         })
+    }
+
+    /// Trusts the certificate authorities of the PEM file at `path` for TLS, besides the
+    /// public ones: a mail server whose certificate a private CA issued.
+    pub fn trust_pem(&mut self, path: &std::path::Path) -> Result<(), String> {
+        use rustls::pki_types::pem::PemObject;
+        let bad = |why: String| format!("HELPDESK_IMAP_CA {}: {why}", path.display());
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+            .map_err(|e| bad(e.to_string()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(bad("holds no certificate".into()));
+        }
+        // Each must be usable as a trust anchor, or the connection would fail later, vaguely.
+        let mut roots = RootCertStore::empty();
+        for c in &certs {
+            roots.add(c.clone()).map_err(|e| bad(e.to_string()))?;
+        }
+        self.extra_roots.extend(certs);
+        Ok(())
     }
 
     /// The URL without its password, for logs.
@@ -133,18 +162,28 @@ pub enum Disposition {
 
 /// What mail is handed to.
 pub trait Receive: Send + Sync {
-    /// Whether the message at `place` was already dealt with (it is then only moved on).
+    /// Which of the messages at `places` (all in one mailbox of one UIDVALIDITY) were already
+    /// dealt with, by UID (they are then only moved on).
     fn known(
         &self,
+        places: &[Place],
+    ) -> impl Future<Output = Result<Vec<(u32, Disposition)>, String>> + Send;
+
+    /// Records that the message at `place` could not be dealt with, for `why`; it goes to the
+    /// failed folder. `raw` is its bytes, as read.
+    fn give_up(
+        &self,
+        raw: &[u8],
         place: &Place,
-    ) -> impl Future<Output = Result<Option<Disposition>, String>> + Send;
+        why: &str,
+    ) -> impl Future<Output = Result<(), String>> + Send;
 
     /// Deals with one message: `raw` is the whole message, or only its header when it is
     /// larger than the limit `over` gives (`place.size` tells how large). An error leaves it
     /// in the folder to try again.
     fn receive(
         &self,
-        raw: Vec<u8>,
+        raw: &[u8],
         place: &Place,
         over: Option<u64>,
     ) -> impl Future<Output = Result<Disposition, String>> + Send;
@@ -153,9 +192,17 @@ pub trait Receive: Send + Sync {
 /// Reads the mailbox until stopped.
 #[derive(Debug)]
 pub struct Fetcher<R> {
-    pub settings: ImapSettings,
-    pub receiver: Arc<R>,
+    settings: ImapSettings,
+    receiver: Arc<R>,
+    /// Failed attempts per message (UIDVALIDITY, UID) on this server.
+    failures: std::sync::Mutex<std::collections::HashMap<(u32, u32), u32>>,
 }
+
+/// Attempts after which a message that keeps failing is set aside in the failed folder.
+pub const MAX_TRIES: u32 = 5;
+
+/// The most message bytes fetched at once (one message larger than this is fetched alone).
+pub const FETCH_BYTES: u64 = 16 << 20;
 
 #[derive(Debug, thiserror::Error)]
 enum Error {
@@ -171,6 +218,14 @@ enum Error {
 const BATCH: usize = 20;
 
 impl<R: Receive + 'static> Fetcher<R> {
+    pub fn new(settings: ImapSettings, receiver: Arc<R>) -> Fetcher<R> {
+        Fetcher {
+            settings,
+            receiver,
+            failures: Default::default(),
+        }
+    }
+
     pub async fn run(self, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
         let mut backoff = Duration::from_secs(1);
@@ -213,11 +268,13 @@ impl<R: Receive + 'static> Fetcher<R> {
             let uid_validity = mailbox.uid_validity.unwrap_or(0);
             let mut uids: Vec<u32> = session.uid_search("ALL").await?.into_iter().collect();
             uids.sort_unstable();
+            let mut moved = 0;
             for chunk in uids.chunks(BATCH) {
-                self.deal_with(&mut session, chunk, uid_validity, moves)
+                moved += self
+                    .deal_with(&mut session, chunk, uid_validity, moves)
                     .await?;
             }
-            if !uids.is_empty() {
+            if moved > 0 {
                 // Look again at once: more may have come while these were dealt with.
                 continue;
             }
@@ -230,13 +287,14 @@ impl<R: Receive + 'static> Fetcher<R> {
         }
     }
 
+    /// Deals with the messages `uids`; returns how many left the folder.
     async fn deal_with(
         &self,
         session: &mut Session,
         uids: &[u32],
         uid_validity: u32,
         moves: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<usize, Error> {
         let set = uid_set(uids);
         let sizes: Vec<(u32, u64)> = session
             .uid_fetch(&set, "(UID RFC822.SIZE)")
@@ -246,42 +304,29 @@ impl<R: Receive + 'static> Fetcher<R> {
             )
             .try_collect()
             .await?;
-        let mut known: Vec<(u32, Disposition)> = Vec::new();
-        let mut fresh: Vec<Place> = Vec::new();
-        for (uid, size) in sizes {
-            let place = Place {
+        let places: Vec<Place> = sizes
+            .into_iter()
+            .map(|(uid, size)| Place {
                 mailbox: self.settings.folder.clone(),
                 uid_validity,
                 uid,
                 size,
+            })
+            .collect();
+        let known = self.receiver.known(&places).await.map_err(Error::Other)?;
+        let mut moved = self.move_all(session, &known, moves).await?;
+        let fresh: Vec<&Place> = places
+            .iter()
+            .filter(|p| !known.iter().any(|(u, _)| *u == p.uid))
+            .collect();
+        for group in fetch_groups(&fresh, self.settings.max_message_bytes) {
+            let too_large = group[0].size > self.settings.max_message_bytes;
+            let query = if too_large {
+                "(UID BODY.PEEK[HEADER])"
+            } else {
+                "(UID BODY.PEEK[])"
             };
-            match self.receiver.known(&place).await.map_err(Error::Other)? {
-                Some(d) => known.push((uid, d)),
-                None => fresh.push(place),
-            }
-        }
-        for d in [Disposition::Processed, Disposition::Failed] {
-            let uids: Vec<u32> = known
-                .iter()
-                .filter(|(_, x)| *x == d)
-                .map(|(u, _)| *u)
-                .collect();
-            if !uids.is_empty() {
-                self.move_to(session, &uids, d, moves).await?;
-            }
-        }
-        for (too_large, query) in [
-            (false, "(UID BODY.PEEK[])"),
-            (true, "(UID BODY.PEEK[HEADER])"),
-        ] {
-            let wanted: Vec<&Place> = fresh
-                .iter()
-                .filter(|p| (p.size > self.settings.max_message_bytes) == too_large)
-                .collect();
-            if wanted.is_empty() {
-                continue;
-            }
-            let uids: Vec<u32> = wanted.iter().map(|p| p.uid).collect();
+            let uids: Vec<u32> = group.iter().map(|p| p.uid).collect();
             let fetched: Vec<(u32, Vec<u8>)> = session
                 .uid_fetch(uid_set(&uids), query)
                 .await?
@@ -291,25 +336,84 @@ impl<R: Receive + 'static> Fetcher<R> {
                 })
                 .try_collect()
                 .await?;
+            let mut done = Vec::new();
             for (uid, raw) in fetched {
-                let Some(place) = wanted.iter().find(|p| p.uid == uid) else {
+                let Some(place) = group.iter().find(|p| p.uid == uid) else {
                     continue;
                 };
-                let d = self
-                    .receiver
-                    .receive(
-                        raw,
-                        place,
-                        too_large.then_some(self.settings.max_message_bytes),
-                    )
-                    .await
-                    .map_err(Error::Other)?;
-                // Moved one by one: a crash loses no more than the move of one message, which
-                // the next round finds already dealt with.
-                self.move_to(session, &[uid], d, moves).await?;
+                let over = too_large.then_some(self.settings.max_message_bytes);
+                match self.receiver.receive(&raw, place, over).await {
+                    Ok(d) => {
+                        self.forget(place);
+                        done.push((uid, d));
+                    }
+                    Err(why) => {
+                        if self.give_up(&raw, place, &why).await {
+                            done.push((uid, Disposition::Failed));
+                        }
+                    }
+                }
+            }
+            // Each outcome is committed: a crash before the move leaves them to be found
+            // already dealt with, and only moved on.
+            moved += self.move_all(session, &done, moves).await?;
+        }
+        Ok(moved)
+    }
+
+    /// Counts a failed attempt at the message at `place`; after [`MAX_TRIES`] records it as
+    /// failed. Returns whether it is set aside.
+    async fn give_up(&self, raw: &[u8], place: &Place, why: &str) -> bool {
+        let tries = {
+            let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            let n = f.entry((place.uid_validity, place.uid)).or_default();
+            *n += 1;
+            *n
+        };
+        if tries < MAX_TRIES {
+            tracing::warn!(mailbox = %self.settings.redacted(), uid = place.uid, tries, error = %why, "a message could not be dealt with; trying the others, and it again later");
+            return false;
+        }
+        let why = format!("could not be dealt with in {tries} attempts: {why}");
+        match self.receiver.give_up(raw, place, &why).await {
+            Ok(()) => {
+                tracing::error!(mailbox = %self.settings.redacted(), uid = place.uid, error = %why, "a message set aside in the failed folder");
+                self.forget(place);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(mailbox = %self.settings.redacted(), uid = place.uid, error = %e, "could not record a failed message");
+                false
             }
         }
-        Ok(())
+    }
+
+    fn forget(&self, place: &Place) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(place.uid_validity, place.uid));
+    }
+
+    /// Moves each message to its disposition's folder, one command per folder; returns how
+    /// many moved.
+    async fn move_all(
+        &self,
+        session: &mut Session,
+        outcomes: &[(u32, Disposition)],
+        moves: bool,
+    ) -> Result<usize, Error> {
+        for d in [Disposition::Processed, Disposition::Failed] {
+            let uids: Vec<u32> = outcomes
+                .iter()
+                .filter(|(_, x)| *x == d)
+                .map(|(u, _)| *u)
+                .collect();
+            if !uids.is_empty() {
+                self.move_to(session, &uids, d, moves).await?;
+            }
+        }
+        Ok(outcomes.len())
     }
 
     async fn move_to(
@@ -350,6 +454,11 @@ impl<R: Receive + 'static> Fetcher<R> {
         let stream: Stream = if s.tls {
             let mut roots = RootCertStore::empty();
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            for c in &s.extra_roots {
+                roots
+                    .add(c.clone())
+                    .map_err(|e| Error::Other(format!("HELPDESK_IMAP_CA: {e}")))?;
+            }
             let config = ClientConfig::builder_with_provider(Arc::new(
                 rustls::crypto::ring::default_provider(),
             ))
@@ -391,6 +500,31 @@ async fn wait_idle(session: Session, most: Duration) -> Result<Session, Error> {
         wait.await?;
     }
     Ok(idle.done().await?)
+}
+
+/// `places` in groups fetched together: messages up to `max` bytes, several at a time up to
+/// [`FETCH_BYTES`] in all; larger ones (whose header alone is read) in a group of their own kind.
+fn fetch_groups<'a>(places: &[&'a Place], max: u64) -> Vec<Vec<&'a Place>> {
+    let mut groups: Vec<Vec<&'a Place>> = Vec::new();
+    let mut bytes = 0u64;
+    let (whole, headers): (Vec<&Place>, Vec<&Place>) =
+        places.iter().copied().partition(|p| p.size <= max);
+    for p in whole {
+        match groups.last_mut() {
+            Some(g) if bytes + p.size <= FETCH_BYTES => {
+                g.push(p);
+                bytes += p.size;
+            }
+            _ => {
+                groups.push(vec![p]);
+                bytes = p.size;
+            }
+        }
+    }
+    if !headers.is_empty() {
+        groups.push(headers);
+    }
+    groups
 }
 
 /// `1,2,5` as IMAP writes a set of UIDs.

@@ -24,15 +24,24 @@ use std::time::SystemTime;
 use tokio::io::AsyncReadExt;
 
 /// Bytes read from the staged file per write; parts go up at 5 MiB, one at a time, so an upload
-/// holds at most one part in memory.
+/// holds at most one part in flight and one filling.
 const READ_CHUNK: usize = 256 << 10;
 const PARTS_IN_FLIGHT: usize = 1;
+const PART: usize = 5 << 20;
+
+/// Memory all uploads to the store together may hold in part buffers, in MiB: one upload holds
+/// up to two parts (10 MiB), so about six go up at once and the rest wait their turn.
+const BUFFERS_MIB: u32 = 64;
 
 #[derive(Debug)]
 pub struct S3Store {
     store: Arc<dyn ObjectStore>,
     /// Where the store is, for messages: `s3://bucket/prefix`.
     url: String,
+    /// Part buffers, in MiB, across every upload of this process.
+    buffers: Arc<tokio::sync::Semaphore>,
+    /// The most MiB of part buffers held at once, for the tests.
+    peak: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl S3Store {
@@ -77,7 +86,14 @@ impl S3Store {
         Ok(S3Store {
             store,
             url: url.to_owned(),
+            buffers: Arc::new(tokio::sync::Semaphore::new(BUFFERS_MIB as usize)),
+            peak: Arc::default(),
         })
+    }
+
+    /// The most MiB of part buffers all uploads held at once so far.
+    pub fn peak_buffers_mib(&self) -> u32 {
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn blob(sha256: &str) -> io::Result<Path> {
@@ -103,6 +119,18 @@ impl S3Store {
     }
 
     async fn upload(&self, path: &Path, staged: &Staged) -> io::Result<()> {
+        // What this upload's buffers may grow to, reserved from the process's share first.
+        let mib = u32::try_from(staged.size.min(2 * PART as u64).div_ceil(1 << 20))
+            .unwrap_or(1)
+            .max(1);
+        let _buffers = self
+            .buffers
+            .acquire_many(mib)
+            .await
+            .map_err(io::Error::other)?;
+        let held = BUFFERS_MIB - self.buffers.available_permits() as u32;
+        self.peak
+            .fetch_max(held, std::sync::atomic::Ordering::Relaxed);
         let mut file = tokio::fs::File::open(&staged.path).await?;
         let upload = self.store.put_multipart(path).await.map_err(failed)?;
         let mut writer = WriteMultipart::new(upload);

@@ -254,3 +254,158 @@ on_both_backends!(ineligible, ineligible_visitors_learn_nothing);
 fn helpdesk_signup_sent() -> &'static str {
     "Check your email: we have sent a message to that address with the next step."
 }
+
+/// Where the eligibility plugin asks for a review, the sign-up goes to a queue operators work:
+/// approved for a site, the person signs in; refused, they cannot. Both are emailed, audited.
+async fn sign_ups_to_review_wait_for_an_operator(t: TestDb) {
+    let env = Env::new(&t).await;
+    let site = env.add_site("Acme Mining", &["acme.example"], &[]).await;
+    let operator = env.staff("ops@vendor.test", Role::Operator).await;
+    let agent = env.staff("al@vendor.test", Role::Agent).await;
+    let plugins = &env.server.state.plugins;
+    plugins
+        .install(
+            &t.db,
+            helpdesk::domain::rules::Slot::SignupEligibility,
+            helpdesk_bundled_plugins::DEFAULTS[1].wasm,
+            "review-unregistered = true",
+            "test",
+            true,
+        )
+        .await
+        .unwrap();
+
+    for (email, name) in [
+        ("kim@unknown.example", "Kim"),
+        ("lou@unknown.example", "Lou"),
+    ] {
+        let (s, _) = env
+            .post("/api/v1/signup", None, json!({ "email": email }))
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        let token = env
+            .emailed_token(email, "Verify your email", "/join/verify/", 1)
+            .await;
+        let (s, body) = env.get(&format!("/api/v1/signup/{token}"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            (body["eligible"].clone(), body["review"].clone()),
+            (json!(true), json!(true))
+        );
+        let (s, body) = env
+            .post(&format!("/api/v1/signup/{token}"), None, json!({ "password": PASSWORD, "confirm_password": PASSWORD, "given_name": name, "surname": "Tester" }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        assert_eq!(body["review"], true, "{body}");
+        // Waiting: no session.
+        let (s, body) = env
+            .post(
+                "/api/v1/login",
+                None,
+                json!({ "email": email, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["error"]["code"], "awaiting_activation");
+    }
+    // Operators are emailed, with the plugin's reason.
+    let told = env
+        .sink
+        .wait("ops@vendor.test", "Sign-up to review", 2)
+        .await;
+    assert!(told.text.contains("unknown.example"), "{}", told.text);
+    assert!(told.link("/approvals").ends_with("/approvals"));
+
+    // The queue is the operators'.
+    let (s, _) = env.get("/api/v1/signup-reviews", Some(&agent)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, body) = env.get("/api/v1/signup-reviews", Some(&operator)).await;
+    assert_eq!(s, StatusCode::OK);
+    let reviews = body["reviews"].as_array().unwrap();
+    assert_eq!(reviews.len(), 2, "{body}");
+    assert!(
+        reviews[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown.example")
+    );
+    let kim = env.user_id("kim@unknown.example").await;
+    let lou = env.user_id("lou@unknown.example").await;
+
+    // Approving needs a site; then Kim joins it (its first person: Site Administrator).
+    let (s, body) = env
+        .post(
+            &format!("/api/v1/signup-reviews/{kim}"),
+            Some(&operator),
+            json!({ "approve": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (s, body) = env
+        .post(
+            &format!("/api/v1/signup-reviews/{kim}"),
+            Some(&operator),
+            json!({ "approve": true, "site_id": site }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    env.sink
+        .wait("kim@unknown.example", "account is active", 1)
+        .await;
+    let kim_token = env.log_in("kim@unknown.example", PASSWORD).await;
+    let (_, me) = env.get("/api/v1/me", Some(&kim_token)).await;
+    assert_eq!(
+        (me["role"].clone(), me["site_id"].clone()),
+        (json!("site_admin"), json!(site)),
+        "{me}"
+    );
+    // Decided once.
+    let (s, _) = env
+        .post(
+            &format!("/api/v1/signup-reviews/{kim}"),
+            Some(&operator),
+            json!({ "approve": false }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Refused: Lou is told and cannot sign in.
+    let (s, body) = env
+        .post(
+            &format!("/api/v1/signup-reviews/{lou}"),
+            Some(&operator),
+            json!({ "approve": false }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    env.sink
+        .wait("lou@unknown.example", "sign-up was not approved", 1)
+        .await;
+    let (s, _) = env
+        .post(
+            "/api/v1/login",
+            None,
+            json!({ "email": "lou@unknown.example", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Each step is in the audit log.
+    let (_, audit) = env.get("/api/v1/audit?limit=500", Some(&operator)).await;
+    let events: Vec<&str> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    for e in [
+        "signup_needs_review",
+        "signup_review_approved",
+        "signup_review_refused",
+    ] {
+        assert!(events.contains(&e), "{e}: {events:?}");
+    }
+    let (_, body) = env.get("/api/v1/signup-reviews", Some(&operator)).await;
+    assert_eq!(body["reviews"], json!([]));
+}
+on_both_backends!(review, sign_ups_to_review_wait_for_an_operator);

@@ -294,6 +294,11 @@ async fn a_failing_shadow_never_touches_the_live_decision(t: TestDb) {
     .await;
     let d = &listed[0];
     assert_eq!(d["outcome"], "timeout", "{d}");
+    // What it failed with is kept beside its kind.
+    assert!(
+        d["error"].as_str().is_some_and(|e| e.contains("backstop")),
+        "{d}"
+    );
     assert_eq!(d["answer"], Value::Null);
     assert_eq!(d["live"]["outcome"], "ok");
     assert_eq!(d["live"]["answer"]["outcome"], "accepted");

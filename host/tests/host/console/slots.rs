@@ -273,6 +273,69 @@ async fn operators_install_by_upload(t: TestDb) {
         "min-length = 13\n"
     );
 
+    // An installation's own budget, as the CLI's `--memory-mib` and the rest: checked against
+    // the server's ceilings, kept with the installation.
+    let budget = |f: Form, fields: &[(&'static str, &'static str)]| {
+        fields.iter().fold(f, |f, (k, v)| f.text(*k, *v))
+    };
+    for (fields, status, field) in [
+        (
+            &[("memory_mib", "0")][..],
+            StatusCode::BAD_REQUEST,
+            "memory_mib",
+        ),
+        (
+            &[("backstop_ms", "soon")][..],
+            StatusCode::BAD_REQUEST,
+            "backstop_ms",
+        ),
+        (
+            &[("memory_mib", "1024")][..],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "",
+        ),
+    ] {
+        let (s, body) = upload(
+            &desk.operator,
+            budget(form("password-policy", password, "", false), fields),
+        )
+        .await;
+        assert_eq!(s, status, "{fields:?}: {body}");
+        if field.is_empty() {
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("over this server's ceiling of 512 MiB"),
+                "{body}"
+            );
+        } else {
+            assert_eq!(body["error"]["details"]["field"], field, "{body}");
+        }
+    }
+    let (s, body) = upload(
+        &desk.operator,
+        budget(
+            form("password-policy", password, "min-length = 14\n", false),
+            &[
+                ("instructions", "50000000"),
+                ("memory_mib", "64"),
+                ("output_kib", "128"),
+                ("backstop_ms", "2000"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let raised = helpdesk::db::plugins::get(db, body["id"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&raised.budget).unwrap(),
+        json!({ "instructions": 50_000_000, "memory_mib": 64, "output_kib": 128, "backstop_ms": 2000 })
+    );
+
     // From the page: the token rides in the address, checked before the body is read.
     let ops = Browser::sign_in(env, "ops@vendor.test").await;
     let page = ops.get(env, "/staff/plugins").await.text().await.unwrap();
@@ -321,7 +384,7 @@ async fn operators_install_by_upload(t: TestDb) {
         .iter()
         .filter(|e| e["event"] == "plugin_installed")
         .count();
-    assert_eq!(installs, 2);
+    assert_eq!(installs, 3);
 }
 on_both_backends!(install, operators_install_by_upload);
 

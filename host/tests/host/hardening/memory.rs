@@ -146,12 +146,16 @@ async fn upload_floods_leave_memory_flat(t: TestDb) {
     let customer = flood(&server, "/api/v1/requests", Some(&token)).await;
     let peak = watch.done().await;
     let accepted = customer.iter().filter(|s| **s == 201).count();
-    // A refusal answered before the body was sent may reach the client as a closed connection.
-    let busy = customer.iter().filter(|s| **s == 503 || **s == 0).count();
+    // A refusal answered before the body was sent may reach the client as a closed connection;
+    // past one person's share of the budget the answer is 429, past the whole budget 503.
+    let busy = customer
+        .iter()
+        .filter(|s| matches!(**s, 429 | 503 | 0))
+        .count();
     assert!(accepted >= 1 && accepted + busy == 32, "{customer:?}");
     assert!(
         busy >= 1,
-        "32 × 50 MiB at once is more than the 256 MiB budget: {customer:?}"
+        "32 × 50 MiB at once is more than one person's share of the budget: {customer:?}"
     );
     let rise = peak.saturating_sub(before);
     eprintln!(

@@ -62,6 +62,17 @@ async fn clients_behind_a_trusted_proxy_are_told_apart(t: TestDb) {
     }
     let (s, body) = log_in(&env, "203.0.113.7", "ops@vendor.test", PASSWORD).await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // Every address of one IPv6 /64 is one client: a new address there buys no attempts.
+    env.staff("agent@vendor.test", Role::Agent).await;
+    for host in 1..=3 {
+        let client = format!("2001:db8:7:7::{host}");
+        let (s, _) = log_in(&env, &client, "agent@vendor.test", "wrong guess 1").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, body) = log_in(&env, "2001:db8:7:7:ab::9", "agent@vendor.test", PASSWORD).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let (s, body) = log_in(&env, "2001:db8:7:8::1", "agent@vendor.test", PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "another /64 is another client: {body}");
     let (s, body) = log_in(
         &env,
         "198.51.100.20, 127.0.0.1",

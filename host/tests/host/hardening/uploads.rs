@@ -72,6 +72,10 @@ impl RawPost {
 
     /// The status of the answer, which must come within five seconds.
     async fn status(&mut self) -> u16 {
+        self.status_within(Duration::from_secs(5)).await
+    }
+
+    async fn status_within(&mut self, wait: Duration) -> u16 {
         let mut buf = vec![0u8; 4096];
         let mut got = Vec::new();
         let read = async {
@@ -86,7 +90,7 @@ impl RawPost {
                 }
             }
         };
-        tokio::time::timeout(Duration::from_secs(5), read)
+        tokio::time::timeout(wait, read)
             .await
             .expect("an answer before the body is complete");
         let head = String::from_utf8_lossy(&got);
@@ -212,6 +216,80 @@ async fn uploads_share_one_budget(t: TestDb) {
     assert_eq!(staged(&d.env.server), 0);
 }
 on_both_backends!(upload_budget, uploads_share_one_budget);
+
+/// One person's slow uploads hold at most their share of the budget: the sixth is refused
+/// with 429 while someone else's upload goes through, and a body that trickles in is cut off
+/// (408), giving its budget back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_person_holds_only_a_share_of_the_upload_budget() {
+    let t = TestDb::new(crate::support::Backend::Sqlite).await;
+    let sink = SmtpSink::start();
+    let server = TestServer::with(
+        &t.db,
+        Options {
+            smtp: Some(sink.url()),
+            uploads_in_flight: 64 << 20,
+            ..Options::default()
+        },
+    )
+    .await;
+    let d = Desk::with(Env::from_parts(server, sink)).await;
+    let addr = d.env.server.addr;
+    let auth = format!("Bearer {}", d.ann);
+    let headers = [("Authorization", auth.as_str())];
+    let big = multipart(
+        &[("subject", "Logs"), ("description", "Attached.")],
+        "a.log",
+        9 << 20,
+    );
+    // Five uploads of 9 MiB trickling in: 45 MiB of a 51 MiB share (one whole message).
+    let started = std::time::Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..5 {
+        slow.push(RawPost::start(addr, "/api/v1/requests", &headers, &big, big.len(), 4096).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let file = vec![7u8; 9 << 20];
+    let (s, err) = d
+        .multipart(
+            "/api/v1/requests",
+            &d.ann,
+            &[("subject", "More logs"), ("description", "Attached.")],
+            &[("b.log", &file)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{err}");
+    assert_eq!(err["error"]["code"], "uploads_in_progress");
+    let (s, err) = d
+        .multipart(
+            "/api/v1/requests",
+            &d.bob,
+            &[("subject", "Bob's logs"), ("description", "Attached.")],
+            &[("b.log", &file)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "someone else still uploads: {err}");
+    // The trickles are cut off once they fall below the minimum pace.
+    for post in &mut slow {
+        assert_eq!(post.status_within(Duration::from_secs(30)).await, 408);
+    }
+    let cut_after = started.elapsed();
+    assert!(
+        cut_after >= Duration::from_secs(10) && cut_after < Duration::from_secs(20),
+        "cut off after {cut_after:?}"
+    );
+    drop(slow);
+    let (s, err) = d
+        .multipart(
+            "/api/v1/requests",
+            &d.ann,
+            &[("subject", "More logs"), ("description", "Attached.")],
+            &[("b.log", &file)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "the share came back: {err}");
+    assert_eq!(staged(&d.env.server), 0);
+}
 
 async fn failed_uploads_leave_nothing_behind(t: TestDb) {
     let d = Desk::new(&t).await;

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 pub fn new_request(from: &str, n: usize) -> String {
     let filler = "The conveyor stops after a minute and the panel shows error 42. ".repeat(75);
     format!(
-        "From: {from}\r\nTo: support@example.test\r\nSubject: Load {n}\r\nMessage-ID: <load-{n}@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMessage {n}.\r\n{filler}\r\n"
+        "{}From: {from}\r\nTo: support@example.test\r\nSubject: Load {n}\r\nMessage-ID: <load-{n}@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMessage {n}.\r\n{filler}\r\n",
+        crate::support::authenticated(from)
     )
 }
 
@@ -97,6 +98,10 @@ async fn killed_while_reading(t: TestDb) {
         ("HELPDESK_IMAP_URL", imap.url()),
         ("HELPDESK_MAIL_FROM", "Portal <portal@example.test>".into()),
         ("HELPDESK_MAIL_PER_HOUR", "100000".into()),
+        (
+            "HELPDESK_MAIL_AUTHSERV_ID",
+            crate::support::AUTHSERV_ID.into(),
+        ),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut seed = std::time::SystemTime::now()

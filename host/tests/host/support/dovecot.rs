@@ -12,6 +12,25 @@ pub struct Dovecot {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Child,
+    /// With TLS: the port IMAPS listens on, and the PEM of the CA that issued its certificate.
+    pub tls: Option<(u16, String)>,
+}
+
+/// A certificate authority of the test's own, and a certificate it issued for `localhost`:
+/// (the CA's PEM, the server's certificate PEM, its key PEM).
+fn private_ca() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "Helpdesk test CA");
+    let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().expect("server key");
+    let params = CertificateParams::new(vec!["localhost".to_owned()]).expect("server params");
+    let cert = params.signed_by(&key, &issuer).expect("server certificate");
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
 }
 
 pub const USER: &str = "support";
@@ -39,6 +58,15 @@ fn accounts() -> (String, String, String) {
 
 impl Dovecot {
     pub async fn start() -> Dovecot {
+        Dovecot::start_with(false).await
+    }
+
+    /// A Dovecot that also speaks IMAPS, with a certificate from a private CA.
+    pub async fn start_tls() -> Dovecot {
+        Dovecot::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> Dovecot {
         let dir = tempfile::tempdir().expect("dovecot dir");
         let root = dir.path();
         // The mail processes run as another user when the tests run as root.
@@ -49,14 +77,28 @@ impl Dovecot {
         }
         let port = free_port();
         let (login, internal, mail) = accounts();
+        let tls = tls.then(|| {
+            let (ca, cert, key) = private_ca();
+            std::fs::write(root.join("cert.pem"), cert).expect("cert.pem");
+            std::fs::write(root.join("key.pem"), key).expect("key.pem");
+            set_mode(&root.join("key.pem"), 0o644);
+            (free_port(), ca)
+        });
+        let ssl = match &tls {
+            Some(_) => format!(
+                "ssl = yes\nssl_cert = <{root}/cert.pem\nssl_key = <{root}/key.pem\n",
+                root = root.display()
+            ),
+            None => "ssl = no\n".to_owned(),
+        };
+        let imaps_port = tls.as_ref().map_or(0, |(p, _)| *p);
         let conf = format!(
             r#"base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {login}
 default_internal_user = {internal}
@@ -77,7 +119,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 protocol imap {{
@@ -98,7 +141,12 @@ protocol imap {{
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start dovecot (apt-get install dovecot-imapd)");
-        let d = Dovecot { port, dir, child };
+        let d = Dovecot {
+            port,
+            dir,
+            child,
+            tls,
+        };
         let until = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(mut s) = d.try_session().await {
@@ -118,6 +166,12 @@ protocol imap {{
     /// `HELPDESK_IMAP_URL` for the support mailbox.
     pub fn url(&self) -> String {
         format!("imap://{USER}:{PASSWORD}@127.0.0.1:{}/INBOX", self.port)
+    }
+
+    /// `HELPDESK_IMAP_URL` over TLS (a server started with [`Dovecot::start_tls`]).
+    pub fn tls_url(&self) -> String {
+        let (port, _) = self.tls.as_ref().expect("a TLS server");
+        format!("imaps://{USER}:{PASSWORD}@localhost:{port}/INBOX")
     }
 
     pub fn log(&self) -> String {

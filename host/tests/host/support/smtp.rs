@@ -39,12 +39,15 @@ pub struct SmtpSink {
     pub port: u16,
     inbox: Arc<Mutex<Vec<Received>>>,
     refused: Arc<Mutex<Vec<String>>>,
+    stall: Arc<Mutex<Duration>>,
 }
 
 #[derive(Clone)]
 struct SinkHandler {
     inbox: Arc<Mutex<Vec<Received>>>,
     refused: Arc<Mutex<Vec<String>>>,
+    /// How long the server takes to say it accepted a message it already keeps.
+    stall: Arc<Mutex<Duration>>,
     to: Vec<String>,
     buf: Vec<u8>,
 }
@@ -96,6 +99,8 @@ impl mailin_embedded::Handler for SinkHandler {
             };
             self.inbox.lock().unwrap().push(received);
         }
+        let stall = *self.stall.lock().unwrap();
+        std::thread::sleep(stall);
         mailin_embedded::response::OK
     }
 }
@@ -117,9 +122,11 @@ impl SmtpSink {
     fn serve(listener: std::net::TcpListener, port: u16) -> SmtpSink {
         let inbox = Arc::new(Mutex::new(Vec::new()));
         let refused = Arc::new(Mutex::new(Vec::new()));
+        let stall = Arc::new(Mutex::new(Duration::ZERO));
         let handler = SinkHandler {
             inbox: inbox.clone(),
             refused: refused.clone(),
+            stall: stall.clone(),
             to: Vec::new(),
             buf: Vec::new(),
         };
@@ -136,7 +143,13 @@ impl SmtpSink {
             port,
             inbox,
             refused,
+            stall,
         }
+    }
+
+    /// From now on, keeps each message and waits `stall` before saying it accepted it.
+    pub fn stall(&self, stall: Duration) {
+        *self.stall.lock().unwrap() = stall;
     }
 
     /// From now on, refuses mail to `address` for good (550), as a server does for a mailbox

@@ -1,5 +1,8 @@
-// Builds the component with componentize-js. Every WASI feature is disabled: a rule plugin
-// decides from its inputs, and the help desk refuses components that import wasi:http.
+// Builds the component with componentize-js. A rule plugin decides from its inputs: the clock,
+// randomness and the network are disabled (the help desk refuses components that import
+// wasi:http). Standard output and error stay: an uncaught error, a TypeError or a wrong variant
+// tag is printed there with its plugin.js line, and console.log works; the help desk keeps
+// what a call prints (bounded) and shows it with the call.
 import { componentize } from "@bytecodealliance/componentize-js";
 import { writeFile } from "node:fs/promises";
 
@@ -8,7 +11,7 @@ const { component } = await componentize({
   sourcePath: source,
   witPath: wit,
   worldName: world,
-  disableFeatures: ["stdio", "random", "clocks", "http", "fetch-event"],
+  disableFeatures: ["random", "clocks", "http", "fetch-event"],
 });
 await writeFile(out, component);
 console.log(`built ${out} (${(component.length / 1048576).toFixed(1)} MiB)`);

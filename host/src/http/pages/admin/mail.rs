@@ -7,6 +7,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/staff/mail", get(mail_page))
         .route("/staff/mail/received", get(received_mail_page))
+        .route("/staff/mail/bouncing/clear", post(clear_bouncing))
         .route(
             "/staff/mail/wording",
             get(mail_wording_page).post(save_mail_wording),
@@ -61,6 +62,36 @@ async fn received_mail_page(v: Visit) -> Response {
         Ok(me) => me,
         Err(r) => return r,
     };
+    received_mail_view(&v, me, None, None).await
+}
+
+/// Mail to an address marked as bouncing is not sent; an operator who knows the mailbox works
+/// again clears the mark here.
+async fn clear_bouncing(v: Visit, f: Posted) -> Response {
+    let me = match v.require_active("/staff/mail/received") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    let email = f.get("email");
+    match v.state.accounts.clear_bouncing(me, email, &v.client).await {
+        Ok(true) => {
+            let notice = v.ta("mail-bouncing-cleared", &[("email", email.into())]);
+            received_mail_view(&v, me, None, Some(notice)).await
+        }
+        Ok(false) => {
+            let error = v.ta("mail-bouncing-unknown", &[("email", email.into())]);
+            received_mail_view(&v, me, Some(error), None).await
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+async fn received_mail_view(
+    v: &Visit,
+    me: &Me,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
     let (received, bouncing) = match v.state.accounts.received_mail(me).await {
         Ok(m) => m,
         Err(e) => return error_page(e),
@@ -107,7 +138,20 @@ async fn received_mail_page(v: Visit) -> Response {
         ],
     });
     page.rows = bounced.chain(read).collect();
-    v.render(StatusCode::OK, page)
+    page.forms = vec![FormSpec {
+        action: "/staff/mail/bouncing/clear".into(),
+        title: v.t("mail-bouncing-title"),
+        button: v.t("mail-bouncing-clear"),
+        fields: vec![Field::new("email", "field-email", "email", true)],
+    }];
+    let status = if error.is_some() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    page.error = error;
+    page.notice = notice;
+    v.render(status, page)
 }
 
 #[derive(Template)]

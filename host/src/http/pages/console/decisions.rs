@@ -101,7 +101,11 @@ pub(super) async fn decisions_page(v: Visit, Query(q): Query<DecisionQuery>) -> 
                         .unwrap_or_else(|| "—".into())
                 )
             }),
-            outcome: d.outcome,
+            // What a failure failed with stands beside its kind.
+            outcome: match d.error {
+                Some(e) => format!("{}: {e}", d.outcome),
+                None => d.outcome,
+            },
             micros: d.micros,
         })
         .collect();

@@ -1,6 +1,7 @@
 //! One request: its conversation, files and timeline, and replying, moving and assigning it.
 
 use super::*;
+use crate::domain::markdown;
 use crate::requests::files::{picture_type, sniff_picture};
 use crate::requests::{Message, Update};
 use axum::http::{HeaderValue, header};
@@ -48,6 +49,10 @@ struct TimelineView {
     to: String,
     by: String,
     plugin: String,
+    /// A rule that failed to act (staff only).
+    failed: bool,
+    /// When it happened, to order status changes and failures.
+    ms: i64,
 }
 
 #[derive(Template)]
@@ -63,9 +68,15 @@ struct DetailPage {
     assignee: String,
     version: i64,
     messages: Vec<MessageView>,
+    /// The first message shown, when earlier ones are on a page before.
+    earlier: Option<i64>,
+    /// Showing a page before the newest.
+    paged: bool,
     timeline: Vec<TimelineView>,
     /// (status key, button label).
     moves: Vec<(String, String)>,
+    /// Why no moves are offered although the workflow may have some: it failed to say.
+    moves_unavailable: Option<String>,
     staff: bool,
     /// An operator: link to the plugin decisions about this request.
     decisions_link: bool,
@@ -113,19 +124,32 @@ fn size(bytes: i64) -> String {
 #[derive(Debug, Default, serde::Deserialize)]
 struct DetailParams {
     notice: Option<String>,
+    /// Show the messages before this one (a long conversation is shown a page at a time).
+    before: Option<i64>,
 }
 
-async fn detail_view(
-    v: &Visit,
-    me: &Me,
-    id: i64,
+/// How the request page is shown: its status, what to say, what the composer holds, and which
+/// messages.
+#[derive(Default)]
+struct Showing {
     status: StatusCode,
     error: Option<String>,
     notice: Option<String>,
     draft: Draft,
-) -> Response {
+    /// The page of messages before this message; the newest page without it.
+    before: Option<i64>,
+}
+
+async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response {
+    let Showing {
+        status,
+        error,
+        notice,
+        draft,
+        before,
+    } = showing;
     let r = &v.state.requests;
-    let (d, w) = match r.detail(me, id).await {
+    let (d, w) = match r.detail_page(me, id, before).await {
         Ok(x) => x,
         Err(e) => return failed(v, e),
     };
@@ -188,7 +212,11 @@ async fn detail_view(
             by_email: m.channel == "email",
             internal: m.internal == 1,
             at: v.time_tag(m.created_at),
-            body: super::super::markdown::render(&m.body),
+            body: match (&m.html, m.html_renderer) {
+                (Some(html), markdown::RENDERER) => html.clone(),
+                // Written before the current rules; the server is rendering it again.
+                _ => markdown::render(&m.body),
+            },
             files: d
                 .attachments
                 .iter()
@@ -202,7 +230,7 @@ async fn detail_view(
                 .collect(),
         })
         .collect();
-    let timeline = d
+    let mut timeline: Vec<TimelineView> = d
         .timeline
         .iter()
         .map(|c| TimelineView {
@@ -240,8 +268,33 @@ async fn detail_view(
             } else {
                 String::new()
             },
+            failed: false,
+            ms: c.at,
         })
         .collect();
+    // Rules that failed to act stand in the timeline where they happened (staff only).
+    timeline.extend(d.rule_failures.iter().map(|f| {
+        TimelineView {
+            at: v.time_tag(f.at),
+            from: String::new(),
+            to: v.ta(
+                "timeline-rule-failed",
+                &[(
+                    "event",
+                    f.cause
+                        .trim_start_matches("event:")
+                        .replace('-', " ")
+                        .as_str()
+                        .into(),
+                )],
+            ),
+            by: String::new(),
+            plugin: f.message.clone(),
+            failed: true,
+            ms: f.at,
+        }
+    }));
+    timeline.sort_by_key(|t| t.ms);
     let limits = r.files.limits;
     let req = d.request;
     v.render(
@@ -257,8 +310,17 @@ async fn detail_view(
             version: req.version,
             subject: req.subject,
             messages,
+            earlier: d.earlier,
+            paged: before.is_some(),
             timeline,
             moves,
+            moves_unavailable: d.moves_unavailable.as_ref().map(|u| match &u.detail {
+                Some(detail) => v.ta(
+                    "moves-unavailable-staff",
+                    &[("detail", detail.as_str().into())],
+                ),
+                None => v.t("moves-unavailable"),
+            }),
             staff,
             decisions_link: me.role == Role::Operator,
             staff_list,
@@ -308,10 +370,11 @@ async fn detail_page(v: Visit, Path(id): Path<i64>, Query(p): Query<DetailParams
         &v,
         &me,
         id,
-        StatusCode::OK,
-        None,
-        notice(&v, p.notice.as_deref()),
-        Draft::default(),
+        Showing {
+            notice: notice(&v, p.notice.as_deref()),
+            before: p.before,
+            ..Showing::default()
+        },
     )
     .await
 }
@@ -321,7 +384,13 @@ async fn redo(v: &Visit, me: &Me, id: i64, e: ApiError, draft: Draft) -> Respons
     if e.status == StatusCode::NOT_FOUND || e.status == StatusCode::INTERNAL_SERVER_ERROR {
         return api_page(v, e);
     }
-    detail_view(v, me, id, e.status, Some(v.error_words(&e)), None, draft).await
+    let showing = Showing {
+        status: e.status,
+        error: Some(v.error_words(&e)),
+        draft,
+        ..Showing::default()
+    };
+    detail_view(v, me, id, showing).await
 }
 
 /// The composer: a customer's reply, or for staff a reply or internal note together with a
@@ -334,7 +403,7 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
     if let Err(e) = v.state.requests.may_reply(&me, id).await {
         return failed(&v, e);
     }
-    let form = match PostedFiles::read(&v, req).await {
+    let form = match PostedFiles::read(&v, req, me.id).await {
         Ok(form) => form,
         Err(r) => return r,
     };
@@ -415,7 +484,12 @@ async fn insert_saved(
         notice.push(' ');
         notice.push_str(&v.t("notice-files-again"));
     }
-    detail_view(v, me, id, StatusCode::OK, None, Some(notice), draft).await
+    let showing = Showing {
+        notice: Some(notice),
+        draft,
+        ..Showing::default()
+    };
+    detail_view(v, me, id, showing).await
 }
 
 async fn set_status(v: Visit, Path(id): Path<i64>, f: Posted) -> Response {

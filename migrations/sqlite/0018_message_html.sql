@@ -1,0 +1,5 @@
+-- Each message's HTML, rendered once when it is written, and the version of the rendering rules
+-- it was rendered by (0: not yet rendered; the server renders those in the background).
+ALTER TABLE messages ADD COLUMN html TEXT;
+ALTER TABLE messages ADD COLUMN html_renderer INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_renderer ON messages (html_renderer, id);

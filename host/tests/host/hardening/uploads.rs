@@ -160,18 +160,23 @@ on_both_backends!(
     strangers_are_refused_before_their_body_is_read
 );
 
-async fn uploads_share_one_budget(t: TestDb) {
+/// A desk whose server holds at most `bytes` of uploads at once.
+async fn desk_with_upload_budget(t: &TestDb, bytes: usize) -> Desk {
     let sink = SmtpSink::start();
     let server = TestServer::with(
         &t.db,
         Options {
             smtp: Some(sink.url()),
-            uploads_in_flight: 1 << 20,
+            uploads_in_flight: bytes,
             ..Options::default()
         },
     )
     .await;
-    let d = Desk::with(Env::from_parts(server, sink)).await;
+    Desk::with(Env::from_parts(server, sink)).await
+}
+
+async fn uploads_share_one_budget(t: TestDb) {
+    let d = desk_with_upload_budget(&t, 1 << 20).await;
     let addr = d.env.server.addr;
     let auth = format!("Bearer {}", d.ann);
     let headers = [("Authorization", auth.as_str())];
@@ -223,17 +228,7 @@ on_both_backends!(upload_budget, uploads_share_one_budget);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_person_holds_only_a_share_of_the_upload_budget() {
     let t = TestDb::new(crate::support::Backend::Sqlite).await;
-    let sink = SmtpSink::start();
-    let server = TestServer::with(
-        &t.db,
-        Options {
-            smtp: Some(sink.url()),
-            uploads_in_flight: 64 << 20,
-            ..Options::default()
-        },
-    )
-    .await;
-    let d = Desk::with(Env::from_parts(server, sink)).await;
+    let d = desk_with_upload_budget(&t, 64 << 20).await;
     let addr = d.env.server.addr;
     let auth = format!("Bearer {}", d.ann);
     let headers = [("Authorization", auth.as_str())];

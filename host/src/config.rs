@@ -101,6 +101,11 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_DRAIN_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600), global = true)]
     pub drain_seconds: u64,
 
+    /// Seconds between two sweeps of the timers workflows set on requests; a timer fires at the
+    /// first sweep after it falls due.
+    #[arg(long, env = "HELPDESK_TIMER_SWEEP_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub timer_sweep_seconds: u64,
+
     /// Token a Prometheus scrape of `/metrics` sends as `Authorization: Bearer <token>`.
     /// Unset: `/metrics` answers only clients on this machine that connect directly.
     #[arg(

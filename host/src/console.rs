@@ -1,24 +1,98 @@
 //! The operators' console: asking an installed plugin a question by hand (a dry run), next to
 //! what the active plugin of its slot answers, with the time, instructions and memory each took
 //! and what each logged. Nothing is changed and nothing is recorded as a decision: the plugins
-//! are called directly, outside the request path.
+//! are called directly, outside the request path. Also replaying recorded decisions against
+//! an installed plugin, and reconfiguring one.
+//!
+//! A service like `requests` and `auth`: the API and the pages call it, and it answers with
+//! [`ConsoleError`], which each of them words as it words everything else.
 
-use crate::auth::Me;
-use crate::domain::rules::{
-    ActorRole, EventContext, PasswordContext, Slot, TicketEvent, TransitionRequest,
-};
+use crate::auth::{Accounts, AuthError, Me, Role};
+use crate::db::{Db, DbError};
+use crate::domain::rules::{ActorRole, PasswordContext, RequestEvent, Slot, TransitionRequest};
 use crate::domain::text;
-use crate::http::{ApiError, AppState};
-use crate::plugins::{Asked, Loaded, measure};
+use crate::plugins::{Asked, Loaded, ManageError, PluginError, Plugins, measure};
+use crate::requests::{RequestError, Requests};
 use helpdesk_plugin_host::config_form;
 use helpdesk_plugin_host::rules::ConfigField;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Why the console did not do what it was asked. Nothing was changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// Not an active operator, or what the accounts service refused.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// Input that does not have the documented form (400), naming its field.
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// A well-formed question that does not fit the plugin's slot (422).
+    #[error("{message}")]
+    Mismatch {
+        field: &'static str,
+        message: String,
+    },
+    /// Settings sent for a plugin that describes none (422).
+    #[error("{0}")]
+    NoSettings(String),
+    /// A setting's value that does not fit it (422).
+    #[error("{0}")]
+    InvalidSetting(String),
+    #[error(transparent)]
+    Manage(#[from] ManageError),
+    #[error(transparent)]
+    Requests(#[from] RequestError),
+    #[error(transparent)]
+    Text(#[from] text::Invalid),
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+type Result<T> = std::result::Result<T, ConsoleError>;
+
+/// The console service; cheap to share.
+#[derive(Debug)]
+pub struct Console {
+    pub db: Db,
+    pub plugins: Arc<Plugins>,
+    pub accounts: Arc<Accounts>,
+    pub requests: Arc<Requests>,
+}
+
+/// Who a console change is recorded as.
+pub fn acting(me: &Me) -> String {
+    format!("operator:{}", me.email)
+}
+
+fn require_operator(me: &Me) -> Result<()> {
+    if me.is_active() && me.role == Role::Operator {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden.into())
+    }
+}
+
+/// Runs `f` on the blocking pool: plugin calls must not hold up the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ConsoleError::Internal(format!("blocking task failed: {e}")))
+}
 
 /// A question by hand. Which fields it needs depends on the plugin's slot:
 /// password-policy `password` (and `email`, `given_name`, `surname`); signup-eligibility
 /// `email` (and `today`, YYYY-MM-DD); ticket-workflow `request` and either `to` (with `actor`,
-/// default agent) or `event`.
+/// default agent) or `event` (with `detail` where the event has one), which asks `react` with
+/// the request as it is now: the answer is the list of actions the plugin would take.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
@@ -30,16 +104,26 @@ pub struct Question {
     pub request: Option<i64>,
     pub to: Option<String>,
     pub actor: Option<ActorRole>,
-    pub event: Option<TicketEvent>,
+    pub event: Option<EventName>,
+    /// For `status-changed`, the status left (default: the request's own); for
+    /// `field-changed`, `priority` or `tags` (default `priority`); for `timer`, its name.
+    pub detail: Option<String>,
 }
 
-/// Installed plugin `id`, prepared to be asked by hand.
-async fn prepared(state: &AppState, id: i64) -> Result<Loaded, ApiError> {
-    state
-        .plugins
-        .prepared(&state.db, id)
-        .await
-        .map_err(crate::http::console_api::manage_error)
+/// An event by its name in contract 0.4 (`agent-replied`, the older name of `staff-replied`,
+/// is read too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventName {
+    Created,
+    CustomerReplied,
+    #[serde(alias = "agent-replied")]
+    StaffReplied,
+    NoteAdded,
+    Assigned,
+    StatusChanged,
+    FieldChanged,
+    Timer,
 }
 
 /// `asked` of `plugin`, measured: its answer, time, instructions, memory and logs.
@@ -67,225 +151,283 @@ fn parsed(answer: &str) -> Value {
 }
 
 /// A well-formed question that does not fit the plugin's slot (422).
-fn missing(field: &str, message: String) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "question_mismatch",
-        message,
-    )
-    .with_field(field)
+fn missing(field: &'static str, message: String) -> ConsoleError {
+    ConsoleError::Mismatch { field, message }
 }
 
-/// Asks installed plugin `id` the question `q`, and the active plugin of its slot the same.
-pub async fn dry_run(state: &AppState, me: &Me, id: i64, q: Question) -> Result<Value, ApiError> {
-    crate::http::console_api::operator(me)?;
-    let candidate = prepared(state, id).await?;
-    let slot = candidate.slot;
-    let asked = match slot {
-        Slot::PasswordPolicy => {
-            let password = q.password.ok_or_else(|| {
-                missing("password", format!("A {slot} question needs `password`."))
-            })?;
-            let context = PasswordContext {
-                email: q.email.unwrap_or_default(),
-                given_name: q.given_name.unwrap_or_default(),
-                surname: q.surname.unwrap_or_default(),
-            };
-            for (field, value) in [
-                (&text::PASSWORD, &password),
-                (&text::EMAIL, &context.email),
-                (&text::GIVEN_NAME, &context.given_name),
-                (&text::SURNAME, &context.surname),
-            ] {
-                text::check(field, value)?;
-            }
-            Asked::Password(password, context)
-        }
-        Slot::SignupEligibility => {
-            let email = q
-                .email
-                .filter(|e| !e.is_empty())
-                .ok_or_else(|| missing("email", format!("A {slot} question needs `email`.")))?;
-            let email = crate::auth::normalize_email(&email)?;
-            let today = match q.today.as_deref() {
-                None | Some("") => state.accounts.clock.today(),
-                Some(d) => {
-                    time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
-                        .map_err(|_| {
-                            ApiError::bad_request("invalid_body", "`today` is a date, YYYY-MM-DD.")
-                                .with_field("today")
-                        })?
-                }
-            };
-            let (_, request) = state.accounts.eligibility_question(&email, today).await?;
-            Asked::Eligibility(request)
-        }
-        Slot::TicketWorkflow => {
-            let id = q
-                .request
-                .ok_or_else(|| missing("request", format!("A {slot} question needs `request`.")))?;
-            let (detail, _) = state.requests.detail(me, id).await?;
-            let r = detail.request;
-            let seconds_in_status = state.requests.seconds_in_status(&r);
-            match (q.to, q.event) {
-                (Some(to), None) => Asked::Transition(TransitionRequest {
-                    from: r.status,
-                    to: {
-                        text::check(&text::STATUS, &to)?;
-                        to
-                    },
-                    actor: q.actor.unwrap_or(ActorRole::Agent),
-                    seconds_in_status,
-                }),
-                (None, Some(event)) => Asked::Event(EventContext {
-                    event,
-                    status: r.status,
-                    seconds_in_status,
-                }),
-                _ => {
-                    return Err(missing(
-                        "to",
-                        format!("A {slot} question needs either `to` (a transition) or `event`."),
-                    ));
-                }
-            }
-        }
-    };
-    let active = state.plugins.active(slot)?;
-    let (asked, candidate_answer, active_answer) = crate::http::blocking(move || {
-        let c = tried(&asked, &candidate);
-        let a = tried(&asked, &active);
-        (asked, c, a)
-    })
-    .await?;
-    Ok(json!({
-        "slot": slot.as_str(),
-        "function": asked.function(),
-        "question": asked.shown(),
-        "candidate": candidate_answer,
-        "active": active_answer,
-    }))
-}
-
-/// Most recorded decisions one replay runs.
-pub const REPLAY_MAX: i64 = 1_000;
-
-/// Runs installed plugin `id` over the newest `limit` recorded decisions of its slot and lists
-/// where it would have answered differently. Password checks cannot be replayed: the log keeps
-/// no password.
-pub async fn replay(state: &AppState, me: &Me, id: i64, limit: i64) -> Result<Value, ApiError> {
-    crate::http::console_api::operator(me)?;
-    if !(1..=REPLAY_MAX).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_body",
-            format!("`limit`: from 1 to {REPLAY_MAX}."),
-        )
-        .with_field("limit"));
+impl Console {
+    /// Installed plugin `id`, prepared to be asked by hand.
+    async fn prepared(&self, id: i64) -> Result<Loaded> {
+        Ok(self.plugins.prepared(&self.db, id).await?)
     }
-    let candidate = prepared(state, id).await?;
-    let slot = candidate.slot;
-    if slot == Slot::PasswordPolicy {
-        return Err(missing(
+
+    /// Asks installed plugin `id` the question `q`, and the active plugin of its slot the same.
+    pub async fn dry_run(&self, me: &Me, id: i64, q: Question) -> Result<Value> {
+        require_operator(me)?;
+        let candidate = self.prepared(id).await?;
+        let slot = candidate.slot;
+        let asked = match slot {
+            Slot::PasswordPolicy => {
+                let password = q.password.ok_or_else(|| {
+                    missing("password", format!("A {slot} question needs `password`."))
+                })?;
+                let context = PasswordContext {
+                    email: q.email.unwrap_or_default(),
+                    given_name: q.given_name.unwrap_or_default(),
+                    surname: q.surname.unwrap_or_default(),
+                };
+                for (field, value) in [
+                    (&text::PASSWORD, &password),
+                    (&text::EMAIL, &context.email),
+                    (&text::GIVEN_NAME, &context.given_name),
+                    (&text::SURNAME, &context.surname),
+                ] {
+                    text::check(field, value)?;
+                }
+                Asked::Password(password, context)
+            }
+            Slot::SignupEligibility => {
+                let email = q
+                    .email
+                    .filter(|e| !e.is_empty())
+                    .ok_or_else(|| missing("email", format!("A {slot} question needs `email`.")))?;
+                let email = crate::auth::normalize_email(&email)?;
+                let today = match q.today.as_deref() {
+                    None | Some("") => self.accounts.clock.today(),
+                    Some(d) => time::Date::parse(
+                        d,
+                        time::macros::format_description!("[year]-[month]-[day]"),
+                    )
+                    .map_err(|_| ConsoleError::Invalid {
+                        field: "today",
+                        message: "`today` is a date, YYYY-MM-DD.".into(),
+                    })?,
+                };
+                let (_, request) = self.accounts.eligibility_question(&email, today).await?;
+                Asked::Eligibility(request)
+            }
+            Slot::TicketWorkflow => {
+                let id = q.request.ok_or_else(|| {
+                    missing("request", format!("A {slot} question needs `request`."))
+                })?;
+                let (detail, _) = self.requests.detail(me, id).await?;
+                let r = detail.request;
+                let seconds_in_status = self.requests.seconds_in_status(&r);
+                match (q.to, q.event) {
+                    (Some(to), None) => Asked::Transition(TransitionRequest {
+                        from: r.status,
+                        to: {
+                            text::check(&text::STATUS, &to)?;
+                            to
+                        },
+                        actor: q.actor.unwrap_or(ActorRole::Agent),
+                        seconds_in_status,
+                    }),
+                    (None, Some(event)) => {
+                        let detail = q.detail.filter(|d| !d.is_empty());
+                        if let Some(d) = &detail {
+                            text::check(&text::STATUS, d)?;
+                        }
+                        let event = match event {
+                            EventName::Created => RequestEvent::Created,
+                            EventName::CustomerReplied => RequestEvent::CustomerReplied,
+                            EventName::StaffReplied => RequestEvent::StaffReplied,
+                            EventName::NoteAdded => RequestEvent::NoteAdded,
+                            EventName::Assigned => RequestEvent::Assigned,
+                            EventName::StatusChanged => RequestEvent::StatusChanged(
+                                detail.unwrap_or_else(|| r.status.clone()),
+                            ),
+                            EventName::FieldChanged => RequestEvent::FieldChanged(
+                                detail.unwrap_or_else(|| "priority".into()),
+                            ),
+                            EventName::Timer => RequestEvent::Timer(detail.ok_or_else(|| {
+                                missing(
+                                    "detail",
+                                    "A timer event needs the timer's name in `detail`.".into(),
+                                )
+                            })?),
+                        };
+                        Asked::React(Box::new(self.requests.reaction(me, id, event).await?))
+                    }
+                    _ => {
+                        return Err(missing(
+                            "to",
+                            format!(
+                                "A {slot} question needs either `to` (a transition) or `event`."
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+        let active = self.plugins.active(slot)?;
+        let (asked, candidate_answer, active_answer) = blocking(move || {
+            let c = tried(&asked, &candidate);
+            let a = tried(&asked, &active);
+            (asked, c, a)
+        })
+        .await?;
+        Ok(json!({
+            "slot": slot.as_str(),
+            "function": asked.function(),
+            "question": asked.shown(),
+            "candidate": candidate_answer,
+            "active": active_answer,
+        }))
+    }
+
+    /// Runs installed plugin `id` over the newest `limit` recorded decisions of its slot and lists
+    /// where it would have answered differently. Password checks cannot be replayed: the log keeps
+    /// no password.
+    pub async fn replay(&self, me: &Me, id: i64, limit: i64) -> Result<Value> {
+        require_operator(me)?;
+        if !(1..=REPLAY_MAX).contains(&limit) {
+            return Err(ConsoleError::Invalid {
+                field: "limit",
+                message: format!("`limit`: from 1 to {REPLAY_MAX}."),
+            });
+        }
+        let candidate = self.prepared(id).await?;
+        let slot = candidate.slot;
+        if slot == Slot::PasswordPolicy {
+            return Err(missing(
             "limit",
             "Password decisions cannot be replayed: the decision log keeps no passwords. Ask the plugin by hand (dry run) instead.".into(),
         ));
-    }
-    let filter = crate::db::decisions::Filter {
-        slot: Some(slot.as_str().to_owned()),
-        ..Default::default()
-    };
-    let recorded = crate::db::decisions::list(&state.db, &filter, limit).await?;
-    crate::http::blocking(move || {
-        let mut differences = Vec::new();
-        let mut same = 0;
-        let mut skipped = 0;
-        for d in &recorded {
-            let asked = match d.function.as_str() {
-                "decide" => serde_json::from_str(&d.input).map(Asked::Eligibility),
-                "can-transition" => serde_json::from_str(&d.input).map(Asked::Transition),
-                "on-event" => serde_json::from_str(&d.input).map(Asked::Event),
-                _ => {
+        }
+        let filter = crate::db::decisions::Filter {
+            slot: Some(slot.as_str().to_owned()),
+            ..Default::default()
+        };
+        let recorded = crate::db::decisions::list(&self.db, &filter, limit).await?;
+        blocking(move || {
+            let mut differences = Vec::new();
+            let mut same = 0;
+            let mut skipped = 0;
+            for d in &recorded {
+                let asked = match d.function.as_str() {
+                    "decide" => serde_json::from_str(&d.input).map(Asked::Eligibility),
+                    "can-transition" => serde_json::from_str(&d.input).map(Asked::Transition),
+                    "on-event" => serde_json::from_str(&d.input).map(Asked::Event),
+                    "react" => serde_json::from_str(&d.input).map(|r| Asked::React(Box::new(r))),
+                    _ => {
+                        skipped += 1;
+                        continue;
+                    }
+                };
+                let Ok(asked) = asked else {
                     skipped += 1;
                     continue;
+                };
+                let (outcome, answer) = match asked.answer(&candidate) {
+                    Ok(a) => ("ok", Some(parsed(&a))),
+                    Err(e) => (e.kind.label(), None),
+                };
+                let was = d.answer.as_deref().map(parsed);
+                if outcome == d.outcome && answer == was {
+                    same += 1;
+                    continue;
                 }
-            };
-            let Ok(asked) = asked else {
-                skipped += 1;
-                continue;
-            };
-            let (outcome, answer) = match asked.answer(&candidate) {
-                Ok(a) => ("ok", Some(parsed(&a))),
-                Err(e) => (e.kind.label(), None),
-            };
-            let was = d.answer.as_deref().map(parsed);
-            if outcome == d.outcome && answer == was {
-                same += 1;
-                continue;
+                differences.push(json!({
+                    "decision_id": d.id,
+                    "decided_at": d.decided_at,
+                    "function": d.function,
+                    "request_id": d.request_id,
+                    "question": asked.shown(),
+                    "recorded": { "plugin_id": d.plugin_id, "outcome": d.outcome, "answer": was },
+                    "candidate": { "outcome": outcome, "answer": answer },
+                }));
             }
-            differences.push(json!({
-                "decision_id": d.id,
-                "decided_at": d.decided_at,
-                "function": d.function,
-                "request_id": d.request_id,
-                "question": asked.shown(),
-                "recorded": { "plugin_id": d.plugin_id, "outcome": d.outcome, "answer": was },
-                "candidate": { "outcome": outcome, "answer": answer },
-            }));
-        }
-        json!({
-            "slot": slot.as_str(),
-            "plugin": candidate.plugin,
-            "replayed": same + differences.len(),
-            "same": same,
-            "skipped": skipped,
-            "differences": differences,
+            json!({
+                "slot": slot.as_str(),
+                "plugin": candidate.plugin,
+                "replayed": same + differences.len(),
+                "same": same,
+                "skipped": skipped,
+                "differences": differences,
+            })
         })
-    })
-    .await
-}
-
-/// Saves plugin `id`'s component with `config` as a new installation (checked by the plugin,
-/// not activated, audited), and shows how the config differs from `id`'s, line by line.
-pub async fn reconfigure(
-    state: &AppState,
-    me: &Me,
-    client: &crate::auth::Client,
-    id: i64,
-    config: &str,
-) -> Result<Value, ApiError> {
-    crate::http::console_api::operator(me)?;
-    if config.len() > 64 << 10 || config.contains('\0') {
-        return Err(ApiError::bad_request(
-            "invalid_body",
-            "`config`: at most 64 KiB, without NUL.",
-        )
-        .with_field("config"));
-    }
-    let before = crate::db::plugins::get(&state.db, id)
-        .await?
-        .ok_or_else(|| {
-            crate::http::console_api::manage_error(crate::plugins::ManageError::UnknownPlugin(id))
-        })?;
-    let by = crate::http::console_api::acting(me);
-    let new = state
-        .plugins
-        .reconfigure(&state.db, id, config, &by)
         .await
-        .map_err(crate::http::console_api::manage_error)?;
-    let diff = config_diff(&before.config, config);
-    state
-        .accounts
-        .audit_operator(
-            me,
-            client,
-            "plugin_reconfigured",
-            &format!(
-                "{}: #{id} → #{new} {} {}",
-                before.slot, before.name, before.version
-            ),
-        )
-        .await?;
-    Ok(json!({ "id": new, "from": id, "slot": before.slot, "diff": diff }))
+    }
+
+    /// Saves plugin `id`'s component with `config` as a new installation (checked by the plugin,
+    /// not activated, audited), and shows how the config differs from `id`'s, line by line.
+    pub async fn reconfigure(
+        &self,
+        me: &Me,
+        client: &crate::auth::Client,
+        id: i64,
+        config: &str,
+    ) -> Result<Value> {
+        require_operator(me)?;
+        if config.len() > 64 << 10 || config.contains('\0') {
+            return Err(ConsoleError::Invalid {
+                field: "config",
+                message: "`config`: at most 64 KiB, without NUL.".into(),
+            });
+        }
+        let before = crate::db::plugins::get(&self.db, id)
+            .await?
+            .ok_or(ManageError::UnknownPlugin(id))?;
+        let by = acting(me);
+        let new = self.plugins.reconfigure(&self.db, id, config, &by).await?;
+        let diff = config_diff(&before.config, config);
+        self.accounts
+            .audit_operator(
+                me,
+                client,
+                "plugin_reconfigured",
+                &format!(
+                    "{}: #{id} → #{new} {} {}",
+                    before.slot, before.name, before.version
+                ),
+            )
+            .await?;
+        Ok(json!({ "id": new, "from": id, "slot": before.slot, "diff": diff }))
+    }
+
+    /// Plugin `id`'s config, with the settings its component describes and their values.
+    pub async fn config_of(&self, me: &Me, id: i64) -> Result<ConfigView> {
+        require_operator(me)?;
+        let loaded = self.prepared(id).await?;
+        let (values, unreadable) = match &loaded.config_fields {
+            None => (None, None),
+            Some(fields) => match config_form::values(fields, &loaded.config) {
+                Ok(values) => (Some(values), None),
+                Err(e) => (None, Some(e)),
+            },
+        };
+        Ok(ConfigView {
+            id,
+            config: loaded.config.clone(),
+            fields: loaded.config_fields.clone(),
+            values,
+            unreadable,
+        })
+    }
+
+    /// [`reconfigure`] from the described settings: `input` gives settings' values as a form holds
+    /// them (a list one item per line); a setting left out takes its default. Refused (422) when
+    /// the plugin describes no settings, `input` names one it does not describe, or a value does
+    /// not fit its setting ([`config_form::write`]).
+    pub async fn reconfigure_settings(
+        &self,
+        me: &Me,
+        client: &crate::auth::Client,
+        id: i64,
+        input: &std::collections::HashMap<String, String>,
+    ) -> Result<Value> {
+        require_operator(me)?;
+        let loaded = self.prepared(id).await?;
+        let Some(fields) = &loaded.config_fields else {
+            return Err(ConsoleError::NoSettings(format!(
+                "Plugin #{id} ({} {}) does not describe its settings: send its `config` as text.",
+                loaded.info.name, loaded.info.version
+            )));
+        };
+        let config = config_form::write(fields, input).map_err(ConsoleError::InvalidSetting)?;
+        self.reconfigure(me, client, id, &config).await
+    }
 }
 
 /// An installed plugin's config as the console edits it.
@@ -325,26 +467,6 @@ impl ConfigView {
     }
 }
 
-/// Plugin `id`'s config, with the settings its component describes and their values.
-pub async fn config_of(state: &AppState, me: &Me, id: i64) -> Result<ConfigView, ApiError> {
-    crate::http::console_api::operator(me)?;
-    let loaded = prepared(state, id).await?;
-    let (values, unreadable) = match &loaded.config_fields {
-        None => (None, None),
-        Some(fields) => match config_form::values(fields, &loaded.config) {
-            Ok(values) => (Some(values), None),
-            Err(e) => (None, Some(e)),
-        },
-    };
-    Ok(ConfigView {
-        id,
-        config: loaded.config.clone(),
-        fields: loaded.config_fields.clone(),
-        values,
-        unreadable,
-    })
-}
-
 fn json_of(value: &config_form::Value) -> Value {
     match value {
         config_form::Value::Int(n) => json!(n),
@@ -354,39 +476,8 @@ fn json_of(value: &config_form::Value) -> Value {
     }
 }
 
-/// [`reconfigure`] from the described settings: `input` gives settings' values as a form holds
-/// them (a list one item per line); a setting left out takes its default. Refused (422) when
-/// the plugin describes no settings, `input` names one it does not describe, or a value does
-/// not fit its setting ([`config_form::write`]).
-pub async fn reconfigure_settings(
-    state: &AppState,
-    me: &Me,
-    client: &crate::auth::Client,
-    id: i64,
-    input: &std::collections::HashMap<String, String>,
-) -> Result<Value, ApiError> {
-    crate::http::console_api::operator(me)?;
-    let loaded = prepared(state, id).await?;
-    let Some(fields) = &loaded.config_fields else {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "no_settings",
-            format!(
-                "Plugin #{id} ({} {}) does not describe its settings: send its `config` as text.",
-                loaded.info.name, loaded.info.version
-            ),
-        ));
-    };
-    let config = config_form::write(fields, input).map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_setting",
-            e,
-        )
-        .with_field("settings")
-    })?;
-    reconfigure(state, me, client, id, &config).await
-}
+/// Most recorded decisions one replay runs.
+pub const REPLAY_MAX: i64 = 1_000;
 
 /// `new` against `old`, line by line: `- ` removed, `+ ` added, `  ` kept.
 pub fn config_diff(old: &str, new: &str) -> Vec<String> {

@@ -1,5 +1,6 @@
 //! The help desk's own concepts, free of storage, HTTP and WebAssembly details.
 
 pub use helpdesk_plugin_host::rules;
+pub mod fields;
 pub mod markdown;
 pub mod text;

@@ -40,6 +40,7 @@ pub struct AppState {
     pub plugins: Arc<Plugins>,
     pub accounts: Arc<Accounts>,
     pub requests: Arc<Requests>,
+    pub console: Arc<crate::console::Console>,
     pub web: Arc<Web>,
     /// The portal's brand, as last read from the database.
     pub(crate) brand: Arc<pages::branding::BrandCache>,
@@ -81,23 +82,31 @@ impl AppState {
         files: Files,
     ) -> AppState {
         let secure = mailer.public_url().starts_with("https://");
+        let requests = Arc::new(Requests {
+            db: db.clone(),
+            plugins: plugins.clone(),
+            mailer: mailer.clone(),
+            clock: clock.clone(),
+            files,
+        });
+        let accounts = Arc::new(Accounts {
+            db: db.clone(),
+            plugins: plugins.clone(),
+            mailer,
+            clock,
+            hasher,
+            config: Arc::new(config),
+            argon: Arc::new(crate::auth::password::Workers::per_core()),
+        });
         AppState {
-            requests: Arc::new(Requests {
+            console: Arc::new(crate::console::Console {
                 db: db.clone(),
                 plugins: plugins.clone(),
-                mailer: mailer.clone(),
-                clock: clock.clone(),
-                files,
+                accounts: accounts.clone(),
+                requests: requests.clone(),
             }),
-            accounts: Arc::new(Accounts {
-                db: db.clone(),
-                plugins: plugins.clone(),
-                mailer,
-                clock,
-                hasher,
-                config: Arc::new(config),
-                argon: Arc::new(crate::auth::password::Workers::per_core()),
-            }),
+            requests,
+            accounts,
             db,
             plugins,
             brand: Arc::default(),

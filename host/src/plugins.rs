@@ -17,8 +17,8 @@ pub use helpdesk_plugin_host::{
 use crate::db::{self, Db, DbError};
 use crate::decisions::{DecisionLog, PasswordShape};
 use crate::domain::rules::{
-    Decided, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,
-    PasswordVerdict, Slot, Status, TransitionDecision, TransitionRequest,
+    Action, Decided, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,
+    PasswordVerdict, Reaction, Slot, Status, TransitionDecision, TransitionRequest,
 };
 use crate::metrics::{Metrics, PluginMeters};
 use arc_swap::ArcSwapOption;
@@ -316,6 +316,41 @@ impl Plugins {
             Some((|| to_json(context), || Asked::Event(context.clone()))),
             "on-event",
             |p| p.on_event(context),
+        )
+    }
+
+    /// The actions the workflow takes on an event, for request `about`. `check` is what the
+    /// host says of them on this request (an active assignee, room for a tag): an answer it
+    /// refuses fails as a malformed one does, recorded in the decision log with the reason.
+    pub fn react(
+        &self,
+        reaction: &Reaction,
+        about: Option<i64>,
+        check: impl FnOnce(&[Action]) -> Result<(), String>,
+    ) -> Result<Decided<Vec<Action>>, PluginError> {
+        let active = self.active(Slot::TicketWorkflow)?;
+        if !active.hears(&reaction.event) {
+            // Not a question for this workflow: nothing to decide or to record.
+            return Ok(active.decided(Vec::new()));
+        }
+        self.decide(
+            Slot::TicketWorkflow,
+            about,
+            Some((
+                || to_json(reaction),
+                || Asked::React(Box::new(reaction.clone())),
+            )),
+            "react",
+            |p| {
+                let d = p.react(reaction)?;
+                check(&d.value).map_err(|why| {
+                    PluginError::new(
+                        d.by.clone(),
+                        PluginErrorKind::Malformed(format!("`react` answered {why}")),
+                    )
+                })?;
+                Ok(d)
+            },
         )
     }
 

@@ -7,6 +7,8 @@
 //! existence is not revealed. Internal notes, and files attached to them, reach staff only.
 
 mod changes;
+mod fields;
+mod react;
 mod rules;
 use rules::{Move, apply_move};
 mod sharing;
@@ -17,6 +19,8 @@ pub mod files;
 pub mod generate;
 pub mod mailbox;
 mod settings;
+mod timers;
+pub use timers::sweep_timers;
 
 use crate::auth::{Me, Role};
 use crate::clock::Clock;
@@ -25,9 +29,7 @@ use crate::db::requests::{
     NewStatusChange, Page, QuickLink, RatingRow, RequestRow, StatusChangeRow,
 };
 use crate::db::{Db, DbError};
-use crate::domain::rules::{
-    ActorRole, EventContext, PluginRef, Status, TicketEvent, TransitionDecision, TransitionRequest,
-};
+use crate::domain::rules::{ActorRole, PluginRef, Status, TransitionDecision, TransitionRequest};
 use crate::domain::{markdown, text};
 use crate::mail::{Email, Mailer, messages};
 use crate::plugins::{PluginError, Plugins};
@@ -199,6 +201,10 @@ pub struct ListQuery {
     pub site: Option<i64>,
     pub assignee: Option<i64>,
     pub unassigned: bool,
+    /// Only this priority (`low`, `normal`, `high`, `urgent`), or any when empty.
+    pub priority: String,
+    /// Only requests holding this tag, or any when empty (staff only).
+    pub tag: String,
     pub search: String,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
@@ -224,6 +230,10 @@ pub struct Detail {
     pub earlier: Option<i64>,
     pub attachments: Vec<AttachmentRow>,
     pub timeline: Vec<StatusChangeRow>,
+    /// Changes of the request's priority and tags (staff only).
+    pub field_changes: Vec<crate::db::requests::fields::FieldChangeRow>,
+    /// The timers the workflow has set on it, soonest first (staff only).
+    pub timers: Vec<crate::db::requests::fields::TimerRow>,
     /// The statuses the asker may move the request to now, per the workflow plugin.
     pub moves: Vec<Status>,
     /// Why `moves` is empty whatever the workflow allows: the workflow failed to answer.
@@ -273,6 +283,13 @@ fn can_see(me: &Me, r: &RequestRow) -> bool {
         Role::Agent | Role::Operator => true,
         Role::SiteAdmin => me.site_id == Some(r.site_id),
         Role::Customer => me.id == r.requester_id,
+    }
+}
+
+/// Leaves out of `r` what `me` may not see: tags are staff's own.
+fn redact(me: &Me, r: &mut RequestRow) {
+    if !me.is_staff() {
+        r.tags.clear();
     }
 }
 
@@ -457,6 +474,19 @@ impl Requests {
                 ));
             }
         }
+        if !q.priority.is_empty() {
+            let p = crate::domain::fields::Priority::parse(&q.priority)
+                .map_err(|why| RequestError::Invalid("invalid_priority", why))?;
+            f.priority = Some(p.as_str().to_owned());
+        }
+        if !q.tag.is_empty() {
+            if !me.is_staff() {
+                return Err(RequestError::Forbidden);
+            }
+            let t = crate::domain::fields::tag(&q.tag)
+                .map_err(|why| RequestError::Invalid("invalid_tag", why))?;
+            f.tag = Some(t);
+        }
         let search = text::check(&text::SEARCH, &q.search)?;
         if !search.is_empty() {
             f.id = parse_number(&search);
@@ -509,7 +539,10 @@ impl Requests {
         };
         let mut conn = self.db.pool().acquire().await?;
         let rows = sql::list(&mut conn, self.db.backend(), &f, page).await?;
-        let (requests, next) = crate::db::page_of(rows, limit, cursor);
+        let (mut requests, next) = crate::db::page_of(rows, limit, cursor);
+        for r in &mut requests {
+            redact(me, r);
+        }
         Ok((ListPage { requests, next }, workflow))
     }
 
@@ -536,7 +569,8 @@ impl Requests {
         before: Option<i64>,
         limit: i64,
     ) -> Result<(Detail, Workflow)> {
-        let request = self.visible(me, id).await?;
+        let mut request = self.visible(me, id).await?;
+        redact(me, &mut request);
         let staff = me.is_staff();
         let mut messages = sql::messages(self.db.pool(), id, staff, before, limit).await?;
         // One more than a page was read when there are earlier messages.
@@ -588,10 +622,14 @@ impl Requests {
             Err(RequestError::Plugin(e)) => (Vec::new(), Some(RuleUnavailable::of(&e, staff))),
             Err(e) => return Err(e),
         };
-        let rule_failures = if staff {
-            crate::db::rule_failures::of_request(self.db.pool(), id).await?
+        let (rule_failures, field_changes, timers) = if staff {
+            (
+                crate::db::rule_failures::of_request(self.db.pool(), id).await?,
+                crate::db::requests::fields::changes(self.db.pool(), id).await?,
+                crate::db::requests::fields::timers(self.db.pool(), id).await?,
+            )
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new(), Vec::new())
         };
         Ok((
             Detail {
@@ -599,6 +637,8 @@ impl Requests {
                 messages,
                 attachments,
                 timeline,
+                field_changes,
+                timers,
                 earlier,
                 moves,
                 moves_unavailable,

@@ -15,9 +15,11 @@ const FIXTURES: &[&str] = &[
     "hostile",
     "template",
     "workflow-triage",
+    "workflow-renewals",
     "next-patch",
     "first-contract",
     "second-contract",
+    "third-contract",
     "wrong-shape",
 ];
 
@@ -92,8 +94,10 @@ fn main() {
 
 fn plugin_dir(workspace: &Path, name: &str) -> PathBuf {
     match name {
-        "hostile" | "workflow-triage" | "next-patch" | "first-contract" | "second-contract"
-        | "wrong-shape" => workspace.join("plugins/fixtures").join(name),
+        "hostile" | "workflow-triage" | "workflow-renewals" | "next-patch" | "first-contract"
+        | "second-contract" | "third-contract" | "wrong-shape" => {
+            workspace.join("plugins/fixtures").join(name)
+        }
         other => workspace.join("plugins").join(other),
     }
 }

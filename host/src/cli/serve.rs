@@ -104,6 +104,16 @@ pub(super) async fn serve(
             let _ = rx.wait_for(|stop| *stop).await;
         }
     }));
+    let timers = tokio::spawn(crate::requests::sweep_timers(
+        state.requests.clone(),
+        Duration::from_secs(settings.timer_sweep_seconds),
+        {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        },
+    ));
     let mailer = tokio::spawn(
         Worker {
             db: db.clone(),
@@ -171,6 +181,7 @@ pub(super) async fn serve(
         let _ = reader.await;
     }
     let _ = housekeeping.await;
+    let _ = timers.await;
     rendering.abort();
     let _ = upkeep.await;
     let _ = shadows.await;

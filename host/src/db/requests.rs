@@ -7,6 +7,7 @@ use super::{Backend, DbError};
 use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 pub mod cc;
+pub mod fields;
 mod list;
 
 pub use list::{Filter, Page, count, list};
@@ -26,6 +27,11 @@ pub struct RequestRow {
     pub subject: String,
     pub status: String,
     pub status_since: i64,
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: String,
+    /// Sorted, separated by spaces when stored; a list in JSON.
+    #[serde(serialize_with = "fields::serialize_tags")]
+    pub tags: String,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -39,7 +45,7 @@ const SELECT_REQUEST: &str = concat!(
         r.assignee_id, ",
     display_name!("a"),
     " AS assignee_name, a.email AS assignee_email,
-        r.subject, r.status, r.status_since, r.version, r.created_at, r.updated_at
+        r.subject, r.status, r.status_since, r.priority, r.tags, r.version, r.created_at, r.updated_at
      FROM requests r
      JOIN sites s ON s.id = r.site_id
      JOIN users q ON q.id = r.requester_id

@@ -6,6 +6,7 @@ use super::extract::{Json, Path, Query};
 use super::session::{Bearer, ClientInfo};
 use super::{ApiError, AppState};
 use crate::auth::{Client, Me, Role};
+use crate::console::acting;
 use crate::db::decisions::{DecisionRow, Filter};
 use crate::domain::rules::Slot;
 use crate::plugins::ManageError;
@@ -173,11 +174,6 @@ async fn decisions(
         "decisions": rows.into_iter().map(decision_json).collect::<Vec<_>>(),
         "next_before": next,
     })))
-}
-
-/// Who an operator's plugin change is recorded as, in the plugins' own history.
-pub(crate) fn acting(me: &Me) -> String {
-    format!("operator:{}", me.email)
 }
 
 pub(crate) fn operator(me: &Me) -> Result<(), ApiError> {
@@ -485,7 +481,8 @@ async fn dry_run(
     Path(id): Path<i64>,
     Json(q): Json<crate::console::Question>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    Ok(axum::Json(crate::console::dry_run(&s, &me, id, q).await?))
+    operator(&me)?;
+    Ok(axum::Json(s.console.dry_run(&me, id, q).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -500,8 +497,9 @@ async fn replay(
     Path(id): Path<i64>,
     Json(b): Json<ReplayBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    operator(&me)?;
     Ok(axum::Json(
-        crate::console::replay(&s, &me, id, b.limit.unwrap_or(100)).await?,
+        s.console.replay(&me, id, b.limit.unwrap_or(100)).await?,
     ))
 }
 
@@ -706,9 +704,8 @@ async fn config_of(
     Bearer(me): Bearer,
     Path(id): Path<i64>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    Ok(axum::Json(
-        crate::console::config_of(&s, &me, id).await?.to_json(),
-    ))
+    operator(&me)?;
+    Ok(axum::Json(s.console.config_of(&me, id).await?.to_json()))
 }
 
 async fn reconfigure(
@@ -721,7 +718,7 @@ async fn reconfigure(
     // Who may is settled before what was sent is looked at.
     operator(&me)?;
     let done = match (b.config, b.settings) {
-        (Some(config), None) => crate::console::reconfigure(&s, &me, &client, id, &config).await?,
+        (Some(config), None) => s.console.reconfigure(&me, &client, id, &config).await?,
         (None, Some(settings)) => {
             let mut input = std::collections::HashMap::new();
             for (key, value) in settings {
@@ -745,7 +742,9 @@ async fn reconfigure(
                 };
                 input.insert(key, shown);
             }
-            crate::console::reconfigure_settings(&s, &me, &client, id, &input).await?
+            s.console
+                .reconfigure_settings(&me, &client, id, &input)
+                .await?
         }
         _ => {
             return Err(ApiError::bad_request(

@@ -403,3 +403,32 @@ fn reader(headers: &axum::http::HeaderMap) -> Tr {
 pub async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Body::empty()).into_response()
 }
+
+impl From<crate::console::ConsoleError> for ApiError {
+    fn from(e: crate::console::ConsoleError) -> Self {
+        use crate::console::ConsoleError as C;
+        match e {
+            C::Auth(e) => e.into(),
+            C::Invalid { field, message } => {
+                ApiError::bad_request("invalid_body", message).with_field(field)
+            }
+            C::Mismatch { field, message } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "question_mismatch",
+                message,
+            )
+            .with_field(field),
+            C::NoSettings(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_settings", m),
+            C::InvalidSetting(m) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_setting", m)
+                    .with_field("settings")
+            }
+            C::Manage(e) => super::console_api::manage_error(e),
+            C::Requests(e) => e.into(),
+            C::Text(e) => e.into(),
+            C::Plugin(e) => e.into(),
+            C::Db(e) => e.into(),
+            C::Internal(m) => ApiError::internal(m),
+        }
+    }
+}

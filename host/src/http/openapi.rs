@@ -9,6 +9,7 @@
 //! it does but a rule refuses it (a plugin, a request's state, an id that names nothing usable).
 
 use super::{ApiError, AppState};
+use crate::domain::fields;
 use crate::domain::text::{self, Field};
 use axum::extract::State;
 use axum::routing::get;
@@ -183,6 +184,7 @@ fn query_param(name: &str, schema: Value, description: &str) -> Value {
 }
 
 const ROLES: [&str; 4] = ["customer", "site_admin", "agent", "operator"];
+const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
 
 // --- the operations ---
 
@@ -423,7 +425,7 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .ok(200, Some(reference("SlotChange")))
             .errors(&[403, 404, 409, 422]),
-        op("post", "/api/v1/plugins/{id}/dry-run", "Ask an installed plugin a question by hand, and the active plugin of its slot the same: answers, time, instructions, memory and log lines side by side; nothing changes and nothing is logged as a decision (operators). password-policy needs `password`; signup-eligibility `email`; ticket-workflow `request` and `to` or `event`")
+        op("post", "/api/v1/plugins/{id}/dry-run", "Ask an installed plugin a question by hand, and the active plugin of its slot the same: answers, time, instructions, memory and log lines side by side; nothing changes and nothing is logged as a decision (operators). password-policy needs `password`; signup-eligibility `email`; ticket-workflow `request` and `to` (asks can-transition) or `event` (asks react with the request as it is now, and answers the list of actions; `detail` is the status left, the field changed or the timer's name)")
             .session()
             .json(object(&[], json!({
                 "password": password(),
@@ -434,7 +436,8 @@ fn operations(st: &Statuses) -> Vec<Op> {
                 "request": { "type": "integer", "minimum": 1, "maximum": i64::MAX },
                 "to": string(&text::STATUS, true),
                 "actor": { "enum": ["customer", "site-admin", "agent", "operator", "system"] },
-                "event": { "enum": ["created", "customer-replied", "agent-replied", "assigned"] },
+                "event": { "enum": ["created", "customer-replied", "staff-replied", "agent-replied", "note-added", "assigned", "status-changed", "field-changed", "timer"] },
+                "detail": string(&text::STATUS, false),
             })))
             .ok(200, Some(reference("DryRun")))
             .errors(&[403, 404, 422]),
@@ -508,6 +511,8 @@ fn operations(st: &Statuses) -> Vec<Op> {
                 query_param("site", int64(), "Staff: only this site's requests"),
                 query_param("assignee", int64(), "Staff: only requests assigned to this person"),
                 query_param("unassigned", json!({ "type": "boolean" }), "Staff: only unassigned requests"),
+                query_param("priority", json!({ "enum": PRIORITIES }), "Only requests of this priority"),
+                query_param("tag", json!({ "type": "string", "pattern": fields::TAG_PATTERN }), "Staff: only requests holding this tag"),
                 query_param("q", string(&text::SEARCH, false), "Words of the subject and public messages, or a request number"),
                 query_param("sort", json!({ "enum": ["newest", "oldest"] }), "By last change (default newest)"),
                 query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 100 }), "At most this many (default 25)"),
@@ -539,6 +544,13 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .json(object(&["assignee_id"], json!({ "assignee_id": nullable(int64()), "version": int64() })))
             .ok(200, Some(reference("RequestDetail")))
             .errors(&[403, 404, 409, 422]),
+        op("put", "/api/v1/requests/{id}/fields", "Set the priority, the tags (every tag the request is to hold: at most 20, each a letter or digit then letters, digits, `-` or `_`, up to 32, stored lowercased), or both (staff); `version` guards against concurrent changes (409)")
+            .session()
+            .json(object(&[], json!({ "priority": { "enum": PRIORITIES },
+                "tags": { "type": "array", "maxItems": fields::MAX_TAGS, "items": { "type": "string", "pattern": fields::TAG_PATTERN } },
+                "version": int64() })))
+            .ok(200, Some(reference("RequestDetail")))
+            .errors(&[400, 403, 404, 409]),
         op("put", "/api/v1/requests/{id}/rating", "Rate a closed request good or bad, with an optional comment (its requester; a later rating replaces the earlier)")
             .session()
             .json(object(&["rating"], json!({ "rating": { "enum": ["good", "bad"] }, "comment": string(&text::MESSAGE, false) })))

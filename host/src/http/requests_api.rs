@@ -6,7 +6,9 @@ use super::extract::{self, Json, Path, Query};
 use super::session::Bearer;
 use super::{ApiError, AppState, upload};
 use crate::auth::Me;
+use crate::db::requests::fields::FieldChangeRow;
 use crate::db::requests::{AttachmentRow, MessageRow, QuickLink, RequestRow, StatusChangeRow};
+use crate::domain::fields::Priority;
 use crate::requests::files::{Reader, Upload, content_disposition};
 use crate::requests::{Detail, ListQuery, Via, Workflow, number};
 use axum::Router;
@@ -26,6 +28,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/requests/{id}/messages", post(reply))
         .route("/api/v1/requests/{id}/status", put(set_status))
         .route("/api/v1/requests/{id}/assignee", put(assign))
+        .route("/api/v1/requests/{id}/fields", put(set_fields))
         .route("/api/v1/requests/{id}/rating", put(rate))
         .route("/api/v1/requests/{id}/cc", post(share))
         .route("/api/v1/requests/{id}/cc/{user}", delete(unshare))
@@ -86,6 +89,8 @@ struct ListParams {
     assignee: Option<i64>,
     #[serde(default)]
     unassigned: bool,
+    priority: Option<String>,
+    tag: Option<String>,
     #[serde(default)]
     q: String,
     after: Option<String>,
@@ -128,11 +133,24 @@ impl ListParams {
             }
             Some(s) => s,
         };
+        // Left out means any; named, it must name one.
+        let named = |v: Option<String>, field: &'static str, code: &'static str| match v {
+            Some(v) if v.is_empty() => Err(ApiError::bad_request(
+                code,
+                format!("Query parameter `{field}`: leave it out for any, or name one."),
+            )
+            .with_field(field)),
+            v => Ok(v.unwrap_or_default()),
+        };
+        let priority = named(self.priority, "priority", "invalid_priority")?;
+        let tag = named(self.tag, "tag", "invalid_tag")?;
         Ok(ListQuery {
             status,
             site: self.site,
             assignee: self.assignee,
             unassigned: self.unassigned,
+            priority,
+            tag,
             search: self.q,
             after: self.after,
             oldest_first,
@@ -223,6 +241,10 @@ struct DetailView {
     messages: Vec<MessageRow>,
     attachments: Vec<AttachmentRow>,
     timeline: Vec<TimelineEntry>,
+    /// Changes of the request's priority and tags (staff only).
+    field_changes: Vec<FieldChangeRow>,
+    /// The timers the workflow has set on it (staff only).
+    timers: Vec<crate::db::requests::fields::TimerRow>,
     /// Statuses the caller may move the request to now.
     moves: Vec<crate::domain::rules::Status>,
     /// Set when the workflow failed to say which moves there are: `moves` is then empty.
@@ -258,6 +280,8 @@ fn detail_view(w: &Workflow, d: Detail) -> DetailView {
                 change: c,
             })
             .collect(),
+        field_changes: d.field_changes,
+        timers: d.timers,
         moves: d.moves,
         moves_unavailable: d.moves_unavailable,
         rule_failures: d.rule_failures,
@@ -340,6 +364,35 @@ async fn assign(
 ) -> ApiResult<Json<DetailView>> {
     let me = signed_in(b)?;
     s.requests.assign(&me, id, p.assignee_id, p.version).await?;
+    let (d, w) = s.requests.detail(&me, id).await?;
+    Ok(Json(detail_view(&w, d)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldsBody {
+    priority: Option<String>,
+    /// Every tag the request is to hold.
+    tags: Option<Vec<String>>,
+    version: Option<i64>,
+}
+
+async fn set_fields(
+    State(s): State<AppState>,
+    b: Bearer,
+    Path(id): Path<i64>,
+    Json(p): Json<FieldsBody>,
+) -> ApiResult<Json<DetailView>> {
+    let me = signed_in(b)?;
+    let priority = match p.priority.as_deref() {
+        Some(p) => Some(Priority::parse(p).map_err(|why| {
+            ApiError::bad_request("invalid_priority", why).with_field("priority")
+        })?),
+        None => None,
+    };
+    s.requests
+        .set_fields(&me, id, priority, p.tags, p.version)
+        .await?;
     let (d, w) = s.requests.detail(&me, id).await?;
     Ok(Json(detail_view(&w, d)))
 }

@@ -11,7 +11,7 @@ use crate::db::decisions::{Live, NewDecision};
 use crate::db::{self, Db};
 use crate::decisions::{DecisionLog, PasswordShape};
 use crate::domain::rules::{
-    EligibilityRequest, EventContext, PasswordContext, Slot, TransitionRequest,
+    EligibilityRequest, EventContext, PasswordContext, Reaction, Slot, TransitionRequest,
 };
 use crate::metrics::{Metrics, ShadowMeters};
 use metrics::Counter;
@@ -38,6 +38,7 @@ pub enum Asked {
     Eligibility(EligibilityRequest),
     Transition(TransitionRequest),
     Event(EventContext),
+    React(Box<Reaction>),
 }
 
 /// Shows the question as operators see it: a password only as its shape.
@@ -54,6 +55,7 @@ impl Asked {
             Asked::Eligibility(_) => "decide",
             Asked::Transition(_) => "can-transition",
             Asked::Event(_) => "on-event",
+            Asked::React(_) => "react",
         }
     }
 
@@ -64,6 +66,7 @@ impl Asked {
             Asked::Eligibility(r) => json!(r),
             Asked::Transition(r) => json!(r),
             Asked::Event(c) => json!(c),
+            Asked::React(r) => json!(r),
         }
     }
 
@@ -74,6 +77,7 @@ impl Asked {
             Asked::Eligibility(r) => super::to_json(&plugin.decide_eligibility(r)?.value),
             Asked::Transition(r) => super::to_json(&plugin.can_transition(r)?.value),
             Asked::Event(c) => super::to_json(&plugin.on_event(c)?.value),
+            Asked::React(r) => super::to_json(&plugin.react(r)?.value),
         })
     }
 }

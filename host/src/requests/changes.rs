@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::db::users;
+use crate::domain::rules::RequestEvent;
 
 impl Requests {
     /// Raises a request for `me`'s site; returns its id.
@@ -84,12 +85,11 @@ impl Requests {
             },
         )
         .await?;
-        let row = sql::by_id(&mut *tx, id)
+        let mut row = sql::by_id(&mut *tx, id)
             .await?
             .ok_or(RequestError::NotFound)?;
-        if let Some(m) = self.on_event(&mut tx, TicketEvent::Created, &row).await? {
-            apply_move(&mut tx, id, &m, now).await?;
-        }
+        self.react(&mut tx, RequestEvent::Created, &mut row, now)
+            .await?;
         if users::notifications(&mut *tx, me.id).await?.created {
             let email =
                 messages::request_received(&me.email, &number(id), &subject, &self.link(id))
@@ -161,6 +161,25 @@ impl Requests {
         self.update(me, id, u, Via::Portal).await.map(|_| ())
     }
 
+    /// Sets the request's priority, its tags (every tag it is to hold), or both. Staff only.
+    pub async fn set_fields(
+        &self,
+        me: &Me,
+        id: i64,
+        priority: Option<crate::domain::fields::Priority>,
+        tags: Option<Vec<String>>,
+        version: Option<i64>,
+    ) -> Result<()> {
+        require_staff(me)?;
+        let u = Update {
+            priority,
+            tags,
+            version,
+            ..Update::default()
+        };
+        self.update(me, id, u, Via::Portal).await.map(|_| ())
+    }
+
     /// The requester's rating of their closed request: `good` or `bad`, with an optional
     /// comment; a later rating replaces it. Staff see it on the request.
     pub async fn rate(&self, me: &Me, id: i64, rating: &str, comment: &str) -> Result<()> {
@@ -193,13 +212,15 @@ impl Requests {
         Ok(())
     }
 
-    /// Applies a message, an assignment and a move, any of them, in one transaction: all of it
-    /// happens or none does, with one email to the customer. In that order, as an agent works:
-    /// the assignment and the message each tell the workflow their event (`assigned`,
-    /// `agent-replied`, `customer-replied`) and take the move it answers; the explicit status
-    /// is then asked of the workflow from where the request has got to. With a status or an
-    /// assignee, `version` is the version the caller last read, and a request changed since is a
-    /// conflict; a message alone is never refused for one. Returns the message's id.
+    /// Applies a message, an assignment, a priority, tags and a move, any of them, in one
+    /// transaction: all of it happens or none does, with one email to the customer. In that
+    /// order, as an agent works: the assignment and the message each tell the workflow their
+    /// event (`assigned`, `agent-replied`, `customer-replied`) and take the move it answers; the
+    /// explicit status is then asked of the workflow from where the request has got to. With a
+    /// status, an assignee, a priority or tags, `version` is the version the caller last read,
+    /// and a request changed since is a conflict; a message alone is never refused for one.
+    /// Priority and tags are staff's to set; each change is kept in the request's timeline.
+    /// Returns the message's id.
     pub async fn update(
         &self,
         me: &Me,
@@ -212,15 +233,24 @@ impl Requests {
             None => None,
         };
         let internal = u.message.as_ref().is_some_and(|m| m.internal);
-        if (internal || u.assignee.is_some()) && !me.is_staff() {
+        let fields = u.priority.is_some() || u.tags.is_some();
+        if (internal || u.assignee.is_some() || fields) && !me.is_staff() {
             return Err(RequestError::Forbidden);
         }
-        if body.is_none() && u.status.is_none() && u.assignee.is_none() {
+        if body.is_none() && u.status.is_none() && u.assignee.is_none() && !fields {
             return Err(RequestError::Invalid(
                 "nothing_to_change",
-                "Write a message, or choose a status or an assignee to change.".into(),
+                "Write a message, or choose a status, an assignee, a priority or tags to change."
+                    .into(),
             ));
         }
+        let tags = match &u.tags {
+            Some(t) => Some(
+                crate::domain::fields::tags(t.iter().map(String::as_str))
+                    .map_err(|why| RequestError::Invalid("invalid_tags", why))?,
+            ),
+            None => None,
+        };
         self.visible(me, id).await?;
         if let Some(Some(a)) = u.assignee
             && !sql::staff(self.db.pool())
@@ -257,24 +287,14 @@ impl Requests {
         };
         let expected = u
             .version
-            .filter(|_| u.status.is_some() || u.assignee.is_some());
+            .filter(|_| u.status.is_some() || u.assignee.is_some() || fields);
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let first = self.lock(&mut tx, id, expected, now).await?;
         let mut r = first.clone();
         let (mut moved, mut changed) = (false, false);
-        // Each move is applied at once and `r` follows it, so the next question to the
-        // workflow starts from where the request is.
-        macro_rules! take {
-            ($m:expr) => {
-                if let Some(m) = $m {
-                    apply_move(&mut tx, id, &m, now).await?;
-                    r.status = m.to.clone();
-                    r.status_since = now;
-                    moved = true;
-                }
-            };
-        }
+        // Each change is applied at once and `r` follows it (and the workflow's answers to it),
+        // so the next question to the workflow starts from where the request is.
         if let Some(assignee) = u.assignee
             && assignee != r.assignee_id
         {
@@ -282,8 +302,30 @@ impl Requests {
             r.assignee_id = assignee;
             changed = true;
             if assignee.is_some() {
-                take!(self.on_event(&mut tx, TicketEvent::Assigned, &r).await?);
+                moved |= self
+                    .react(&mut tx, RequestEvent::Assigned, &mut r, now)
+                    .await?;
             }
+        }
+        let by = fields::By {
+            actor_id: Some(me.id),
+            role: actor_name(actor(me.role)),
+            cause: "requested",
+            plugin: None,
+        };
+        if let Some(p) = u.priority
+            && self.set_priority(&mut tx, &mut r, p, by, now).await?
+        {
+            changed = true;
+            let event = RequestEvent::FieldChanged("priority".into());
+            moved |= self.react(&mut tx, event, &mut r, now).await?;
+        }
+        if let Some(tags) = &tags
+            && self.set_tags(&mut tx, &mut r, tags, by, now).await?
+        {
+            changed = true;
+            let event = RequestEvent::FieldChanged("tags".into());
+            moved |= self.react(&mut tx, event, &mut r, now).await?;
         }
         let mut message_id = None;
         if let Some(body) = &body {
@@ -308,14 +350,14 @@ impl Requests {
             if let Some(m) = message_id {
                 self.attach(&mut tx, id, m, &stored, now).await?;
             }
-            if !internal {
-                let event = if me.is_staff() {
-                    TicketEvent::AgentReplied
-                } else {
-                    TicketEvent::CustomerReplied
-                };
-                take!(self.on_event(&mut tx, event, &r).await?);
-            }
+            let event = if internal {
+                RequestEvent::NoteAdded
+            } else if me.is_staff() {
+                RequestEvent::StaffReplied
+            } else {
+                RequestEvent::CustomerReplied
+            };
+            moved |= self.react(&mut tx, event, &mut r, now).await?;
         }
         // A status the workflow has just moved the request to, because of the assignment or
         // the message, is where the caller wanted it: nothing more to ask.
@@ -332,14 +374,20 @@ impl Requests {
             if let TransitionDecision::Refused(reason) = d.value {
                 return Err(RequestError::Refused(reason, d.by));
             }
-            take!(Some(Move {
+            let m = Move {
                 from: r.status.clone(),
                 to: target.key.clone(),
                 actor_id: Some(me.id),
                 role,
-                cause: "requested",
+                cause: "requested".into(),
                 by: d.by,
-            }));
+            };
+            apply_move(&mut tx, id, &m, now).await?;
+            r.status = m.to.clone();
+            r.status_since = now;
+            moved = true;
+            self.react(&mut tx, RequestEvent::StatusChanged(m.from), &mut r, now)
+                .await?;
         }
         // A customer's reply goes to the assignee (or the staff watching the queue). The
         // requester and the colleagues it is shared with hear of a staff reply and of a move
@@ -398,7 +446,7 @@ impl Requests {
 
     /// Raises the request's version inside `tx`, which holds its row from then on, and reads it
     /// as it now is. With `expected`, a request changed since that version is a conflict.
-    async fn lock(
+    pub(super) async fn lock(
         &self,
         tx: &mut AnyConnection,
         id: i64,
@@ -479,6 +527,9 @@ pub struct Update<'a> {
     pub status: Option<&'a str>,
     /// `Some(None)` unassigns.
     pub assignee: Option<Option<i64>>,
+    pub priority: Option<crate::domain::fields::Priority>,
+    /// The tags the request is to hold (each checked and lowercased; the list sorted).
+    pub tags: Option<Vec<String>>,
     /// The version the caller last read.
     pub version: Option<i64>,
 }

@@ -1,11 +1,12 @@
-//! What requests ask of the workflow plugin: its statuses, whether a move is allowed, and the
-//! move it makes on its own after an event.
+//! What requests ask of the workflow plugin: its statuses, whether a move is allowed, and what
+//! it does on its own after an event (`react`, in `react.rs`).
 //!
 //! A rule that fails refuses only what it decides. A person's move it cannot answer for is
 //! refused; a request it cannot list moves for is still shown, with none offered and why; an
-//! automatic move it cannot make is left out, and what caused the event (a new request, a
-//! reply) goes through, with the failure recorded beside the request for staff, in the decision
-//! log and in the plugin metrics for operators.
+//! answer to an event it cannot give, or that the host refuses, is left out as a whole, and
+//! what caused the event (a new request, a reply, a timer) goes through, with the failure
+//! recorded beside the request for staff, in the decision log and in the plugin metrics for
+//! operators.
 
 use super::*;
 use crate::db::rule_failures::{self, NewFailure};
@@ -16,7 +17,8 @@ pub(super) struct Move {
     pub to: String,
     pub actor_id: Option<i64>,
     pub role: ActorRole,
-    pub cause: &'static str,
+    /// `requested`, `created`, or `event:<name>` for the workflow's answer to an event.
+    pub cause: String,
     pub by: PluginRef,
 }
 
@@ -35,22 +37,13 @@ pub(super) async fn apply_move(
             to: &m.to,
             actor_id: m.actor_id,
             actor_role: actor_name(m.role),
-            cause: m.cause,
+            cause: &m.cause,
             plugin: &m.by,
             now,
         },
     )
     .await?;
     Ok(())
-}
-
-fn event_name(e: TicketEvent) -> &'static str {
-    match e {
-        TicketEvent::Created => "event:created",
-        TicketEvent::CustomerReplied => "event:customer-replied",
-        TicketEvent::AgentReplied => "event:agent-replied",
-        TicketEvent::Assigned => "event:assigned",
-    }
 }
 
 /// Why a rule could not answer, as a reader of the request is told: the plugin and what went
@@ -102,47 +95,62 @@ impl Requests {
         })
     }
 
-    /// The status the workflow moves request `r` to after `event`, if any. A workflow that
-    /// fails to say makes no move: the failure is recorded on `conn` (the transaction of what
-    /// caused the event) and what caused the event goes on.
-    pub(super) async fn on_event(
-        &self,
-        conn: &mut AnyConnection,
-        event: TicketEvent,
-        r: &RequestRow,
-    ) -> Result<Option<Move>> {
-        let context = EventContext {
-            event,
-            status: r.status.clone(),
-            seconds_in_status: self.seconds_in_status(r),
-        };
-        let about = r.id;
-        let d = match self.ask(move |p| p.on_event(&context, Some(about))).await {
-            Ok(d) => d,
-            Err(RequestError::Plugin(e)) => {
-                tracing::warn!(request = %number(r.id), event = event_name(event), error = %e, "the workflow failed on an event; no automatic move");
-                self.record_failure(conn, r.id, event_name(event), &e)
-                    .await?;
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
-        };
-        Ok(d.value.filter(|to| *to != r.status).map(|to| Move {
-            from: r.status.clone(),
-            to,
-            actor_id: None,
-            role: ActorRole::System,
-            cause: event_name(event),
-            by: d.by,
-        }))
-    }
-
-    async fn record_failure(
+    /// Records, beside request `request`, that the workflow's answer to the event `cause`
+    /// failed with `e`.
+    pub(super) async fn record_failure(
         &self,
         conn: &mut AnyConnection,
         request: i64,
         cause: &str,
         e: &PluginError,
+    ) -> Result<()> {
+        let message = bounded(&e.to_string());
+        self.record_rule_failure(
+            conn,
+            request,
+            cause,
+            e.plugin.as_deref(),
+            e.kind.label(),
+            &message,
+        )
+        .await
+    }
+
+    /// Records, beside request `request`, that the workflow's answers to the event `cause`
+    /// were cut off [`super::react::CASCADE`] answers deep.
+    pub(super) async fn record_cut(
+        &self,
+        conn: &mut AnyConnection,
+        request: i64,
+        cause: &str,
+    ) -> Result<()> {
+        let active = self
+            .plugins
+            .active(crate::domain::rules::Slot::TicketWorkflow)
+            .ok();
+        let message = format!(
+            "Not asked: the workflow's answers kept raising events, and those raised {} answers deep are not asked.",
+            react::CASCADE
+        );
+        self.record_rule_failure(
+            conn,
+            request,
+            cause,
+            active.as_ref().map(|a| &a.plugin),
+            "cascade",
+            &message,
+        )
+        .await
+    }
+
+    async fn record_rule_failure(
+        &self,
+        conn: &mut AnyConnection,
+        request: i64,
+        cause: &str,
+        plugin: Option<&PluginRef>,
+        kind: &str,
+        message: &str,
     ) -> Result<()> {
         let unknown = PluginRef {
             id: 0,
@@ -155,11 +163,11 @@ impl Requests {
             &NewFailure {
                 request_id: Some(request),
                 slot: crate::domain::rules::Slot::TicketWorkflow.as_str(),
-                function: "on-event",
+                function: "react",
                 cause,
-                plugin: e.plugin.as_deref().unwrap_or(&unknown),
-                kind: e.kind.label(),
-                message: &bounded(&e.to_string()),
+                plugin: plugin.unwrap_or(&unknown),
+                kind,
+                message,
                 at: self.now(),
             },
         )

@@ -106,7 +106,7 @@ try {
   await step('the request links to its decisions');
   await page.goto(`${BASE}/requests/${process.env.REQUEST}`);
   await page.getByRole('link', { name: 'Plugin decisions about this request' }).click();
-  await expectText(page, 'on-event');
+  await expectText(page, 'react');
 
   await step('roll back');
   await page.getByRole('link', { name: 'Plugins', exact: true }).click();

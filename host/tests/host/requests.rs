@@ -5,9 +5,11 @@
 mod conversation;
 mod desk;
 mod failing_rules;
+mod fields;
 mod forms;
 mod lists;
 mod long;
+mod reacting;
 mod settings;
 
 use crate::accounts::Env;

@@ -3,18 +3,20 @@
 //! contract (size, shape), so a malformed answer never reaches the domain.
 //!
 //! The host speaks every version of the contract it has ever published: `wit/helpdesk.wit` (the
-//! current one, 0.3) and the frozen copies of the older minor versions in `plugins/host/wit/`
-//! (0.1, 0.2). The slots' questions are the same in all of them, so one body of code,
+//! current one, 0.4) and the frozen copies of the older minor versions in `plugins/host/wit/`
+//! (0.1, 0.2, 0.3). The slots' questions are the same in all of them, so one body of code,
 //! instantiated per version by `contract!`, serves them all; what a version adds comes on top:
-//! 0.2's `log` import, which the linker provides once for every world, and 0.3's
-//! `describe-config` (`describes_config!`), which older components answer with "no description".
+//! 0.2's `log` import, which the linker provides once for every world, 0.3's `describe-config`
+//! (`describes_config!`), which older components answer with "no description", and 0.4's
+//! `react` (`reacts!`), which older workflows answer through `on-event`.
 
 use super::runtime::{Bounds, CallState};
 use super::{PluginError, PluginErrorKind};
 use crate::rules::{
-    ActorRole, CandidateSite, ConfigField, ConfigKind, EligibilityDecision, EligibilityRequest,
-    EventContext, MatchKind, PasswordContext, PasswordVerdict, PluginInfo, PluginRef, Slot, Status,
-    TicketEvent, TransitionDecision, TransitionRequest, Violation,
+    Action, ActorRole, CandidateSite, ConfigField, ConfigKind, EligibilityDecision,
+    EligibilityRequest, EventContext, MatchKind, PasswordContext, PasswordVerdict, PluginInfo,
+    PluginRef, Reaction, Slot, Status, TicketEvent, TransitionDecision, TransitionRequest,
+    Violation,
 };
 use std::collections::HashSet;
 use wasmtime::component::{InstancePre, Linker};
@@ -23,6 +25,8 @@ mod answers;
 use answers::{OutputSize, validate_statuses};
 #[macro_use]
 mod since_0_3;
+#[macro_use]
+mod since_0_4;
 
 /// A version of the contract this host speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,20 +34,27 @@ pub enum Contract {
     V0_1,
     V0_2,
     V0_3,
+    V0_4,
 }
 
 impl Contract {
     /// Newest first: the order in which a component's exports are matched.
-    pub const ALL: [Contract; 3] = [Contract::V0_3, Contract::V0_2, Contract::V0_1];
+    pub const ALL: [Contract; 4] = [
+        Contract::V0_4,
+        Contract::V0_3,
+        Contract::V0_2,
+        Contract::V0_1,
+    ];
 
     /// The newest: the version of `wit/helpdesk.wit`.
-    pub const CURRENT: Contract = Contract::V0_3;
+    pub const CURRENT: Contract = Contract::V0_4;
 
     pub fn version(self) -> &'static str {
         match self {
             Contract::V0_1 => "0.1.0",
             Contract::V0_2 => "0.2.0",
             Contract::V0_3 => "0.3.0",
+            Contract::V0_4 => "0.4.0",
         }
     }
 
@@ -121,6 +132,7 @@ pub enum SlotPre {
     V0_1(v0_1::SlotPre),
     V0_2(v0_2::SlotPre),
     V0_3(v0_3::SlotPre),
+    V0_4(v0_4::SlotPre),
 }
 
 /// Forwards a question to the bindings of the component's version.
@@ -130,6 +142,7 @@ macro_rules! each_version {
             SlotPre::V0_1($pre) => $call,
             SlotPre::V0_2($pre) => $call,
             SlotPre::V0_3($pre) => $call,
+            SlotPre::V0_4($pre) => $call,
         }
     };
 }
@@ -146,6 +159,12 @@ pub fn check_signatures(
         Contract::V0_2 => v0_2::check_signatures(pre, slot, &export),
         Contract::V0_3 => v0_3::check_signatures(pre, slot, &export)
             .and_then(|()| v0_3::check_describe_config(pre, &export)),
+        Contract::V0_4 => v0_4::check_signatures(pre, slot, &export)
+            .and_then(|()| v0_4::check_describe_config(pre, &export))
+            .and_then(|()| match slot {
+                Slot::TicketWorkflow => v0_4::check_react(pre, &export),
+                _ => Ok(()),
+            }),
     }
 }
 
@@ -159,6 +178,7 @@ impl SlotPre {
             Contract::V0_1 => SlotPre::V0_1(v0_1::SlotPre::new(slot, pre)?),
             Contract::V0_2 => SlotPre::V0_2(v0_2::SlotPre::new(slot, pre)?),
             Contract::V0_3 => SlotPre::V0_3(v0_3::SlotPre::new(slot, pre)?),
+            Contract::V0_4 => SlotPre::V0_4(v0_4::SlotPre::new(slot, pre)?),
         })
     }
 
@@ -167,6 +187,7 @@ impl SlotPre {
             SlotPre::V0_1(_) => Contract::V0_1,
             SlotPre::V0_2(_) => Contract::V0_2,
             SlotPre::V0_3(_) => Contract::V0_3,
+            SlotPre::V0_4(_) => Contract::V0_4,
         }
     }
 
@@ -177,10 +198,11 @@ impl SlotPre {
         rt: &Bounds<'_>,
         plugin: &PluginRef,
     ) -> Result<Option<Vec<ConfigField>>, PluginError> {
-        let SlotPre::V0_3(pre) = self else {
-            return Ok(None);
+        let fields = match self {
+            SlotPre::V0_3(pre) => pre.describe_config(rt, plugin)?,
+            SlotPre::V0_4(pre) => pre.describe_config(rt, plugin)?,
+            _ => return Ok(None),
         };
-        let fields = pre.describe_config(rt, plugin)?;
         if let Some(fields) = &fields {
             crate::config_form::check(fields).map_err(|why| malformed(plugin, why))?;
         }
@@ -257,6 +279,33 @@ impl SlotPre {
         context: &EventContext,
     ) -> Result<Option<String>, PluginError> {
         each_version!(self, pre => pre.on_event(rt, plugin, config, context))
+    }
+
+    /// The actions the workflow takes on an event. A 0.4 component is asked `react`; an older
+    /// one `on-event`, for the events it knows, and its move (if any) is the one action.
+    pub fn react(
+        &self,
+        rt: &Bounds<'_>,
+        plugin: &PluginRef,
+        config: &str,
+        reaction: &Reaction,
+    ) -> Result<Vec<Action>, PluginError> {
+        if let SlotPre::V0_4(pre) = self {
+            return pre.react(rt, plugin, config, reaction);
+        }
+        let Some(event) = reaction.event.older() else {
+            return Ok(Vec::new());
+        };
+        let context = EventContext {
+            event,
+            status: reaction.request.status.clone(),
+            seconds_in_status: reaction.request.seconds_in_status,
+        };
+        Ok(self
+            .on_event(rt, plugin, config, &context)?
+            .map(|status| Action::SetStatus { status })
+            .into_iter()
+            .collect())
     }
 }
 
@@ -731,7 +780,8 @@ macro_rules! contract {
 
 contract!(v0_1, "wit/v0.1");
 contract!(v0_2, "wit/v0.2");
-contract!(v0_3, "../../wit", describes_config);
+contract!(v0_3, "wit/v0.3", describes_config);
+contract!(v0_4, "../../wit", describes_config, reacts);
 
 fn malformed(plugin: &PluginRef, why: String) -> PluginError {
     let err = PluginError::new(plugin.clone(), PluginErrorKind::Malformed(why));

@@ -14,8 +14,12 @@
 //!   "expect": {"eligible": [ids]} | "ineligible" | "needs-review"}`;
 //! - ticket-workflow: `{"name"?, "config"?, "transition": {"from", "to", "actor",
 //!   "seconds_in_status"?}, "expect": "allowed" | "refused"}` or `{"name"?, "config"?,
-//!   "event": {"event", "status", "seconds_in_status"?}, "expect": "status-key" | null}`; the file
-//!   may also list the expected `statuses`.
+//!   "event": {"event", "status", "seconds_in_status"?}, "expect": "status-key" | null}` (asks
+//!   `on-event`) or `{"name"?, "config"?, "react": {"event", "detail"?, "request": {…}},
+//!   "expect": [actions]}` (asks `react`, contract 0.4: the request's fields left out are empty,
+//!   zero or their default; an action is `{"action": "set-status", "status": "…"}`,
+//!   `{"action": "set-timer", "name": "…", "after_seconds": n}` and so on); the file may also
+//!   list the expected `statuses`.
 //!
 //! Any case may instead expect `{"error": "…"}`: the plugin failing (out of budget, trapped), with
 //! the text a part of the error message.
@@ -23,7 +27,8 @@
 use super::{Budget, Loaded, PluginError, Runtime, Usage, measure};
 use crate::rules::{
     CandidateSite, ConfigField, ConfigKind, EligibilityDecision, EligibilityRequest, EventContext,
-    PasswordContext, PasswordVerdict, Slot, Status, TransitionDecision, TransitionRequest,
+    PasswordContext, PasswordVerdict, Reaction, Slot, Status, TransitionDecision,
+    TransitionRequest,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -59,6 +64,7 @@ pub enum Question {
     Eligibility(EligibilityRequest),
     Transition(TransitionRequest),
     Event(EventContext),
+    React(Box<Reaction>),
 }
 
 #[derive(Deserialize)]
@@ -108,6 +114,7 @@ struct WorkflowCase {
     config: Option<String>,
     transition: Option<TransitionRequest>,
     event: Option<EventContext>,
+    react: Option<Reaction>,
     expect: Value,
 }
 
@@ -193,12 +200,14 @@ impl Examples {
             Slot::TicketWorkflow => {
                 let c: WorkflowCase = serde_json::from_value(raw).map_err(err)?;
                 let (name, config) = named(c.name, c.config);
-                let question = match (c.transition, c.event) {
-                    (Some(t), None) => Question::Transition(t),
-                    (None, Some(e)) => Question::Event(e),
+                let question = match (c.transition, c.event, c.react) {
+                    (Some(t), None, None) => Question::Transition(t),
+                    (None, Some(e), None) => Question::Event(e),
+                    (None, None, Some(r)) => Question::React(Box::new(r)),
                     _ => {
                         return Err(
-                            "a ticket-workflow case needs either `transition` or `event`".into(),
+                            "a ticket-workflow case needs one of `transition`, `event` or `react`"
+                                .into(),
                         );
                     }
                 };
@@ -380,6 +389,7 @@ fn decide(plugin: &Loaded, question: &Question) -> Value {
             TransitionDecision::Refused(_) => json!("refused"),
         }),
         Question::Event(context) => plugin.on_event(context).map(|d| json!(d.value)),
+        Question::React(reaction) => plugin.react(reaction).map(|d| json!(d.value)),
     };
     answer.unwrap_or_else(|e| error(&e))
 }

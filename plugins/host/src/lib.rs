@@ -22,8 +22,9 @@ use runtime::Bounds;
 pub use runtime::{Budget, Limits, LogLevel, LogLine, Raise, Runtime, Usage, measure};
 
 use rules::{
-    ConfigField, Decided, EligibilityDecision, EligibilityRequest, EventContext, PasswordContext,
-    PasswordVerdict, PluginInfo, PluginRef, Slot, Status, TransitionDecision, TransitionRequest,
+    Action, ConfigField, Decided, EligibilityDecision, EligibilityRequest, EventContext,
+    PasswordContext, PasswordVerdict, PluginInfo, PluginRef, Reaction, Slot, Status,
+    TransitionDecision, TransitionRequest,
 };
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
@@ -301,6 +302,34 @@ impl Loaded {
         let v = self
             .pre
             .can_transition(&self.bounds(), &self.plugin, &self.config, request)?;
+        Ok(self.decided(v))
+    }
+
+    /// Whether the workflow is asked about `event` at all: a component older than contract 0.4
+    /// knows only the events of `on-event`.
+    pub fn hears(&self, event: &rules::RequestEvent) -> bool {
+        self.pre.contract() == bindings::Contract::V0_4 || event.older().is_some()
+    }
+
+    /// The actions the workflow takes on an event, each of the contract's form (a status of
+    /// `statuses`, a tag's and a timer's form); an answer with one that is not is malformed.
+    pub fn react(&self, reaction: &Reaction) -> Result<Decided<Vec<Action>>, PluginError> {
+        let v = self
+            .pre
+            .react(&self.bounds(), &self.plugin, &self.config, reaction)?;
+        let statuses = self.statuses()?;
+        for (i, a) in v.iter().enumerate() {
+            if let Err(why) = a.check_form(&statuses) {
+                return Err(PluginError::new(
+                    self.plugin.clone(),
+                    PluginErrorKind::Malformed(format!(
+                        "`react` answered action {} ({}): {why}",
+                        i + 1,
+                        a.name()
+                    )),
+                ));
+            }
+        }
         Ok(self.decided(v))
     }
 

@@ -209,6 +209,238 @@ pub struct EventContext {
     pub seconds_in_status: u64,
 }
 
+/// How urgent a request is (since contract 0.4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+/// How a request came in (since contract 0.4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    #[default]
+    Portal,
+    Email,
+    Api,
+}
+
+/// The site of a request, as a rule sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestSite {
+    pub id: u64,
+    pub name: String,
+    pub contract_end: Option<time::Date>,
+    pub active_licences: u32,
+}
+
+/// Who raised a request, as a rule sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Requester {
+    pub id: u64,
+    pub role: ActorRole,
+    pub email_domain: String,
+    pub language: String,
+}
+
+impl Default for Requester {
+    fn default() -> Requester {
+        Requester {
+            id: 0,
+            role: ActorRole::Customer,
+            email_domain: String::new(),
+            language: String::new(),
+        }
+    }
+}
+
+/// A request as a rule sees it (`request` of contract 0.4). Times are Unix seconds. Read from
+/// JSON (an `examples.json` case), what is left out is empty, zero or the default.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestView {
+    pub id: u64,
+    pub site: RequestSite,
+    pub requester: Requester,
+    pub assignee: Option<u64>,
+    pub status: String,
+    pub seconds_in_status: u64,
+    pub priority: Priority,
+    pub tags: Vec<String>,
+    pub subject: String,
+    pub first_message: String,
+    pub customer_messages: u32,
+    pub staff_messages: u32,
+    pub channel: Channel,
+    pub created_at: u64,
+    pub updated_at: u64,
+    pub last_customer_message_at: Option<u64>,
+    pub last_staff_message_at: Option<u64>,
+    pub now: u64,
+}
+
+/// The most of a request's first message a rule is handed, in bytes.
+pub const FIRST_MESSAGE_BYTES: usize = 4096;
+
+/// What just happened to a request (`request-event` of contract 0.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "detail", rename_all = "kebab-case")]
+pub enum RequestEvent {
+    Created,
+    CustomerReplied,
+    StaffReplied,
+    NoteAdded,
+    Assigned,
+    /// The status it left.
+    StatusChanged(String),
+    /// `priority` or `tags`.
+    FieldChanged(String),
+    /// The timer's name.
+    Timer(String),
+}
+
+impl RequestEvent {
+    /// The event as older workflows know it, if they know it.
+    pub fn older(&self) -> Option<TicketEvent> {
+        Some(match self {
+            RequestEvent::Created => TicketEvent::Created,
+            RequestEvent::CustomerReplied => TicketEvent::CustomerReplied,
+            RequestEvent::StaffReplied => TicketEvent::AgentReplied,
+            RequestEvent::Assigned => TicketEvent::Assigned,
+            _ => return None,
+        })
+    }
+
+    /// Its name: `created`, `status-changed`, `timer`, …
+    pub fn name(&self) -> &'static str {
+        match self {
+            RequestEvent::Created => "created",
+            RequestEvent::CustomerReplied => "customer-replied",
+            RequestEvent::StaffReplied => "staff-replied",
+            RequestEvent::NoteAdded => "note-added",
+            RequestEvent::Assigned => "assigned",
+            RequestEvent::StatusChanged(_) => "status-changed",
+            RequestEvent::FieldChanged(_) => "field-changed",
+            RequestEvent::Timer(_) => "timer",
+        }
+    }
+}
+
+/// An event together with the request it happened to: what `react` is asked. As JSON:
+/// `{"event": "timer", "detail": "remind", "request": {…}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    #[serde(flatten)]
+    pub event: RequestEvent,
+    #[serde(default)]
+    pub request: RequestView,
+}
+
+/// One change a rule asks for (`action` of contract 0.4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    SetStatus { status: String },
+    SetPriority { priority: Priority },
+    AddTag { tag: String },
+    RemoveTag { tag: String },
+    Assign { staff: u64 },
+    Unassign,
+    SetTimer { name: String, after_seconds: u64 },
+    CancelTimer { name: String },
+}
+
+/// The most actions one answer may hold.
+pub const MAX_ACTIONS: usize = 32;
+/// The longest a timer may be set for: ten years.
+pub const MAX_TIMER_SECONDS: u64 = 10 * 365 * 86_400;
+/// The longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 32;
+
+impl Action {
+    /// Its name in the contract: `set-status`, `add-tag`, …
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::SetStatus { .. } => "set-status",
+            Action::SetPriority { .. } => "set-priority",
+            Action::AddTag { .. } => "add-tag",
+            Action::RemoveTag { .. } => "remove-tag",
+            Action::Assign { .. } => "assign",
+            Action::Unassign => "unassign",
+            Action::SetTimer { .. } => "set-timer",
+            Action::CancelTimer { .. } => "cancel-timer",
+        }
+    }
+
+    /// What the contract says of the action's form, whatever the request: a status of
+    /// `statuses`, a tag's and a timer's form.
+    pub fn check_form(&self, statuses: &[Status]) -> Result<(), String> {
+        match self {
+            Action::SetStatus { status } if !statuses.iter().any(|s| &s.key == status) => {
+                Err(format!("there is no status {status:?} in this workflow"))
+            }
+            Action::AddTag { tag: t } | Action::RemoveTag { tag: t } => tag(t).map(|_| ()),
+            Action::SetTimer {
+                name,
+                after_seconds,
+            } => {
+                timer_name(name)?;
+                if *after_seconds > MAX_TIMER_SECONDS {
+                    return Err(format!(
+                        "{after_seconds} seconds is longer than a timer may run (ten years)"
+                    ));
+                }
+                Ok(())
+            }
+            Action::CancelTimer { name } => timer_name(name),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A tag's form: a letter or digit, then letters, digits, `-` or `_`, at most
+/// [`MAX_TAG_CHARS`] (ASCII); returned lowercased.
+pub fn tag(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let valid = !t.is_empty()
+        && t.len() <= MAX_TAG_CHARS
+        && t.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(t.to_ascii_lowercase())
+    } else {
+        let shown: String = t.chars().take(40).collect();
+        Err(format!(
+            "The tag {shown:?} is not one: a tag is 1 to {MAX_TAG_CHARS} letters (a to z), digits, dashes or underscores, starting with a letter or a digit."
+        ))
+    }
+}
+
+/// A timer's name: 1 to 64 lowercase letters, digits and dashes.
+pub fn timer_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        let shown: String = name.chars().take(70).collect();
+        Err(format!(
+            "the timer name {shown:?} is not one: 1 to 64 lowercase letters, digits and dashes"
+        ))
+    }
+}
+
 /// One setting of a plugin's config, as the plugin describes it (`describe-config`, since
 /// contract 0.3): the console renders it as a form field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

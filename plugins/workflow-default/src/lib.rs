@@ -19,7 +19,8 @@
 use helpdesk_plugin_sdk::config::Config;
 use helpdesk_plugin_sdk::describe;
 use helpdesk_plugin_sdk::ticket_workflow::exports::helpdesk::plugins::workflow::{
-    self, EventContext, Status, TicketEvent, TransitionDecision, TransitionRequest,
+    self, Action, EventContext, Request, RequestEvent, Status, TicketEvent, TransitionDecision,
+    TransitionRequest,
 };
 use helpdesk_plugin_sdk::types::ActorRole;
 use helpdesk_plugin_sdk::types::{ConfigField, PluginInfo};
@@ -102,6 +103,26 @@ impl Settings {
         };
         Some(to.to_owned())
     }
+
+    /// The actions after `event` on `request`: the automatic moves above.
+    pub fn react(&self, event: &RequestEvent, request: &Request) -> Vec<Action> {
+        let event = match event {
+            RequestEvent::Created => TicketEvent::Created,
+            RequestEvent::CustomerReplied => TicketEvent::CustomerReplied,
+            RequestEvent::StaffReplied => TicketEvent::AgentReplied,
+            RequestEvent::Assigned => TicketEvent::Assigned,
+            _ => return Vec::new(),
+        };
+        let context = EventContext {
+            event,
+            status: request.status.clone(),
+            seconds_in_status: request.seconds_in_status,
+        };
+        self.on_event(&context)
+            .map(Action::SetStatus)
+            .into_iter()
+            .collect()
+    }
 }
 
 pub fn statuses() -> Vec<Status> {
@@ -160,6 +181,12 @@ impl workflow::Guest for WorkflowDefault {
 
     fn on_event(config: String, context: EventContext) -> Option<String> {
         Settings::parse(&config).ok()?.on_event(&context)
+    }
+
+    fn react(config: String, event: RequestEvent, request: Request) -> Vec<Action> {
+        Settings::parse(&config)
+            .map(|s| s.react(&event, &request))
+            .unwrap_or_default()
     }
 }
 

@@ -21,6 +21,10 @@ pub struct Filter {
     pub search: Option<Vec<String>>,
     /// Also match this request number exactly (a search for `REQ-1042`).
     pub id: Option<i64>,
+    /// Only this priority.
+    pub priority: Option<String>,
+    /// Only requests holding this tag.
+    pub tag: Option<String>,
 }
 
 /// Where a page starts and which way it runs.
@@ -71,6 +75,18 @@ fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
     }
     if f.unassigned {
         conds.push("r.assignee_id IS NULL".to_owned());
+    }
+    if let Some(p) = &f.priority {
+        conds.push(format!(
+            "r.priority = {}",
+            push(params, Param::Text(p.clone()))
+        ));
+    }
+    if let Some(t) = &f.tag {
+        conds.push(format!(
+            "r.id IN (SELECT request_id FROM request_tags WHERE tag = {})",
+            push(params, Param::Text(t.clone()))
+        ));
     }
     for (keys, op) in [(&f.status_in, "IN"), (&f.status_not_in, "NOT IN")] {
         if let Some(keys) = keys {

@@ -14,6 +14,7 @@ pub(super) fn schemas() -> Value {
         "site_id": i(), "site_name": s(), "requester_id": i(), "requester_name": s(), "requester_email": s(),
         "assignee_id": null_i(), "assignee_name": null_s(), "assignee_email": null_s(),
         "subject": s(), "status": s(), "status_since": i(), "version": i(), "created_at": i(), "updated_at": i(),
+        "priority": { "enum": PRIORITIES }, "tags": { "type": "array", "items": s() },
     });
     let summary_keys: Vec<String> = summary
         .as_object()
@@ -23,6 +24,13 @@ pub(super) fn schemas() -> Value {
     detail["messages"] = list_of("RequestMessage");
     detail["attachments"] = list_of("Attachment");
     detail["timeline"] = list_of("TimelineEntry");
+    detail["field_changes"] = json!({ "type": "array", "items": object(
+        &["id", "field", "old_value", "new_value", "actor_id", "actor_name", "actor_role", "cause", "plugin", "at"],
+        json!({ "id": i(), "field": { "enum": ["priority", "tags"] }, "old_value": s(), "new_value": s(),
+            "actor_id": null_i(), "actor_name": null_s(), "actor_role": s(), "cause": s(),
+            "plugin": null_s(), "at": i() })) });
+    detail["timers"] = json!({ "type": "array", "items": object(&["name", "due_at", "set_at"],
+        json!({ "name": s(), "due_at": i(), "set_at": i() })) });
     detail["moves"] = list_of("Status");
     detail["moves_unavailable"] = json!({ "anyOf": [
         object(&["code"], json!({ "code": { "enum": ["rule_unavailable"] },
@@ -46,6 +54,8 @@ pub(super) fn schemas() -> Value {
             "messages",
             "attachments",
             "timeline",
+            "field_changes",
+            "timers",
             "moves",
             "moves_unavailable",
             "rule_failures",

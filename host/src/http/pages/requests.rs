@@ -104,6 +104,10 @@ struct ListRow {
     site: String,
     requester: String,
     assignee: String,
+    /// The priority's label; empty for `normal`, which lists leave unmarked.
+    priority: String,
+    /// Staff only.
+    tags: Vec<String>,
     updated: String,
 }
 
@@ -116,6 +120,11 @@ fn list_row(v: &Visit, w: &Workflow, r: crate::db::requests::RequestRow) -> List
         site: r.site_name,
         requester: r.requester_name,
         assignee: r.assignee_name.unwrap_or_else(|| v.t("unassigned")),
+        priority: match r.priority.as_str() {
+            "normal" => String::new(),
+            p => v.t(&format!("priority-{p}")),
+        },
+        tags: crate::domain::fields::split(&r.tags),
         updated: v.time_tag(r.updated_at),
     }
 }
@@ -177,6 +186,12 @@ struct ListParams {
     /// As the API says it: `true` for unassigned requests only (as `assignee=none`).
     #[serde(default)]
     unassigned: String,
+    /// `low`, `normal`, `high`, `urgent` or empty for any.
+    #[serde(default)]
+    priority: String,
+    /// One tag, or empty for any (staff).
+    #[serde(default)]
+    tag: String,
     after: Option<String>,
     notice: Option<String>,
 }
@@ -195,6 +210,9 @@ struct ListPage {
     site: String,
     assignees: Vec<(String, String)>,
     assignee: String,
+    priorities: Vec<(String, String)>,
+    priority: String,
+    tag: String,
     sort: String,
     next: Option<String>,
     watching: bool,
@@ -233,6 +251,8 @@ fn filter_query(p: &ListParams, status: &str) -> String {
                 &p.assignee
             },
         ),
+        ("priority", &p.priority),
+        ("tag", &p.tag),
         ("sort", &p.sort),
     ])
 }
@@ -366,6 +386,17 @@ async fn list_query(
     if !matches!(p.sort.as_str(), "" | "newest" | "oldest") {
         return Err(bad_filter(v, "sort"));
     }
+    if !p.priority.is_empty() && crate::domain::fields::Priority::parse(&p.priority).is_err() {
+        return Err(bad_filter(v, "priority"));
+    }
+    let tag = match p.tag.trim() {
+        "" => String::new(),
+        _ if !staff => String::new(),
+        typed => match crate::domain::fields::tag(typed) {
+            Ok(t) => t,
+            Err(_) => return Err(bad_filter(v, "tag")),
+        },
+    };
     // The site is typed: a name in any letter case, or its number. Staff only.
     let mut notice = None;
     let (site_id, site_name) = match p.site.trim() {
@@ -395,6 +426,8 @@ async fn list_query(
         site: site_id,
         assignee,
         unassigned,
+        priority: p.priority.clone(),
+        tag,
         search: p.q.clone(),
         after: p.after.clone().filter(|a| !a.is_empty()),
         oldest_first: p.sort == "oldest",
@@ -457,6 +490,8 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
                 ("q", &p.q),
                 ("site", &p.site),
                 ("assignee", &p.assignee),
+                ("priority", &p.priority),
+                ("tag", &p.tag),
                 ("sort", &p.sort),
                 ("after", &cursor),
             ])
@@ -484,6 +519,14 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
             site: site_name,
             assignees,
             assignee: p.assignee,
+            priorities: std::iter::once((String::new(), v.t("priority-any")))
+                .chain(
+                    crate::domain::fields::Priority::ALL
+                        .map(|p| (p.as_str().to_owned(), v.t(&format!("priority-{p}")))),
+                )
+                .collect(),
+            priority: p.priority,
+            tag: p.tag,
             sort: p.sort,
             next,
             watching,

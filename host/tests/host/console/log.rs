@@ -87,7 +87,7 @@ async fn every_decision_is_logged(t: TestDb) {
     let about = decisions(&desk, &format!("?request={id}"), |l| {
         l.iter()
             .any(|d| d["function"] == "can-transition" && d["input"]["to"] == "on-hold")
-            && l.iter().any(|d| d["function"] == "on-event")
+            && l.iter().any(|d| d["function"] == "react")
     })
     .await;
     assert!(about.iter().all(|d| d["request_id"] == id));
@@ -100,7 +100,7 @@ async fn every_decision_is_logged(t: TestDb) {
     assert!(
         about
             .iter()
-            .any(|d| d["function"] == "on-event" && d["input"]["event"] == "created")
+            .any(|d| d["function"] == "react" && d["input"]["event"] == "created")
     );
 
     // Filters and pages.

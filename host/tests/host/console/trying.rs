@@ -108,7 +108,27 @@ async fn operators_ask_a_candidate_by_hand(t: TestDb) {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    assert_eq!(body["function"], "on-event");
+    // An event asks `react` with the request as it is now, and answers the actions.
+    assert_eq!(body["function"], "react");
+    assert_eq!(body["question"]["event"], "customer-replied");
+    assert_eq!(body["question"]["request"]["id"], id);
+    assert_eq!(body["question"]["request"]["status"], before["status"]);
+    assert_eq!(body["question"]["request"]["site"]["name"], "Acme Mining");
+    assert!(body["candidate"]["answer"].is_array(), "{body}");
+    assert!(body["active"]["answer"].is_array(), "{body}");
+    let (s, body) = dry(triage, json!({ "request": id, "event": "timer" })).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a timer needs its name: {body}"
+    );
+    let (s, body) = dry(
+        triage,
+        json!({ "request": id, "event": "timer", "detail": "remind" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["question"]["detail"], "remind");
     assert_eq!(
         desk.detail(&desk.operator, id).await,
         before,

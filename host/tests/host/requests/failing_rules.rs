@@ -23,7 +23,7 @@ async fn a_failing_workflow_refuses_its_moves_not_the_desk(t: TestDb) {
         .await
         .unwrap();
 
-    // `on-event` fails on creation: the request is stored all the same, in its first status.
+    // `react` fails on creation: the request is stored all the same, in its first status.
     let id = desk
         .raise(&desk.bob, "Pump 4 is down", "Since this morning.")
         .await;
@@ -102,7 +102,7 @@ async fn a_failing_workflow_refuses_its_moves_not_the_desk(t: TestDb) {
         "{html}"
     );
     assert!(
-        html.contains("No automatic move after created: the workflow failed"),
+        html.contains("No automatic action after created: the workflow failed"),
         "{html}"
     );
     let bob = Browser::sign_in(&desk.env, "bob@acme.example").await;
@@ -124,7 +124,7 @@ async fn a_failing_workflow_refuses_its_moves_not_the_desk(t: TestDb) {
 
     // Operators find each failure, with what failed, in the decision log and the metrics.
     let logged = decisions(&desk, &format!("?request={id}&outcome=failed"), |l| {
-        l.iter().any(|d| d["function"] == "on-event")
+        l.iter().any(|d| d["function"] == "react")
             && l.iter().any(|d| d["function"] == "can-transition")
     })
     .await;
@@ -149,7 +149,7 @@ async fn a_failing_workflow_refuses_its_moves_not_the_desk(t: TestDb) {
         metrics
             .lines()
             .any(|l| l.starts_with("helpdesk_plugin_failures_total")
-                && l.contains("function=\"on-event\"")
+                && l.contains("function=\"react\"")
                 && l.contains("kind=\"trap\"")),
         "{metrics}"
     );

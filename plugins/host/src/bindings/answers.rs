@@ -135,3 +135,17 @@ pub(super) fn validate_statuses(statuses: &[Status]) -> Result<(), String> {
         )),
     }
 }
+
+impl OutputSize for crate::rules::Action {
+    fn output_size(&self) -> usize {
+        use crate::rules::Action as A;
+        match self {
+            A::SetStatus { status: s }
+            | A::AddTag { tag: s }
+            | A::RemoveTag { tag: s }
+            | A::CancelTimer { name: s } => s.len(),
+            A::SetTimer { name, .. } => name.len() + 8,
+            A::SetPriority { .. } | A::Assign { .. } | A::Unassign => 8,
+        }
+    }
+}

@@ -1,5 +1,7 @@
 // {{name}}: a ticket workflow with three statuses (open, waiting, closed); change `STATUSES`,
-// `canTransition` and `onEvent` to your process.
+// `canTransition` and `react` to your process. `react` answers every event on a request with
+// actions: here, a staff reply to an open request waits on the customer and sets a timer that
+// closes it after a week of silence; the customer's reply opens it again and cancels the timer.
 //
 // Build: npm install && npm run build (componentize-js through jco).
 // Config (`key = value` lines, set by the operator at install): `customers-close` (default
@@ -10,6 +12,9 @@ const STATUSES = [
   { key: "waiting", label: "Waiting on customer", open: true, initial: false },
   { key: "closed", label: "Closed", open: false, initial: false },
 ];
+
+// The timer a staff reply sets; it closes a request still waiting on the customer.
+const CLOSE_IF_SILENT = "close-if-silent";
 
 /** Reads the operator's config; every error message is shown to the operator as it is. */
 function customersClose(config) {
@@ -67,10 +72,29 @@ export const workflow = {
     return { tag: "allowed" };
   },
 
-  // Returning undefined answers `none`.
-  onEvent(_config, context) {
-    if (context.event === "agent-replied" && context.status === "open") return "waiting";
-    if (context.event === "customer-replied" && (context.status === "waiting" || context.status === "closed")) return "open";
+  // Asked only of workflows built against contracts older than 0.4: the host asks this one
+  // `react`. Returning undefined answers `none`.
+  onEvent(_config, _context) {
     return undefined;
+  },
+
+  // A variant is `{ tag, val }`; u64 numbers (`afterSeconds`, times) are BigInts.
+  react(_config, event, request) {
+    if (event.tag === "staff-replied" && request.status === "open") {
+      return [
+        { tag: "set-status", val: "waiting" },
+        { tag: "set-timer", val: { name: CLOSE_IF_SILENT, afterSeconds: 7n * 86400n } },
+      ];
+    }
+    if (event.tag === "customer-replied" && (request.status === "waiting" || request.status === "closed")) {
+      return [
+        { tag: "set-status", val: "open" },
+        { tag: "cancel-timer", val: CLOSE_IF_SILENT },
+      ];
+    }
+    if (event.tag === "timer" && event.val === CLOSE_IF_SILENT && request.status === "waiting") {
+      return [{ tag: "set-status", val: "closed" }];
+    }
+    return [];
   },
 };

@@ -1,5 +1,7 @@
 """{{name}}: a ticket workflow with three statuses (open, waiting, closed); change `STATUSES`,
-`can_transition` and `on_event` to your process.
+`can_transition` and `react` to your process. `react` answers every event on a request with
+actions: here, a staff reply to an open request waits on the customer and sets a timer that
+closes it after a week of silence; the customer's reply opens it again and cancels the timer.
 
 Build: ./build.sh (needs componentize-py: pip install componentize-py).
 Config (`key = value` lines, set by the operator at install): `customers-close` (default
@@ -11,9 +13,18 @@ from typing import List, Optional
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports.workflow import (
+    Action,
+    Action_CancelTimer,
+    Action_SetStatus,
+    Action_SetTimer,
     EventContext,
+    Request,
+    RequestEvent,
+    RequestEvent_CustomerReplied,
+    RequestEvent_StaffReplied,
+    RequestEvent_Timer,
     Status,
-    TicketEvent,
+    Timer,
     TransitionDecision,
     TransitionDecision_Allowed,
     TransitionDecision_Refused,
@@ -27,6 +38,9 @@ STATUSES = [
     ("waiting", "Waiting on customer", True, False),
     ("closed", "Closed", False, False),
 ]
+
+# The timer a staff reply sets; it closes a request still waiting on the customer.
+CLOSE_IF_SILENT = "close-if-silent"
 
 
 def customers_close(config: str) -> bool:
@@ -79,8 +93,17 @@ class Workflow(exports.Workflow):
         return TransitionDecision_Allowed()
 
     def on_event(self, config: str, context: EventContext) -> Optional[str]:
-        if context.event == TicketEvent.AGENT_REPLIED and context.status == "open":
-            return "waiting"
-        if context.event == TicketEvent.CUSTOMER_REPLIED and context.status in ("waiting", "closed"):
-            return "open"
+        """Asked only of workflows built against contracts older than 0.4: the host asks this one `react`."""
         return None
+
+    def react(self, config: str, event: RequestEvent, request: Request) -> List[Action]:
+        if isinstance(event, RequestEvent_StaffReplied) and request.status == "open":
+            return [
+                Action_SetStatus("waiting"),
+                Action_SetTimer(Timer(name=CLOSE_IF_SILENT, after_seconds=7 * 86400)),
+            ]
+        if isinstance(event, RequestEvent_CustomerReplied) and request.status in ("waiting", "closed"):
+            return [Action_SetStatus("open"), Action_CancelTimer(CLOSE_IF_SILENT)]
+        if isinstance(event, RequestEvent_Timer) and event.value == CLOSE_IF_SILENT and request.status == "waiting":
+            return [Action_SetStatus("closed")]
+        return []

@@ -1,5 +1,7 @@
 //! {{name}}: a ticket workflow with three statuses (open, waiting, closed); change `STATUSES`,
-//! `can_transition` and `on_event` to your process.
+//! `can_transition` and `react` to your process. `react` answers every event on a request with
+//! actions: here, a staff reply to an open request waits on the customer and sets a timer that
+//! closes it after a week of silence; the customer's reply opens it again and cancels the timer.
 //!
 //! Build: `cargo build --release` (the component is
 //! `target/wasm32-wasip2/release/{{file}}.wasm`).
@@ -10,7 +12,8 @@
 
 use helpdesk_plugin_sdk::config::Config;
 use helpdesk_plugin_sdk::ticket_workflow::exports::helpdesk::plugins::workflow::{
-    self, EventContext, Status, TicketEvent, TransitionDecision, TransitionRequest,
+    self, Action, EventContext, Request, RequestEvent, Status, Timer, TransitionDecision,
+    TransitionRequest,
 };
 use helpdesk_plugin_sdk::describe;
 use helpdesk_plugin_sdk::types::{ActorRole, ConfigField, PluginInfo};
@@ -21,6 +24,9 @@ const STATUSES: &[(&str, &str, bool, bool)] = &[
     ("waiting", "Waiting on customer", true, false),
     ("closed", "Closed", false, false),
 ];
+
+/// The timer a staff reply sets; it closes a request still waiting on the customer.
+const CLOSE_IF_SILENT: &str = "close-if-silent";
 
 fn customers_close(config: &str) -> Result<bool, String> {
     let mut c = Config::parse(config)?;
@@ -83,11 +89,29 @@ impl workflow::Guest for Plugin {
         }
     }
 
-    fn on_event(_config: String, context: EventContext) -> Option<String> {
-        match (context.event, context.status.as_str()) {
-            (TicketEvent::AgentReplied, "open") => Some("waiting".to_owned()),
-            (TicketEvent::CustomerReplied, "waiting" | "closed") => Some("open".to_owned()),
-            _ => None,
+    /// Asked only of workflows built against contracts older than 0.4: the host asks this one
+    /// `react`.
+    fn on_event(_config: String, _context: EventContext) -> Option<String> {
+        None
+    }
+
+    fn react(_config: String, event: RequestEvent, request: Request) -> Vec<Action> {
+        match (event, request.status.as_str()) {
+            (RequestEvent::StaffReplied, "open") => vec![
+                Action::SetStatus("waiting".to_owned()),
+                Action::SetTimer(Timer {
+                    name: CLOSE_IF_SILENT.to_owned(),
+                    after_seconds: 7 * 86_400,
+                }),
+            ],
+            (RequestEvent::CustomerReplied, "waiting" | "closed") => vec![
+                Action::SetStatus("open".to_owned()),
+                Action::CancelTimer(CLOSE_IF_SILENT.to_owned()),
+            ],
+            (RequestEvent::Timer(name), "waiting") if name == CLOSE_IF_SILENT => {
+                vec![Action::SetStatus("closed".to_owned())]
+            }
+            _ => Vec::new(),
         }
     }
 }

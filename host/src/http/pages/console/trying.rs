@@ -122,7 +122,8 @@ impl SettingView {
 
 impl TryPage {
     /// The page again, saying why the console refused.
-    fn refused(mut self, v: &Visit, e: crate::http::ApiError) -> Response {
+    fn refused(mut self, v: &Visit, e: impl Into<crate::http::ApiError>) -> Response {
+        let e: crate::http::ApiError = e.into();
         let status = e.status;
         self.error = Some(e.message);
         v.render(status, self)
@@ -147,7 +148,7 @@ async fn blank_try_page(v: &Visit, me: &Me, id: i64) -> Result<TryPage, Response
         Err(e) => return Err(crate::http::ApiError::from(e).into_response()),
     };
     // A component that cannot be prepared here still has its text to edit.
-    let (settings, unreadable) = match crate::console::config_of(&v.state, me, id).await {
+    let (settings, unreadable) = match v.state.console.config_of(me, id).await {
         Ok(view) => (
             view.fields.as_ref().map(|fields| {
                 fields
@@ -213,6 +214,7 @@ async fn try_view(v: &Visit, me: &Me, id: i64, form: Option<&Posted>) -> Respons
             to: field("to"),
             actor: choice(field("actor"), "actor")?,
             event: choice(field("event"), "event")?,
+            detail: field("detail"),
         })
     };
     for k in [
@@ -222,6 +224,7 @@ async fn try_view(v: &Visit, me: &Me, id: i64, form: Option<&Posted>) -> Respons
         "today",
         "request",
         "to",
+        "detail",
         "actor",
         "event",
     ] {
@@ -234,7 +237,7 @@ async fn try_view(v: &Visit, me: &Me, id: i64, form: Option<&Posted>) -> Respons
             return v.render(StatusCode::BAD_REQUEST, page);
         }
     };
-    match crate::console::dry_run(&v.state, me, id, question).await {
+    match v.state.console.dry_run(me, id, question).await {
         Ok(r) => {
             page.question = r["question"].to_string();
             page.function = r["function"].as_str().unwrap_or_default().to_owned();
@@ -277,7 +280,7 @@ pub(super) async fn replay_it(v: Visit, Path(id): Path<i64>, _f: Posted) -> Resp
         Ok(x) => x,
         Err(r) => return r,
     };
-    let result = crate::console::replay(&v.state, me, id, 100).await;
+    let result = v.state.console.replay(me, id, 100).await;
     match result {
         Ok(r) => {
             let answer = |v: &serde_json::Value| {
@@ -330,13 +333,19 @@ pub(super) async fn reconfigure(v: Visit, Path(id): Path<i64>, f: Posted) -> Res
         Err(r) => return r,
     };
     let config = f.get("config").replace("\r\n", "\n");
-    match crate::console::reconfigure(&v.state, me, &v.client, id, &config).await {
+    match v
+        .state
+        .console
+        .reconfigure(me, &v.client, id, &config)
+        .await
+    {
         Ok(r) => {
             page.reconfigured = Some(reconfigured(&r));
             page.config = config;
             v.render(StatusCode::OK, page)
         }
         Err(e) => {
+            let e = crate::http::ApiError::from(e);
             let status = e.status;
             page.error = Some(e.message);
             page.config = config;
@@ -364,7 +373,11 @@ pub(super) async fn resettle(v: Visit, Path(id): Path<i64>, f: Posted) -> Respon
             input.entry(s.key.clone()).or_insert_with(|| "false".into());
         }
     }
-    let result = crate::console::reconfigure_settings(&v.state, me, &v.client, id, &input).await;
+    let result = v
+        .state
+        .console
+        .reconfigure_settings(me, &v.client, id, &input)
+        .await;
     // The form shows what was sent, whether it was saved or refused.
     for s in page.settings.iter_mut().flatten() {
         if let Some(sent) = input.get(&s.key) {

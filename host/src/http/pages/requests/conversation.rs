@@ -66,6 +66,15 @@ struct DetailPage {
     site: String,
     requester: String,
     assignee: String,
+    /// The priority's label.
+    priority: String,
+    /// The priority's key, and every priority as (key, label), for the composer (staff).
+    priority_key: String,
+    /// The request's priority as the page showed it, for the composer to tell a change.
+    priority_was: String,
+    priorities: Vec<(String, String)>,
+    /// Staff only.
+    tags: Vec<String>,
     version: i64,
     messages: Vec<MessageView>,
     /// The first message shown, when earlier ones are on a page before.
@@ -73,6 +82,8 @@ struct DetailPage {
     /// Showing a page before the newest.
     paged: bool,
     timeline: Vec<TimelineView>,
+    /// The workflow's timers on the request: (name, when it falls due). Staff only.
+    timers: Vec<(String, String)>,
     /// (status key, button label).
     moves: Vec<(String, String)>,
     /// Why no moves are offered although the workflow may have some: it failed to say.
@@ -111,6 +122,9 @@ struct Draft {
     body: String,
     note: bool,
     status: String,
+    /// The priority and tags the composer held, when they differ from the request's.
+    priority: Option<String>,
+    tags: Option<String>,
 }
 
 fn size(bytes: i64) -> String {
@@ -294,7 +308,67 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
             ms: f.at,
         }
     }));
+    // So do changes of the request's fields (staff only).
+    timeline.extend(d.field_changes.iter().map(|c| {
+        let to = if c.field == "priority" {
+            let label = |p: &str| v.t(&format!("priority-{p}"));
+            v.ta(
+                "timeline-priority",
+                &[
+                    ("from", label(&c.old_value).as_str().into()),
+                    ("to", label(&c.new_value).as_str().into()),
+                ],
+            )
+        } else {
+            let (old, new) = (
+                crate::domain::fields::split(&c.old_value),
+                crate::domain::fields::split(&c.new_value),
+            );
+            let added: Vec<&str> = new
+                .iter()
+                .filter(|t| !old.contains(t))
+                .map(String::as_str)
+                .collect();
+            let removed: Vec<&str> = old
+                .iter()
+                .filter(|t| !new.contains(t))
+                .map(String::as_str)
+                .collect();
+            let mut parts = Vec::new();
+            if !added.is_empty() {
+                parts.push(v.ta(
+                    "timeline-tags-added",
+                    &[("tags", added.join(" ").as_str().into())],
+                ));
+            }
+            if !removed.is_empty() {
+                parts.push(v.ta(
+                    "timeline-tags-removed",
+                    &[("tags", removed.join(" ").as_str().into())],
+                ));
+            }
+            parts.join("; ")
+        };
+        let event = c.cause.trim_start_matches("event:").replace('-', " ");
+        TimelineView {
+            at: v.time_tag(c.at),
+            from: String::new(),
+            to,
+            by: match &c.actor_name {
+                Some(name) => name.clone(),
+                None => v.ta("by-workflow", &[("event", event.as_str().into())]),
+            },
+            plugin: c.plugin.clone().unwrap_or_default(),
+            failed: false,
+            ms: c.at,
+        }
+    }));
     timeline.sort_by_key(|t| t.ms);
+    let timers = d
+        .timers
+        .iter()
+        .map(|t| (t.name.clone(), v.time_tag(t.due_at)))
+        .collect();
     let limits = r.files.limits;
     let req = d.request;
     v.render(
@@ -307,12 +381,20 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
             site: req.site_name,
             requester: req.requester_name,
             assignee: req.assignee_name.unwrap_or_else(|| v.t("unassigned")),
+            priority: v.t(&format!("priority-{}", req.priority)),
+            priority_key: draft.priority.clone().unwrap_or(req.priority.clone()),
+            priority_was: req.priority,
+            priorities: crate::domain::fields::Priority::ALL
+                .map(|p| (p.as_str().to_owned(), v.t(&format!("priority-{p}"))))
+                .to_vec(),
+            tags: crate::domain::fields::split(&req.tags),
             version: req.version,
             subject: req.subject,
             messages,
             earlier: d.earlier,
             paged: before.is_some(),
             timeline,
+            timers,
             moves,
             moves_unavailable: d.moves_unavailable.as_ref().map(|u| match &u.detail {
                 Some(detail) => v.ta(
@@ -344,7 +426,7 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
 
 fn notice(v: &Visit, key: Option<&str>) -> Option<String> {
     let key = key?;
-    const KNOWN: [&str; 10] = [
+    const KNOWN: [&str; 11] = [
         "created",
         "sent",
         "noted",
@@ -355,6 +437,7 @@ fn notice(v: &Visit, key: Option<&str>) -> Option<String> {
         "unshared",
         "sent-updated",
         "noted-updated",
+        "updated",
     ];
     KNOWN
         .contains(&key)
@@ -407,10 +490,24 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
         Ok(form) => form,
         Err(r) => return r,
     };
+    // Priority and tags count as changed only when they differ from what the page showed, so
+    // that a reply alone is never a conflict.
+    let changed = |field: &str| {
+        let was = form.get(&format!("{field}_was"));
+        let now = form.get(field);
+        let same = match field {
+            "tags" => crate::domain::fields::tags_typed(now)
+                .is_ok_and(|t| crate::domain::fields::joined(&t) == was),
+            _ => now == was,
+        };
+        (me.is_staff() && !same).then(|| now.to_owned())
+    };
     let draft = Draft {
         body: form.get("body").to_owned(),
         note: form.get("kind") == "note",
         status: form.get("status").to_owned(),
+        priority: changed("priority"),
+        tags: changed("tags"),
     };
     let assignee = match form.get("assignee") {
         a if a == form.get("assignee_was") => None,
@@ -432,6 +529,26 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
         return insert_saved(&v, &me, id, draft, saved, !files.is_empty()).await;
     }
     let writes = !draft.body.trim().is_empty() || !files.is_empty() || !me.is_staff();
+    let priority = match draft
+        .priority
+        .as_deref()
+        .map(crate::domain::fields::Priority::parse)
+    {
+        Some(Err(why)) => {
+            let e = ApiError::bad_request("invalid_priority", why).with_field("priority");
+            return redo(&v, &me, id, e, draft).await;
+        }
+        Some(Ok(p)) => Some(p),
+        None => None,
+    };
+    let tags = match draft.tags.as_deref().map(crate::domain::fields::tags_typed) {
+        Some(Err(why)) => {
+            let e = ApiError::bad_request("invalid_tags", why).with_field("tags");
+            return redo(&v, &me, id, e, draft).await;
+        }
+        Some(Ok(t)) => Some(t),
+        None => None,
+    };
     let update = Update {
         message: writes.then(|| Message {
             body: &draft.body,
@@ -440,9 +557,15 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
         }),
         status: Some(draft.status.as_str()).filter(|s| !s.is_empty()),
         assignee,
+        priority,
+        tags,
         version,
     };
-    let more = update.status.is_some() || update.assignee.is_some();
+    let more = update.status.is_some()
+        || update.assignee.is_some()
+        || update.priority.is_some()
+        || update.tags.is_some();
+    let assigned = update.assignee.is_some();
     match v.state.requests.update(&me, id, update, Via::Portal).await {
         Ok(_) => {
             let notice = match (writes, draft.note, more) {
@@ -450,8 +573,9 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
                 (true, true, false) => "noted",
                 (true, false, true) => "sent-updated",
                 (true, true, true) => "noted-updated",
-                (false, ..) if draft.status.is_empty() => "assigned",
-                (false, ..) => "status",
+                (false, ..) if !draft.status.is_empty() => "status",
+                (false, ..) if assigned => "assigned",
+                (false, ..) => "updated",
             };
             see_other(&format!("/requests/{id}?notice={notice}"))
         }

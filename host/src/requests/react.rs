@@ -1,0 +1,295 @@
+//! What the workflow does on its own: after every event, it is handed the whole request and
+//! answers with actions (contract 0.4's `react`; an older workflow's automatic move is a
+//! one-action answer). The host checks every action and applies all of them in the
+//! transaction of the event, or none; the events the actions raise are answered in turn, up
+//! to [`CASCADE`] answers deep.
+
+use super::fields::By;
+use super::*;
+use crate::db::requests::fields::{self as field_sql, RuleFacts};
+use crate::domain::fields::{self as request_fields, Priority};
+use crate::domain::rules::{
+    Action, Channel, FIRST_MESSAGE_BYTES, Priority as RulePriority, Reaction, RequestEvent,
+    RequestSite, RequestView, Requester,
+};
+use std::collections::{HashSet, VecDeque};
+
+/// How many answers deep events are answered: the event a person, an email or a timer caused
+/// is answered first; the events its actions raise second; theirs third. Deeper events are
+/// not asked, and the cut is recorded.
+pub const CASCADE: usize = 3;
+
+fn rule_priority(p: &str) -> RulePriority {
+    match p {
+        "low" => RulePriority::Low,
+        "high" => RulePriority::High,
+        "urgent" => RulePriority::Urgent,
+        _ => RulePriority::Normal,
+    }
+}
+
+fn host_priority(p: RulePriority) -> Priority {
+    match p {
+        RulePriority::Low => Priority::Low,
+        RulePriority::Normal => Priority::Normal,
+        RulePriority::High => Priority::High,
+        RulePriority::Urgent => Priority::Urgent,
+    }
+}
+
+/// `s` cut to at most `max` bytes, between characters.
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+/// A date stored as `YYYY-MM-DD`.
+fn date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// What the host says of actions on one request, beyond their form: an assignee must be active
+/// staff, and the request holds at most [`request_fields::MAX_TAGS`] tags.
+struct Check {
+    staff: HashSet<i64>,
+    tags: Vec<String>,
+}
+
+impl Check {
+    fn check(&self, actions: &[Action]) -> std::result::Result<(), String> {
+        let mut tags = self.tags.clone();
+        for (i, a) in actions.iter().enumerate() {
+            let which = || format!("action {} ({})", i + 1, a.name());
+            match a {
+                Action::Assign { staff }
+                    if !i64::try_from(*staff).is_ok_and(|id| self.staff.contains(&id)) =>
+                {
+                    return Err(format!(
+                        "{}: {staff} is not an active member of support staff",
+                        which()
+                    ));
+                }
+                Action::AddTag { tag } => {
+                    let t =
+                        request_fields::tag(tag).map_err(|why| format!("{}: {why}", which()))?;
+                    if !tags.contains(&t) {
+                        tags.push(t);
+                    }
+                    if tags.len() > request_fields::MAX_TAGS {
+                        return Err(format!(
+                            "{}: the request would hold more than {} tags",
+                            which(),
+                            request_fields::MAX_TAGS
+                        ));
+                    }
+                }
+                Action::RemoveTag { tag } => {
+                    let t = tag.to_ascii_lowercase();
+                    tags.retain(|x| *x != t);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Requests {
+    /// What the workflow is asked after `event` on request `id` as it is now, if `me` may see
+    /// it: for trying a rule by hand (the console's dry run), which changes nothing.
+    pub async fn reaction(&self, me: &Me, id: i64, event: RequestEvent) -> Result<Reaction> {
+        let r = self.visible(me, id).await?;
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(Reaction {
+            event,
+            request: self.rule_view(&mut conn, &r).await?,
+        })
+    }
+
+    /// The request `r` (as it stands in `conn`'s transaction) as a rule sees it.
+    pub(super) async fn rule_view(
+        &self,
+        conn: &mut AnyConnection,
+        r: &RequestRow,
+    ) -> Result<RequestView> {
+        let f: RuleFacts = field_sql::rule_facts(conn, r.id).await?;
+        let seconds = |ms: i64| u64::try_from(ms / 1000).unwrap_or(0);
+        let domain = r
+            .requester_email
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .unwrap_or_default();
+        Ok(RequestView {
+            id: r.id as u64,
+            site: RequestSite {
+                id: r.site_id as u64,
+                name: r.site_name.clone(),
+                contract_end: f.maintenance_until.as_deref().and_then(date),
+                active_licences: f.licences.clamp(0, i64::from(u32::MAX)) as u32,
+            },
+            requester: Requester {
+                id: r.requester_id as u64,
+                role: if f.requester_role == "site_admin" {
+                    ActorRole::SiteAdmin
+                } else {
+                    ActorRole::Customer
+                },
+                email_domain: domain,
+                language: f.requester_language.unwrap_or_default(),
+            },
+            assignee: r.assignee_id.map(|a| a as u64),
+            status: r.status.clone(),
+            seconds_in_status: self.seconds_in_status(r),
+            priority: rule_priority(&r.priority),
+            tags: request_fields::split(&r.tags),
+            subject: r.subject.clone(),
+            first_message: cut(
+                f.first_body.as_deref().unwrap_or_default(),
+                FIRST_MESSAGE_BYTES,
+            ),
+            customer_messages: f.customer_messages.clamp(0, i64::from(u32::MAX)) as u32,
+            staff_messages: f.staff_messages.clamp(0, i64::from(u32::MAX)) as u32,
+            channel: match f.first_channel.as_deref() {
+                Some("email") => Channel::Email,
+                Some("api") => Channel::Api,
+                _ => Channel::Portal,
+            },
+            created_at: seconds(r.created_at),
+            updated_at: seconds(r.updated_at),
+            last_customer_message_at: f.last_customer_at.map(seconds),
+            last_staff_message_at: f.last_staff_at.map(seconds),
+            now: seconds(self.now()),
+        })
+    }
+
+    /// Answers `event` on request `r` (as it stands in `conn`'s transaction, which `r` follows
+    /// through every change): the workflow's actions are applied in `conn`, and the events they
+    /// raise answered in turn, up to [`CASCADE`] answers deep. An answer that fails or that the
+    /// host refuses changes nothing and is recorded; the event stands. Returns whether the
+    /// status moved.
+    pub(super) async fn react(
+        &self,
+        conn: &mut AnyConnection,
+        event: RequestEvent,
+        r: &mut RequestRow,
+        now: i64,
+    ) -> Result<bool> {
+        let mut pending = VecDeque::from([(event, 1)]);
+        let mut moved = false;
+        while let Some((event, depth)) = pending.pop_front() {
+            let cause = format!("event:{}", event.name());
+            if depth > CASCADE {
+                tracing::warn!(request = %number(r.id), event = event.name(), "the workflow's answers raised events {CASCADE} deep; this one is not asked");
+                self.record_cut(conn, r.id, &cause).await?;
+                continue;
+            }
+            let reaction = Reaction {
+                event: event.clone(),
+                request: self.rule_view(conn, r).await?,
+            };
+            let staff = sql::staff(&mut *conn).await?;
+            let check = Check {
+                staff: staff.iter().map(|(id, _, _)| *id).collect(),
+                tags: request_fields::split(&r.tags),
+            };
+            let about = r.id;
+            let asked = self
+                .ask(move |p| p.react(&reaction, Some(about), |a| check.check(a)))
+                .await;
+            let d = match asked {
+                Ok(d) => d,
+                Err(RequestError::Plugin(e)) => {
+                    tracing::warn!(request = %number(r.id), event = event.name(), error = %e, "the workflow failed on an event; none of its answer applied");
+                    self.record_failure(conn, r.id, &cause, &e).await?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let plugin = format!("{} {}", d.by.name, d.by.version);
+            let by = By {
+                actor_id: None,
+                role: "system",
+                cause: &cause,
+                plugin: Some(&plugin),
+            };
+            let mut tags_changed = false;
+            for action in &d.value {
+                let raised = match action {
+                    Action::SetStatus { status } if *status != r.status => {
+                        let m = Move {
+                            from: r.status.clone(),
+                            to: status.clone(),
+                            actor_id: None,
+                            role: ActorRole::System,
+                            cause: cause.clone(),
+                            by: d.by.clone(),
+                        };
+                        apply_move(conn, r.id, &m, now).await?;
+                        r.status = m.to.clone();
+                        r.status_since = now;
+                        moved = true;
+                        Some(RequestEvent::StatusChanged(m.from))
+                    }
+                    Action::SetPriority { priority } => self
+                        .set_priority(conn, r, host_priority(*priority), by, now)
+                        .await?
+                        .then(|| RequestEvent::FieldChanged("priority".into())),
+                    Action::AddTag { tag } | Action::RemoveTag { tag } => {
+                        let t = request_fields::tag(tag).unwrap_or_else(|_| tag.clone());
+                        let mut tags = request_fields::split(&r.tags);
+                        if matches!(action, Action::AddTag { .. }) {
+                            tags.push(t);
+                        } else {
+                            tags.retain(|x| *x != t);
+                        }
+                        tags.sort();
+                        tags.dedup();
+                        tags_changed |= self.set_tags(conn, r, &tags, by, now).await?;
+                        None
+                    }
+                    Action::Assign { staff: id } if r.assignee_id != Some(*id as i64) => {
+                        let id = *id as i64;
+                        sql::set_assignee(conn, r.id, Some(id)).await?;
+                        let person = staff.iter().find(|(s, _, _)| *s == id);
+                        r.assignee_id = Some(id);
+                        r.assignee_name = person.map(|p| p.1.clone());
+                        r.assignee_email = person.map(|p| p.2.clone());
+                        Some(RequestEvent::Assigned)
+                    }
+                    Action::Unassign if r.assignee_id.is_some() => {
+                        sql::set_assignee(conn, r.id, None).await?;
+                        r.assignee_id = None;
+                        r.assignee_name = None;
+                        r.assignee_email = None;
+                        None
+                    }
+                    Action::SetTimer {
+                        name,
+                        after_seconds,
+                    } => {
+                        let due = now.saturating_add((*after_seconds as i64).saturating_mul(1000));
+                        field_sql::set_timer(conn, r.id, name, due, now).await?;
+                        None
+                    }
+                    Action::CancelTimer { name } => {
+                        field_sql::cancel_timer(conn, r.id, name).await?;
+                        None
+                    }
+                    // Already so: nothing to change, nothing raised.
+                    _ => None,
+                };
+                pending.extend(raised.map(|e| (e, depth + 1)));
+            }
+            if tags_changed {
+                pending.push_back((RequestEvent::FieldChanged("tags".into()), depth + 1));
+            }
+        }
+        Ok(moved)
+    }
+}

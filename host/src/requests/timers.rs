@@ -1,0 +1,72 @@
+//! Timers the workflow sets on requests (`set-timer`): stored in the database by due time, and
+//! fired by every server's sweep, each exactly once: a sweep claims what is due in a
+//! transaction (on PostgreSQL skipping what another server has claimed), asks the workflow
+//! about each (`timer` event) and applies its answer in the same transaction. A server that
+//! dies before the commit leaves the timer in place, and it fires again; never zero times, and
+//! its answer applies once. A timer that fell due while every server was down fires at the
+//! first sweep after start.
+
+use super::*;
+use crate::db::requests::fields as field_sql;
+use crate::domain::rules::RequestEvent;
+
+/// Timers fired in one transaction.
+pub const BATCH: i64 = 100;
+
+impl Requests {
+    /// Fires up to [`BATCH`] timers due now; returns how many fired. Call again while it
+    /// returns [`BATCH`].
+    pub async fn fire_due_timers(&self) -> Result<usize> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let due = field_sql::claim_due(&mut tx, self.db.backend(), now, BATCH).await?;
+        for (request_id, name) in &due {
+            let mut r = match self.lock(&mut tx, *request_id, None, now).await {
+                Ok(r) => r,
+                // A request that is gone takes its timers with it.
+                Err(RequestError::NotFound) => continue,
+                Err(e) => return Err(e),
+            };
+            self.react(&mut tx, RequestEvent::Timer(name.clone()), &mut r, now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(due.len())
+    }
+
+    /// Fires every timer due now, a batch per transaction; returns how many fired.
+    pub async fn fire_all_due_timers(&self) -> Result<usize> {
+        let mut fired = 0;
+        loop {
+            let n = self.fire_due_timers().await?;
+            fired += n;
+            if n < BATCH as usize {
+                return Ok(fired);
+            }
+        }
+    }
+}
+
+/// Sweeps due timers every `every` until `stop` resolves; a failed sweep is logged and tried
+/// again at the next.
+pub async fn sweep_timers(
+    requests: Arc<Requests>,
+    every: std::time::Duration,
+    stop: impl Future<Output = ()>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = tick.tick() => {
+                match requests.fire_all_due_timers().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(fired = n, "fired due timers"),
+                    Err(e) => tracing::warn!(error = %e, "sweeping due timers failed; trying again"),
+                }
+            }
+        }
+    }
+}

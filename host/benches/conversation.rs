@@ -22,11 +22,7 @@ const SAMPLES: usize = 100;
 const BAR: Duration = Duration::from_millis(100);
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    common::block_on(run());
 }
 
 /// One table of [`COLUMNS`] columns: a header, its rule and seven rows.

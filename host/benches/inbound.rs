@@ -30,11 +30,7 @@ const MESSAGES: usize = 1000;
 const LATENCY_SAMPLES: usize = 200;
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    common::block_on(run());
 }
 
 /// A new request of about 5 KB.

@@ -15,7 +15,7 @@ mod common;
 
 use helpdesk::auth::password::Hasher;
 use helpdesk::db;
-use helpdesk::requests::generate::{Scale, generate};
+use helpdesk::requests::generate::generate;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,33 +24,13 @@ const SAMPLES: usize = 300;
 const BAR: Duration = Duration::from_millis(50);
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(run());
+    common::block_on(run());
 }
 
 async fn run() {
-    let factor: f64 = std::env::var("HELPDESK_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (db, backend) = common::database(dir.path()).await;
-    let plugins = common::plugins(&db).await;
+    let (dir, db, backend, plugins) = common::setup().await;
 
-    let scale = Scale {
-        sites: ((500.0 * factor) as usize).max(1),
-        customers_per_site: 4,
-        agents: 20,
-        requests: ((100_000.0 * factor) as usize).max(1),
-        messages: std::env::var("HELPDESK_BENCH_MESSAGES")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(((1_000_000.0 * factor) as usize).max(1)),
-        seed: 42,
-    };
+    let scale = common::scale(1);
     let hasher = Arc::new(Hasher::owasp());
     let started = Instant::now();
     let data = generate(

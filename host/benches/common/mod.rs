@@ -14,6 +14,48 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+/// Runs a benchmark's async body on a multi-threaded runtime.
+#[allow(dead_code)] // not every benchmark is async
+pub fn block_on(body: impl Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(body);
+}
+
+/// The data the request benchmarks generate: 100,000 requests and 1,000,000 messages over 500
+/// sites, times `HELPDESK_BENCH_SCALE` (1 by default); `HELPDESK_BENCH_MESSAGES` sets the number
+/// of messages apart from the scale. At least `min_requests` requests.
+#[allow(dead_code)] // not every benchmark generates requests
+pub fn scale(min_requests: usize) -> helpdesk::requests::generate::Scale {
+    let factor: f64 = std::env::var("HELPDESK_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    helpdesk::requests::generate::Scale {
+        sites: ((500.0 * factor) as usize).max(1),
+        customers_per_site: 4,
+        agents: 20,
+        requests: ((100_000.0 * factor) as usize).max(min_requests),
+        messages: std::env::var("HELPDESK_BENCH_MESSAGES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(((1_000_000.0 * factor) as usize).max(1)),
+        seed: 42,
+    }
+}
+
+/// A folder for the run's files, the database in it (see [`database`]), its name, and the
+/// bundled plugins active over it.
+#[allow(dead_code)] // not every benchmark needs all of it
+pub async fn setup() -> (tempfile::TempDir, Db, &'static str, Arc<Plugins>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (db, backend) = database(dir.path()).await;
+    let plugins = plugins(&db).await;
+    (dir, db, backend, plugins)
+}
+
 /// A migrated database: `HELPDESK_BENCH_DATABASE_URL`, or SQLite in `dir`; and its name.
 pub async fn database(dir: &Path) -> (Db, &'static str) {
     sqlx::any::install_default_drivers();
@@ -41,7 +83,25 @@ pub async fn plugins(db: &Db) -> Arc<Plugins> {
 /// Serves the portal over `db` on a free loopback port, attachments in `dir`. Every rule of the
 /// login path stays on; the emailed code is off, and the per-address allowances of logins and
 /// password checks are raised so one benchmarking client is not refused.
+#[allow(dead_code)] // not every benchmark serves HTTP
 pub async fn serve(db: &Db, plugins: Arc<Plugins>, hasher: Arc<Hasher>, dir: &Path) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(helpdesk::http::server::serve(
+        listener,
+        app(state(db, plugins, hasher, dir)),
+        Default::default(),
+        std::future::pending(),
+    ));
+    addr
+}
+
+/// The services over `db` as the server has them, attachments in `dir`, with the rules of
+/// [`serve`].
+#[allow(dead_code)] // not every benchmark calls the services directly
+pub fn state(db: &Db, plugins: Arc<Plugins>, hasher: Arc<Hasher>, dir: &Path) -> AppState {
     let config = AuthConfig {
         mfa: MfaPolicy::Never,
         limits: LimitConfig {
@@ -51,7 +111,7 @@ pub async fn serve(db: &Db, plugins: Arc<Plugins>, hasher: Arc<Hasher>, dir: &Pa
         },
         ..AuthConfig::default()
     };
-    let state = AppState::new(
+    AppState::new(
         db.clone(),
         plugins,
         Mailer::new("http://127.0.0.1"),
@@ -64,18 +124,7 @@ pub async fn serve(db: &Db, plugins: Arc<Plugins>, hasher: Arc<Hasher>, dir: &Pa
             dir.join("staging"),
             256 << 20,
         ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(helpdesk::http::server::serve(
-        listener,
-        app(state),
-        Default::default(),
-        std::future::pending(),
-    ));
-    addr
+    )
 }
 
 /// Signs `email` in through the login page, as a browser does; returns the `Cookie` header its

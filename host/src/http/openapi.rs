@@ -157,6 +157,12 @@ fn object(required: &[&str], properties: Value) -> Value {
     json!({ "type": "object", "additionalProperties": false, "required": required, "properties": properties })
 }
 
+/// `schema`, which must hold at least one of `keys`.
+fn at_least_one_of(keys: &[&str], mut schema: Value) -> Value {
+    schema["anyOf"] = keys.iter().map(|k| json!({ "required": [k] })).collect();
+    schema
+}
+
 fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -546,9 +552,12 @@ fn operations(st: &Statuses) -> Vec<Op> {
             .errors(&[403, 404, 409, 422]),
         op("put", "/api/v1/requests/{id}/fields", "Set the priority, the tags (every tag the request is to hold: at most 20, each a letter or digit then letters, digits, `-` or `_`, up to 32, stored lowercased), or both (staff); `version` guards against concurrent changes (409)")
             .session()
-            .json(object(&[], json!({ "priority": { "enum": PRIORITIES },
-                "tags": { "type": "array", "maxItems": fields::MAX_TAGS, "items": { "type": "string", "pattern": fields::TAG_PATTERN } },
-                "version": int64() })))
+            .json(at_least_one_of(
+                &["priority", "tags"],
+                object(&[], json!({ "priority": { "enum": PRIORITIES },
+                    "tags": { "type": "array", "maxItems": fields::MAX_TAGS, "items": { "type": "string", "pattern": fields::TAG_PATTERN } },
+                    "version": int64() })),
+            ))
             .ok(200, Some(reference("RequestDetail")))
             .errors(&[400, 403, 404, 409]),
         op("put", "/api/v1/requests/{id}/rating", "Rate a closed request good or bad, with an optional comment (its requester; a later rating replaces the earlier)")

@@ -106,26 +106,23 @@ impl Requests {
     pub async fn reaction(&self, me: &Me, id: i64, event: RequestEvent) -> Result<Reaction> {
         let r = self.visible(me, id).await?;
         let mut conn = self.db.pool().acquire().await?;
+        let facts = field_sql::rule_facts(&mut conn, r.id).await?;
         Ok(Reaction {
             event,
-            request: self.rule_view(&mut conn, &r).await?,
+            request: self.rule_view(&r, &facts),
         })
     }
 
-    /// The request `r` (as it stands in `conn`'s transaction) as a rule sees it.
-    pub(super) async fn rule_view(
-        &self,
-        conn: &mut AnyConnection,
-        r: &RequestRow,
-    ) -> Result<RequestView> {
-        let f: RuleFacts = field_sql::rule_facts(conn, r.id).await?;
+    /// The request `r` as a rule sees it, with `f`, what it is told beyond the request's row
+    /// (which no action changes).
+    fn rule_view(&self, r: &RequestRow, f: &RuleFacts) -> RequestView {
         let seconds = |ms: i64| u64::try_from(ms / 1000).unwrap_or(0);
         let domain = r
             .requester_email
             .rsplit_once('@')
             .map(|(_, d)| d.to_ascii_lowercase())
             .unwrap_or_default();
-        Ok(RequestView {
+        RequestView {
             id: r.id as u64,
             site: RequestSite {
                 id: r.site_id as u64,
@@ -141,7 +138,7 @@ impl Requests {
                     ActorRole::Customer
                 },
                 email_domain: domain,
-                language: f.requester_language.unwrap_or_default(),
+                language: f.requester_language.clone().unwrap_or_default(),
             },
             assignee: r.assignee_id.map(|a| a as u64),
             status: r.status.clone(),
@@ -165,7 +162,7 @@ impl Requests {
             last_customer_message_at: f.last_customer_at.map(seconds),
             last_staff_message_at: f.last_staff_at.map(seconds),
             now: seconds(self.now()),
-        })
+        }
     }
 
     /// Answers `event` on request `r` (as it stands in `conn`'s transaction, which `r` follows
@@ -180,6 +177,20 @@ impl Requests {
         r: &mut RequestRow,
         now: i64,
     ) -> Result<bool> {
+        let staff = sql::staff(&mut *conn).await?;
+        self.react_among(conn, event, r, now, &staff).await
+    }
+
+    /// [`Requests::react`] with `staff`, the active support staff, read already.
+    pub(super) async fn react_among(
+        &self,
+        conn: &mut AnyConnection,
+        event: RequestEvent,
+        r: &mut RequestRow,
+        now: i64,
+        staff: &[(i64, String, String)],
+    ) -> Result<bool> {
+        let facts = field_sql::rule_facts(conn, r.id).await?;
         let mut pending = VecDeque::from([(event, 1)]);
         let mut moved = false;
         while let Some((event, depth)) = pending.pop_front() {
@@ -191,9 +202,8 @@ impl Requests {
             }
             let reaction = Reaction {
                 event: event.clone(),
-                request: self.rule_view(conn, r).await?,
+                request: self.rule_view(r, &facts),
             };
-            let staff = sql::staff(&mut *conn).await?;
             let check = Check {
                 staff: staff.iter().map(|(id, _, _)| *id).collect(),
                 tags: request_fields::split(&r.tags),

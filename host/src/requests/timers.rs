@@ -20,6 +20,11 @@ impl Requests {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let due = field_sql::claim_due(&mut tx, self.db.backend(), now, BATCH).await?;
+        let staff = if due.is_empty() {
+            Vec::new()
+        } else {
+            crate::db::requests::staff(&mut *tx).await?
+        };
         for (request_id, name) in &due {
             let mut r = match self.lock(&mut tx, *request_id, None, now).await {
                 Ok(r) => r,
@@ -27,7 +32,8 @@ impl Requests {
                 Err(RequestError::NotFound) => continue,
                 Err(e) => return Err(e),
             };
-            self.react(&mut tx, RequestEvent::Timer(name.clone()), &mut r, now)
+            let event = RequestEvent::Timer(name.clone());
+            self.react_among(&mut tx, event, &mut r, now, &staff)
                 .await?;
         }
         tx.commit().await?;

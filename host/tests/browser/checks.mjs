@@ -1,7 +1,30 @@
 // Checks the browser tests run on every page state they reach: axe-core's rules (zero
-// violations), and on a phone-sized window, that nothing is wider than the screen.
+// violations), and on a phone-sized window, that nothing is wider than the screen. Also what
+// every browser test does the same way: start Chromium, mark its steps, wait for a text.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+// Headless Chromium at `CHROMIUM`, with nothing of its own on the network.
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+// A step marker: the state every page of `opened` reached so far is checked first.
+export function stepper(opened) {
+  return async (what) => {
+    for (const p of opened) await audit(p, `before "${what}"`);
+    console.log(`step: ${what}`);
+  };
+}
+
+export async function expectText(page, text) {
+  await page.getByText(text, { exact: false }).first().waitFor({ state: 'visible' });
+}
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');

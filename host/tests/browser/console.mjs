@@ -5,8 +5,7 @@
 // workflow's settings in the form its plugin describes. Started by
 // host/tests/host/browser.rs, which provides BASE_URL, OPERATOR (email; its password is
 // PASSWORD and no code is asked), REQUEST (a request id), COMPONENT (a .wasm file) and CHROMIUM.
-import { chromium } from 'playwright-core';
-import { audit, fitsWidth, tabTo } from './checks.mjs';
+import { audit, expectText, fitsWidth, launch, stepper, tabTo } from './checks.mjs';
 
 const BASE = process.env.BASE_URL;
 const PASSWORD = 'Sunny-Day42';
@@ -14,21 +13,8 @@ const PASSWORD = 'Sunny-Day42';
 // Pages the test drives; each is checked with axe-core at every step.
 const opened = [];
 
-// Marks a step: the state every open page reached so far is checked first.
-async function step(what) {
-  for (const p of opened) await audit(p, `before "${what}"`);
-  console.log(`step: ${what}`);
-}
-
-async function expectText(page, text) {
-  await page.getByText(text, { exact: false }).first().waitFor({ state: 'visible' });
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const step = stepper(opened);
+const browser = await launch();
 
 try {
   const page = await (await browser.newContext()).newPage();

@@ -2,8 +2,7 @@
 // word in headless Chromium against a running portal. Started by host/tests/host/browser.rs,
 // which provides BASE_URL, MAIL_URL (what the test SMTP server received), STAFF_LINK (from
 // `helpdesk staff add`) and CHROMIUM.
-import { chromium } from 'playwright-core';
-import { audit, fitsWidth, tabTo } from './checks.mjs';
+import { audit, expectText, fitsWidth, launch, stepper, tabTo } from './checks.mjs';
 
 const BASE = process.env.BASE_URL;
 const MAIL = process.env.MAIL_URL;
@@ -15,11 +14,7 @@ const opened = [];
 // Errors the portal's script raised; there must be none.
 const scriptErrors = [];
 
-// Marks a step: the state every open page reached so far is checked first.
-async function step(what) {
-  for (const p of opened) await audit(p, `before "${what}"`);
-  console.log(`step: ${what}`);
-}
+const step = stepper(opened);
 
 async function mail(to, subject, n = 1) {
   const deadline = Date.now() + 15000;
@@ -44,15 +39,7 @@ function code(message) {
   return m[1];
 }
 
-async function expectText(page, text) {
-  await page.getByText(text, { exact: false }).first().waitFor({ state: 'visible' });
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launch();
 
 async function newPage(options = {}) {
   const context = await browser.newContext(options);

@@ -15,6 +15,24 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the browser script `name` with `env`, which must print "<flow> passed".
+async fn script(name: &str, flow: &str, env: &[(&str, String)]) {
+    let out = tokio::process::Command::new("node")
+        .arg(browser_dir().join(name))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .await
+        .expect("the browser test needs Node.js");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{flow} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(&format!("{flow} passed")), "{stdout}");
+}
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -156,22 +174,17 @@ async fn a_customer_follows_the_seed_pages_in_chromium() {
         .to_owned();
     let mail_url = serve_mailbox(sink.clone(), Some(imap)).await;
 
-    let out = tokio::process::Command::new("node")
-        .arg(browser_dir().join("portal.mjs"))
-        .env("BASE_URL", server.url(""))
-        .env("MAIL_URL", mail_url)
-        .env("STAFF_LINK", staff_link)
-        .env("CHROMIUM", chromium)
-        .output()
-        .await
-        .expect("the browser test needs Node.js");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser flow failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("browser flow passed"));
+    script(
+        "portal.mjs",
+        "browser flow",
+        &[
+            ("BASE_URL", server.url("")),
+            ("MAIL_URL", mail_url),
+            ("STAFF_LINK", staff_link),
+            ("CHROMIUM", chromium),
+        ],
+    )
+    .await;
 
     let ann = helpdesk::db::users::by_email(t.db.pool(), "ann@acme.example")
         .await
@@ -214,23 +227,18 @@ async fn an_operator_swaps_a_workflow_from_the_console_in_chromium() {
         "triage.wasm",
         helpdesk_bundled_plugins::fixtures::WORKFLOW_TRIAGE,
     );
-    let out = tokio::process::Command::new("node")
-        .arg(browser_dir().join("console.mjs"))
-        .env("BASE_URL", server.url(""))
-        .env("OPERATOR", "ops@vendor.test")
-        .env("REQUEST", id.to_string())
-        .env("COMPONENT", &component)
-        .env("CHROMIUM", chromium)
-        .output()
-        .await
-        .expect("the browser test needs Node.js");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "console flow failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("console flow passed"));
+    script(
+        "console.mjs",
+        "console flow",
+        &[
+            ("BASE_URL", server.url("")),
+            ("OPERATOR", "ops@vendor.test".into()),
+            ("REQUEST", id.to_string()),
+            ("COMPONENT", component.display().to_string()),
+            ("CHROMIUM", chromium),
+        ],
+    )
+    .await;
     // Installed from the page, shadowed, promoted, then rolled back; then the default's settings
     // changed in its form: the default component serves with the new setting, nothing is in
     // shadow, and the history says so.
@@ -262,5 +270,95 @@ async fn an_operator_swaps_a_workflow_from_the_console_in_chromium() {
             .iter()
             .any(|d| d.input.contains("on-hold") && d.live_plugin_id == Some(default)),
         "{disagreements:?}"
+    );
+}
+
+/// Rules that act, clicked through in Chromium (`rules.mjs`): a workflow installed, configured,
+/// tried and activated from the console; a customer's request made urgent, tagged and assigned
+/// by it; the agent's reply waiting with a timer that closes the request a week on. The test
+/// moves the desk's clock the week on, and sweeps the timers, when the agent's note asks it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_that_acts_is_installed_and_runs_the_desk_in_chromium() {
+    let chromium = chromium();
+    ensure_playwright();
+    let t = TestDb::new(support::Backend::Sqlite).await;
+    let desk = crate::requests::Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let dana = crate::requests::reacting::site_ending_in(
+        &desk,
+        "Borealis Drilling",
+        "borealis.example",
+        12,
+    )
+    .await;
+    let id = desk
+        .raise(&dana, "Invoice copy", "Please resend the invoice.")
+        .await;
+    let server = &desk.env.server;
+    let component = support::write_file(
+        t.dir.path(),
+        "renewals.wasm",
+        helpdesk_bundled_plugins::fixtures::WORKFLOW_RENEWALS,
+    );
+    // The desk's week: once the agent's note says so, the clock moves a week on and the timers
+    // are swept, as every server's sweep does.
+    let sweeper = tokio::spawn({
+        let state = server.state.clone();
+        let clock = server.clock.clone();
+        async move {
+            loop {
+                let said: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM messages WHERE body = 'A week passes.' AND internal = 1",
+                )
+                .fetch_one(state.db.pool())
+                .await
+                .unwrap();
+                if said > 0 {
+                    clock.advance(Duration::from_secs(7 * 86_400 + 60));
+                    state.requests.fire_all_due_timers().await.unwrap();
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    });
+    script(
+        "rules.mjs",
+        "rules flow",
+        &[
+            ("BASE_URL", server.url("")),
+            ("OPERATOR", "ops@vendor.test".into()),
+            ("AGENT", "agent@vendor.test".into()),
+            ("AGENT_ID", desk.agent_id.to_string()),
+            ("AGENT_NAME", "Sam Staff".into()),
+            ("CUSTOMER", "dana@borealis.example".into()),
+            ("REQUEST", id.to_string()),
+            ("COMPONENT", component.display().to_string()),
+            ("CHROMIUM", chromium),
+        ],
+    )
+    .await;
+    assert!(sweeper.is_finished());
+    // The request the customer raised: closed by the timer's answer, after the workflow's
+    // changes on creation.
+    let raised: i64 = sqlx::query_scalar("SELECT MAX(id) FROM requests")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    let r = desk
+        .detail(
+            &desk
+                .env
+                .log_in("agent@vendor.test", crate::accounts::PASSWORD)
+                .await,
+            raised,
+        )
+        .await;
+    assert_eq!(r["status"], "closed");
+    assert_eq!(r["priority"], "urgent");
+    assert_eq!(r["tags"], serde_json::json!(["renewal"]));
+    assert_eq!(r["assignee_id"], desk.agent_id);
+    assert_eq!(
+        r["timeline"].as_array().unwrap().last().unwrap()["cause"],
+        "event:timer"
     );
 }

@@ -27,3 +27,4 @@ mod replicas;
 mod requests;
 mod storage;
 mod swap;
+mod timers;

@@ -9,7 +9,7 @@ mod fields;
 mod forms;
 mod lists;
 mod long;
-mod reacting;
+pub(crate) mod reacting;
 mod settings;
 
 use crate::accounts::Env;

@@ -5,9 +5,10 @@
 //! that compiled it already.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use helpdesk_bundled_plugins::DEFAULTS;
+use helpdesk_bundled_plugins::{DEFAULTS, fixtures};
 use helpdesk_plugin_host::rules::{
-    ActorRole, CandidateSite, EligibilityRequest, EventContext, MatchKind, PasswordContext, Slot,
+    ActorRole, CandidateSite, Channel, EligibilityRequest, EventContext, MatchKind,
+    PasswordContext, Priority, Reaction, RequestEvent, RequestSite, RequestView, Requester, Slot,
     TicketEvent, TransitionRequest,
 };
 use helpdesk_plugin_host::{Limits, Loaded, Runtime};
@@ -86,6 +87,64 @@ fn decisions(c: &mut Criterion) {
     };
     c.bench_function("workflow-default on-event", |b| {
         b.iter(|| workflow.on_event(black_box(&event)).expect("decision"))
+    });
+
+    // Contract 0.4: the whole request in (a first message of 4 KiB), actions out.
+    let request = RequestView {
+        id: 1042,
+        site: RequestSite {
+            id: 7,
+            name: "Acme Mining".into(),
+            contract_end: Some(date!(2027 - 06 - 30)),
+            active_licences: 3,
+        },
+        requester: Requester {
+            id: 12,
+            role: ActorRole::Customer,
+            email_domain: "acme.example".into(),
+            language: "de".into(),
+        },
+        assignee: Some(3),
+        status: "on-hold".into(),
+        seconds_in_status: 60,
+        priority: Priority::Normal,
+        tags: vec!["billing".into(), "renewal".into()],
+        subject: "The conveyor stops every morning at nine".into(),
+        first_message: "The belt stops. ".repeat(256),
+        customer_messages: 3,
+        staff_messages: 2,
+        channel: Channel::Email,
+        created_at: 1_790_000_000,
+        updated_at: 1_790_003_600,
+        last_customer_message_at: Some(1_790_003_600),
+        last_staff_message_at: Some(1_790_001_800),
+        now: 1_790_003_660,
+    };
+    let reaction = Reaction {
+        event: RequestEvent::CustomerReplied,
+        request: request.clone(),
+    };
+    c.bench_function("workflow-default react (0.4 request, 1 action)", |b| {
+        b.iter(|| workflow.react(black_box(&reaction)).expect("decision"))
+    });
+    let acting = Loaded::prepare(
+        &runtime,
+        Slot::TicketWorkflow,
+        fixtures::WORKFLOW_RENEWALS,
+        "note-actions = 10",
+        1,
+    )
+    .expect("fixture");
+    let noted = Reaction {
+        event: RequestEvent::NoteAdded,
+        request: RequestView {
+            status: "open".into(),
+            ..request
+        },
+    };
+    assert_eq!(acting.react(&noted).expect("decision").value.len(), 10);
+    c.bench_function("workflow-renewals react (0.4 request, 10 actions)", |b| {
+        b.iter(|| acting.react(black_box(&noted)).expect("decision"))
     });
 }
 

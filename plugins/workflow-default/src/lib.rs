@@ -10,17 +10,22 @@
 //! - a customer's reply moves an On Hold request back to In Progress, and reopens a Closed one
 //!   (to In Progress) within the reopen window; after the window the request stays Closed.
 //!
+//! Closing requests nobody answers (off unless `close-after-days` is set): a request put On Hold
+//! gets a timer; when it falls due and the request is still On Hold, it is closed. A customer's
+//! reply, or a move off On Hold, cancels the timer; a staff reply while On Hold starts it again.
+//!
 //! Config (all optional):
 //!
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `reopen-window-days` | 14 | how long after closing a customer may reopen (0 = never) |
+//! | `close-after-days` | 0 | close a request On Hold this many days after it was last put or answered there (0 = never) |
 
 use helpdesk_plugin_sdk::config::Config;
 use helpdesk_plugin_sdk::describe;
 use helpdesk_plugin_sdk::ticket_workflow::exports::helpdesk::plugins::workflow::{
-    self, Action, EventContext, Request, RequestEvent, Status, TicketEvent, TransitionDecision,
-    TransitionRequest,
+    self, Action, EventContext, Request, RequestEvent, Status, TicketEvent, Timer,
+    TransitionDecision, TransitionRequest,
 };
 use helpdesk_plugin_sdk::types::ActorRole;
 use helpdesk_plugin_sdk::types::{ConfigField, PluginInfo};
@@ -41,15 +46,22 @@ const STATUSES: [(&str, &str, bool); 4] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub reopen_window_seconds: u64,
+    /// 0: requests On Hold are never closed on their own.
+    pub close_after_seconds: u64,
 }
+
+/// The timer that closes a request left On Hold.
+pub const CLOSE_IF_SILENT: &str = "close-if-silent";
 
 impl Settings {
     pub fn parse(src: &str) -> Result<Settings, String> {
         let mut c = Config::parse(src)?;
         let days = c.take_int("reopen-window-days", 0, 3650)?.unwrap_or(14) as u64;
+        let close = c.take_int("close-after-days", 0, 3650)?.unwrap_or(0) as u64;
         c.finish()?;
         Ok(Settings {
             reopen_window_seconds: days * 86_400,
+            close_after_seconds: close * 86_400,
         })
     }
 
@@ -104,24 +116,53 @@ impl Settings {
         Some(to.to_owned())
     }
 
-    /// The actions after `event` on `request`: the automatic moves above.
+    /// The actions after `event` on `request`: the automatic moves above, and the timer that
+    /// closes a request left On Hold.
     pub fn react(&self, event: &RequestEvent, request: &Request) -> Vec<Action> {
+        let mut actions: Vec<Action> = self.moves(event, request).into_iter().collect();
+        if self.close_after_seconds == 0 {
+            return actions;
+        }
+        // Where the request ends up after this answer.
+        let status = match actions.first() {
+            Some(Action::SetStatus(to)) => to.as_str(),
+            _ => request.status.as_str(),
+        };
+        let start = || {
+            Action::SetTimer(Timer {
+                name: CLOSE_IF_SILENT.to_owned(),
+                after_seconds: self.close_after_seconds,
+            })
+        };
+        let cancel = || Action::CancelTimer(CLOSE_IF_SILENT.to_owned());
+        match event {
+            RequestEvent::Timer(name) if name == CLOSE_IF_SILENT && status == ON_HOLD => {
+                actions.push(Action::SetStatus(CLOSED.to_owned()));
+            }
+            RequestEvent::StatusChanged(_) if status == ON_HOLD => actions.push(start()),
+            RequestEvent::StatusChanged(from) if from == ON_HOLD => actions.push(cancel()),
+            RequestEvent::StaffReplied if status == ON_HOLD => actions.push(start()),
+            RequestEvent::CustomerReplied => actions.push(cancel()),
+            _ => {}
+        }
+        actions
+    }
+
+    /// The automatic move after `event`, as `on_event` says it.
+    fn moves(&self, event: &RequestEvent, request: &Request) -> Option<Action> {
         let event = match event {
             RequestEvent::Created => TicketEvent::Created,
             RequestEvent::CustomerReplied => TicketEvent::CustomerReplied,
             RequestEvent::StaffReplied => TicketEvent::AgentReplied,
             RequestEvent::Assigned => TicketEvent::Assigned,
-            _ => return Vec::new(),
+            _ => return None,
         };
         let context = EventContext {
             event,
             status: request.status.clone(),
             seconds_in_status: request.seconds_in_status,
         };
-        self.on_event(&context)
-            .map(Action::SetStatus)
-            .into_iter()
-            .collect()
+        self.on_event(&context).map(Action::SetStatus)
     }
 }
 
@@ -158,14 +199,24 @@ impl workflow::Guest for WorkflowDefault {
     }
 
     fn describe_config() -> Option<Vec<ConfigField>> {
-        Some(vec![describe::integer(
-            "reopen-window-days",
-            "Reopen window (days)",
-            "How many days after a request is closed its customer may still reopen it, by replying or by hand; 0: never.",
-            14,
-            0,
-            3650,
-        )])
+        Some(vec![
+            describe::integer(
+                "reopen-window-days",
+                "Reopen window (days)",
+                "How many days after a request is closed its customer may still reopen it, by replying or by hand; 0: never.",
+                14,
+                0,
+                3650,
+            ),
+            describe::integer(
+                "close-after-days",
+                "Close after silence (days)",
+                "Close a request left On Hold this many days after it was put or last answered there, unless its customer replies; 0: never.",
+                0,
+                0,
+                3650,
+            ),
+        ])
     }
 
     fn statuses(_config: String) -> Vec<Status> {

@@ -34,6 +34,10 @@ fn examples_table() {
             .as_str()
             .unwrap()
             .to_owned();
+        // `react` cases need the whole request: the host's tests run them through the component.
+        if case.get("react").is_some() {
+            continue;
+        }
         let got = if let Some(t) = case.get("transition") {
             let request = TransitionRequest {
                 from: t["from"].as_str().unwrap().into(),

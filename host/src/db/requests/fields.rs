@@ -239,30 +239,16 @@ pub async fn claim_due(
         super::Backend::Sqlite => "",
     };
     // Only our own SQL fragment is formatted in; values are bound.
-    let mut due: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT request_id, name FROM request_timers WHERE due_at <= $1
-         ORDER BY due_at, request_id, name LIMIT $2{lock}"
+    let mut claimed: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM request_timers WHERE (request_id, name) IN (
+             SELECT request_id, name FROM request_timers WHERE due_at <= $1
+             ORDER BY due_at, request_id, name LIMIT $2{lock})
+         RETURNING request_id, name"
     )))
     .bind(now)
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    due.sort();
-    let mut claimed = Vec::with_capacity(due.len());
-    for (request_id, name) in due {
-        // Still there, still due: not fired and not set again since it was read.
-        let gone = sqlx::query(
-            "DELETE FROM request_timers WHERE request_id = $1 AND name = $2 AND due_at <= $3",
-        )
-        .bind(request_id)
-        .bind(&name)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if gone > 0 {
-            claimed.push((request_id, name));
-        }
-    }
+    claimed.sort();
     Ok(claimed)
 }

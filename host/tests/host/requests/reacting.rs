@@ -23,7 +23,7 @@ async fn workflow(d: &Desk, t: &TestDb, wasm: &[u8], config: &str) -> i64 {
 
 /// A site whose maintenance contract ends `days` from the desk's today, with a customer;
 /// returns the customer's token.
-async fn site_ending_in(d: &Desk, name: &str, domain: &str, days: i64) -> String {
+pub(crate) async fn site_ending_in(d: &Desk, name: &str, domain: &str, days: i64) -> String {
     let today = d.env.server.clock.today();
     let end = today + time::Duration::days(days);
     let site = d

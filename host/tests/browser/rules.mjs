@@ -1,0 +1,126 @@
+// Rules that act, in headless Chromium: an operator installs a workflow through the console,
+// sets its renewals agent in the settings form, tries the creation of a request against it and
+// activates it; a customer whose site's contract ends this month raises a request, which the
+// agent finds urgent, tagged `renewal` and assigned to them; the agent's reply waits for the
+// customer with a timer, and once the desk's clock has moved a week on, the request is closed by
+// the workflow. Started by host/tests/host/browser.rs, which provides BASE_URL, OPERATOR, AGENT,
+// AGENT_ID, AGENT_NAME, CUSTOMER (emails; the password is PASSWORD and no code is asked), REQUEST
+// (a request of the customer's), COMPONENT (a .wasm file) and CHROMIUM, and moves the clock a
+// week on when the agent's internal note says "A week passes.".
+import { audit, expectText, launch, stepper } from './checks.mjs';
+
+const BASE = process.env.BASE_URL;
+const PASSWORD = 'Sunny-Day42';
+// Pages the test drives; each is checked with axe-core at every step.
+const opened = [];
+const step = stepper(opened);
+
+async function signIn(page, email) {
+  await page.goto(`${BASE}/login`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForLoadState();
+}
+
+const browser = await launch();
+
+async function newPage() {
+  const page = await (await browser.newContext()).newPage();
+  page.setDefaultTimeout(15000);
+  opened.push(page);
+  return page;
+}
+
+try {
+  const ops = await newPage();
+  await step('the operator installs the workflow');
+  await signIn(ops, process.env.OPERATOR);
+  await ops.getByRole('link', { name: 'Plugins', exact: true }).click();
+  await ops.getByLabel('Slot').selectOption('ticket-workflow');
+  await ops.getByLabel('Component (.wasm)').setInputFiles(process.env.COMPONENT);
+  await ops.getByRole('button', { name: 'Install' }).click();
+  await expectText(ops, 'Installed #');
+  const id = (await ops.getByRole('status').first().innerText()).match(/#(\d+)/)[1];
+
+  await step('names the renewals agent in its settings form');
+  await ops.getByRole('link', { name: new RegExp(`^Try #${id} `) }).click();
+  await ops.getByLabel('Renewals agent').fill(process.env.AGENT_ID);
+  await ops.getByRole('button', { name: 'Save the settings as a new installation' }).click();
+  await expectText(ops, `+ renewal-agent = ${process.env.AGENT_ID}`);
+  const configured = (await ops.getByRole('button', { name: /^Activate #\d+/ }).innerText()).match(/#(\d+)/)[1];
+
+  await step('tries a new request of a renewal site against it: the actions, none applied');
+  await ops.goto(`${BASE}/staff/plugins/${configured}/try`);
+  await ops.getByLabel('Request').fill(`REQ-${process.env.REQUEST}`);
+  await ops.getByLabel('Or: after the event').selectOption('created');
+  await ops.getByRole('button', { name: 'Ask both' }).click();
+  await expectText(ops, 'react');
+  const answers = await ops.getByRole('row', { name: /^Answer/ }).innerText();
+  for (const wanted of ['set-priority', 'urgent', 'renewal', `"staff":${process.env.AGENT_ID}`]) {
+    if (!answers.replaceAll(' ', '').includes(wanted.replaceAll(' ', ''))) {
+      throw new Error(`the candidate's answer should hold ${wanted}: ${answers}`);
+    }
+  }
+
+  await step('activates it');
+  await ops.getByRole('link', { name: 'Back to Plugins' }).click();
+  await ops.getByRole('button', { name: new RegExp(`^Activate #${configured} `) }).click();
+  await expectText(ops, 'now serves ticket-workflow on every server');
+
+  const customer = await newPage();
+  await step('the customer raises a request');
+  await signIn(customer, process.env.CUSTOMER);
+  await customer.getByRole('link', { name: 'New request' }).first().click();
+  await customer.getByLabel('Subject').fill('Renew our maintenance contract');
+  await customer.getByLabel('Description').fill('Our contract ends this month; please send a quote.');
+  await customer.getByRole('button', { name: 'Submit' }).click();
+  await customer.waitForURL(/\/requests\/\d+/);
+  const request = customer.url().match(/\/requests\/(\d+)/)[1];
+  await expectText(customer, 'Urgent');
+
+  const agent = await newPage();
+  await step('the agent finds it urgent, tagged and theirs in the queue');
+  await signIn(agent, process.env.AGENT);
+  await agent.goto(`${BASE}/requests?assignee=me`);
+  const row = agent.getByRole('row', { name: /Renew our maintenance contract/ });
+  const shown = await row.innerText();
+  if (!shown.includes('Urgent') || !shown.includes('renewal')) {
+    throw new Error(`the queue should show the priority and the tag: ${shown}`);
+  }
+  await row.getByRole('link', { name: 'Renew our maintenance contract' }).click();
+  await expectText(agent, 'Priority: Normal → Urgent');
+  const assignee = await agent.locator('#request-assignee').innerText();
+  if (assignee !== process.env.AGENT_NAME) throw new Error(`assigned to ${assignee}`);
+
+  await step('the agent replies: the request waits for the customer, with a timer');
+  await agent.getByLabel('Message').fill('Here is the quote for another year.');
+  await agent.getByRole('button', { name: 'Send reply' }).click();
+  await expectText(agent, 'Waiting for Customer');
+  await expectText(agent, 'close-if-silent');
+  // The note tells the test to move the desk's clock a week on.
+  await agent.getByLabel('Internal note', { exact: true }).check();
+  await agent.getByLabel('Message').fill('A week passes.');
+  await agent.getByRole('button', { name: 'Add internal note' }).click();
+  await expectText(agent, 'A week passes.');
+
+  await step('a week of silence later, the workflow has closed it');
+  let status = '';
+  for (let i = 0; i < 100; i++) {
+    await agent.goto(`${BASE}/requests/${request}`);
+    if (agent.url().includes('/login')) await signIn(agent, process.env.AGENT);
+    if (!agent.url().endsWith(`/requests/${request}`)) await agent.goto(`${BASE}/requests/${request}`);
+    status = await agent.locator('#request-status').innerText();
+    if (status === 'Closed') break;
+    await agent.waitForTimeout(200);
+  }
+  if (status !== 'Closed') throw new Error(`the request should be closed: ${status}`);
+  await expectText(agent, 'Workflow, after timer');
+  for (const p of opened) await audit(p, 'at the end');
+  console.log('rules flow passed');
+} catch (e) {
+  console.error(e);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

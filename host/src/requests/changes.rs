@@ -214,9 +214,11 @@ impl Requests {
 
     /// Applies a message, an assignment, a priority, tags and a move, any of them, in one
     /// transaction: all of it happens or none does, with one email to the customer. In that
-    /// order, as an agent works: the assignment and the message each tell the workflow their
-    /// event (`assigned`, `agent-replied`, `customer-replied`) and take the move it answers; the
-    /// explicit status is then asked of the workflow from where the request has got to. With a
+    /// order, as an agent works: the assignment, the priority, the tags and the message each
+    /// tell the workflow their event (`assigned`, `field-changed`, `staff-replied`,
+    /// `customer-replied`, `note-added`) and take the actions it answers; the explicit status is
+    /// then asked of the workflow from where the request has got to, and its `status-changed`
+    /// answered. With a
     /// status, an assignee, a priority or tags, `version` is the version the caller last read,
     /// and a request changed since is a conflict; a message alone is never refused for one.
     /// Priority and tags are staff's to set; each change is kept in the request's timeline.

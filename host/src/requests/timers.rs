@@ -64,14 +64,14 @@ impl Requests {
     }
 }
 
-/// Sweeps due timers every `every` until `stop` resolves; a failed sweep is logged and tried
-/// again at the next.
+/// Sweeps due timers every `every`, the first sweep `every` after the start, until `stop`
+/// resolves; a failed sweep is logged and tried again at the next.
 pub async fn sweep_timers(
     requests: Arc<Requests>,
     every: std::time::Duration,
     stop: impl Future<Output = ()>,
 ) {
-    let mut tick = tokio::time::interval(every);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(stop);
     loop {

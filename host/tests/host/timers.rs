@@ -1,8 +1,9 @@
-//! Timers fire exactly once across replicas: two servers on one PostgreSQL database sweep 1,000
-//! timers that fell due while no server ran, and are killed with SIGKILL in the middle of it
-//! and started again. Every timer fires (none is left, every request was closed by the
-//! workflow's answer) and none fires twice (each request's version rose by exactly one: a
-//! firing is one transaction that claims the timer, takes the request and applies the answer).
+//! Timers fire exactly once across replicas: on one PostgreSQL database, a server sweeping
+//! 1,000 due timers is killed with SIGKILL in the middle of it; with no server running, what is
+//! left is due, and two replicas started together fire it. Every timer fires (none is left,
+//! every request was closed by the workflow's answer) and none fires twice (each request's
+//! version rose by exactly one: a firing is one transaction that claims the timer, takes the
+//! request and applies the answer).
 
 use crate::support::{Backend, Spawned, TestDb};
 use helpdesk::domain::rules::Slot;
@@ -18,8 +19,7 @@ async fn scalar(t: &TestDb, sql: &str) -> i64 {
         .unwrap()
 }
 
-/// A site, its customer, and `TIMERS` requests waiting for the customer, each with a timer that
-/// fell due a minute ago.
+/// A site, its customer, and `TIMERS` requests waiting for the customer.
 async fn seed(t: &TestDb) {
     let now = helpdesk::db::now_ms();
     let pool = t.db.pool();
@@ -46,13 +46,18 @@ async fn seed(t: &TestDb) {
     .execute(pool)
     .await
     .unwrap();
+}
+
+/// A timer on every request, due a minute ago.
+async fn set_timers(t: &TestDb) {
+    let now = helpdesk::db::now_ms();
     sqlx::query(
         "INSERT INTO request_timers (request_id, name, due_at, set_at)
          SELECT id, 'close-if-silent', $1, $2 FROM requests",
     )
     .bind(now - 60_000)
     .bind(now - 8 * 86_400_000)
-    .execute(pool)
+    .execute(t.db.pool())
     .await
     .unwrap();
 }
@@ -73,30 +78,35 @@ async fn timers_fire_exactly_once_across_replicas_killed_mid_sweep() {
         .unwrap();
     seed(&t).await;
     let env = [("HELPDESK_TIMER_SWEEP_SECONDS", "1")];
-
-    // Both start while every timer is due; one is killed mid-sweep, then the other, and each
-    // comes back.
-    let mut a = Spawned::start(Some(&t.url), &env).await;
-    let mut b = Spawned::start(Some(&t.url), &env).await;
     let left = || scalar(&t, "SELECT COUNT(*) FROM request_timers");
-    let mut kills = 0;
-    for victim in [&mut a, &mut b] {
-        let started = Instant::now();
-        // Kill once the sweep is under way and far from done.
-        while left().await == TIMERS && started.elapsed() < Duration::from_secs(60) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        if left().await == 0 {
-            break;
-        }
-        victim.child.kill().unwrap();
-        victim.exited(Duration::from_secs(10)).await;
-        kills += 1;
-        let data = std::mem::replace(&mut victim.data, tempfile::tempdir().unwrap());
-        *victim = Spawned::start_in(data, Some(&t.url), &env).await;
-    }
-    assert!(kills >= 1, "a replica was killed while timers were left");
 
+    // A sweeps; it is killed once its sweep is under way (a batch commits a hundred at a time,
+    // so the count is watched closely) and far from done.
+    let mut a = Spawned::start(Some(&t.url), &env).await;
+    set_timers(&t).await;
+    let started = Instant::now();
+    while left().await == TIMERS {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the sweep starts"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    a.child.kill().unwrap();
+    a.exited(Duration::from_secs(10)).await;
+    let at_kill = left().await;
+    assert!(
+        at_kill > 0 && at_kill < TIMERS,
+        "killed mid-sweep: {at_kill} of {TIMERS} left"
+    );
+
+    // With no server running, what is left is due; both replicas start, and each fires at its
+    // first sweep.
+    let data = std::mem::replace(&mut a.data, tempfile::tempdir().unwrap());
+    let (a, b) = tokio::join!(
+        Spawned::start_in(data, Some(&t.url), &env),
+        Spawned::start(Some(&t.url), &env)
+    );
     let deadline = Instant::now() + Duration::from_secs(120);
     while left().await > 0 {
         assert!(Instant::now() < deadline, "every timer fires");

@@ -332,7 +332,8 @@ pub fn state(
         settings.files(store),
     )
     .with_metrics_token(settings.metrics_token.as_deref())
-    .with_trusted_proxies(settings.trusted_proxies.clone().unwrap_or_default()))
+    .with_trusted_proxies(settings.trusted_proxies.clone().unwrap_or_default())
+    .with_webhooks(Arc::new(settings.webhooks().map_err(anyhow::Error::msg)?)))
 }
 
 async fn manage(settings: Settings, cmd: PluginCommand) -> anyhow::Result<()> {

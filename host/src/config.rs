@@ -106,6 +106,22 @@ pub struct Settings {
     #[arg(long, env = "HELPDESK_TIMER_SWEEP_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
     pub timer_sweep_seconds: u64,
 
+    /// The server's secret key, 64 hexadecimal digits (`openssl rand -hex 32`): stored secrets
+    /// the server must use again (webhook signing secrets) are sealed with it. Unset: the key in
+    /// `<data dir>/secret.key`, made on first start. Replicas must share one key.
+    #[arg(
+        long,
+        env = "HELPDESK_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// Address ranges webhook endpoints may reach although they are internal (loopback,
+    /// private, link-local), separated by commas: `10.0.5.0/24, 127.0.0.1`. Unset: none.
+    #[arg(long, env = "HELPDESK_WEBHOOK_ALLOW", value_parser = crate::webhooks::Allowed::parse, global = true)]
+    pub webhook_allow: Option<crate::webhooks::Allowed>,
+
     /// Token a Prometheus scrape of `/metrics` sends as `Authorization: Bearer <token>`.
     /// Unset: `/metrics` answers only clients on this machine that connect directly.
     #[arg(
@@ -266,6 +282,17 @@ impl Settings {
 
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
+    }
+
+    /// Webhooks as configured: the secret key (see `secret_key`) and the allowed ranges.
+    pub fn webhooks(&self) -> Result<crate::webhooks::Webhooks, String> {
+        Ok(crate::webhooks::Webhooks {
+            sealer: Arc::new(crate::webhooks::Sealer::from_settings(
+                self.secret_key.as_deref(),
+                &self.data_dir.join("secret.key"),
+            )?),
+            allow: self.webhook_allow.clone().unwrap_or_default().0,
+        })
     }
 
     /// The attachment store (files under `<data dir>/attachments/`), its limits, and the

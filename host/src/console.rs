@@ -19,6 +19,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+mod webhooks;
+pub use webhooks::{DESCRIPTION_MAX, Endpoint, EndpointInput, LOG_ROWS, MAX_ENDPOINTS, URL_MAX};
+
 /// Why the console did not do what it was asked. Nothing was changed in any case.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -53,6 +56,18 @@ pub enum ConsoleError {
     Plugin(#[from] PluginError),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// Well-formed input a rule refuses (422), naming its field.
+    #[error("{message}")]
+    Refused {
+        field: &'static str,
+        message: String,
+    },
+    /// Nothing of that id (404).
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// Refused by what already exists (409).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -66,6 +81,7 @@ pub struct Console {
     pub plugins: Arc<Plugins>,
     pub accounts: Arc<Accounts>,
     pub requests: Arc<Requests>,
+    pub webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 /// Who a console change is recorded as.

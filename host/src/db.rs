@@ -33,6 +33,7 @@ pub mod sessions;
 pub mod sites;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;

@@ -3,4 +3,5 @@
 pub use helpdesk_plugin_host::rules;
 pub mod fields;
 pub mod markdown;
+pub mod net;
 pub mod text;

@@ -16,6 +16,7 @@ mod requests_api;
 pub mod server;
 mod session;
 mod upload;
+mod webhooks_api;
 
 pub use error::{ApiError, storage_error};
 
@@ -104,6 +105,7 @@ impl AppState {
                 plugins: plugins.clone(),
                 accounts: accounts.clone(),
                 requests: requests.clone(),
+                webhooks: Arc::new(crate::webhooks::Webhooks::ephemeral()),
             }),
             requests,
             accounts,
@@ -130,6 +132,19 @@ impl AppState {
         self
     }
 
+    /// Seals webhook secrets with `webhooks`' key and lets endpoints reach its allowed ranges.
+    pub fn with_webhooks(mut self, webhooks: Arc<crate::webhooks::Webhooks>) -> AppState {
+        let c = &self.console;
+        self.console = Arc::new(crate::console::Console {
+            db: c.db.clone(),
+            plugins: c.plugins.clone(),
+            accounts: c.accounts.clone(),
+            requests: c.requests.clone(),
+            webhooks,
+        });
+        self
+    }
+
     /// Believes these proxies about the client's address (see [`proxies`]).
     pub fn with_trusted_proxies(mut self, proxies: proxies::TrustedProxies) -> AppState {
         let web = Web {
@@ -150,6 +165,7 @@ pub fn app(state: AppState) -> Router {
         .merge(policy::router())
         .merge(accounts_api::router())
         .merge(console_api::router())
+        .merge(webhooks_api::router())
         .merge(requests_api::router(upload_limit))
         .merge(pages::router(upload_limit))
         .merge(openapi::router())

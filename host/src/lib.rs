@@ -19,5 +19,6 @@ pub mod mail;
 pub mod metrics;
 pub mod plugins;
 pub mod requests;
+pub mod webhooks;
 
 pub use http::{AppState, app};

@@ -125,6 +125,16 @@ impl Metrics {
             None,
             text("Outbox messages not sent: waiting (to be tried) or failed (given up)."),
         );
+        r.describe_gauge(
+            "helpdesk_webhook_deliveries_waiting".into(),
+            None,
+            text("Webhook deliveries waiting to be sent: new, or to be tried again."),
+        );
+        r.describe_gauge(
+            "helpdesk_webhook_endpoints".into(),
+            None,
+            text("Webhook endpoints in trouble: failing (on, not answering) or disabled (off)."),
+        );
     }
 
     pub fn counter(&self, name: &'static str, labels: Vec<Label>) -> Counter {

@@ -8,6 +8,7 @@
 
 mod changes;
 mod fields;
+mod hooks;
 mod react;
 mod rules;
 use rules::{Move, apply_move};

@@ -43,6 +43,7 @@ nav-branding = Erscheinungsbild
 nav-statuses = Status
 nav-plugins = Plugins
 nav-decisions = Entscheidungen
+nav-webhooks = Webhooks
 nav-audit-log = Protokoll
 nav-mail = E-Mail
 nav-notifications = Benachrichtigungen

@@ -1,5 +1,5 @@
 //! `helpdesk serve`: the server with its workers (plugin watcher, decision log, shadows, mail in
-//! and out, housekeeping), and how it stops.
+//! and out, webhooks, timers, housekeeping), and how it stops.
 
 use super::*;
 
@@ -130,6 +130,21 @@ pub(super) async fn serve(
             }
         }),
     );
+    let webhooks = tokio::spawn(
+        crate::webhooks::Worker {
+            db: db.clone(),
+            webhooks: state.console.webhooks.clone(),
+            clock: state.requests.clock.clone(),
+            mailer: state.requests.mailer.clone(),
+            retry: crate::webhooks::Retry::default(),
+        }
+        .run({
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        }),
+    );
     let reader = imap.map(|imap| {
         let desk = MailDesk {
             requests: state.requests.clone(),
@@ -177,6 +192,7 @@ pub(super) async fn serve(
     let _ = stop_tx.send(true);
     let _ = watcher.await;
     let _ = mailer.await;
+    let _ = webhooks.await;
     if let Some(reader) = reader {
         let _ = reader.await;
     }

@@ -432,6 +432,116 @@ pub async fn insert_status_change(
     Ok(())
 }
 
+/// `ids` joined for an `IN (…)` list: integers only, so nothing but digits is formatted in.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Requests `ids` for the transaction `conn`, each changed once at `now` (its version bumped):
+/// on PostgreSQL their rows locked in ascending id order first, so two batches that share
+/// requests never wait on each other in a circle. A request that is gone is not returned.
+pub async fn lock_many(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &[i64],
+    now: i64,
+) -> Result<Vec<RequestRow>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = id_list(ids);
+    if backend == Backend::Postgres {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM requests WHERE id IN ({list}) ORDER BY id FOR UPDATE"
+        )))
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE requests SET version = version + 1, updated_at = $1 WHERE id IN ({list})"
+    )))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_REQUEST} WHERE r.id IN ({list}) ORDER BY r.id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Records many status changes at once: each request's row takes its last status (with
+/// `status_since` at its change), and every change is inserted in order, in two statements.
+pub async fn apply_status_changes(
+    conn: &mut AnyConnection,
+    changes: &[NewStatusChange<'_>],
+) -> Result<(), DbError> {
+    // Bound parameters per statement stay far below both databases' limits.
+    for chunk in changes.chunks(500) {
+        let mut last: Vec<&NewStatusChange<'_>> = Vec::new();
+        for c in chunk {
+            last.retain(|l| l.request_id != c.request_id);
+            last.push(c);
+        }
+        let mut sql = String::from("UPDATE requests SET status = CASE id");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let mut since = String::from(" END, status_since = CASE id");
+        for _ in &last {
+            sql.push_str(&format!(" WHEN {} THEN {}", next(), next()));
+        }
+        for _ in &last {
+            since.push_str(&format!(" WHEN {} THEN {}", next(), next()));
+        }
+        let ids: Vec<i64> = last.iter().map(|c| c.request_id).collect();
+        sql.push_str(&since);
+        sql.push_str(&format!(" END WHERE id IN ({})", id_list(&ids)));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in &last {
+            q = q.bind(c.request_id).bind(c.to);
+        }
+        for c in &last {
+            q = q.bind(c.request_id).bind(c.now);
+        }
+        q.execute(&mut *conn).await?;
+
+        let mut sql = String::from(
+            "INSERT INTO status_changes (request_id, from_status, to_status, actor_id, actor_role, cause,
+                                         plugin_id, plugin_name, plugin_version, plugin_sha256, at) VALUES ",
+        );
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p: Vec<String> = (1..=11).map(|k| format!("${}", i * 11 + k)).collect();
+                format!("({})", p.join(", "))
+            })
+            .collect();
+        sql.push_str(&rows.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in chunk {
+            q = q
+                .bind(c.request_id)
+                .bind(c.from)
+                .bind(c.to)
+                .bind(c.actor_id)
+                .bind(c.actor_role)
+                .bind(c.cause)
+                .bind(c.plugin.id)
+                .bind(&c.plugin.name)
+                .bind(&c.plugin.version)
+                .bind(&c.plugin.sha256)
+                .bind(c.now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 pub async fn status_changes<'e, E: Executor<'e, Database = Any>>(
     e: E,
     request_id: i64,

@@ -428,6 +428,12 @@ impl From<crate::console::ConsoleError> for ApiError {
             C::Text(e) => e.into(),
             C::Plugin(e) => e.into(),
             C::Db(e) => e.into(),
+            C::Refused { field, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", message)
+                    .with_field(field)
+            }
+            C::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
+            C::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             C::Internal(m) => ApiError::internal(m),
         }
     }

@@ -25,7 +25,7 @@ async fn scrape(State(state): State<AppState>, req: Request) -> Result<Response,
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     allowed(&state, peer, req.headers())?;
-    // Read at scrape time: the outbox is shared by every replica.
+    // Read at scrape time: the outbox and webhook deliveries are shared by every replica.
     if let Ok((waiting, failed)) = crate::db::outbox::depth(state.db.pool()).await {
         let metrics = state.plugins.metrics();
         let gauge = |s: &'static str| {
@@ -36,6 +36,20 @@ async fn scrape(State(state): State<AppState>, req: Request) -> Result<Response,
         };
         gauge("waiting").set(waiting as f64);
         gauge("failed").set(failed as f64);
+    }
+    if let Ok((waiting, failing, disabled)) = crate::db::webhooks::health(state.db.pool()).await {
+        let metrics = state.plugins.metrics();
+        metrics
+            .gauge("helpdesk_webhook_deliveries_waiting", Vec::new())
+            .set(waiting as f64);
+        let endpoints = |s: &'static str| {
+            metrics.gauge(
+                "helpdesk_webhook_endpoints",
+                vec![metrics::Label::new("state", s)],
+            )
+        };
+        endpoints("failing").set(failing as f64);
+        endpoints("disabled").set(disabled as f64);
     }
     Ok((
         [(

@@ -194,6 +194,15 @@ fn query_param(name: &str, schema: Value, description: &str) -> Value {
 const ROLES: [&str; 4] = ["customer", "site_admin", "agent", "operator"];
 const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
 
+/// What an endpoint can want: an event of [`crate::webhooks::EVENTS`], or `*` for all.
+fn webhook_events() -> Vec<&'static str> {
+    crate::webhooks::EVENTS
+        .iter()
+        .copied()
+        .chain(["*"])
+        .collect()
+}
+
 /// The portal's languages, or null for the browser's.
 const LANGUAGES: [Option<&str>; 3] = [Some("en"), Some("de"), None];
 /// The time zones a person may choose, or null for the browser's.

@@ -162,6 +162,7 @@ impl Visit {
                 nav.push(("/staff/statuses".into(), self.t("nav-statuses")));
                 nav.push(("/staff/plugins".into(), self.t("nav-plugins")));
                 nav.push(("/staff/decisions".into(), self.t("nav-decisions")));
+                nav.push(("/staff/webhooks".into(), self.t("nav-webhooks")));
                 nav.push(("/staff/audit".into(), self.t("nav-audit-log")));
                 nav.push(("/staff/mail".into(), self.t("nav-mail")));
             }

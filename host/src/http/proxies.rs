@@ -6,73 +6,13 @@
 //! on untouched, so reading both would let the client pick the address its attempts are counted
 //! against.
 
+pub use crate::domain::net::Cidr;
+use crate::domain::net::canonical;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 use std::net::{IpAddr, SocketAddr};
-
-/// An address range: an address and how many of its leading bits must match.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    bits: u8,
-}
-
-impl Cidr {
-    /// `192.0.2.0/24`, `2001:db8::/32`, or one address (`10.0.0.7`, `::1`).
-    pub fn parse(s: &str) -> Result<Cidr, String> {
-        let s = s.trim();
-        let (addr, bits) = match s.split_once('/') {
-            Some((a, b)) => (a, Some(b)),
-            None => (s, None),
-        };
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("`{s}` is not an address or an address/prefix"))?;
-        let addr = canonical(addr);
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let bits = match bits {
-            None => max,
-            Some(b) => b
-                .parse::<u8>()
-                .ok()
-                .filter(|b| *b <= max)
-                .ok_or_else(|| format!("`{s}`: the prefix must be 0 to {max}"))?,
-        };
-        Ok(Cidr { addr, bits })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let mask = |len: u32| {
-            if self.bits == 0 {
-                0
-            } else {
-                u128::MAX << (len - u32::from(self.bits))
-            }
-        };
-        match (self.addr, canonical(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let m = mask(32);
-                (u128::from(u32::from(net)) & m) == (u128::from(u32::from(ip)) & m)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let m = mask(128);
-                (u128::from(net) & m) == (u128::from(ip) & m)
-            }
-            _ => false,
-        }
-    }
-}
-
-/// An IPv4 address written as IPv6 (`::ffff:192.0.2.1`, as a dual-stack socket reports it) is
-/// the IPv4 address.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    }
-}
 
 /// The header a trusted proxy says who the client is in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

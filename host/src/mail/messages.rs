@@ -343,6 +343,24 @@ pub fn join_the_portal(to: &str, signup: &str, wording: Option<&str>) -> Email {
     compose(to, "Your message to our support team", &paragraphs).answering()
 }
 
+/// To operators: a webhook endpoint failed for a day and was disabled.
+pub fn webhook_disabled(to: &str, url: &str, reason: &str, link: &str) -> Email {
+    compose(
+        to,
+        "A webhook endpoint was disabled",
+        &[
+            (
+                &format!("The webhook endpoint {url} was disabled: {reason}"),
+                None,
+            ),
+            (
+                "Nothing more is sent to it. Once the receiver works again, turn it back on and send again what it missed from its delivery log.",
+                Some(("Open the endpoint", link)),
+            ),
+        ],
+    )
+}
+
 /// The answer to mail that could not be accepted, saying why (in the help desk's words only).
 pub fn mail_not_accepted(to: &str, reason: &str) -> Email {
     compose(

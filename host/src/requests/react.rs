@@ -2,7 +2,8 @@
 //! answers with actions (contract 0.4's `react`; an older workflow's automatic move is a
 //! one-action answer). The host checks every action and applies all of them in the
 //! transaction of the event, or none; the events the actions raise are answered in turn, up
-//! to [`CASCADE`] answers deep.
+//! to [`CASCADE`] answers deep. Every event, whoever raised it, is also told to the webhook
+//! endpoints that want it.
 
 use super::fields::By;
 use super::*;
@@ -100,6 +101,42 @@ impl Check {
     }
 }
 
+/// What answering an event needs that a caller may have read already: the active support
+/// staff, the request's [`RuleFacts`], and whether any webhook endpoint is on (`false`: events
+/// are told to nobody).
+#[derive(Clone, Copy)]
+pub(super) struct Among<'a> {
+    pub staff: &'a [(i64, String, String)],
+    pub facts: &'a RuleFacts,
+    pub webhooks: bool,
+}
+
+/// Status changes gathered by [`Requests::react_among`], written together by [`Moves::write`]
+/// in the same transaction: `(request, move, at)`.
+#[derive(Default)]
+pub(super) struct Moves(Vec<(i64, Move, i64)>);
+
+impl Moves {
+    pub(super) async fn write(self, conn: &mut AnyConnection) -> Result<()> {
+        let changes: Vec<NewStatusChange<'_>> = self
+            .0
+            .iter()
+            .map(|(id, m, at)| NewStatusChange {
+                request_id: *id,
+                from: Some(&m.from),
+                to: &m.to,
+                actor_id: m.actor_id,
+                actor_role: actor_name(m.role),
+                cause: &m.cause,
+                plugin: &m.by,
+                now: *at,
+            })
+            .collect();
+        sql::apply_status_changes(conn, &changes).await?;
+        Ok(())
+    }
+}
+
 impl Requests {
     /// What the workflow is asked after `event` on request `id` as it is now, if `me` may see
     /// it: for trying a rule by hand (the console's dry run), which changes nothing.
@@ -178,22 +215,38 @@ impl Requests {
         now: i64,
     ) -> Result<bool> {
         let staff = sql::staff(&mut *conn).await?;
-        self.react_among(conn, event, r, now, &staff).await
+        let facts = field_sql::rule_facts(conn, r.id).await?;
+        let among = Among {
+            staff: &staff,
+            facts: &facts,
+            webhooks: true,
+        };
+        self.react_among(conn, event, r, now, among, None).await
     }
 
-    /// [`Requests::react`] with `staff`, the active support staff, read already.
+    /// [`Requests::react`] with what `among` says read already. With `moves`, status changes
+    /// are gathered there for the caller to write in one go ([`Moves::write`]) instead of one
+    /// by one: `r` holds the request as they leave it.
     pub(super) async fn react_among(
         &self,
         conn: &mut AnyConnection,
         event: RequestEvent,
         r: &mut RequestRow,
         now: i64,
-        staff: &[(i64, String, String)],
+        among: Among<'_>,
+        mut moves: Option<&mut Moves>,
     ) -> Result<bool> {
-        let facts = field_sql::rule_facts(conn, r.id).await?;
+        let Among {
+            staff,
+            facts,
+            webhooks,
+        } = among;
         let mut pending = VecDeque::from([(event, 1)]);
         let mut moved = false;
         while let Some((event, depth)) = pending.pop_front() {
+            if webhooks {
+                self.tell_webhooks(conn, &event, r, now).await?;
+            }
             let cause = format!("event:{}", event.name());
             if depth > CASCADE {
                 tracing::warn!(request = %number(r.id), event = event.name(), "the workflow's answers raised events {CASCADE} deep; this one is not asked");
@@ -202,7 +255,7 @@ impl Requests {
             }
             let reaction = Reaction {
                 event: event.clone(),
-                request: self.rule_view(r, &facts),
+                request: self.rule_view(r, facts),
             };
             let check = Check {
                 staff: staff.iter().map(|(id, _, _)| *id).collect(),
@@ -240,7 +293,10 @@ impl Requests {
                             cause: cause.clone(),
                             by: d.by.clone(),
                         };
-                        apply_move(conn, r.id, &m, now).await?;
+                        match moves.as_deref_mut() {
+                            Some(gathered) => gathered.0.push((r.id, m.clone(), now)),
+                            None => apply_move(conn, r.id, &m, now).await?,
+                        }
                         r.status = m.to.clone();
                         r.status_since = now;
                         moved = true;

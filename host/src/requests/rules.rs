@@ -12,6 +12,7 @@ use super::*;
 use crate::db::rule_failures::{self, NewFailure};
 
 /// A change to the request's status decided inside an operation, to apply in its transaction.
+#[derive(Clone)]
 pub(super) struct Move {
     pub from: String,
     pub to: String,

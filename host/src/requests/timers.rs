@@ -6,9 +6,11 @@
 //! its answer applies once. A timer that fell due while every server was down fires at the
 //! first sweep after start.
 
+use super::react::{Among, Moves};
 use super::*;
-use crate::db::requests::fields as field_sql;
+use crate::db::requests::fields::{self as field_sql, RuleFacts};
 use crate::domain::rules::RequestEvent;
+use std::collections::HashMap;
 
 /// Timers fired in one transaction.
 pub const BATCH: i64 = 100;
@@ -17,34 +19,53 @@ pub const LANES: usize = 4;
 
 impl Requests {
     /// Fires up to [`BATCH`] timers due now; returns how many fired. Call again while it
-    /// returns [`BATCH`].
+    /// returns [`BATCH`]. The batch's requests are locked, read and their facts gathered in a
+    /// few statements, and their status changes written together at the end.
     pub async fn fire_due_timers(&self) -> Result<usize> {
         let now = self.now();
+        let backend = self.db.backend();
         let mut tx = self.db.begin().await?;
-        let due = field_sql::claim_due(&mut tx, self.db.backend(), now, BATCH).await?;
-        let staff = if due.is_empty() {
-            Vec::new()
-        } else {
-            crate::db::requests::staff(&mut *tx).await?
-        };
+        let due = field_sql::claim_due(&mut tx, backend, now, BATCH).await?;
+        if due.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        let mut ids: Vec<i64> = due.iter().map(|(id, _)| *id).collect();
+        ids.dedup();
+        // A request that is gone took its timers with it.
+        let mut rows: HashMap<i64, RequestRow> = sql::lock_many(&mut tx, backend, &ids, now)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        let facts: HashMap<i64, RuleFacts> = field_sql::rule_facts_of(&mut tx, &ids)
+            .await?
+            .into_iter()
+            .collect();
+        let staff = sql::staff(&mut *tx).await?;
+        let webhooks = crate::db::webhooks::any_active(&mut *tx).await?;
+        let mut moves = Moves::default();
         for (request_id, name) in &due {
-            let mut r = match self.lock(&mut tx, *request_id, None, now).await {
-                Ok(r) => r,
-                // A request that is gone takes its timers with it.
-                Err(RequestError::NotFound) => continue,
-                Err(e) => return Err(e),
+            let (Some(r), Some(facts)) = (rows.get_mut(request_id), facts.get(request_id)) else {
+                continue;
+            };
+            let among = Among {
+                staff: &staff,
+                facts,
+                webhooks,
             };
             let event = RequestEvent::Timer(name.clone());
-            self.react_among(&mut tx, event, &mut r, now, &staff)
+            self.react_among(&mut tx, event, r, now, among, Some(&mut moves))
                 .await?;
         }
+        moves.write(&mut tx).await?;
         tx.commit().await?;
         Ok(due.len())
     }
 
     /// Fires every timer due now, a batch per transaction; returns how many fired. On
     /// PostgreSQL, [`LANES`] batches run side by side (each claim skips what another holds, and
-    /// each batch takes its requests in ascending order, so two never wait on each other in a
+    /// each batch locks its requests in ascending order, so two never wait on each other in a
     /// circle); SQLite has one writer.
     pub async fn fire_all_due_timers(&self) -> Result<usize> {
         let lanes = match self.db.backend() {

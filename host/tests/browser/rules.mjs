@@ -5,8 +5,11 @@
 // customer with a timer, and once the desk's clock has moved a week on, the request is closed by
 // the workflow. Started by host/tests/host/browser.rs, which provides BASE_URL, OPERATOR, AGENT,
 // AGENT_ID, AGENT_NAME, CUSTOMER (emails; the password is PASSWORD and no code is asked), REQUEST
-// (a request of the customer's), COMPONENT (a .wasm file) and CHROMIUM, and moves the clock a
-// week on when the agent's internal note says "A week passes.".
+// (a request of the customer's), COMPONENT (a .wasm file), CHROMIUM, WEBHOOK_URL (a receiver the
+// operator registers for every event) and SECRET_FILE (where the secret the page shows once is
+// written for the test to check signatures with), and moves the clock a week on when the agent's
+// internal note says "A week passes.".
+import { writeFileSync } from 'node:fs';
 import { audit, expectText, launch, stepper } from './checks.mjs';
 
 const BASE = process.env.BASE_URL;
@@ -68,6 +71,17 @@ try {
   await ops.getByRole('button', { name: new RegExp(`^Activate #${configured} `) }).click();
   await expectText(ops, 'now serves ticket-workflow on every server');
 
+  await step('registers a webhook receiver for every event');
+  await ops.getByRole('link', { name: 'Webhooks', exact: true }).click();
+  await ops.getByLabel('URL').fill(process.env.WEBHOOK_URL);
+  await ops.getByLabel('Every event').check();
+  await ops.getByLabel('Description').fill('CRM');
+  await ops.getByRole('button', { name: 'Add the endpoint' }).click();
+  await expectText(ops, 'Signing secret');
+  writeFileSync(process.env.SECRET_FILE, (await ops.locator('#webhook-secret').innerText()).trim());
+  await ops.getByRole('link', { name: process.env.WEBHOOK_URL }).click();
+  await expectText(ops, 'Every event');
+
   const customer = await newPage();
   await step('the customer raises a request');
   await signIn(customer, process.env.CUSTOMER);
@@ -116,6 +130,25 @@ try {
   }
   if (status !== 'Closed') throw new Error(`the request should be closed: ${status}`);
   await expectText(agent, 'Workflow, after timer');
+
+  await step('the webhook log shows each change delivered');
+  const endpoint = ops.url();
+  let log = '';
+  for (let i = 0; i < 100; i++) {
+    // A week on, the operator's session has lapsed: they sign in again.
+    await ops.goto(endpoint);
+    if (ops.url().includes('/login')) {
+      await signIn(ops, process.env.OPERATOR);
+      await ops.goto(endpoint);
+    }
+    const table = ops.locator('#deliveries');
+    log = (await table.count()) > 0 ? await table.innerText() : '';
+    if (log.includes('status-changed') && !log.includes('pending')) break;
+    await ops.waitForTimeout(200);
+  }
+  for (const wanted of ['created', 'field-changed', 'assigned', 'staff-replied', 'status-changed', 'delivered']) {
+    if (!log.includes(wanted)) throw new Error(`the delivery log should show ${wanted}: ${log}`);
+  }
   for (const p of opened) await audit(p, 'at the end');
   console.log('rules flow passed');
 } catch (e) {

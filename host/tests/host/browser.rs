@@ -276,13 +276,20 @@ async fn an_operator_swaps_a_workflow_from_the_console_in_chromium() {
 /// Rules that act, clicked through in Chromium (`rules.mjs`): a workflow installed, configured,
 /// tried and activated from the console; a customer's request made urgent, tagged and assigned
 /// by it; the agent's reply waiting with a timer that closes the request a week on. The test
-/// moves the desk's clock the week on, and sweeps the timers, when the agent's note asks it.
+/// moves the desk's clock the week on, and sweeps the timers, when the agent's note asks it. A
+/// webhook receiver the operator registers on the console gets every change, signed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workflow_that_acts_is_installed_and_runs_the_desk_in_chromium() {
     let chromium = chromium();
     ensure_playwright();
     let t = TestDb::new(support::Backend::Sqlite).await;
-    let desk = crate::requests::Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let (desk, webhooks) = crate::webhooks::desk(&t).await;
+    let receiver = crate::webhooks::Receiver::start().await;
+    let (stop_webhooks, stopped) = tokio::sync::oneshot::channel::<()>();
+    let delivering = tokio::spawn(webhooks.run(async move {
+        let _ = stopped.await;
+    }));
+    let secret_file = t.dir.path().join("webhook-secret");
     let dana = crate::requests::reacting::site_ending_in(
         &desk,
         "Borealis Drilling",
@@ -334,10 +341,37 @@ async fn a_workflow_that_acts_is_installed_and_runs_the_desk_in_chromium() {
             ("REQUEST", id.to_string()),
             ("COMPONENT", component.display().to_string()),
             ("CHROMIUM", chromium),
+            ("WEBHOOK_URL", receiver.url("/hook")),
+            ("SECRET_FILE", secret_file.display().to_string()),
         ],
     )
     .await;
     assert!(sweeper.is_finished());
+    let _ = stop_webhooks.send(());
+    delivering.await.unwrap();
+    // The receiver got each change, signed with the secret the page showed once, each once.
+    let secret = std::fs::read_to_string(&secret_file).unwrap();
+    let got = receiver.got();
+    assert!(!got.is_empty());
+    assert!(
+        got.iter()
+            .all(|g| crate::webhooks::signed(g, &secret, None)),
+        "{got:?}"
+    );
+    for event in [
+        "created",
+        "field-changed",
+        "assigned",
+        "staff-replied",
+        "note-added",
+        "status-changed",
+    ] {
+        assert!(got.iter().any(|g| g.event == event), "{event}: {got:?}");
+    }
+    let mut ids: Vec<i64> = got.iter().map(|g| g.delivery).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), got.len());
     // The request the customer raised: closed by the timer's answer, after the workflow's
     // changes on creation.
     let raised: i64 = sqlx::query_scalar("SELECT MAX(id) FROM requests")

@@ -28,3 +28,4 @@ mod requests;
 mod storage;
 mod swap;
 mod timers;
+mod webhooks;

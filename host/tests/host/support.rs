@@ -182,6 +182,8 @@ pub struct Options {
     /// The folder of staged uploads (`staging/`) and local attachments (`attachments/`); a
     /// fresh temporary folder when `None`.
     pub files_dir: Option<std::path::PathBuf>,
+    /// `HELPDESK_WEBHOOK_ALLOW`: internal ranges webhook endpoints may reach.
+    pub webhook_allow: Option<String>,
 }
 
 impl Default for Options {
@@ -203,6 +205,7 @@ impl Default for Options {
             trusted_proxies: None,
             blobs: None,
             files_dir: None,
+            webhook_allow: None,
         }
     }
 }
@@ -292,7 +295,13 @@ impl TestServer {
                 o.trusted_proxies.as_deref().unwrap_or(""),
             )
             .expect("HELPDESK_TRUSTED_PROXIES"),
-        );
+        )
+        .with_webhooks(Arc::new(helpdesk::webhooks::Webhooks {
+            sealer: Arc::new(helpdesk::webhooks::Sealer::ephemeral()),
+            allow: helpdesk::webhooks::Allowed::parse(o.webhook_allow.as_deref().unwrap_or(""))
+                .expect("HELPDESK_WEBHOOK_ALLOW")
+                .0,
+        }));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (watch_stop, watch_stopped) = tokio::sync::watch::channel(false);
         let mut rx = watch_stopped.clone();

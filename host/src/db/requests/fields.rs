@@ -196,8 +196,36 @@ pub struct RuleFacts {
 
 /// [`RuleFacts`] of request `id`: one statement, reading its messages by their index.
 pub async fn rule_facts(conn: &mut AnyConnection, id: i64) -> Result<RuleFacts, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT s.maintenance_until, s.licences, q.role AS requester_role,
+    let mut facts = rule_facts_of(conn, &[id]).await?;
+    facts
+        .pop()
+        .map(|(_, f)| f)
+        .ok_or(DbError::Sqlx(sqlx::Error::RowNotFound))
+}
+
+#[derive(FromRow)]
+struct FactsRow {
+    request_id: i64,
+    #[sqlx(flatten)]
+    facts: RuleFacts,
+}
+
+/// [`RuleFacts`] of requests `ids` (those that exist), by request id: one statement.
+pub async fn rule_facts_of(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, RuleFacts)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Integers only: nothing but digits is formatted in.
+    let list = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: Vec<FactsRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id AS request_id, s.maintenance_until, s.licences, q.role AS requester_role,
                 q.language AS requester_language,
                 f.body AS first_body, f.channel AS first_channel,
                 COALESCE(p.customer_messages, 0) AS customer_messages,
@@ -214,14 +242,14 @@ pub async fn rule_facts(conn: &mut AnyConnection, id: i64) -> Result<RuleFacts, 
                     MAX(CASE WHEN u.role IN ('agent', 'operator') THEN NULL ELSE m.created_at END) AS last_customer_at,
                     MAX(CASE WHEN u.role IN ('agent', 'operator') THEN m.created_at ELSE NULL END) AS last_staff_at
              FROM messages m JOIN users u ON u.id = m.author_id
-             WHERE m.request_id = $1 AND m.internal = 0
+             WHERE m.request_id IN ({list}) AND m.internal = 0
              GROUP BY m.request_id
          ) p ON p.request_id = r.id
-         WHERE r.id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?)
+         WHERE r.id IN ({list})"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.request_id, r.facts)).collect())
 }
 
 /// Claims up to `limit` timers due by `now` for the transaction `conn`: each is removed (the

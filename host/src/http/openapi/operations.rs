@@ -296,6 +296,40 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
             ])
             .ok(200, Some(object(&["decisions", "next_before"], json!({ "decisions": list_of("Decision"), "next_before": { "type": ["integer", "null"] } }))))
             .errors(&[403]),
+        op("get", "/api/v1/webhooks", "Webhook endpoints, oldest first (operators)")
+            .session()
+            .ok(200, Some(list_of("WebhookEndpoint")))
+            .errors(&[403]),
+        op("post", "/api/v1/webhooks", "Register a webhook endpoint: every event it wants on any request is POSTed to it, signed with the secret this answer shows once (operators; audited)")
+            .session()
+            .json(object(&["url", "events"], json!({
+                "url": { "type": "string", "minLength": 1, "maxLength": crate::console::URL_MAX, "pattern": "^https?://[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$" },
+                "events": { "type": "array", "minItems": 1, "maxItems": 20, "items": { "enum": webhook_events() } },
+                "description": { "type": "string", "maxLength": crate::console::DESCRIPTION_MAX, "pattern": "^[^\\u0000]*$" },
+            })))
+            .ok(201, Some(reference("NewWebhookEndpoint")))
+            .errors(&[403, 409, 422]),
+        op("get", "/api/v1/webhooks/{id}", "One webhook endpoint (operators)")
+            .session()
+            .ok(200, Some(reference("WebhookEndpoint")))
+            .errors(&[403, 404]),
+        op("delete", "/api/v1/webhooks/{id}", "Remove a webhook endpoint and its delivery log (operators; audited)")
+            .session()
+            .ok(204, None)
+            .errors(&[403, 404]),
+        op("put", "/api/v1/webhooks/{id}/state", "Turn a webhook endpoint on (its failures forgotten) or off (what waits for it is given up) (operators; audited)")
+            .session()
+            .json(object(&["enabled"], json!({ "enabled": { "type": "boolean" } })))
+            .ok(200, Some(reference("WebhookEndpoint")))
+            .errors(&[403, 404]),
+        op("get", "/api/v1/webhooks/{id}/deliveries", "A webhook endpoint's newest 100 deliveries, newest first, with each one's state, attempts and last answer (operators)")
+            .session()
+            .ok(200, Some(list_of("WebhookDelivery")))
+            .errors(&[403, 404]),
+        op("post", "/api/v1/webhooks/{id}/deliveries/{delivery}/resend", "Send a delivery again, as a new delivery with the same body (operators; audited)")
+            .session()
+            .ok(201, Some(object(&["id"], json!({ "id": int64() }))))
+            .errors(&[403, 404]),
         op("get", "/api/v1/mail/undelivered", "Email the outbox gave up on, with the reason (operators)")
             .session()
             .ok(200, Some(object(&["undelivered"], json!({ "undelivered": list_of("Undelivered") }))))

@@ -16,6 +16,24 @@ pub(super) fn schemas() -> Value {
         "subject": s(), "status": s(), "status_since": i(), "version": i(), "created_at": i(), "updated_at": i(),
         "priority": { "enum": PRIORITIES }, "tags": { "type": "array", "items": s() },
     });
+    let endpoint = json!({
+        "id": i(), "url": s(), "events": { "type": "array", "items": { "enum": webhook_events() } }, "description": s(),
+        "state": { "enum": ["active", "disabled"] }, "disabled_reason": null_s(), "failing_since": null_i(), "created_at": i() });
+    let endpoint_keys = [
+        "id",
+        "url",
+        "events",
+        "description",
+        "state",
+        "disabled_reason",
+        "failing_since",
+        "created_at",
+    ];
+    // Registering answers the endpoint and, this once, its signing secret.
+    let mut new_endpoint = endpoint.clone();
+    new_endpoint["secret"] = json!({ "type": "string", "pattern": "^whsec_[0-9a-f]{64}$" });
+    let mut new_endpoint_keys = endpoint_keys.to_vec();
+    new_endpoint_keys.push("secret");
     let summary_keys: Vec<String> = summary
         .as_object()
         .map(|m| m.keys().cloned().collect())
@@ -153,6 +171,13 @@ pub(super) fn schemas() -> Value {
             "id": i(), "at": i(), "event": s(), "user_id": null_i(), "email": s(), "actor": s(), "ip": s(), "detail": s() })),
         "Undelivered": object(&["id", "to_addr", "subject", "attempts", "last_error", "created_at", "failed_at"], json!({
             "id": i(), "to_addr": s(), "subject": s(), "attempts": i(), "last_error": null_s(), "created_at": i(), "failed_at": i() })),
+        "WebhookEndpoint": object(&endpoint_keys, endpoint.clone()),
+        "NewWebhookEndpoint": object(&new_endpoint_keys, new_endpoint),
+        "WebhookDelivery": object(&["id", "event", "request_id", "state", "attempts", "last_status", "last_error", "last_attempt_at",
+                "next_attempt_at", "delivered_at", "resent_from", "created_at"], json!({
+            "id": i(), "event": { "enum": crate::webhooks::EVENTS }, "request_id": null_i(), "state": { "enum": ["pending", "delivered", "failed"] },
+            "attempts": i(), "last_status": null_i(), "last_error": null_s(), "last_attempt_at": null_i(), "next_attempt_at": i(),
+            "delivered_at": null_i(), "resent_from": null_i(), "created_at": i() })),
         "Status": object(&["key", "label", "open", "initial"], json!({ "key": s(), "label": s(), "open": b(), "initial": b() })),
         "Workflow": object(&["statuses", "by"], json!({ "statuses": list_of("Status"), "by": reference("PluginRef") })),
         "RequestSummary": object(&keys(&summary_keys), summary),

@@ -13,6 +13,7 @@ use helpdesk_plugin_host::rules::{ConfigField, ConfigKind};
 
 mod decisions;
 mod trying;
+mod webhooks;
 use decisions::decisions_page;
 use trying::{reconfigure, replay_it, resettle, try_it, try_page};
 
@@ -34,6 +35,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/plugins/{id}/shadow", post(shadow))
         .route("/staff/slots/{slot}/shadow/stop", post(stop_shadowing))
         .route("/staff/slots/{slot}/shadow/promote", post(promote))
+        .merge(webhooks::router())
 }
 
 struct PluginView {

@@ -15,6 +15,17 @@ pub trait Clock: Send + Sync + Debug {
     }
 }
 
+/// A wait between attempts: `base` after the first, doubling per attempt, never more than
+/// `max`.
+pub fn backoff(
+    base: std::time::Duration,
+    max: std::time::Duration,
+    attempts: i64,
+) -> std::time::Duration {
+    let exp = attempts.clamp(1, 20) as u32 - 1;
+    base.saturating_mul(1u32 << exp).min(max)
+}
+
 /// The system clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;

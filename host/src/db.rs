@@ -234,6 +234,14 @@ impl Db {
     }
 }
 
+/// `ids` joined for an SQL `IN (…)` list: integers only, so nothing but digits is formatted in.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Now, as Unix milliseconds UTC: the representation of every stored time.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64

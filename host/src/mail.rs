@@ -262,8 +262,7 @@ impl Default for Retry {
 
 impl Retry {
     fn delay(&self, attempts: i64) -> Duration {
-        let exp = attempts.clamp(1, 20) as u32 - 1;
-        self.base.saturating_mul(1u32 << exp).min(self.max)
+        crate::clock::backoff(self.base, self.max, attempts)
     }
 }
 

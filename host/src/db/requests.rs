@@ -411,33 +411,44 @@ pub async fn insert_status_change(
     conn: &mut AnyConnection,
     c: &NewStatusChange<'_>,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO status_changes (request_id, from_status, to_status, actor_id, actor_role, cause,
-                                     plugin_id, plugin_name, plugin_version, plugin_sha256, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(c.request_id)
-    .bind(c.from)
-    .bind(c.to)
-    .bind(c.actor_id)
-    .bind(c.actor_role)
-    .bind(c.cause)
-    .bind(c.plugin.id)
-    .bind(&c.plugin.name)
-    .bind(&c.plugin.version)
-    .bind(&c.plugin.sha256)
-    .bind(c.now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    insert_status_changes(conn, std::slice::from_ref(c)).await
 }
 
-/// `ids` joined for an `IN (…)` list: integers only, so nothing but digits is formatted in.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Inserts `changes` (at most a few hundred) in one statement, in order.
+async fn insert_status_changes(
+    conn: &mut AnyConnection,
+    changes: &[NewStatusChange<'_>],
+) -> Result<(), DbError> {
+    let rows: Vec<String> = (0..changes.len())
+        .map(|i| {
+            let p: Vec<String> = (1..=11).map(|k| format!("${}", i * 11 + k)).collect();
+            format!("({})", p.join(", "))
+        })
+        .collect();
+    // Only `$n` placeholders are formatted in; values are bound.
+    let sql = format!(
+        "INSERT INTO status_changes (request_id, from_status, to_status, actor_id, actor_role, cause,
+                                     plugin_id, plugin_name, plugin_version, plugin_sha256, at)
+         VALUES {}",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for c in changes {
+        q = q
+            .bind(c.request_id)
+            .bind(c.from)
+            .bind(c.to)
+            .bind(c.actor_id)
+            .bind(c.actor_role)
+            .bind(c.cause)
+            .bind(c.plugin.id)
+            .bind(&c.plugin.name)
+            .bind(&c.plugin.version)
+            .bind(&c.plugin.sha256)
+            .bind(c.now);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Requests `ids` for the transaction `conn`, each changed once at `now` (its version bumped):
@@ -452,7 +463,7 @@ pub async fn lock_many(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = id_list(ids);
+    let list = super::id_list(ids);
     if backend == Backend::Postgres {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id FROM requests WHERE id IN ({list}) ORDER BY id FOR UPDATE"
@@ -501,7 +512,7 @@ pub async fn apply_status_changes(
         }
         let ids: Vec<i64> = last.iter().map(|c| c.request_id).collect();
         sql.push_str(&since);
-        sql.push_str(&format!(" END WHERE id IN ({})", id_list(&ids)));
+        sql.push_str(&format!(" END WHERE id IN ({})", super::id_list(&ids)));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for c in &last {
             q = q.bind(c.request_id).bind(c.to);
@@ -510,34 +521,7 @@ pub async fn apply_status_changes(
             q = q.bind(c.request_id).bind(c.now);
         }
         q.execute(&mut *conn).await?;
-
-        let mut sql = String::from(
-            "INSERT INTO status_changes (request_id, from_status, to_status, actor_id, actor_role, cause,
-                                         plugin_id, plugin_name, plugin_version, plugin_sha256, at) VALUES ",
-        );
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let p: Vec<String> = (1..=11).map(|k| format!("${}", i * 11 + k)).collect();
-                format!("({})", p.join(", "))
-            })
-            .collect();
-        sql.push_str(&rows.join(", "));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for c in chunk {
-            q = q
-                .bind(c.request_id)
-                .bind(c.from)
-                .bind(c.to)
-                .bind(c.actor_id)
-                .bind(c.actor_role)
-                .bind(c.cause)
-                .bind(c.plugin.id)
-                .bind(&c.plugin.name)
-                .bind(&c.plugin.version)
-                .bind(&c.plugin.sha256)
-                .bind(c.now);
-        }
-        q.execute(&mut *conn).await?;
+        insert_status_changes(conn, chunk).await?;
     }
     Ok(())
 }

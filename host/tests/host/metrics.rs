@@ -6,7 +6,7 @@ use helpdesk::plugins::{Install, Loaded, Raise, measure};
 use helpdesk_bundled_plugins::DEFAULTS;
 use serde_json::json;
 
-async fn scrape(server: &TestServer) -> String {
+pub(crate) async fn scrape(server: &TestServer) -> String {
     let resp = support::client()
         .get(server.url("/metrics"))
         .send()
@@ -26,7 +26,7 @@ async fn scrape(server: &TestServer) -> String {
 
 /// The value of the sample whose name and labels are `series` exactly (labels in the order
 /// the exporter writes them).
-fn value(text: &str, series: &str) -> Option<f64> {
+pub(crate) fn value(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }

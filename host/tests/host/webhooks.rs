@@ -519,18 +519,10 @@ async fn redirects_failures_and_internal_addresses(t: TestDb) {
         "{ep}"
     );
     // Operators' alerts see both endpoints off (one by hand, one after failing for a day).
-    let metrics = d
-        .env
-        .http
-        .get(d.env.server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("helpdesk_webhook_endpoints{state=\"disabled\"} 2"),
+    let metrics = crate::metrics::scrape(&d.env.server).await;
+    assert_eq!(
+        crate::metrics::value(&metrics, "helpdesk_webhook_endpoints{state=\"disabled\"}"),
+        Some(2.0),
         "{metrics}"
     );
     assert!(

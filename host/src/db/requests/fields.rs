@@ -218,12 +218,7 @@ pub async fn rule_facts_of(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // Integers only: nothing but digits is formatted in.
-    let list = ids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = crate::db::id_list(ids);
     let rows: Vec<FactsRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT r.id AS request_id, s.maintenance_until, s.licences, q.role AS requester_role,
                 q.language AS requester_language,

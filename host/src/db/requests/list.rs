@@ -63,8 +63,8 @@ fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
             conds.push(mine);
         } else {
             // Ids read from the database.
-            let ids: Vec<String> = f.shared.iter().map(i64::to_string).collect();
-            conds.push(format!("({mine} OR r.id IN ({}))", ids.join(", ")));
+            let ids = crate::db::id_list(&f.shared);
+            conds.push(format!("({mine} OR r.id IN ({ids}))"));
         }
     }
     if let Some(id) = f.site {
@@ -281,10 +281,7 @@ async fn search(
         id: None,
         ..f.clone()
     };
-    let id_list = |ids: &[i64]| {
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-        format!("r.id IN ({})", list.join(", "))
-    };
+    let id_list = |ids: &[i64]| format!("r.id IN ({})", crate::db::id_list(ids));
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -135,16 +135,7 @@ async fn a_failing_workflow_refuses_its_moves_not_the_desk(t: TestDb) {
                 && d["error"].as_str().is_some_and(|e| e.contains("fails"))),
         "{logged:?}"
     );
-    let metrics = desk
-        .env
-        .http
-        .get(desk.env.server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = crate::metrics::scrape(&desk.env.server).await;
     assert!(
         metrics
             .lines()

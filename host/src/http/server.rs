@@ -10,6 +10,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -50,8 +51,35 @@ impl Default for Timeouts {
 /// The longest a stopping server waits for requests in flight.
 const FINISH_IN_FLIGHT: Duration = Duration::from_secs(30);
 
-/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and lets
-/// requests in flight finish (for at most [`FINISH_IN_FLIGHT`]).
+/// How long a connection accepted just before a stop has to send its request.
+const FIRST_REQUEST: Duration = Duration::from_millis(500);
+
+/// Stops listening without resetting a connection the kernel has already completed: every
+/// connection waiting to be accepted is accepted and served (a proxy in front has sent its
+/// request on it already), then the socket closes and new connections are refused, which a
+/// proxy retries on another server since nothing was sent.
+fn close(listener: TcpListener, mut serve_one: impl FnMut(tokio::net::TcpStream, SocketAddr)) {
+    let Ok(listener) = listener.into_std() else {
+        return;
+    };
+    loop {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                if stream.set_nonblocking(true).is_ok()
+                    && let Ok(stream) = tokio::net::TcpStream::from_std(stream)
+                {
+                    serve_one(stream, peer);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // WouldBlock once the queue is empty; anything else ends the stop's accepting too.
+            Err(_) => return,
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting (see [`close`])
+/// and lets requests in flight finish (for at most [`FINISH_IN_FLIGHT`]).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -69,6 +97,26 @@ pub async fn serve(
         .header_read_timeout(timeouts.headers);
     builder.http2().timer(TokioTimer::new());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut serve_one = |stream: tokio::net::TcpStream, peer: SocketAddr| {
+        let _ = stream.set_nodelay(true);
+        // Making a connection's service is immediate (the app is cloned with the peer's address).
+        let Some(Ok(service)) = make.call(peer).now_or_never() else {
+            return;
+        };
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let mut service = service.clone();
+                async move { service.call(req.map(Body::new)).await }
+            });
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // A client that went away mid-request is not worth a log line.
+            let _ = conn.await;
+        });
+    };
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -83,23 +131,13 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let _ = stream.set_nodelay(true);
-        let Ok(service) = make.call(peer).await;
-        let service =
-            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let mut service = service.clone();
-                async move { service.call(req.map(Body::new)).await }
-            });
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            // A client that went away mid-request is not worth a log line.
-            let _ = conn.await;
-        });
+        serve_one(stream, peer);
     }
-    drop(listener);
+    close(listener, serve_one);
+    // A connection accepted just now may not have sent its request yet, and a graceful stop
+    // closes such a connection at once (the client, a proxy most often, then reads a reset
+    // instead of an answer): give them a moment to be read before idle connections close.
+    tokio::time::sleep(FIRST_REQUEST).await;
     // Requests in flight finish; idle keep-alive connections close. A client still sending
     // after this long is cut off rather than holding the stop forever.
     if tokio::time::timeout(FINISH_IN_FLIGHT, graceful.shutdown())

@@ -292,3 +292,61 @@ async fn a_stopping_server_drains_before_it_goes() {
     let status = server.exited(Duration::from_secs(20)).await;
     assert!(status.success(), "{status}");
 }
+
+/// A proxy in front of a stopping server may have connected just before the server stops
+/// accepting (the kernel completed the connection, the server has not taken it yet) and sent
+/// its request, or connected a moment earlier and not sent it yet: both get their answer, not
+/// a reset, which the proxy could not retry elsewhere for a POST. A connection after the stop is
+/// refused, which it can.
+#[tokio::test]
+async fn connections_made_as_a_server_stops_get_their_answer() {
+    use std::io::Write;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: desk\r\nConnection: close\r\n\r\n";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "answered" }));
+    let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(helpdesk::http::server::serve(
+        listener,
+        app,
+        helpdesk::http::server::Timeouts::default(),
+        async move {
+            let _ = stopping.await;
+        },
+    ));
+
+    // Taken by the server, nothing sent yet.
+    let mut early = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Completed by the kernel while the server cannot run (this runtime has one thread and the
+    // test holds it), each with its request sent: they wait to be taken when the stop comes.
+    let waiting: Vec<std::net::TcpStream> = (0..5)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.write_all(GET).unwrap();
+            s.set_nonblocking(true).unwrap();
+            s
+        })
+        .collect();
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    early.write_all(GET).await.unwrap();
+
+    let mut conns = vec![early];
+    conns.extend(
+        waiting
+            .into_iter()
+            .map(|s| tokio::net::TcpStream::from_std(s).unwrap()),
+    );
+    for (i, mut conn) in conns.into_iter().enumerate() {
+        let mut answer = String::new();
+        let read = conn.read_to_string(&mut answer).await;
+        assert!(
+            read.is_ok() && answer.starts_with("HTTP/1.1 200") && answer.ends_with("answered"),
+            "connection {i}: {read:?} {answer:?}"
+        );
+    }
+    server.await.unwrap().unwrap();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}

@@ -7,13 +7,13 @@
 mod support;
 
 mod accounts;
+mod api_fuzz;
 mod backup;
 mod browser;
 mod cli;
 mod compiled;
 mod console;
 mod examples;
-mod fuzz;
 mod hardening;
 mod hostile;
 mod http;

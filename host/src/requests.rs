@@ -26,7 +26,7 @@ pub use timers::sweep_timers;
 use crate::auth::{Me, Role};
 use crate::clock::Clock;
 use crate::db::requests::{
-    self as sql, AttachmentRow, Filter, MessageRow, NewAttachment, NewMessage, NewRequest,
+    self as sql, AttachmentRow, Filter, Key, MessageRow, NewAttachment, NewMessage, NewRequest,
     NewStatusChange, Page, QuickLink, RatingRow, RequestRow, StatusChangeRow,
 };
 use crate::db::{Db, DbError};
@@ -210,6 +210,8 @@ pub struct ListQuery {
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     pub oldest_first: bool,
+    /// Most urgent first, then by last change.
+    pub by_priority: bool,
     pub limit: i64,
 }
 
@@ -320,25 +322,44 @@ fn search_words(q: &str) -> Vec<String> {
         .collect()
 }
 
-fn cursor(r: &RequestRow) -> String {
-    format!("{}.{}", r.updated_at, r.id)
+/// Where a page ends: `updated_at.id`, or `rank.updated_at.id` in a list ordered by priority.
+fn cursor(r: &RequestRow, by_priority: bool) -> String {
+    if by_priority {
+        format!("{}.{}.{}", sql::rank(&r.priority), r.updated_at, r.id)
+    } else {
+        format!("{}.{}", r.updated_at, r.id)
+    }
 }
 
-/// `updated_at.id`, as [`cursor`] writes it: digits only, at most 18 each.
-fn parse_cursor(s: &str) -> Result<(i64, i64)> {
+/// A cursor as [`cursor`] writes it for the same order: digits only, at most 18 each.
+fn parse_cursor(s: &str, by_priority: bool) -> Result<Key> {
     let number = |p: &str| {
         (!p.is_empty() && p.len() <= 18 && p.bytes().all(|b| b.is_ascii_digit()))
             .then(|| p.parse().ok())
             .flatten()
     };
-    s.split_once('.')
-        .and_then(|(a, b)| Some((number(a)?, number(b)?)))
-        .ok_or_else(|| {
-            RequestError::Invalid(
-                "invalid_cursor",
-                "The page cursor is not one this server gave.".into(),
-            )
-        })
+    let parts: Option<Vec<i64>> = s.split('.').map(number).collect();
+    match (by_priority, parts.as_deref()) {
+        (false, Some(&[updated_at, id])) => Ok(Key {
+            rank: 0,
+            updated_at,
+            id,
+        }),
+        (true, Some(&[rank, updated_at, id])) => Ok(Key {
+            rank,
+            updated_at,
+            id,
+        }),
+        (_, Some([_, _] | [_, _, _])) => Err(RequestError::Rule(
+            "invalid_cursor",
+            "The page cursor is one of a list in another order: ask for the first page again."
+                .into(),
+        )),
+        _ => Err(RequestError::Invalid(
+            "invalid_cursor",
+            "The page cursor is not one this server gave.".into(),
+        )),
+    }
 }
 
 impl Requests {
@@ -532,15 +553,19 @@ impl Requests {
         let limit = if q.limit <= 0 { 25 } else { q.limit.min(100) };
         let page = Page {
             after: match &q.after {
-                Some(a) => Some(parse_cursor(&text::check(&text::CURSOR, a)?)?),
+                Some(a) => Some(parse_cursor(
+                    &text::check(&text::CURSOR, a)?,
+                    q.by_priority,
+                )?),
                 None => None,
             },
             oldest_first: q.oldest_first,
+            by_priority: q.by_priority,
             limit: limit + 1,
         };
         let mut conn = self.db.pool().acquire().await?;
         let rows = sql::list(&mut conn, self.db.backend(), &f, page).await?;
-        let (mut requests, next) = crate::db::page_of(rows, limit, cursor);
+        let (mut requests, next) = crate::db::page_of(rows, limit, |r| cursor(r, q.by_priority));
         for r in &mut requests {
             redact(me, r);
         }

@@ -229,6 +229,7 @@ statuses-open = Alle offenen
 statuses-closed = Alle geschlossenen
 sort-newest = Zuletzt geändert, neueste zuerst
 sort-oldest = Zuletzt geändert, älteste zuerst
+sort-priority = Priorität, dringendste zuerst
 unassigned = Nicht zugewiesen
 col-priority = Priorität
 priority-any = Jede Priorität

@@ -229,6 +229,7 @@ statuses-open = All open
 statuses-closed = All closed
 sort-newest = Last updated, newest first
 sort-oldest = Last updated, oldest first
+sort-priority = Priority, most urgent first
 unassigned = Unassigned
 col-priority = Priority
 priority-any = Any priority

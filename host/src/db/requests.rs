@@ -10,7 +10,7 @@ pub mod cc;
 pub mod fields;
 mod list;
 
-pub use list::{Filter, Page, count, list};
+pub use list::{Filter, Key, Page, count, list, rank};
 
 /// One request with the names a list shows.
 #[derive(Debug, Clone, FromRow, serde::Serialize)]

@@ -219,7 +219,7 @@ pub const DOMAIN_PATTERN: &str = "^@*[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$";
 /// A quick link: an absolute http(s) URL, or a path of this portal.
 pub const URL_PATTERN: &str = "^(https?://[^\\s\\u0000-\\u001f\\u007f-\\u009f]*|/([^/\\s\\u0000-\\u001f\\u007f-\\u009f][^\\s\\u0000-\\u001f\\u007f-\\u009f]*)?)$";
 /// A page cursor as lists give it.
-pub const CURSOR_PATTERN: &str = "^[0-9]{1,18}\\.[0-9]{1,18}$";
+pub const CURSOR_PATTERN: &str = "^[0-9]{1,18}(\\.[0-9]{1,18}){1,2}$";
 
 /// Every operation as (method, path), for the test that calls each one.
 pub fn listed() -> Vec<(&'static str, &'static str)> {

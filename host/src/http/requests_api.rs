@@ -100,13 +100,14 @@ struct ListParams {
 
 impl ListParams {
     fn query(self) -> ApiResult<ListQuery> {
-        let oldest_first = match self.sort.as_deref() {
-            None | Some("newest") => false,
-            Some("oldest") => true,
+        let (oldest_first, by_priority) = match self.sort.as_deref() {
+            None | Some("newest") => (false, false),
+            Some("oldest") => (true, false),
+            Some("priority") => (false, true),
             Some(other) => {
                 return Err(ApiError::bad_request(
                     "invalid_sort",
-                    format!("Unknown sort \"{other}\": use newest or oldest."),
+                    format!("Unknown sort \"{other}\": use newest, oldest or priority."),
                 )
                 .with_field("sort"));
             }
@@ -154,6 +155,7 @@ impl ListParams {
             search: self.q,
             after: self.after,
             oldest_first,
+            by_priority,
             limit,
         })
     }

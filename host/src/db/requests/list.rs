@@ -27,14 +27,40 @@ pub struct Filter {
     pub tag: Option<String>,
 }
 
-/// Where a page starts and which way it runs.
+/// Where a page starts, what it is ordered by and which way it runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Page {
-    /// The `(updated_at, id)` of the last row of the previous page.
-    pub after: Option<(i64, i64)>,
+    /// The key of the last row of the previous page.
+    pub after: Option<Key>,
     pub oldest_first: bool,
+    /// Most urgent first (least urgent with `oldest_first`), then by last change.
+    pub by_priority: bool,
     pub limit: i64,
 }
+
+/// Where a row stands in a list: its priority's [`rank`] (read only when a list is ordered by
+/// priority), its last change and its id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Key {
+    pub rank: i64,
+    pub updated_at: i64,
+    pub id: i64,
+}
+
+/// How urgent a priority is, as a list ordered by priority sorts it: urgent 3 to low 0.
+pub fn rank(priority: &str) -> i64 {
+    match priority {
+        "urgent" => 3,
+        "high" => 2,
+        "normal" => 1,
+        _ => 0,
+    }
+}
+
+/// [`rank`] in SQL, written as the `requests_by_priority` index is, so that the index serves
+/// the order.
+const RANK: &str =
+    "(CASE r.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END)";
 
 enum Param {
     Int(i64),
@@ -139,9 +165,8 @@ pub async fn count(
     let cap = cap.clamp(1, 10_000);
     if let Some(words) = &f.search {
         let page = Page {
-            after: None,
-            oldest_first: false,
             limit: cap,
+            ..Page::default()
         };
         return Ok(search(conn, backend, f, words, page).await?.len() as i64);
     }
@@ -184,19 +209,32 @@ where
     } else {
         ("<", "DESC")
     };
-    if let Some((at, id)) = page.after {
-        params.push(Param::Int(at));
-        params.push(Param::Int(id));
-        let (at, id) = (params.len() - 1, params.len());
-        conds.push(match backend {
-            // PostgreSQL bounds the `(updated_at, id)` index by the whole key only as a row
-            // value; spelled out, it bounds the time alone and reads every row sharing it.
-            Backend::Postgres => format!("(r.updated_at, r.id) {cmp} (${at}, ${id})"),
-            // SQLite walks the index from the cursor only with the bound on `updated_at`
+    if let Some(key) = page.after {
+        let mut bind = |v: i64| {
+            params.push(Param::Int(v));
+            format!("${}", params.len())
+        };
+        let (at, id) = (bind(key.updated_at), bind(key.id));
+        conds.push(match (backend, page.by_priority) {
+            // PostgreSQL bounds an index by the whole key only as a row value; spelled out, it
+            // bounds the first column alone and reads every row sharing it.
+            (Backend::Postgres, false) => format!("(r.updated_at, r.id) {cmp} ({at}, {id})"),
+            (Backend::Postgres, true) => {
+                let rank = bind(key.rank);
+                format!("({RANK}, r.updated_at, r.id) {cmp} ({rank}, {at}, {id})")
+            }
+            // SQLite walks the index from the cursor only with the bound on its first column
             // alone first.
-            Backend::Sqlite => format!(
-                "r.updated_at {cmp}= ${at} AND (r.updated_at {cmp} ${at} OR r.id {cmp} ${id})"
-            ),
+            (Backend::Sqlite, false) => {
+                format!("r.updated_at {cmp}= {at} AND (r.updated_at {cmp} {at} OR r.id {cmp} {id})")
+            }
+            (Backend::Sqlite, true) => {
+                let rank = bind(key.rank);
+                format!(
+                    "{RANK} {cmp}= {rank} AND ({RANK} {cmp} {rank} OR r.updated_at {cmp} {at} \
+                     OR (r.updated_at = {at} AND r.id {cmp} {id}))"
+                )
+            }
         });
     }
     let mut sql = select.to_owned();
@@ -204,8 +242,13 @@ where
         sql.push_str(" WHERE ");
         sql.push_str(&conds.join(" AND "));
     }
+    let rank = if page.by_priority {
+        format!("{RANK} {dir}, ")
+    } else {
+        String::new()
+    };
     sql.push_str(&format!(
-        " ORDER BY r.updated_at {dir}, r.id {dir} LIMIT {}",
+        " ORDER BY {rank}r.updated_at {dir}, r.id {dir} LIMIT {}",
         page.limit
     ));
     // Only our own SQL fragments, ids read from the database and `$n` placeholders are
@@ -313,34 +356,38 @@ async fn search(
         ..page
     };
     loop {
-        let chunk: Vec<(i64, i64)> = ordered(
+        let chunk: Vec<(i64, i64, i64)> = ordered(
             conn,
             backend,
-            "SELECT r.updated_at, r.id FROM requests r",
+            &format!("SELECT {RANK}, r.updated_at, r.id FROM requests r"),
             &rest,
             None,
             walk,
         )
         .await?;
+        let ids: Vec<i64> = chunk.iter().map(|(_, _, id)| *id).collect();
         let asked;
         let found = match &matching {
             Matching::Known(set) => set,
             Matching::Asked { words, number } => {
-                asked = matching_among(conn, &chunk, words, *number).await?;
+                asked = matching_among(conn, &ids, words, *number).await?;
                 &asked
             }
         };
         chosen.extend(
-            chunk
-                .iter()
-                .map(|(_, id)| *id)
+            ids.iter()
+                .copied()
                 .filter(|id| found.contains(id))
                 .take(wanted - chosen.len()),
         );
         if chosen.len() >= wanted || (chunk.len() as i64) < walk.limit {
             break;
         }
-        walk.after = chunk.last().copied();
+        walk.after = chunk.last().map(|&(rank, updated_at, id)| Key {
+            rank,
+            updated_at,
+            id,
+        });
         walk.limit = (walk.limit * 4).min(4000);
     }
     if chosen.is_empty() {
@@ -361,12 +408,12 @@ async fn search(
     .await
 }
 
-/// Which of the requests of `chunk` match `words` on PostgreSQL, with `number` if it is among
+/// Which of the requests `chunk` match `words` on PostgreSQL, with `number` if it is among
 /// them: each row's document is checked by its key (the `OFFSET 0` keeps the planner from
 /// reading the full-text index instead, which for a common word means most of it).
 async fn matching_among(
     conn: &mut AnyConnection,
-    chunk: &[(i64, i64)],
+    chunk: &[i64],
     words: &str,
     number: Option<i64>,
 ) -> Result<std::collections::HashSet<i64>, DbError> {
@@ -374,12 +421,11 @@ async fn matching_among(
     if chunk.is_empty() {
         return Ok(found);
     }
-    let list: Vec<String> = chunk.iter().map(|(_, id)| id.to_string()).collect();
     // Only ids read from the database and a `$n` placeholder are formatted in.
     let sql = format!(
         "SELECT string_agg(request_id::text, ',') FROM (SELECT request_id, doc FROM request_search
          WHERE request_id IN ({}) OFFSET 0) d WHERE doc @@ plainto_tsquery('english', $1)",
-        list.join(", ")
+        crate::db::id_list(chunk)
     );
     let joined: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(words)

@@ -352,7 +352,7 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
             .json(object(&["join"], json!({ "join": string(&text::JOIN_WORDING, false) })))
             .ok(200, Some(reference("MailWording")))
             .errors(&[400, 403]),
-        op("get", "/api/v1/requests", "Requests the caller may see, newest change first, a page at a time")
+        op("get", "/api/v1/requests", "Requests the caller may see, newest change first unless `sort` says otherwise, a page at a time")
             .session()
             .query(vec![
                 query_param("status", json!({ "enum": filters }), "all, open, closed, or a status key"),
@@ -362,7 +362,7 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
                 query_param("priority", json!({ "enum": PRIORITIES }), "Only requests of this priority"),
                 query_param("tag", json!({ "type": "string", "pattern": fields::TAG_PATTERN }), "Staff: only requests holding this tag"),
                 query_param("q", string(&text::SEARCH, false), "Words of the subject and public messages, or a request number"),
-                query_param("sort", json!({ "enum": ["newest", "oldest"] }), "By last change (default newest)"),
+                query_param("sort", json!({ "enum": ["newest", "oldest", "priority"] }), "By last change (default newest), or most urgent first and then by last change"),
                 query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 100 }), "At most this many (default 25)"),
                 query_param("after", json!({ "type": "string", "pattern": CURSOR_PATTERN }), "The previous page's `next`"),
             ])

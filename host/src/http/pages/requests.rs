@@ -383,7 +383,7 @@ async fn list_query(
             _ => return Err(bad_filter(v, "assignee")),
         },
     };
-    if !matches!(p.sort.as_str(), "" | "newest" | "oldest") {
+    if !matches!(p.sort.as_str(), "" | "newest" | "oldest" | "priority") {
         return Err(bad_filter(v, "sort"));
     }
     if !p.priority.is_empty() && crate::domain::fields::Priority::parse(&p.priority).is_err() {
@@ -431,6 +431,7 @@ async fn list_query(
         search: p.q.clone(),
         after: p.after.clone().filter(|a| !a.is_empty()),
         oldest_first: p.sort == "oldest",
+        by_priority: p.sort == "priority",
         limit: 25,
     };
     Ok((q, site_name, notice))

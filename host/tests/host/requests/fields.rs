@@ -307,3 +307,109 @@ on_both_backends!(
     priority_and_tags_pages,
     the_composer_and_the_queue_show_priority_and_tags
 );
+
+/// Lists ordered by priority: most urgent first, then by last change, the same through every
+/// page and with a search; a cursor of one order is refused in another; the queue offers the
+/// order and keeps it.
+async fn lists_by_priority(t: TestDb) {
+    let d = Desk::with(crate::pages::env_without_codes(&t).await).await;
+    let mut raised = Vec::new();
+    for (i, priority) in [
+        "low", "urgent", "normal", "urgent", "high", "normal", "high",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let who = if i % 2 == 0 { &d.ann } else { &d.bob };
+        let id = d
+            .raise(who, &format!("Conveyor fault {i}"), "The belt stops.")
+            .await;
+        if priority != "normal" {
+            let (s, body) = fields(&d, &d.agent, id, json!({ "priority": priority })).await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+        }
+        raised.push((priority, id));
+    }
+    let rank = |p: &str| {
+        ["low", "normal", "high", "urgent"]
+            .iter()
+            .position(|x| *x == p)
+    };
+    // Expected: by rank, then the newest change first (each request was last changed after
+    // the ones raised before it), then the larger id.
+    let mut expected = raised.clone();
+    expected.sort_by_key(|&(p, id)| (std::cmp::Reverse(rank(p)), std::cmp::Reverse(id)));
+    let expected: Vec<i64> = expected.into_iter().map(|(_, id)| id).collect();
+
+    for query in [
+        "sort=priority&limit=2",
+        "sort=priority&limit=3&status=open",
+        "sort=priority&limit=2&q=conveyor",
+    ] {
+        assert_eq!(d.all_pages(&d.agent, query).await, expected, "{query}");
+    }
+    let first = d.list(&d.agent, "sort=priority&limit=3").await;
+    let priorities: Vec<&str> = first
+        .iter()
+        .map(|r| r["priority"].as_str().unwrap())
+        .collect();
+    assert_eq!(priorities, ["urgent", "urgent", "high"]);
+    // A customer's list too, within what they may see (Bob, his own requests).
+    let visible = d.all_pages(&d.bob, "limit=100").await;
+    let bobs: Vec<i64> = expected
+        .iter()
+        .copied()
+        .filter(|id| visible.contains(id))
+        .collect();
+    assert!(!bobs.is_empty() && bobs.len() < expected.len());
+    assert_eq!(d.all_pages(&d.bob, "sort=priority&limit=1").await, bobs);
+
+    // A cursor belongs to its order.
+    let d = &d;
+    let next = |query: &'static str| async move {
+        let (s, body) = d
+            .env
+            .get(&format!("/api/v1/requests?{query}"), Some(&d.agent))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        body["next"].as_str().unwrap().to_owned()
+    };
+    let by_priority = next("sort=priority&limit=2").await;
+    let by_change = next("limit=2").await;
+    for (cursor, sort) in [(&by_priority, "newest"), (&by_change, "priority")] {
+        let (s, body) = d
+            .env
+            .get(
+                &format!("/api/v1/requests?sort={sort}&after={cursor}"),
+                Some(&d.agent),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{sort}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_cursor", "{body}");
+    }
+    let (s, body) = d
+        .env
+        .get("/api/v1/requests?sort=urgent", Some(&d.agent))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+
+    // The queue: the order offered, chosen, and the rows in it.
+    let agent = Browser::sign_in(&d.env, "agent@vendor.test").await;
+    let html = agent
+        .get(&d.env, "/requests?status=all&sort=priority")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(r#"<option value="priority" selected>Priority, most urgent first</option>"#),
+        "{html}"
+    );
+    let at = |id: i64| {
+        html.find(&format!("REQ-{id}<"))
+            .unwrap_or_else(|| panic!("REQ-{id}: {html}"))
+    };
+    let shown: Vec<usize> = expected.iter().map(|id| at(*id)).collect();
+    assert!(shown.is_sorted(), "{expected:?} at {shown:?}");
+}
+on_both_backends!(by_priority, lists_by_priority);

@@ -678,6 +678,7 @@ audit-event-plugin_rolled_back = Plugin rolled back
 audit-event-plugin_shadow_started = Plugin put in shadow
 audit-event-plugin_shadow_stopped = Shadow stopped
 audit-event-plugin_shadow_promoted = Shadow promoted to active
+audit-event-request_fields_changed = Request priority or tags changed
 
 ## Operators: webhooks
 

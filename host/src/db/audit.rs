@@ -45,6 +45,31 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// [`record`], with the address of session `session_id` (where the person is signed in) as
+/// the entry's address; `entry.ip` if there is no such session.
+pub async fn record_by_session<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    entry: &Entry<'_>,
+    session_id: i64,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, event, user_id, email, actor, ip, detail)
+         SELECT $1, $2, $3, $4, $5, COALESCE((SELECT ip FROM sessions WHERE id = $6), $7), $8",
+    )
+    .bind(now)
+    .bind(entry.event)
+    .bind(entry.user_id)
+    .bind(entry.email)
+    .bind(entry.actor)
+    .bind(session_id)
+    .bind(entry.ip)
+    .bind(entry.detail)
+    .execute(e)
+    .await?;
+    Ok(())
+}
+
 /// Removes entries written before `before` (Unix ms); returns how many.
 pub async fn prune<'e, E: Executor<'e, Database = Any>>(e: E, before: i64) -> Result<u64, DbError> {
     Ok(sqlx::query("DELETE FROM audit_log WHERE at < $1")
@@ -79,7 +104,7 @@ pub async fn recent<'e, E: Executor<'e, Database = Any>>(
 
 /// The events the log holds; the catalogue words each as `audit-event-<event>`, and any other
 /// event is shown with its name in words ([`describe`]).
-pub const EVENTS: [&str; 34] = [
+pub const EVENTS: [&str; 35] = [
     "login_succeeded",
     "login_failed",
     "login_refused",
@@ -114,6 +139,7 @@ pub const EVENTS: [&str; 34] = [
     "plugin_shadow_started",
     "plugin_shadow_stopped",
     "plugin_shadow_promoted",
+    "request_fields_changed",
 ];
 
 /// An event the catalogue does not word, in words of its name.

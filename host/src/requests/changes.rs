@@ -315,19 +315,49 @@ impl Requests {
             cause: "requested",
             plugin: None,
         };
-        if let Some(p) = u.priority
-            && self.set_priority(&mut tx, &mut r, p, by, now).await?
-        {
-            changed = true;
-            let event = RequestEvent::FieldChanged("priority".into());
-            moved |= self.react(&mut tx, event, &mut r, now).await?;
+        // What this person changed, for the audit log.
+        let mut audited = Vec::new();
+        if let Some(p) = u.priority {
+            let was = r.priority.clone();
+            if self.set_priority(&mut tx, &mut r, p, by, now).await? {
+                changed = true;
+                audited.push(format!("priority {was} → {}", r.priority));
+                let event = RequestEvent::FieldChanged("priority".into());
+                moved |= self.react(&mut tx, event, &mut r, now).await?;
+            }
         }
-        if let Some(tags) = &tags
-            && self.set_tags(&mut tx, &mut r, tags, by, now).await?
-        {
-            changed = true;
-            let event = RequestEvent::FieldChanged("tags".into());
-            moved |= self.react(&mut tx, event, &mut r, now).await?;
+        if let Some(tags) = &tags {
+            let was = r.tags.clone();
+            if self.set_tags(&mut tx, &mut r, tags, by, now).await? {
+                changed = true;
+                let shown = |t: &str| {
+                    if t.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        t.to_owned()
+                    }
+                };
+                audited.push(format!("tags {} → {}", shown(&was), shown(&r.tags)));
+                let event = RequestEvent::FieldChanged("tags".into());
+                moved |= self.react(&mut tx, event, &mut r, now).await?;
+            }
+        }
+        if !audited.is_empty() {
+            let detail = format!("{}: {}", number(id), audited.join("; "));
+            crate::db::audit::record_by_session(
+                &mut *tx,
+                &crate::db::audit::Entry {
+                    event: "request_fields_changed",
+                    user_id: Some(me.id),
+                    email: &me.email,
+                    actor: &me.email,
+                    ip: "",
+                    detail: &detail,
+                },
+                me.session_id,
+                now,
+            )
+            .await?;
         }
         let mut message_id = None;
         if let Some(body) = &body {

@@ -192,7 +192,7 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
             .json(site)
             .ok(204, None)
             .errors(&[403, 404, 409]),
-        op("get", "/api/v1/audit", "Authentication events, newest first (operators)")
+        op("get", "/api/v1/audit", "The audit log: sign-in events and the changes people made (accounts, sites, plugins, requests' priority and tags), newest first (operators)")
             .session()
             .query(vec![
                 query_param("before", int64(), "Only events with a smaller id"),

@@ -48,6 +48,25 @@ async fn staff_set_priority_and_tags(t: TestDb) {
     assert_eq!(changes[0]["actor_id"], d.agent_id);
     assert_eq!(changes[1]["field"], "tags");
     assert_eq!(changes[1]["new_value"], "billing renewal");
+    // And in the audit log: who, from where, what.
+    let (s, audit) = d
+        .env
+        .get("/api/v1/audit?limit=500", Some(&d.operator))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{audit}");
+    let entries: Vec<&Value> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "request_fields_changed")
+        .collect();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert_eq!(entries[0]["actor"], "agent@vendor.test");
+    assert_eq!(entries[0]["ip"], "127.0.0.1");
+    assert_eq!(
+        entries[0]["detail"],
+        format!("REQ-{id}: priority normal → urgent; tags none → billing renewal")
+    );
 
     // Bad input is refused with a clear error and changes nothing.
     let before = d.detail(&d.agent, id).await;

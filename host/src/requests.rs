@@ -313,6 +313,25 @@ fn require_staff(me: &Me) -> Result<()> {
     }
 }
 
+/// The `tag:<tag>` terms of a staff search (each a tag the request must hold, in any letter
+/// case; one no tag can be matches nothing), and the rest of the search.
+fn search_tags(search: &str) -> (Vec<String>, String) {
+    let mut tags = Vec::new();
+    let mut rest = Vec::new();
+    for term in search.split_whitespace() {
+        match term.get(..4) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("tag:") => {
+                let typed = &term[4..];
+                tags.push(
+                    crate::domain::fields::tag(typed).unwrap_or_else(|_| typed.to_lowercase()),
+                );
+            }
+            _ => rest.push(term),
+        }
+    }
+    (tags, rest.join(" "))
+}
+
 /// Words of a search, lowercased; at most 8.
 fn search_words(q: &str) -> Vec<String> {
     q.split(|c: char| !c.is_alphanumeric())
@@ -507,9 +526,14 @@ impl Requests {
             }
             let t = crate::domain::fields::tag(&q.tag)
                 .map_err(|why| RequestError::Invalid("invalid_tag", why))?;
-            f.tag = Some(t);
+            f.tags.push(t);
         }
-        let search = text::check(&text::SEARCH, &q.search)?;
+        let mut search = text::check(&text::SEARCH, &q.search)?;
+        if me.is_staff() {
+            let (tags, rest) = search_tags(&search);
+            f.tags.extend(tags);
+            search = rest;
+        }
         if !search.is_empty() {
             f.id = parse_number(&search);
             let words = search_words(&search);

@@ -194,6 +194,7 @@ dashboard-welcome = Willkommen, { $name }.
 dashboard-search-all = Alle Anfragen durchsuchen
 dashboard-search-mine = Ihre Anfragen durchsuchen
 search-placeholder = Suchbegriffe oder eine Anfragenummer wie REQ-1042
+search-placeholder-staff = Suchbegriffe, tag:vertrag oder eine Anfragenummer wie REQ-1042
 dashboard-open = Offene Anfragen
 dashboard-queue-empty = Die Warteschlange hat keine offenen Anfragen.
 dashboard-none-open = Sie haben keine offenen Anfragen.

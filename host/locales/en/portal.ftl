@@ -194,6 +194,7 @@ dashboard-welcome = Welcome, { $name }.
 dashboard-search-all = Search all requests
 dashboard-search-mine = Search your requests
 search-placeholder = Words or a request ID such as REQ-1042
+search-placeholder-staff = Words, tag:renewal, or a request ID such as REQ-1042
 dashboard-open = Open Requests
 dashboard-queue-empty = The queue has no open requests.
 dashboard-none-open = You have no open requests.

@@ -23,8 +23,8 @@ pub struct Filter {
     pub id: Option<i64>,
     /// Only this priority.
     pub priority: Option<String>,
-    /// Only requests holding this tag.
-    pub tag: Option<String>,
+    /// Only requests holding every one of these tags.
+    pub tags: Vec<String>,
 }
 
 /// Where a page starts, what it is ordered by and which way it runs.
@@ -108,7 +108,7 @@ fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
             push(params, Param::Text(p.clone()))
         ));
     }
-    if let Some(t) = &f.tag {
+    for t in &f.tags {
         conds.push(format!(
             "r.id IN (SELECT request_id FROM request_tags WHERE tag = {})",
             push(params, Param::Text(t.clone()))

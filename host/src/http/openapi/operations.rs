@@ -361,7 +361,7 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
                 query_param("unassigned", json!({ "type": "boolean" }), "Staff: only unassigned requests"),
                 query_param("priority", json!({ "enum": PRIORITIES }), "Only requests of this priority"),
                 query_param("tag", json!({ "type": "string", "pattern": fields::TAG_PATTERN }), "Staff: only requests holding this tag"),
-                query_param("q", string(&text::SEARCH, false), "Words of the subject and public messages, or a request number"),
+                query_param("q", string(&text::SEARCH, false), "Words of the subject and public messages, or a request number; staff may add `tag:<tag>` terms"),
                 query_param("sort", json!({ "enum": ["newest", "oldest", "priority"] }), "By last change (default newest), or most urgent first and then by last change"),
                 query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 100 }), "At most this many (default 25)"),
                 query_param("after", json!({ "type": "string", "pattern": CURSOR_PATTERN }), "The previous page's `next`"),

@@ -1,5 +1,6 @@
 //! A request's priority and tags: set by staff over the API and in the composer, checked,
-//! kept in the timeline, listed and filtered on; customers see the priority, never the tags.
+//! kept in the timeline and the audit log, listed, filtered, searched and sorted on; customers
+//! see the priority, never the tags.
 
 use super::*;
 use crate::pages::Browser;
@@ -140,6 +141,19 @@ async fn staff_set_priority_and_tags(t: TestDb) {
         "removed tags no longer match"
     );
     assert_eq!(ids(d.list(&d.ann, "priority=urgent").await), [id]);
+    // Staff search by tag with `tag:` terms, beside words; a customer's `tag:` is words.
+    for (query, found) in [
+        ("q=tag:renewal", vec![id]),
+        ("q=TAG:Renewal%20tag:billing", vec![id]),
+        ("q=tag:renewal%20quote", vec![id]),
+        ("q=tag:renewal%20printer", vec![]),
+        ("q=tag:t01", vec![]),
+        ("q=tag:not/a/tag", vec![]),
+        ("q=tag:", vec![]),
+    ] {
+        assert_eq!(ids(d.list(&d.agent, query).await), found, "{query}");
+    }
+    assert!(d.list(&d.ann, "q=tag:renewal").await.is_empty());
     for query in ["priority=", "priority=asap", "tag=", "tag=two%20words"] {
         let (s, body) = d
             .env

@@ -367,7 +367,7 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
                 query_param("after", json!({ "type": "string", "pattern": CURSOR_PATTERN }), "The previous page's `next`"),
             ])
             .ok(200, Some(object(&["requests", "next"], json!({ "requests": list_of("RequestSummary"), "next": { "type": ["string", "null"] } }))))
-            .errors(&[403]),
+            .errors(&[403, 422]),
         op("post", "/api/v1/requests", "Raise a request for the caller's site: JSON, or multipart with `files` parts")
             .session()
             .json_or_files(new_request)

@@ -451,14 +451,14 @@ async fn insert_status_changes(
     Ok(())
 }
 
-/// Requests `ids` for the transaction `conn`, each changed once at `now` (its version bumped):
-/// on PostgreSQL their rows locked in ascending id order first, so two batches that share
-/// requests never wait on each other in a circle. A request that is gone is not returned.
+/// Requests `ids` as they stand in the transaction `conn`: on PostgreSQL their rows locked in
+/// ascending id order, so two batches that share requests never wait on each other in a
+/// circle. Nothing is written: [`apply_changes`] bumps the versions of those that change. A
+/// request that is gone is not returned.
 pub async fn lock_many(
     conn: &mut AnyConnection,
     backend: Backend,
     ids: &[i64],
-    now: i64,
 ) -> Result<Vec<RequestRow>, DbError> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -471,12 +471,6 @@ pub async fn lock_many(
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE requests SET version = version + 1, updated_at = $1 WHERE id IN ({list})"
-    )))
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT_REQUEST} WHERE r.id IN ({list}) ORDER BY r.id"
     )))
@@ -484,36 +478,44 @@ pub async fn lock_many(
     .await?)
 }
 
-/// Records many status changes at once: each request's row takes its last status (with
-/// `status_since` at its change), and every change is inserted in order, in two statements.
-pub async fn apply_status_changes(
+/// Writes what a batch changed, in a few statements: every request of `touched` changed once
+/// at `now` (its version bumped), each taking the last of `changes` for it as its status (with
+/// `status_since` at that change), so each request's row is written once; then every change is
+/// inserted in order. `touched` holds every request of `changes`.
+pub async fn apply_changes(
     conn: &mut AnyConnection,
+    touched: &[i64],
     changes: &[NewStatusChange<'_>],
+    now: i64,
 ) -> Result<(), DbError> {
     // Bound parameters per statement stay far below both databases' limits.
-    for chunk in changes.chunks(500) {
+    for ids in touched.chunks(200) {
         let mut last: Vec<&NewStatusChange<'_>> = Vec::new();
-        for c in chunk {
+        for c in changes.iter().filter(|c| ids.contains(&c.request_id)) {
             last.retain(|l| l.request_id != c.request_id);
             last.push(c);
         }
-        let mut sql = String::from("UPDATE requests SET status = CASE id");
-        let mut n = 0;
+        let mut n = 1;
         let mut next = || {
             n += 1;
             format!("${n}")
         };
-        let mut since = String::from(" END, status_since = CASE id");
-        for _ in &last {
-            sql.push_str(&format!(" WHEN {} THEN {}", next(), next()));
+        let mut sql = String::from("UPDATE requests SET version = version + 1, updated_at = $1");
+        if !last.is_empty() {
+            let mut status = String::from(", status = CASE id");
+            let mut since = String::from(" ELSE status END, status_since = CASE id");
+            for _ in &last {
+                status.push_str(&format!(" WHEN {} THEN {}", next(), next()));
+            }
+            for _ in &last {
+                since.push_str(&format!(" WHEN {} THEN {}", next(), next()));
+            }
+            sql.push_str(&status);
+            sql.push_str(&since);
+            sql.push_str(" ELSE status_since END");
         }
-        for _ in &last {
-            since.push_str(&format!(" WHEN {} THEN {}", next(), next()));
-        }
-        let ids: Vec<i64> = last.iter().map(|c| c.request_id).collect();
-        sql.push_str(&since);
-        sql.push_str(&format!(" END WHERE id IN ({})", super::id_list(&ids)));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        sql.push_str(&format!(" WHERE id IN ({})", super::id_list(ids)));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now);
         for c in &last {
             q = q.bind(c.request_id).bind(c.to);
         }
@@ -521,6 +523,8 @@ pub async fn apply_status_changes(
             q = q.bind(c.request_id).bind(c.now);
         }
         q.execute(&mut *conn).await?;
+    }
+    for chunk in changes.chunks(500) {
         insert_status_changes(conn, chunk).await?;
     }
     Ok(())

@@ -111,15 +111,29 @@ pub(super) struct Among<'a> {
     pub webhooks: bool,
 }
 
-/// Status changes gathered by [`Requests::react_among`], written together by [`Moves::write`]
-/// in the same transaction: `(request, move, at)`.
+/// What a batch's answers changed, gathered by [`Requests::react_among`] and written together
+/// by [`Moves::write`] in the same transaction: the requests changed, each written once, and
+/// the status changes `(request, move, at)`.
 #[derive(Default)]
-pub(super) struct Moves(Vec<(i64, Move, i64)>);
+pub(super) struct Moves {
+    touched: Vec<i64>,
+    moves: Vec<(i64, Move, i64)>,
+}
 
 impl Moves {
-    pub(super) async fn write(self, conn: &mut AnyConnection) -> Result<()> {
+    /// Counts request `r` as changed at `now`: the first time, its version is bumped (in `r`
+    /// now, in the database at [`Moves::write`]).
+    fn touch(&mut self, r: &mut RequestRow, now: i64) {
+        if !self.touched.contains(&r.id) {
+            self.touched.push(r.id);
+            r.version += 1;
+        }
+        r.updated_at = now;
+    }
+
+    pub(super) async fn write(self, conn: &mut AnyConnection, now: i64) -> Result<()> {
         let changes: Vec<NewStatusChange<'_>> = self
-            .0
+            .moves
             .iter()
             .map(|(id, m, at)| NewStatusChange {
                 request_id: *id,
@@ -132,7 +146,7 @@ impl Moves {
                 now: *at,
             })
             .collect();
-        sql::apply_status_changes(conn, &changes).await?;
+        sql::apply_changes(conn, &self.touched, &changes, now).await?;
         Ok(())
     }
 }
@@ -224,9 +238,11 @@ impl Requests {
         self.react_among(conn, event, r, now, among, None).await
     }
 
-    /// [`Requests::react`] with what `among` says read already. With `moves`, status changes
-    /// are gathered there for the caller to write in one go ([`Moves::write`]) instead of one
-    /// by one: `r` holds the request as they leave it.
+    /// [`Requests::react`] with what `among` says read already. With `moves`, the request is
+    /// one the caller has locked without changing it: every change counts it as changed there
+    /// (its version bumped once), and status changes are gathered there too, for the caller to
+    /// write in one go ([`Moves::write`]) instead of one by one; `r` holds the request as they
+    /// leave it.
     pub(super) async fn react_among(
         &self,
         conn: &mut AnyConnection,
@@ -294,7 +310,10 @@ impl Requests {
                             by: d.by.clone(),
                         };
                         match moves.as_deref_mut() {
-                            Some(gathered) => gathered.0.push((r.id, m.clone(), now)),
+                            Some(gathered) => {
+                                gathered.touch(r, now);
+                                gathered.moves.push((r.id, m.clone(), now));
+                            }
                             None => apply_move(conn, r.id, &m, now).await?,
                         }
                         r.status = m.to.clone();
@@ -302,10 +321,15 @@ impl Requests {
                         moved = true;
                         Some(RequestEvent::StatusChanged(m.from))
                     }
-                    Action::SetPriority { priority } => self
-                        .set_priority(conn, r, host_priority(*priority), by, now)
-                        .await?
-                        .then(|| RequestEvent::FieldChanged("priority".into())),
+                    Action::SetPriority { priority } => {
+                        let changed = self
+                            .set_priority(conn, r, host_priority(*priority), by, now)
+                            .await?;
+                        if changed && let Some(gathered) = moves.as_deref_mut() {
+                            gathered.touch(r, now);
+                        }
+                        changed.then(|| RequestEvent::FieldChanged("priority".into()))
+                    }
                     Action::AddTag { tag } | Action::RemoveTag { tag } => {
                         let t = request_fields::tag(tag).unwrap_or_else(|_| tag.clone());
                         let mut tags = request_fields::split(&r.tags);
@@ -316,7 +340,12 @@ impl Requests {
                         }
                         tags.sort();
                         tags.dedup();
-                        tags_changed |= self.set_tags(conn, r, &tags, by, now).await?;
+                        if self.set_tags(conn, r, &tags, by, now).await? {
+                            tags_changed = true;
+                            if let Some(gathered) = moves.as_deref_mut() {
+                                gathered.touch(r, now);
+                            }
+                        }
                         None
                     }
                     Action::Assign { staff: id } if r.assignee_id != Some(*id as i64) => {
@@ -326,6 +355,9 @@ impl Requests {
                         r.assignee_id = Some(id);
                         r.assignee_name = person.map(|p| p.1.clone());
                         r.assignee_email = person.map(|p| p.2.clone());
+                        if let Some(gathered) = moves.as_deref_mut() {
+                            gathered.touch(r, now);
+                        }
                         Some(RequestEvent::Assigned)
                     }
                     Action::Unassign if r.assignee_id.is_some() => {
@@ -333,6 +365,9 @@ impl Requests {
                         r.assignee_id = None;
                         r.assignee_name = None;
                         r.assignee_email = None;
+                        if let Some(gathered) = moves.as_deref_mut() {
+                            gathered.touch(r, now);
+                        }
                         None
                     }
                     Action::SetTimer {

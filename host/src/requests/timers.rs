@@ -20,7 +20,8 @@ pub const LANES: usize = 4;
 impl Requests {
     /// Fires up to [`BATCH`] timers due now; returns how many fired. Call again while it
     /// returns [`BATCH`]. The batch's requests are locked, read and their facts gathered in a
-    /// few statements, and their status changes written together at the end.
+    /// few statements; the requests the answers change are written together at the end, each
+    /// row once with its last status (a request whose timer changed nothing keeps its version).
     pub async fn fire_due_timers(&self) -> Result<usize> {
         let now = self.now();
         let backend = self.db.backend();
@@ -33,7 +34,7 @@ impl Requests {
         let mut ids: Vec<i64> = due.iter().map(|(id, _)| *id).collect();
         ids.dedup();
         // A request that is gone took its timers with it.
-        let mut rows: HashMap<i64, RequestRow> = sql::lock_many(&mut tx, backend, &ids, now)
+        let mut rows: HashMap<i64, RequestRow> = sql::lock_many(&mut tx, backend, &ids)
             .await?
             .into_iter()
             .map(|r| (r.id, r))
@@ -58,7 +59,7 @@ impl Requests {
             self.react_among(&mut tx, event, r, now, among, Some(&mut moves))
                 .await?;
         }
-        moves.write(&mut tx).await?;
+        moves.write(&mut tx, now).await?;
         tx.commit().await?;
         Ok(due.len())
     }

@@ -134,6 +134,7 @@ async fn a_workflow_acts_on_events_and_timers(t: TestDb) {
     assert_eq!(d.detail(&d.ann, other).await["timers"], json!([]));
 
     // Not due yet: nothing fires.
+    let version = r["version"].as_i64().unwrap();
     let requests = &d.env.server.state.requests;
     d.env.server.clock.advance(Duration::from_secs(6 * 86_400));
     assert_eq!(requests.fire_all_due_timers().await.unwrap(), 0);
@@ -149,6 +150,7 @@ async fn a_workflow_acts_on_events_and_timers(t: TestDb) {
     let r = d.detail(&agent, id).await;
     assert_eq!(r["status"], "closed");
     assert_eq!(r["timers"], json!([]));
+    assert_eq!(r["version"], version + 1, "changed once by the firing: {r}");
     let last = r["timeline"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["cause"], "event:timer");
     assert_eq!(last["actor_role"], "system");
@@ -171,6 +173,23 @@ async fn a_workflow_acts_on_events_and_timers(t: TestDb) {
     assert_eq!(r["timers"], json!([]), "the customer's reply cancelled it");
     d.env.server.clock.advance(Duration::from_secs(30 * 86_400));
     assert_eq!(requests.fire_all_due_timers().await.unwrap(), 0);
+
+    // A timer whose answer changes nothing leaves its request as it was, version and all.
+    let agent = d.env.log_in("agent@vendor.test", PASSWORD).await;
+    let before = d.detail(&agent, other).await;
+    sqlx::query(
+        "INSERT INTO request_timers (request_id, name, due_at, set_at) VALUES ($1, 'close-if-silent', $2, $2)",
+    )
+    .bind(other)
+    .bind(d.env.server.clock.now_ms())
+    .execute(t.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(requests.fire_all_due_timers().await.unwrap(), 1);
+    let after = d.detail(&agent, other).await;
+    for field in ["version", "updated_at", "status"] {
+        assert_eq!(after[field], before[field], "{field}");
+    }
 
     // Staff see the timers and the rule's changes on the page; customers see neither.
     let agent = crate::pages::Browser::sign_in(&d.env, "agent@vendor.test").await;

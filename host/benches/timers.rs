@@ -1,7 +1,8 @@
 //! The timer sweep at scale: among 100,000 requests (1,000,000 with `HELPDESK_BENCH_SCALE=10`),
 //! 10,000 timers are due and 100,000 more are set for later. One server's sweep fires every due
 //! timer, each asking the workflow (a 0.4 workflow that closes the request) and applying its
-//! answer; the bar is under a second on PostgreSQL. Then a sweep with nothing due, which must
+//! answer, with its decisions logged as a server logs them; the bar is under a second on
+//! PostgreSQL. Then a sweep with nothing due, which must
 //! cost what is due (nothing), not what exists.
 //!
 //! `cargo bench -p helpdesk --bench timers`; `HELPDESK_BENCH_DATABASE_URL=postgres://…` (an
@@ -94,10 +95,26 @@ async fn run() {
         .await
         .expect("count");
 
+    // Decisions are logged as a server logs them: the log's writer stores them meanwhile.
+    let (stop_log, log_stopped) = tokio::sync::oneshot::channel::<()>();
+    let (log, writer) =
+        helpdesk::decisions::DecisionLog::start(db.clone(), plugins.metrics(), async {
+            let _ = log_stopped.await;
+        });
+    plugins.log_decisions(log);
+    let writer = tokio::spawn(writer);
     let state = common::state(&db, plugins, hasher, dir.path());
     let started = Instant::now();
     let fired = state.requests.fire_all_due_timers().await.expect("sweep");
     let took = started.elapsed();
+    // What the log had left to store when the sweep ended.
+    let _ = stop_log.send(());
+    writer.await.expect("decision log writer");
+    let logged_after = started.elapsed() - took;
+    let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM plugin_decisions")
+        .fetch_one(db.pool())
+        .await
+        .expect("count");
     let closed: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM status_changes WHERE cause = 'event:timer' AND to_status = 'closed'",
     )
@@ -111,11 +128,12 @@ async fn run() {
     let idle_took = started.elapsed();
     assert_eq!(idle, 0);
     println!(
-        "{backend}: {due} due timers among {all} on {requests} requests fired in {:.0} ms ({:.0} µs each; bar {} ms: {}); a sweep with nothing due took {:.2} ms",
+        "{backend}: {due} due timers among {all} on {requests} requests fired in {:.0} ms ({:.0} µs each; bar {} ms: {}); a sweep with nothing due took {:.2} ms; {logged} decisions logged, the last {:.0} ms after the sweep",
         took.as_secs_f64() * 1e3,
         took.as_secs_f64() * 1e6 / due.max(1) as f64,
         BAR.as_millis(),
         if took <= BAR { "met" } else { "MISSED" },
         idle_took.as_secs_f64() * 1e3,
+        logged_after.as_secs_f64() * 1e3,
     );
 }

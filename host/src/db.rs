@@ -234,6 +234,20 @@ impl Db {
     }
 }
 
+/// The `VALUES` of a multi-row insert: `rows` groups of `columns` placeholders, `($1, $2), ($3,
+/// $4)`, numbered row by row as the values are bound.
+pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let p: Vec<String> = (1..=columns)
+                .map(|col| format!("${}", row * columns + col))
+                .collect();
+            format!("({})", p.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `ids` joined for an SQL `IN (…)` list: integers only, so nothing but digits is formatted in.
 pub(crate) fn id_list(ids: &[i64]) -> String {
     ids.iter()

@@ -47,27 +47,21 @@ pub async fn record<'e, E: Executor<'e, Database = Any>>(
 
 /// [`record`], with the address of session `session_id` (where the person is signed in) as
 /// the entry's address; `entry.ip` if there is no such session.
-pub async fn record_by_session<'e, E: Executor<'e, Database = Any>>(
-    e: E,
+pub async fn record_by_session(
+    conn: &mut sqlx::AnyConnection,
     entry: &Entry<'_>,
     session_id: i64,
     now: i64,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, event, user_id, email, actor, ip, detail)
-         SELECT $1, $2, $3, $4, $5, COALESCE((SELECT ip FROM sessions WHERE id = $6), $7), $8",
-    )
-    .bind(now)
-    .bind(entry.event)
-    .bind(entry.user_id)
-    .bind(entry.email)
-    .bind(entry.actor)
-    .bind(session_id)
-    .bind(entry.ip)
-    .bind(entry.detail)
-    .execute(e)
-    .await?;
-    Ok(())
+    let ip: Option<String> = sqlx::query_scalar("SELECT ip FROM sessions WHERE id = $1")
+        .bind(session_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let entry = Entry {
+        ip: ip.as_deref().unwrap_or(entry.ip),
+        ..*entry
+    };
+    record(&mut *conn, &entry, now).await
 }
 
 /// Removes entries written before `before` (Unix ms); returns how many.

@@ -60,20 +60,11 @@ pub async fn insert(db: &Db, batch: &[NewDecision]) -> Result<(), DbError> {
     if batch.is_empty() {
         return Ok(());
     }
-    const COLUMNS: usize = 14;
-    let mut sql = String::from(
-        "INSERT INTO plugin_decisions (decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, error, micros, live_plugin_id, live_outcome, live_answer) VALUES ",
+    // Only `$n` placeholders are formatted in; values are bound.
+    let sql = format!(
+        "INSERT INTO plugin_decisions (decided_at, slot, function, plugin_id, sha256, request_id, input, answer, outcome, error, micros, live_plugin_id, live_outcome, live_answer) VALUES {}",
+        super::value_rows(batch.len(), 14)
     );
-    for row in 0..batch.len() {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for col in 0..COLUMNS {
-            if col > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", row * COLUMNS + col + 1));
-        }
-        sql.push(')');
-    }
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for d in batch {
         q = q

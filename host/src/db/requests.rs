@@ -419,18 +419,12 @@ async fn insert_status_changes(
     conn: &mut AnyConnection,
     changes: &[NewStatusChange<'_>],
 ) -> Result<(), DbError> {
-    let rows: Vec<String> = (0..changes.len())
-        .map(|i| {
-            let p: Vec<String> = (1..=11).map(|k| format!("${}", i * 11 + k)).collect();
-            format!("({})", p.join(", "))
-        })
-        .collect();
     // Only `$n` placeholders are formatted in; values are bound.
     let sql = format!(
         "INSERT INTO status_changes (request_id, from_status, to_status, actor_id, actor_role, cause,
                                      plugin_id, plugin_name, plugin_version, plugin_sha256, at)
          VALUES {}",
-        rows.join(", ")
+        super::value_rows(changes.len(), 11)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for c in changes {

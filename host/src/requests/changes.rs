@@ -345,7 +345,7 @@ impl Requests {
         if !audited.is_empty() {
             let detail = format!("{}: {}", number(id), audited.join("; "));
             crate::db::audit::record_by_session(
-                &mut *tx,
+                &mut tx,
                 &crate::db::audit::Entry {
                     event: "request_fields_changed",
                     user_id: Some(me.id),

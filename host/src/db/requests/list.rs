@@ -76,13 +76,15 @@ fn fts_query(words: &[String]) -> String {
         .join(" ")
 }
 
+/// Adds `p` to `params`; its placeholder.
+fn push(params: &mut Vec<Param>, p: Param) -> String {
+    params.push(p);
+    format!("${}", params.len())
+}
+
 /// The conditions of `f` but its search, pushing their parameters.
 fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
     let mut conds: Vec<String> = Vec::new();
-    let push = |params: &mut Vec<Param>, p: Param| {
-        params.push(p);
-        format!("${}", params.len())
-    };
     if let Some(id) = f.requester {
         let mine = format!("r.requester_id = {}", push(params, Param::Int(id)));
         if f.shared.is_empty() {
@@ -210,10 +212,7 @@ where
         ("<", "DESC")
     };
     if let Some(key) = page.after {
-        let mut bind = |v: i64| {
-            params.push(Param::Int(v));
-            format!("${}", params.len())
-        };
+        let mut bind = |v: i64| push(&mut params, Param::Int(v));
         let (at, id) = (bind(key.updated_at), bind(key.id));
         conds.push(match (backend, page.by_priority) {
             // PostgreSQL bounds an index by the whole key only as a row value; spelled out, it

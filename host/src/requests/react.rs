@@ -297,7 +297,8 @@ impl Requests {
                 cause: &cause,
                 plugin: Some(&plugin),
             };
-            let mut tags_changed = false;
+            // Whether this answer changed the request's row, and its tags among that.
+            let (mut changed, mut tags_changed) = (false, false);
             for action in &d.value {
                 let raised = match action {
                     Action::SetStatus { status } if *status != r.status => {
@@ -310,25 +311,21 @@ impl Requests {
                             by: d.by.clone(),
                         };
                         match moves.as_deref_mut() {
-                            Some(gathered) => {
-                                gathered.touch(r, now);
-                                gathered.moves.push((r.id, m.clone(), now));
-                            }
+                            Some(gathered) => gathered.moves.push((r.id, m.clone(), now)),
                             None => apply_move(conn, r.id, &m, now).await?,
                         }
                         r.status = m.to.clone();
                         r.status_since = now;
                         moved = true;
+                        changed = true;
                         Some(RequestEvent::StatusChanged(m.from))
                     }
                     Action::SetPriority { priority } => {
-                        let changed = self
+                        let set = self
                             .set_priority(conn, r, host_priority(*priority), by, now)
                             .await?;
-                        if changed && let Some(gathered) = moves.as_deref_mut() {
-                            gathered.touch(r, now);
-                        }
-                        changed.then(|| RequestEvent::FieldChanged("priority".into()))
+                        changed |= set;
+                        set.then(|| RequestEvent::FieldChanged("priority".into()))
                     }
                     Action::AddTag { tag } | Action::RemoveTag { tag } => {
                         let t = request_fields::tag(tag).unwrap_or_else(|_| tag.clone());
@@ -340,12 +337,7 @@ impl Requests {
                         }
                         tags.sort();
                         tags.dedup();
-                        if self.set_tags(conn, r, &tags, by, now).await? {
-                            tags_changed = true;
-                            if let Some(gathered) = moves.as_deref_mut() {
-                                gathered.touch(r, now);
-                            }
-                        }
+                        tags_changed |= self.set_tags(conn, r, &tags, by, now).await?;
                         None
                     }
                     Action::Assign { staff: id } if r.assignee_id != Some(*id as i64) => {
@@ -355,9 +347,7 @@ impl Requests {
                         r.assignee_id = Some(id);
                         r.assignee_name = person.map(|p| p.1.clone());
                         r.assignee_email = person.map(|p| p.2.clone());
-                        if let Some(gathered) = moves.as_deref_mut() {
-                            gathered.touch(r, now);
-                        }
+                        changed = true;
                         Some(RequestEvent::Assigned)
                     }
                     Action::Unassign if r.assignee_id.is_some() => {
@@ -365,9 +355,7 @@ impl Requests {
                         r.assignee_id = None;
                         r.assignee_name = None;
                         r.assignee_email = None;
-                        if let Some(gathered) = moves.as_deref_mut() {
-                            gathered.touch(r, now);
-                        }
+                        changed = true;
                         None
                     }
                     Action::SetTimer {
@@ -389,6 +377,11 @@ impl Requests {
             }
             if tags_changed {
                 pending.push_back((RequestEvent::FieldChanged("tags".into()), depth + 1));
+            }
+            if (changed || tags_changed)
+                && let Some(gathered) = moves.as_deref_mut()
+            {
+                gathered.touch(r, now);
             }
         }
         Ok(moved)

@@ -118,9 +118,18 @@ async fn killed_while_reading(t: TestDb) {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
+        // Killed at a random moment of its reading: after a random time, or once it has read a
+        // random share of what is left, whichever comes first, so that a server reading faster
+        // than usual is still killed while it reads.
         let after = Duration::from_millis(50 + (seed >> 33) % 700);
-        tokio::time::sleep(after).await;
-        let left = imap.count("INBOX").await;
+        let share = 1 + ((seed >> 17) % (n as u64 / 10).max(1)) as u32;
+        let started = Instant::now();
+        let at_start = imap.count("INBOX").await;
+        let mut left = at_start;
+        while left > 0 && at_start - left < share && started.elapsed() < after {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            left = imap.count("INBOX").await;
+        }
         if left == 0 || kills >= most_kills {
             imap.wait_for("Processed", n as u32).await;
             break;

@@ -180,6 +180,17 @@ impl Db {
         Ok(())
     }
 
+    /// Applies the migrations up to and including `version` that the database has not seen:
+    /// a database as an older release of this binary left it, for proving a migration keeps
+    /// what such a database holds.
+    pub async fn migrate_through(&self, version: i64) -> Result<(), DbError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run_to(version, &self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run_to(version, &self.pool).await?,
+        }
+        Ok(())
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

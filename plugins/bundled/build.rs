@@ -20,6 +20,7 @@ const FIXTURES: &[&str] = &[
     "first-contract",
     "second-contract",
     "third-contract",
+    "fourth-contract",
     "wrong-shape",
 ];
 
@@ -95,7 +96,7 @@ fn main() {
 fn plugin_dir(workspace: &Path, name: &str) -> PathBuf {
     match name {
         "hostile" | "workflow-triage" | "workflow-renewals" | "next-patch" | "first-contract"
-        | "second-contract" | "third-contract" | "wrong-shape" => {
+        | "second-contract" | "third-contract" | "fourth-contract" | "wrong-shape" => {
             workspace.join("plugins/fixtures").join(name)
         }
         other => workspace.join("plugins").join(other),

@@ -372,6 +372,7 @@ via = via { $channel }
 channel-email = email
 channel-api = API
 channel-portal = portal
+channel-workflow = the workflow
 original-email = original email
 composer-title = Reply or note
 composer-send-as = Send as

@@ -55,7 +55,9 @@ const SELECT_REQUEST: &str = concat!(
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct MessageRow {
     pub id: i64,
-    pub author_id: i64,
+    /// The person who wrote it; `None` for a workflow's note, whose `author_name` is the plugin
+    /// and `author_role` is `system`.
+    pub author_id: Option<i64>,
     pub author_name: String,
     pub author_role: String,
     pub body: String,
@@ -224,7 +226,9 @@ async fn index(
 #[derive(Debug)]
 pub struct NewMessage<'a> {
     pub request_id: i64,
-    pub author_id: i64,
+    /// `None`: written by the workflow `plugin`.
+    pub author_id: Option<i64>,
+    pub plugin: Option<&'a str>,
     pub body: &'a str,
     pub internal: bool,
     /// Indexed for search beside the body: the subject, for a request's first message.
@@ -245,6 +249,7 @@ pub async fn insert_message(
     let NewMessage {
         request_id,
         author_id,
+        plugin,
         body,
         internal,
         extra,
@@ -254,8 +259,8 @@ pub async fn insert_message(
         now,
     } = *m;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (request_id, author_id, body, internal, channel, created_at, html, html_renderer)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO messages (request_id, author_id, body, internal, channel, created_at, html, html_renderer, plugin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(request_id)
     .bind(author_id)
@@ -265,6 +270,7 @@ pub async fn insert_message(
     .bind(now)
     .bind(html)
     .bind(renderer)
+    .bind(plugin)
     .fetch_one(&mut *conn)
     .await?;
     if !internal {
@@ -283,11 +289,11 @@ pub async fn messages<'e, E: Executor<'e, Database = Any>>(
     limit: i64,
 ) -> Result<Vec<MessageRow>, DbError> {
     let mut rows: Vec<MessageRow> = sqlx::query_as(concat!(
-        "SELECT m.id, m.author_id, ",
+        "SELECT m.id, m.author_id, COALESCE(",
         display_name!("u"),
-        " AS author_name, u.role AS author_role,
+        ", m.plugin, '') AS author_name, COALESCE(u.role, 'system') AS author_role,
                 m.body, m.internal, m.channel, m.created_at, m.html, m.html_renderer
-         FROM messages m JOIN users u ON u.id = m.author_id
+         FROM messages m LEFT JOIN users u ON u.id = m.author_id
          WHERE m.request_id = $1 AND ($2 = 1 OR m.internal = 0) AND m.id < $3
          ORDER BY m.id DESC LIMIT $4",
     ))

@@ -337,12 +337,36 @@ pub async fn health<'e, E: Executor<'e, Database = Any>>(e: E) -> Result<(i64, i
     .await?)
 }
 
-/// Whether any endpoint is on: when none is, an event has nobody to tell.
-pub async fn any_active<'e, E: Executor<'e, Database = Any>>(e: E) -> Result<bool, DbError> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM webhook_endpoints WHERE state = 'active' LIMIT 1) x",
+/// The endpoints that are on, by id: when there are none, an event has nobody to tell.
+pub async fn active<'e, E: Executor<'e, Database = Any>>(e: E) -> Result<Vec<i64>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM webhook_endpoints WHERE state = 'active' ORDER BY id")
+            .fetch_all(e)
+            .await?,
     )
-    .fetch_one(e)
-    .await?;
-    Ok(n > 0)
+}
+
+/// Writes one delivery of `event` to endpoint `endpoint`, whatever events it wants, if it is
+/// active; returns whether it was written.
+pub async fn enqueue_to<'e, E: Executor<'e, Database = Any>>(
+    e: E,
+    endpoint: i64,
+    event: &str,
+    request_id: Option<i64>,
+    body: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "INSERT INTO webhook_deliveries (endpoint_id, event, request_id, body, state, next_attempt_at, created_at)
+         SELECT id, $1, $2, $3, 'pending', $4, $4 FROM webhook_endpoints WHERE id = $5 AND state = 'active'",
+    )
+    .bind(event)
+    .bind(request_id)
+    .bind(body)
+    .bind(now)
+    .bind(endpoint)
+    .execute(e)
+    .await?
+    .rows_affected()
+        == 1)
 }

@@ -282,6 +282,23 @@ pub fn customer_reply(
     )
 }
 
+/// An email a workflow rule sends (`send-email`), in words operators wrote: `body`'s
+/// paragraphs (separated by blank lines), then a link to the request.
+pub fn rule_email(to: &str, subject: &str, body: &str, link: &str) -> Email {
+    let paragraphs: Vec<&str> = body
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let mut parts: Vec<(&str, Option<(&str, &str)>)> =
+        paragraphs.iter().map(|p| (*p, None)).collect();
+    parts.push((
+        "Open the request in the Customer Portal.",
+        Some(("Open the request", link)),
+    ));
+    compose(to, subject, &parts)
+}
+
 /// A status change made by someone other than the requester, to the requester.
 pub fn status_changed(to: &str, number: &str, subject: &str, status: &str, link: &str) -> Email {
     compose(

@@ -59,7 +59,8 @@ impl Requests {
             self.db.backend(),
             &NewMessage {
                 request_id: id,
-                author_id: me.id,
+                author_id: Some(me.id),
+                plugin: None,
                 body: &description,
                 internal: false,
                 extra: &subject,
@@ -367,7 +368,8 @@ impl Requests {
                     self.db.backend(),
                     &NewMessage {
                         request_id: id,
-                        author_id: me.id,
+                        author_id: Some(me.id),
+                        plugin: None,
                         body,
                         internal,
                         extra: "",

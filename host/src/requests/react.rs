@@ -56,10 +56,12 @@ fn date(s: &str) -> Option<time::Date> {
 }
 
 /// What the host says of actions on one request, beyond their form: an assignee must be active
-/// staff, and the request holds at most [`request_fields::MAX_TAGS`] tags.
+/// staff, the request holds at most [`request_fields::MAX_TAGS`] tags, and a webhook endpoint
+/// called must be active.
 struct Check {
     staff: HashSet<i64>,
     tags: Vec<String>,
+    endpoints: Vec<i64>,
 }
 
 impl Check {
@@ -94,6 +96,14 @@ impl Check {
                     let t = tag.to_ascii_lowercase();
                     tags.retain(|x| *x != t);
                 }
+                Action::CallWebhook { endpoint, .. }
+                    if !i64::try_from(*endpoint).is_ok_and(|id| self.endpoints.contains(&id)) =>
+                {
+                    return Err(format!(
+                        "{}: there is no active webhook endpoint {endpoint}",
+                        which()
+                    ));
+                }
                 _ => {}
             }
         }
@@ -102,13 +112,13 @@ impl Check {
 }
 
 /// What answering an event needs that a caller may have read already: the active support
-/// staff, the request's [`RuleFacts`], and whether any webhook endpoint is on (`false`: events
-/// are told to nobody).
+/// staff, the request's [`RuleFacts`], and the webhook endpoints that are on (none: events are
+/// told to nobody).
 #[derive(Clone, Copy)]
 pub(super) struct Among<'a> {
     pub staff: &'a [(i64, String, String)],
     pub facts: &'a RuleFacts,
-    pub webhooks: bool,
+    pub endpoints: &'a [i64],
 }
 
 /// What a batch's answers changed, gathered by [`Requests::react_among`] and written together
@@ -230,10 +240,11 @@ impl Requests {
     ) -> Result<bool> {
         let staff = sql::staff(&mut *conn).await?;
         let facts = field_sql::rule_facts(conn, r.id).await?;
+        let endpoints = crate::db::webhooks::active(&mut *conn).await?;
         let among = Among {
             staff: &staff,
             facts: &facts,
-            webhooks: true,
+            endpoints: &endpoints,
         };
         self.react_among(conn, event, r, now, among, None).await
     }
@@ -255,12 +266,12 @@ impl Requests {
         let Among {
             staff,
             facts,
-            webhooks,
+            endpoints,
         } = among;
         let mut pending = VecDeque::from([(event, 1)]);
         let mut moved = false;
         while let Some((event, depth)) = pending.pop_front() {
-            if webhooks {
+            if !endpoints.is_empty() {
                 self.tell_webhooks(conn, &event, r, now).await?;
             }
             let cause = format!("event:{}", event.name());
@@ -276,6 +287,7 @@ impl Requests {
             let check = Check {
                 staff: staff.iter().map(|(id, _, _)| *id).collect(),
                 tags: request_fields::split(&r.tags),
+                endpoints: endpoints.to_vec(),
             };
             let about = r.id;
             let asked = self
@@ -368,6 +380,37 @@ impl Requests {
                     }
                     Action::CancelTimer { name } => {
                         field_sql::cancel_timer(conn, r.id, name).await?;
+                        None
+                    }
+                    Action::AddNote { text } => {
+                        let html = markdown::render(text);
+                        sql::insert_message(
+                            conn,
+                            self.db.backend(),
+                            &NewMessage {
+                                request_id: r.id,
+                                author_id: None,
+                                plugin: Some(&plugin),
+                                body: text,
+                                internal: true,
+                                extra: "",
+                                channel: "workflow",
+                                html: &html,
+                                renderer: markdown::RENDERER,
+                                now,
+                            },
+                        )
+                        .await?;
+                        changed = true;
+                        Some(RequestEvent::NoteAdded)
+                    }
+                    Action::SendEmail { to, wordings } => {
+                        self.send_rule_email(conn, r, to, wordings, now).await?;
+                        None
+                    }
+                    Action::CallWebhook { endpoint, name } => {
+                        self.call_webhook(conn, r, *endpoint as i64, name, &plugin, now)
+                            .await?;
                         None
                     }
                     // Already so: nothing to change, nothing raised.

@@ -44,7 +44,7 @@ impl Requests {
             .into_iter()
             .collect();
         let staff = sql::staff(&mut *tx).await?;
-        let webhooks = crate::db::webhooks::any_active(&mut *tx).await?;
+        let endpoints = crate::db::webhooks::active(&mut *tx).await?;
         let mut moves = Moves::default();
         for (request_id, name) in &due {
             let (Some(r), Some(facts)) = (rows.get_mut(request_id), facts.get(request_id)) else {
@@ -53,7 +53,7 @@ impl Requests {
             let among = Among {
                 staff: &staff,
                 facts,
-                webhooks,
+                endpoints: &endpoints,
             };
             let event = RequestEvent::Timer(name.clone());
             self.react_among(&mut tx, event, r, now, among, Some(&mut moves))

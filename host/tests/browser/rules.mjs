@@ -1,9 +1,10 @@
 // Rules that act, in headless Chromium: an operator installs a workflow through the console,
-// sets its renewals agent in the settings form, tries the creation of a request against it and
-// activates it; a customer whose site's contract ends this month raises a request, which the
-// agent finds urgent, tagged `renewal` and assigned to them; the agent's reply waits for the
-// customer with a timer, and once the desk's clock has moved a week on, the request is closed by
-// the workflow. Started by host/tests/host/browser.rs, which provides BASE_URL, OPERATOR, AGENT,
+// sets its renewals agent and a reminder after 5 days in the settings form, tries the creation
+// of a request against it and activates it; a customer whose site's contract ends this month
+// raises a request, which the agent finds urgent, tagged `renewal` and assigned to them; the
+// agent's reply waits for the customer with two timers, and once the desk's clock has moved a
+// week on, the customer has been reminded (the test reads the email) and the request is closed
+// by the workflow. Started by host/tests/host/browser.rs, which provides BASE_URL, OPERATOR, AGENT,
 // AGENT_ID, AGENT_NAME, CUSTOMER (emails; the password is PASSWORD and no code is asked), REQUEST
 // (a request of the customer's), COMPONENT (a .wasm file), CHROMIUM, WEBHOOK_URL (a receiver the
 // operator registers for every event) and SECRET_FILE (where the secret the page shows once is
@@ -46,11 +47,13 @@ try {
   await expectText(ops, 'Installed #');
   const id = (await ops.getByRole('status').first().innerText()).match(/#(\d+)/)[1];
 
-  await step('names the renewals agent in its settings form');
+  await step('names the renewals agent and a reminder after 5 days in its settings form');
   await ops.getByRole('link', { name: new RegExp(`^Try #${id} `) }).click();
   await ops.getByLabel('Renewals agent').fill(process.env.AGENT_ID);
+  await ops.getByLabel('Remind after (days)').fill('5');
   await ops.getByRole('button', { name: 'Save the settings as a new installation' }).click();
   await expectText(ops, `+ renewal-agent = ${process.env.AGENT_ID}`);
+  await expectText(ops, '+ remind-after-days = 5');
   const configured = (await ops.getByRole('button', { name: /^Activate #\d+/ }).innerText()).match(/#(\d+)/)[1];
 
   await step('tries a new request of a renewal site against it: the actions, none applied');
@@ -107,10 +110,11 @@ try {
   const assignee = await agent.locator('#request-assignee').innerText();
   if (assignee !== process.env.AGENT_NAME) throw new Error(`assigned to ${assignee}`);
 
-  await step('the agent replies: the request waits for the customer, with a timer');
+  await step('the agent replies: the request waits for the customer, with timers');
   await agent.getByLabel('Message').fill('Here is the quote for another year.');
   await agent.getByRole('button', { name: 'Send reply' }).click();
   await expectText(agent, 'Waiting for Customer');
+  await expectText(agent, 'remind-if-silent');
   await expectText(agent, 'close-if-silent');
   // The note tells the test to move the desk's clock a week on.
   await agent.getByLabel('Internal note', { exact: true }).check();
@@ -118,7 +122,7 @@ try {
   await agent.getByRole('button', { name: 'Add internal note' }).click();
   await expectText(agent, 'A week passes.');
 
-  await step('a week of silence later, the workflow has closed it');
+  await step('a week of silence later, the workflow has reminded the customer and closed it');
   let status = '';
   for (let i = 0; i < 100; i++) {
     await agent.goto(`${BASE}/requests/${request}`);

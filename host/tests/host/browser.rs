@@ -275,9 +275,10 @@ async fn an_operator_swaps_a_workflow_from_the_console_in_chromium() {
 
 /// Rules that act, clicked through in Chromium (`rules.mjs`): a workflow installed, configured,
 /// tried and activated from the console; a customer's request made urgent, tagged and assigned
-/// by it; the agent's reply waiting with a timer that closes the request a week on. The test
-/// moves the desk's clock the week on, and sweeps the timers, when the agent's note asks it. A
-/// webhook receiver the operator registers on the console gets every change, signed.
+/// by it; the agent's reply waiting with timers that remind the customer by email after 5 days
+/// and close the request after 7. The test moves the desk's clock the week on, and sweeps the
+/// timers, when the agent's note asks it. A webhook receiver the operator registers on the
+/// console gets every change, signed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workflow_that_acts_is_installed_and_runs_the_desk_in_chromium() {
     let chromium = chromium();
@@ -394,5 +395,29 @@ async fn a_workflow_that_acts_is_installed_and_runs_the_desk_in_chromium() {
     assert_eq!(
         r["timeline"].as_array().unwrap().last().unwrap()["cause"],
         "event:timer"
+    );
+    // The reminder reached the customer, once, before the close.
+    let reminder = desk
+        .env
+        .sink
+        .wait(
+            "dana@borealis.example",
+            "Waiting for your answer: Renew our maintenance contract",
+            1,
+        )
+        .await;
+    assert!(
+        reminder.text.contains(&format!("REQ-{raised}")),
+        "{}",
+        reminder.text
+    );
+    assert_eq!(
+        desk.env
+            .sink
+            .to("dana@borealis.example")
+            .iter()
+            .filter(|m| m.subject.starts_with("Waiting for your answer"))
+            .count(),
+        1
     );
 }

@@ -21,6 +21,7 @@ mod inbound;
 mod mail;
 mod manage;
 mod metrics;
+mod migrations;
 mod pages;
 mod plugin_kit;
 mod replicas;

@@ -11,6 +11,7 @@ mod lists;
 mod long;
 pub(crate) mod reacting;
 mod settings;
+mod telling;
 
 use crate::accounts::Env;
 use crate::support::{Options, SmtpSink, TestDb, TestServer, on_both_backends};

@@ -181,7 +181,7 @@ fn worker(d: &Desk, webhooks: Webhooks) -> Worker {
     }
 }
 
-async fn register(d: &Desk, url: &str, events: Value) -> (i64, String) {
+pub(crate) async fn register(d: &Desk, url: &str, events: Value) -> (i64, String) {
     let (s, body) = d
         .env
         .post(

@@ -62,8 +62,9 @@ pub mod fixtures {
     /// A second ticket workflow with other statuses: New, Triaged, Waiting on Customer, Resolved.
     pub const WORKFLOW_TRIAGE: &[u8] = wasm!("helpdesk_plugin_workflow_triage.wasm");
 
-    /// A workflow that acts (contract 0.4): urgent renewals to a named agent, requests waiting
-    /// for their customer closed by a timer, and a loop of answers for the cascade's limit.
+    /// A workflow that acts (contract 0.5): urgent renewals to a named agent (their site's
+    /// administrators emailed, a webhook called), requests waiting for their customer reminded
+    /// and closed by timers, and a loop of answers for the cascade's limit.
     pub const WORKFLOW_RENEWALS: &[u8] = wasm!("helpdesk_plugin_workflow_renewals.wasm");
 
     /// A password policy built against WIT 0.1.1, a patch release newer than the host's.
@@ -71,6 +72,9 @@ pub mod fixtures {
 
     /// A ticket workflow built against WIT 0.3.0: it answers events through `on-event`.
     pub const THIRD_CONTRACT: &[u8] = wasm!("helpdesk_plugin_third_contract.wasm");
+
+    /// A ticket workflow built against WIT 0.4.0: it reacts with 0.4's actions.
+    pub const FOURTH_CONTRACT: &[u8] = wasm!("helpdesk_plugin_fourth_contract.wasm");
 
     /// A password policy built against WIT 0.1.0, the contract's first release.
     pub const FIRST_CONTRACT: &[u8] = wasm!("helpdesk_plugin_first_contract.wasm");

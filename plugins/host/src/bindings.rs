@@ -3,12 +3,13 @@
 //! contract (size, shape), so a malformed answer never reaches the domain.
 //!
 //! The host speaks every version of the contract it has ever published: `wit/helpdesk.wit` (the
-//! current one, 0.4) and the frozen copies of the older minor versions in `plugins/host/wit/`
-//! (0.1, 0.2, 0.3). The slots' questions are the same in all of them, so one body of code,
+//! current one, 0.5) and the frozen copies of the older minor versions in `plugins/host/wit/`
+//! (0.1, 0.2, 0.3, 0.4). The slots' questions are the same in all of them, so one body of code,
 //! instantiated per version by `contract!`, serves them all; what a version adds comes on top:
 //! 0.2's `log` import, which the linker provides once for every world, 0.3's `describe-config`
-//! (`describes_config!`), which older components answer with "no description", and 0.4's
-//! `react` (`reacts!`), which older workflows answer through `on-event`.
+//! (`describes_config!`), which older components answer with "no description", 0.4's
+//! `react` (`reacts!`), which older workflows answer through `on-event`, and the actions 0.5
+//! adds to its answer (`acts_0_5!`).
 
 use super::runtime::{Bounds, CallState};
 use super::{PluginError, PluginErrorKind};
@@ -37,11 +38,13 @@ pub enum Contract {
     V0_2,
     V0_3,
     V0_4,
+    V0_5,
 }
 
 impl Contract {
     /// Newest first: the order in which a component's exports are matched.
-    pub const ALL: [Contract; 4] = [
+    pub const ALL: [Contract; 5] = [
+        Contract::V0_5,
         Contract::V0_4,
         Contract::V0_3,
         Contract::V0_2,
@@ -49,7 +52,7 @@ impl Contract {
     ];
 
     /// The newest: the version of `wit/helpdesk.wit`.
-    pub const CURRENT: Contract = Contract::V0_4;
+    pub const CURRENT: Contract = Contract::V0_5;
 
     pub fn version(self) -> &'static str {
         match self {
@@ -57,6 +60,7 @@ impl Contract {
             Contract::V0_2 => "0.2.0",
             Contract::V0_3 => "0.3.0",
             Contract::V0_4 => "0.4.0",
+            Contract::V0_5 => "0.5.0",
         }
     }
 
@@ -135,6 +139,7 @@ pub enum SlotPre {
     V0_2(v0_2::SlotPre),
     V0_3(v0_3::SlotPre),
     V0_4(v0_4::SlotPre),
+    V0_5(v0_5::SlotPre),
 }
 
 /// Forwards a question to the bindings of the component's version.
@@ -145,6 +150,7 @@ macro_rules! each_version {
             SlotPre::V0_2($pre) => $call,
             SlotPre::V0_3($pre) => $call,
             SlotPre::V0_4($pre) => $call,
+            SlotPre::V0_5($pre) => $call,
         }
     };
 }
@@ -167,6 +173,12 @@ pub fn check_signatures(
                 Slot::TicketWorkflow => v0_4::check_react(pre, &export),
                 _ => Ok(()),
             }),
+        Contract::V0_5 => v0_5::check_signatures(pre, slot, &export)
+            .and_then(|()| v0_5::check_describe_config(pre, &export))
+            .and_then(|()| match slot {
+                Slot::TicketWorkflow => v0_5::check_react(pre, &export),
+                _ => Ok(()),
+            }),
     }
 }
 
@@ -181,6 +193,7 @@ impl SlotPre {
             Contract::V0_2 => SlotPre::V0_2(v0_2::SlotPre::new(slot, pre)?),
             Contract::V0_3 => SlotPre::V0_3(v0_3::SlotPre::new(slot, pre)?),
             Contract::V0_4 => SlotPre::V0_4(v0_4::SlotPre::new(slot, pre)?),
+            Contract::V0_5 => SlotPre::V0_5(v0_5::SlotPre::new(slot, pre)?),
         })
     }
 
@@ -190,6 +203,7 @@ impl SlotPre {
             SlotPre::V0_2(_) => Contract::V0_2,
             SlotPre::V0_3(_) => Contract::V0_3,
             SlotPre::V0_4(_) => Contract::V0_4,
+            SlotPre::V0_5(_) => Contract::V0_5,
         }
     }
 
@@ -203,6 +217,7 @@ impl SlotPre {
         let fields = match self {
             SlotPre::V0_3(pre) => pre.describe_config(rt, plugin)?,
             SlotPre::V0_4(pre) => pre.describe_config(rt, plugin)?,
+            SlotPre::V0_5(pre) => pre.describe_config(rt, plugin)?,
             _ => return Ok(None),
         };
         if let Some(fields) = &fields {
@@ -283,8 +298,9 @@ impl SlotPre {
         each_version!(self, pre => pre.on_event(rt, plugin, config, context))
     }
 
-    /// The actions the workflow takes on an event. A 0.4 component is asked `react`; an older
-    /// one `on-event`, for the events it knows, and its move (if any) is the one action.
+    /// The actions the workflow takes on an event. A component of 0.4 or later is asked `react`;
+    /// an older one `on-event`, for the events it knows, and its move (if any) is the one
+    /// action.
     pub fn react(
         &self,
         rt: &Bounds<'_>,
@@ -292,8 +308,10 @@ impl SlotPre {
         config: &str,
         reaction: &Reaction,
     ) -> Result<Vec<Action>, PluginError> {
-        if let SlotPre::V0_4(pre) = self {
-            return pre.react(rt, plugin, config, reaction);
+        match self {
+            SlotPre::V0_4(pre) => return pre.react(rt, plugin, config, reaction),
+            SlotPre::V0_5(pre) => return pre.react(rt, plugin, config, reaction),
+            _ => {}
         }
         let Some(event) = reaction.event.older() else {
             return Ok(Vec::new());
@@ -341,7 +359,8 @@ where
 contract!(v0_1, "wit/v0.1");
 contract!(v0_2, "wit/v0.2");
 contract!(v0_3, "wit/v0.3", describes_config);
-contract!(v0_4, "../../wit", describes_config, reacts);
+contract!(v0_4, "wit/v0.4", describes_config, reacts, acts_0_4);
+contract!(v0_5, "../../wit", describes_config, reacts, acts_0_5);
 
 fn malformed(plugin: &PluginRef, why: String) -> PluginError {
     let err = PluginError::new(plugin.clone(), PluginErrorKind::Malformed(why));

@@ -308,7 +308,10 @@ impl Loaded {
     /// Whether the workflow is asked about `event` at all: a component older than contract 0.4
     /// knows only the events of `on-event`.
     pub fn hears(&self, event: &rules::RequestEvent) -> bool {
-        self.pre.contract() == bindings::Contract::V0_4 || event.older().is_some()
+        matches!(
+            self.pre.contract(),
+            bindings::Contract::V0_4 | bindings::Contract::V0_5
+        ) || event.older().is_some()
     }
 
     /// The actions the workflow takes on an event, each of the contract's form (a status of

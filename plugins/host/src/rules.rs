@@ -343,19 +343,91 @@ pub struct Reaction {
     pub request: RequestView,
 }
 
-/// One change a rule asks for (`action` of contract 0.4).
+/// One change a rule asks for (`action` of contract 0.4; `add-note`, `send-email` and
+/// `call-webhook` since 0.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
-    SetStatus { status: String },
-    SetPriority { priority: Priority },
-    AddTag { tag: String },
-    RemoveTag { tag: String },
-    Assign { staff: u64 },
+    SetStatus {
+        status: String,
+    },
+    SetPriority {
+        priority: Priority,
+    },
+    AddTag {
+        tag: String,
+    },
+    RemoveTag {
+        tag: String,
+    },
+    Assign {
+        staff: u64,
+    },
     Unassign,
-    SetTimer { name: String, after_seconds: u64 },
-    CancelTimer { name: String },
+    SetTimer {
+        name: String,
+        after_seconds: u64,
+    },
+    CancelTimer {
+        name: String,
+    },
+    AddNote {
+        text: String,
+    },
+    SendEmail {
+        to: Vec<Recipient>,
+        wordings: Vec<Wording>,
+    },
+    CallWebhook {
+        endpoint: u64,
+        name: String,
+    },
 }
+
+/// Who an email a rule sends goes to. As JSON: `"requester"`, `"assignee"`, `"site-admins"`
+/// or `{"address": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recipient {
+    Requester,
+    Assignee,
+    SiteAdmins,
+    Address(String),
+}
+
+/// The words of an email a rule sends, in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wording {
+    pub language: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Wording {
+    /// The wording for a reader of `language`: theirs, else English, else the first.
+    pub fn pick<'a>(wordings: &'a [Wording], language: &str) -> Option<&'a Wording> {
+        wordings
+            .iter()
+            .find(|w| !language.is_empty() && w.language.eq_ignore_ascii_case(language))
+            .or_else(|| {
+                wordings
+                    .iter()
+                    .find(|w| w.language.eq_ignore_ascii_case("en"))
+            })
+            .or_else(|| wordings.first())
+    }
+}
+
+/// The longest note a rule may add, in bytes.
+pub const MAX_NOTE_BYTES: usize = 16 * 1024;
+/// The most recipients one email may have.
+pub const MAX_RECIPIENTS: usize = 10;
+/// The most wordings one email may have.
+pub const MAX_WORDINGS: usize = 8;
+/// The longest subject of an email, in characters.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+/// The longest body of an email, in bytes.
+pub const MAX_EMAIL_BODY: usize = 16 * 1024;
 
 /// The most actions one answer may hold.
 pub const MAX_ACTIONS: usize = 32;
@@ -376,6 +448,9 @@ impl Action {
             Action::Unassign => "unassign",
             Action::SetTimer { .. } => "set-timer",
             Action::CancelTimer { .. } => "cancel-timer",
+            Action::AddNote { .. } => "add-note",
+            Action::SendEmail { .. } => "send-email",
+            Action::CallWebhook { .. } => "call-webhook",
         }
     }
 
@@ -400,9 +475,94 @@ impl Action {
                 Ok(())
             }
             Action::CancelTimer { name } => timer_name(name),
+            Action::AddNote { text } if text.trim().is_empty() || text.len() > MAX_NOTE_BYTES => {
+                Err(format!(
+                    "a note is 1 to {MAX_NOTE_BYTES} bytes of text, not {}",
+                    text.len()
+                ))
+            }
+            Action::SendEmail { to, wordings } => email_form(to, wordings),
+            Action::CallWebhook { name, .. } => call_name(name),
             _ => Ok(()),
         }
     }
+}
+
+/// An email's form: how many recipients and wordings, each address and wording.
+fn email_form(to: &[Recipient], wordings: &[Wording]) -> Result<(), String> {
+    if to.is_empty() || to.len() > MAX_RECIPIENTS {
+        return Err(format!(
+            "an email has 1 to {MAX_RECIPIENTS} recipients, not {}",
+            to.len()
+        ));
+    }
+    if wordings.is_empty() || wordings.len() > MAX_WORDINGS {
+        return Err(format!(
+            "an email has 1 to {MAX_WORDINGS} wordings, not {}",
+            wordings.len()
+        ));
+    }
+    for r in to {
+        if let Recipient::Address(a) = r {
+            address(a)?;
+        }
+    }
+    for w in wordings {
+        let language = !w.language.is_empty()
+            && w.language.len() <= 16
+            && w.language
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'-');
+        if !language {
+            let shown: String = w.language.chars().take(20).collect();
+            return Err(format!("{shown:?} is not a language code (`en`, `de`)"));
+        }
+        let chars = w.subject.trim().chars().count();
+        if chars == 0 || chars > MAX_SUBJECT_CHARS || w.subject.contains(['\r', '\n']) {
+            return Err(format!(
+                "the {} wording's subject must be one line of 1 to {MAX_SUBJECT_CHARS} characters",
+                w.language
+            ));
+        }
+        if w.body.len() > MAX_EMAIL_BODY {
+            return Err(format!(
+                "the {} wording's body is {} bytes; at most {MAX_EMAIL_BODY} are allowed",
+                w.language,
+                w.body.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An email address a rule names: at most 254 characters, one `@` with something on both
+/// sides, a dot in the domain, no spaces, quotes or angle brackets.
+pub fn address(a: &str) -> Result<(), String> {
+    let valid = a.len() <= 254
+        && a.split('@').count() == 2
+        && a.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !a
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;:[]\\".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        let shown: String = a.chars().take(60).collect();
+        Err(format!("{shown:?} is not an email address"))
+    }
+}
+
+/// The name of a webhook call: 1 to 64 lowercase letters, digits and dashes.
+fn call_name(name: &str) -> Result<(), String> {
+    timer_name(name).map_err(|_| {
+        let shown: String = name.chars().take(70).collect();
+        format!("the call name {shown:?} is not one: 1 to 64 lowercase letters, digits and dashes")
+    })
 }
 
 /// A tag's form: a letter or digit, then letters, digits, `-` or `_`, at most

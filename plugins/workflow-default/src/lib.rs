@@ -10,9 +10,11 @@
 //! - a customer's reply moves an On Hold request back to In Progress, and reopens a Closed one
 //!   (to In Progress) within the reopen window; after the window the request stays Closed.
 //!
-//! Closing requests nobody answers (off unless `close-after-days` is set): a request put On Hold
-//! gets a timer; when it falls due and the request is still On Hold, it is closed. A customer's
-//! reply, or a move off On Hold, cancels the timer; a staff reply while On Hold starts it again.
+//! Requests nobody answers (off unless `remind-after-days` or `close-after-days` is set): a
+//! request put On Hold gets a timer for each; when the reminder's falls due and the request is
+//! still On Hold, its requester is emailed the reminder operators wrote (in German when they
+//! chose German); when the closing one falls due, it is closed. A customer's reply, or a move
+//! off On Hold, cancels both; a staff reply while On Hold starts them again.
 //!
 //! Config (all optional):
 //!
@@ -20,12 +22,15 @@
 //! |---|---|---|
 //! | `reopen-window-days` | 14 | how long after closing a customer may reopen (0 = never) |
 //! | `close-after-days` | 0 | close a request On Hold this many days after it was last put or answered there (0 = never) |
+//! | `remind-after-days` | 0 | email its requester a reminder this many days after that (0 = never) |
+//! | `reminder-subject`, `reminder-text` | see [`REMINDER_EN`] | the reminder in English; `{number}`, `{subject}`, `{name}`, `{link}` are filled in |
+//! | `reminder-subject-de`, `reminder-text-de` | see [`REMINDER_DE`] | the reminder in German |
 
 use helpdesk_plugin_sdk::config::Config;
 use helpdesk_plugin_sdk::describe;
 use helpdesk_plugin_sdk::ticket_workflow::exports::helpdesk::plugins::workflow::{
-    self, Action, EventContext, Request, RequestEvent, Status, TicketEvent, Timer,
-    TransitionDecision, TransitionRequest,
+    self, Action, Email, EventContext, Recipient, Request, RequestEvent, Status, TicketEvent,
+    Timer, TransitionDecision, TransitionRequest, Wording,
 };
 use helpdesk_plugin_sdk::types::ActorRole;
 use helpdesk_plugin_sdk::types::{ConfigField, PluginInfo};
@@ -48,20 +53,61 @@ pub struct Settings {
     pub reopen_window_seconds: u64,
     /// 0: requests On Hold are never closed on their own.
     pub close_after_seconds: u64,
+    /// 0: no reminder is sent.
+    pub remind_after_seconds: u64,
+    /// The reminder's `(subject, text)` in English and in German.
+    pub reminder: [(String, String); 2],
 }
 
 /// The timer that closes a request left On Hold.
 pub const CLOSE_IF_SILENT: &str = "close-if-silent";
+/// The timer that reminds the requester of a request left On Hold.
+pub const REMIND_IF_SILENT: &str = "remind-if-silent";
+
+/// The reminder's default subject and text in English.
+pub const REMINDER_EN: (&str, &str) = (
+    "Waiting for your answer: {subject}",
+    "Hello {name}, your request {number}, \"{subject}\", is on hold until you answer. Please reply to this email or in the portal so that we can go on.",
+);
+/// The reminder's default subject and text in German.
+pub const REMINDER_DE: (&str, &str) = (
+    "Wir warten auf Ihre Antwort: {subject}",
+    "Hallo {name}, Ihre Anfrage {number}, „{subject}“, wartet auf Ihre Antwort. Bitte antworten Sie auf diese E-Mail oder im Portal, damit wir weitermachen können.",
+);
 
 impl Settings {
     pub fn parse(src: &str) -> Result<Settings, String> {
         let mut c = Config::parse(src)?;
         let days = c.take_int("reopen-window-days", 0, 3650)?.unwrap_or(14) as u64;
         let close = c.take_int("close-after-days", 0, 3650)?.unwrap_or(0) as u64;
+        let remind = c.take_int("remind-after-days", 0, 3650)?.unwrap_or(0) as u64;
+        // The contract's bounds of an email's subject (characters) and body (bytes).
+        let mut text = |key: &str, default: &str, max: usize| -> Result<String, String> {
+            let t = c.take_str(key)?.unwrap_or_else(|| default.to_owned());
+            if t.trim().is_empty() {
+                return Err(format!("`{key}` is empty"));
+            }
+            if t.chars().count() > max {
+                return Err(format!("`{key}` is longer than {max} characters"));
+            }
+            Ok(t)
+        };
+        let reminder = [
+            (
+                text("reminder-subject", REMINDER_EN.0, 200)?,
+                text("reminder-text", REMINDER_EN.1, 4000)?,
+            ),
+            (
+                text("reminder-subject-de", REMINDER_DE.0, 200)?,
+                text("reminder-text-de", REMINDER_DE.1, 4000)?,
+            ),
+        ];
         c.finish()?;
         Ok(Settings {
             reopen_window_seconds: days * 86_400,
             close_after_seconds: close * 86_400,
+            remind_after_seconds: remind * 86_400,
+            reminder,
         })
     }
 
@@ -116,11 +162,18 @@ impl Settings {
         Some(to.to_owned())
     }
 
-    /// The actions after `event` on `request`: the automatic moves above, and the timer that
-    /// closes a request left On Hold.
+    /// The actions after `event` on `request`: the automatic moves above, and the timers that
+    /// remind the requester of a request left On Hold and close it.
     pub fn react(&self, event: &RequestEvent, request: &Request) -> Vec<Action> {
         let mut actions: Vec<Action> = self.moves(event, request).into_iter().collect();
-        if self.close_after_seconds == 0 {
+        let timers: Vec<(&str, u64)> = [
+            (REMIND_IF_SILENT, self.remind_after_seconds),
+            (CLOSE_IF_SILENT, self.close_after_seconds),
+        ]
+        .into_iter()
+        .filter(|(_, after)| *after > 0)
+        .collect();
+        if timers.is_empty() {
             return actions;
         }
         // Where the request ends up after this answer.
@@ -128,24 +181,45 @@ impl Settings {
             Some(Action::SetStatus(to)) => to.as_str(),
             _ => request.status.as_str(),
         };
-        let start = || {
+        let start = timers.iter().map(|(name, after)| {
             Action::SetTimer(Timer {
-                name: CLOSE_IF_SILENT.to_owned(),
-                after_seconds: self.close_after_seconds,
+                name: (*name).to_owned(),
+                after_seconds: *after,
             })
-        };
-        let cancel = || Action::CancelTimer(CLOSE_IF_SILENT.to_owned());
+        });
+        let cancel = timers
+            .iter()
+            .map(|(name, _)| Action::CancelTimer((*name).to_owned()));
         match event {
             RequestEvent::Timer(name) if name == CLOSE_IF_SILENT && status == ON_HOLD => {
                 actions.push(Action::SetStatus(CLOSED.to_owned()));
             }
-            RequestEvent::StatusChanged(_) if status == ON_HOLD => actions.push(start()),
-            RequestEvent::StatusChanged(from) if from == ON_HOLD => actions.push(cancel()),
-            RequestEvent::StaffReplied if status == ON_HOLD => actions.push(start()),
-            RequestEvent::CustomerReplied => actions.push(cancel()),
+            RequestEvent::Timer(name) if name == REMIND_IF_SILENT && status == ON_HOLD => {
+                actions.push(self.reminder());
+            }
+            RequestEvent::StatusChanged(_) if status == ON_HOLD => actions.extend(start),
+            RequestEvent::StatusChanged(from) if from == ON_HOLD => actions.extend(cancel),
+            RequestEvent::StaffReplied if status == ON_HOLD => actions.extend(start),
+            RequestEvent::CustomerReplied => actions.extend(cancel),
             _ => {}
         }
         actions
+    }
+
+    /// The reminder to the requester, in English and German.
+    fn reminder(&self) -> Action {
+        let wording = |language: &str, (subject, body): &(String, String)| Wording {
+            language: language.to_owned(),
+            subject: subject.clone(),
+            body: body.clone(),
+        };
+        Action::SendEmail(Email {
+            to: vec![Recipient::Requester],
+            wordings: vec![
+                wording("en", &self.reminder[0]),
+                wording("de", &self.reminder[1]),
+            ],
+        })
     }
 
     /// The automatic move after `event`, as `on_event` says it.
@@ -215,6 +289,38 @@ impl workflow::Guest for WorkflowDefault {
                 0,
                 0,
                 3650,
+            ),
+            describe::integer(
+                "remind-after-days",
+                "Remind after silence (days)",
+                "Email the requester a reminder this many days after their request was put On Hold or last answered there, unless they reply; 0: never.",
+                0,
+                0,
+                3650,
+            ),
+            describe::text(
+                "reminder-subject",
+                "Reminder subject (English)",
+                "{number}, {subject}, {name} and {link} are filled in.",
+                REMINDER_EN.0,
+            ),
+            describe::text(
+                "reminder-text",
+                "Reminder text (English)",
+                "{number}, {subject}, {name} and {link} are filled in; a link to the request follows.",
+                REMINDER_EN.1,
+            ),
+            describe::text(
+                "reminder-subject-de",
+                "Reminder subject (German)",
+                "Sent to requesters who chose German.",
+                REMINDER_DE.0,
+            ),
+            describe::text(
+                "reminder-text-de",
+                "Reminder text (German)",
+                "Sent to requesters who chose German.",
+                REMINDER_DE.1,
             ),
         ])
     }

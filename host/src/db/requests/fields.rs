@@ -250,7 +250,8 @@ pub async fn rule_facts_of(
 /// Claims up to `limit` timers due by `now` for the transaction `conn`: each is removed (the
 /// transaction fires it; if it never commits, the timer stays and fires later). On PostgreSQL,
 /// timers another transaction has claimed are skipped, so several servers sweep at once without
-/// firing one twice. Returned by request, then name.
+/// firing one twice. Returned by request, and a request's in the order they fell due (then by
+/// name), so that a reminder due before a closing fires first.
 pub async fn claim_due(
     conn: &mut AnyConnection,
     backend: super::Backend,
@@ -262,16 +263,50 @@ pub async fn claim_due(
         super::Backend::Sqlite => "",
     };
     // Only our own SQL fragment is formatted in; values are bound.
-    let mut claimed: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let mut claimed: Vec<(i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "DELETE FROM request_timers WHERE (request_id, name) IN (
              SELECT request_id, name FROM request_timers WHERE due_at <= $1
              ORDER BY due_at, request_id, name LIMIT $2{lock})
-         RETURNING request_id, name"
+         RETURNING request_id, due_at, name"
     )))
     .bind(now)
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
     claimed.sort();
-    Ok(claimed)
+    Ok(claimed
+        .into_iter()
+        .map(|(request, _, name)| (request, name))
+        .collect())
+}
+
+/// A person a rule's email may go to: `kind` says how they stand to the request
+/// (`requester`, `assignee`, `site-admin`).
+#[derive(Debug, Clone, FromRow)]
+pub struct Reader {
+    pub kind: String,
+    pub name: String,
+    pub email: String,
+    pub language: Option<String>,
+}
+
+/// The people of request `id` a rule can email: its requester, its assignee, and the active
+/// administrators of its site.
+pub async fn readers(conn: &mut AnyConnection, id: i64) -> Result<Vec<Reader>, DbError> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT 'requester' AS kind, ",
+        display_name!("u"),
+        " AS name, u.email, u.language FROM requests r JOIN users u ON u.id = r.requester_id WHERE r.id = $1
+         UNION ALL SELECT 'assignee', ",
+        display_name!("u"),
+        ", u.email, u.language FROM requests r JOIN users u ON u.id = r.assignee_id WHERE r.id = $1
+         UNION ALL SELECT 'site-admin', ",
+        display_name!("u"),
+        ", u.email, u.language FROM requests r
+           JOIN users u ON u.site_id = r.site_id AND u.role = 'site_admin' AND u.state = 'active'
+         WHERE r.id = $1",
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
 }

@@ -190,8 +190,10 @@ pub(super) fn schemas() -> Value {
         "BouncingAddress": object(&["email", "bouncing_since", "bounce_reason"], json!({
             "email": s(), "bouncing_since": i(), "bounce_reason": null_s() })),
         "RequestMessage": object(&["id", "author_id", "author_name", "author_role", "body", "internal", "channel", "created_at"], json!({
-            "id": i(), "author_id": i(), "author_name": s(), "author_role": s(), "body": s(), "internal": { "enum": [0, 1] },
-            "channel": { "enum": ["portal", "api", "email"], "description": "Where the message came from; for email, staff may download the original at /api/v1/requests/{id}/messages/{message}/original" },
+            "id": i(),
+            "author_id": { "type": ["integer", "null"], "description": "The person who wrote it; null for a workflow's internal note, whose author_name is the plugin (name and version) and author_role `system`" },
+            "author_name": s(), "author_role": s(), "body": s(), "internal": { "enum": [0, 1] },
+            "channel": { "enum": ["portal", "api", "email", "workflow"], "description": "Where the message came from (`workflow`: a workflow's note); for email, staff may download the original at /api/v1/requests/{id}/messages/{message}/original" },
             "created_at": i() })),
         "Attachment": object(&["id", "request_id", "message_id", "file_name", "content_type", "size", "sha256", "created_at", "internal"], json!({
             "id": i(), "request_id": i(), "message_id": i(), "file_name": s(), "content_type": s(), "size": i(), "sha256": s(),

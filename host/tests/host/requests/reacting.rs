@@ -1,17 +1,17 @@
 //! Rules that act (contract 0.4's `react`): the workflow is handed the whole request after every
 //! event and answers with actions, which the host checks and applies in the event's own
 //! transaction, all or none; timers it sets come back as events, each exactly once; answers
-//! that keep raising events are cut; a workflow of the 0.3 contract keeps working.
+//! that keep raising events are cut; workflows of the 0.3 and 0.4 contracts keep working.
 
 use super::*;
 use crate::accounts::PASSWORD;
 use crate::console::decisions;
 use helpdesk::auth::SiteInput;
 use helpdesk::clock::Clock;
-use helpdesk_bundled_plugins::fixtures::{THIRD_CONTRACT, WORKFLOW_RENEWALS};
+use helpdesk_bundled_plugins::fixtures::{FOURTH_CONTRACT, THIRD_CONTRACT, WORKFLOW_RENEWALS};
 
 /// Installs and activates `wasm` as the workflow, with `config`; returns its id.
-async fn workflow(d: &Desk, t: &TestDb, wasm: &[u8], config: &str) -> i64 {
+pub(crate) async fn workflow(d: &Desk, t: &TestDb, wasm: &[u8], config: &str) -> i64 {
     d.env
         .server
         .state
@@ -49,7 +49,7 @@ pub(crate) async fn site_ending_in(d: &Desk, name: &str, domain: &str, days: i64
         .await
 }
 
-async fn reply(d: &Desk, token: &str, id: i64, body: &str) {
+pub(crate) async fn reply(d: &Desk, token: &str, id: i64, body: &str) {
     let (s, res) = d
         .env
         .post(
@@ -297,4 +297,27 @@ async fn a_workflow_of_the_older_contract_keeps_working(t: TestDb) {
 on_both_backends!(
     older_contract_events,
     a_workflow_of_the_older_contract_keeps_working
+);
+
+async fn a_workflow_of_contract_0_4_keeps_acting(t: TestDb) {
+    let d = Desk::new(&t).await;
+    workflow(&d, &t, FOURTH_CONTRACT, "").await;
+    let id = d.raise(&d.bob, "Built against 0.4", "Still acting?").await;
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(r["priority"], "high", "{r}");
+    assert_eq!(tags(&r), ["fourth"]);
+    reply(&d, &d.agent, id, "Yes.").await;
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(r["status"], "closed");
+    assert_eq!(r["timers"][0]["name"], "follow-up", "{r}");
+    d.env.server.clock.advance(Duration::from_secs(3600));
+    let requests = &d.env.server.state.requests;
+    assert_eq!(requests.fire_all_due_timers().await.unwrap(), 1);
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(tags(&r), ["followed-up", "fourth"]);
+    assert_eq!(r["rule_failures"], json!([]));
+}
+on_both_backends!(
+    contract_0_4_actions,
+    a_workflow_of_contract_0_4_keeps_acting
 );

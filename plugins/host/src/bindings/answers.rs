@@ -143,9 +143,24 @@ impl OutputSize for crate::rules::Action {
             A::SetStatus { status: s }
             | A::AddTag { tag: s }
             | A::RemoveTag { tag: s }
-            | A::CancelTimer { name: s } => s.len(),
-            A::SetTimer { name, .. } => name.len() + 8,
+            | A::CancelTimer { name: s }
+            | A::AddNote { text: s } => s.len(),
+            A::SetTimer { name, .. } | A::CallWebhook { name, .. } => name.len() + 8,
             A::SetPriority { .. } | A::Assign { .. } | A::Unassign => 8,
+            A::SendEmail { to, wordings } => {
+                let to: usize = to
+                    .iter()
+                    .map(|r| match r {
+                        crate::rules::Recipient::Address(a) => a.len(),
+                        _ => 8,
+                    })
+                    .sum();
+                let words: usize = wordings
+                    .iter()
+                    .map(|w| w.language.len() + w.subject.len() + w.body.len())
+                    .sum();
+                to + words
+            }
         }
     }
 }

@@ -1,8 +1,81 @@
 //! What contract 0.4 adds on top of 0.3: `react` in the ticket-workflow slot, the whole request
-//! and an event in, a list of actions out. `contract!` expands `reacts!` inside the 0.4
-//! bindings, where the generated types of the workflow world are in scope.
+//! and an event in, a list of actions out; and what 0.5 adds to those actions. `contract!`
+//! expands `reacts!` inside the bindings of 0.4 and later, where the generated types of the
+//! workflow world are in scope, with the version's own `acts_0_4!` or `acts_0_5!`, which turn
+//! its actions into the host's.
 
-/// 0.4's `react`.
+/// The host's action for a generated `w::Action`: the arms of 0.4, then the arms given for the
+/// actions a later version adds.
+macro_rules! action_out {
+    ($a:expr $(, $pat:pat => $out:expr)*) => {{
+        use crate::rules::Action;
+        match $a {
+            w::Action::SetStatus(status) => Action::SetStatus { status },
+            w::Action::SetPriority(p) => Action::SetPriority {
+                priority: priority_out(p),
+            },
+            w::Action::AddTag(tag) => Action::AddTag { tag },
+            w::Action::RemoveTag(tag) => Action::RemoveTag { tag },
+            w::Action::Assign(staff) => Action::Assign { staff },
+            w::Action::Unassign => Action::Unassign,
+            w::Action::SetTimer(t) => Action::SetTimer {
+                name: t.name,
+                after_seconds: t.after_seconds,
+            },
+            w::Action::CancelTimer(name) => Action::CancelTimer { name },
+            $($pat => $out,)*
+        }
+    }};
+}
+
+/// 0.4's actions.
+macro_rules! acts_0_4 {
+    () => {
+        fn action_out(a: w::Action) -> crate::rules::Action {
+            action_out!(a)
+        }
+    };
+}
+
+/// 0.5's actions: 0.4's, `add-note`, `send-email` and `call-webhook`.
+macro_rules! acts_0_5 {
+    () => {
+        fn action_out(a: w::Action) -> crate::rules::Action {
+            use crate::rules::{Recipient, Wording};
+            action_out!(
+                a,
+                w::Action::AddNote(text) => Action::AddNote { text },
+                w::Action::SendEmail(e) => Action::SendEmail {
+                    to: e
+                        .to
+                        .into_iter()
+                        .map(|r| match r {
+                            w::Recipient::Requester => Recipient::Requester,
+                            w::Recipient::Assignee => Recipient::Assignee,
+                            w::Recipient::SiteAdmins => Recipient::SiteAdmins,
+                            w::Recipient::Address(a) => Recipient::Address(a),
+                        })
+                        .collect(),
+                    wordings: e
+                        .wordings
+                        .into_iter()
+                        .map(|x| Wording {
+                            language: x.language,
+                            subject: x.subject,
+                            body: x.body,
+                        })
+                        .collect(),
+                },
+                w::Action::CallWebhook(c) => Action::CallWebhook {
+                    endpoint: c.endpoint,
+                    name: c.name,
+                }
+            )
+        }
+    };
+}
+
+/// `react`, since 0.4.
 macro_rules! reacts {
     () => {
         pub fn check_react(pre: &InstancePre<CallState>, export: &str) -> Result<(), String> {
@@ -39,7 +112,7 @@ macro_rules! reacts {
                 config: &str,
                 reaction: &crate::rules::Reaction,
             ) -> Result<Vec<crate::rules::Action>, PluginError> {
-                use crate::rules::{Action, Channel, RequestEvent};
+                use crate::rules::{Channel, RequestEvent};
                 let pre = self.workflow(plugin)?;
                 let event = match &reaction.event {
                     RequestEvent::Created => w::RequestEvent::Created,
@@ -96,24 +169,7 @@ macro_rules! reacts {
                         .instantiate(&mut *store)?
                         .helpdesk_plugins_workflow()
                         .call_react(&mut *store, config, &event, &request)?;
-                    Ok(list
-                        .into_iter()
-                        .map(|a| match a {
-                            w::Action::SetStatus(status) => Action::SetStatus { status },
-                            w::Action::SetPriority(p) => Action::SetPriority {
-                                priority: priority_out(p),
-                            },
-                            w::Action::AddTag(tag) => Action::AddTag { tag },
-                            w::Action::RemoveTag(tag) => Action::RemoveTag { tag },
-                            w::Action::Assign(staff) => Action::Assign { staff },
-                            w::Action::Unassign => Action::Unassign,
-                            w::Action::SetTimer(t) => Action::SetTimer {
-                                name: t.name,
-                                after_seconds: t.after_seconds,
-                            },
-                            w::Action::CancelTimer(name) => Action::CancelTimer { name },
-                        })
-                        .collect::<Vec<_>>())
+                    Ok(list.into_iter().map(action_out).collect::<Vec<_>>())
                 })?;
                 if actions.len() > crate::rules::MAX_ACTIONS {
                     return Err(malformed(

@@ -1,7 +1,8 @@
 // {{name}}: a ticket workflow with three statuses (open, waiting, closed); change `STATUSES`,
 // `canTransition` and `react` to your process. `react` answers every event on a request with
-// actions: here, a staff reply to an open request waits on the customer and sets a timer that
-// closes it after a week of silence; the customer's reply opens it again and cancels the timer.
+// actions: here, a staff reply to an open request waits on the customer and sets two timers: one
+// reminds the customer by email after three days of silence, the other closes the request after a
+// week; the customer's reply opens it again and cancels both.
 //
 // Build: npm install && npm run build (componentize-js through jco).
 // Config (`key = value` lines, set by the operator at install): `customers-close` (default
@@ -13,7 +14,9 @@ const STATUSES = [
   { key: "closed", label: "Closed", open: false, initial: false },
 ];
 
-// The timer a staff reply sets; it closes a request still waiting on the customer.
+// The timers a staff reply sets: one reminds the customer of a request still waiting on them, the
+// other closes it.
+const REMIND = "remind";
 const CLOSE_IF_SILENT = "close-if-silent";
 
 /** Reads the operator's config; every error message is shown to the operator as it is. */
@@ -83,14 +86,26 @@ export const workflow = {
     if (event.tag === "staff-replied" && request.status === "open") {
       return [
         { tag: "set-status", val: "waiting" },
+        { tag: "set-timer", val: { name: REMIND, afterSeconds: 3n * 86400n } },
         { tag: "set-timer", val: { name: CLOSE_IF_SILENT, afterSeconds: 7n * 86400n } },
       ];
     }
     if (event.tag === "customer-replied" && (request.status === "waiting" || request.status === "closed")) {
       return [
         { tag: "set-status", val: "open" },
+        { tag: "cancel-timer", val: REMIND },
         { tag: "cancel-timer", val: CLOSE_IF_SILENT },
       ];
+    }
+    // The host fills in {name}, {number}, {subject} and {link}; add a wording per language your
+    // customers read.
+    if (event.tag === "timer" && event.val === REMIND && request.status === "waiting") {
+      const wording = {
+        language: "en",
+        subject: "Waiting for your answer: {subject}",
+        body: "Hello {name}, we are waiting for your answer to {number}. Without one, it closes in four days.",
+      };
+      return [{ tag: "send-email", val: { to: [{ tag: "requester" }], wordings: [wording] } }];
     }
     if (event.tag === "timer" && event.val === CLOSE_IF_SILENT && request.status === "waiting") {
       return [{ tag: "set-status", val: "closed" }];

@@ -1,7 +1,8 @@
 """{{name}}: a ticket workflow with three statuses (open, waiting, closed); change `STATUSES`,
 `can_transition` and `react` to your process. `react` answers every event on a request with
-actions: here, a staff reply to an open request waits on the customer and sets a timer that
-closes it after a week of silence; the customer's reply opens it again and cancels the timer.
+actions: here, a staff reply to an open request waits on the customer and sets two timers: one
+reminds the customer by email after three days of silence, the other closes the request after a
+week; the customer's reply opens it again and cancels both.
 
 Build: ./build.sh (needs componentize-py: pip install componentize-py).
 Config (`key = value` lines, set by the operator at install): `customers-close` (default
@@ -15,8 +16,10 @@ from wit_world import exports
 from wit_world.exports.workflow import (
     Action,
     Action_CancelTimer,
+    Action_SendEmail,
     Action_SetStatus,
     Action_SetTimer,
+    Email,
     EventContext,
     Request,
     RequestEvent,
@@ -24,11 +27,13 @@ from wit_world.exports.workflow import (
     RequestEvent_StaffReplied,
     RequestEvent_Timer,
     Status,
+    Recipient_Requester,
     Timer,
     TransitionDecision,
     TransitionDecision_Allowed,
     TransitionDecision_Refused,
     TransitionRequest,
+    Wording,
 )
 from wit_world.imports.types import ActorRole, ConfigField, ConfigKind_Boolean, PluginInfo
 
@@ -39,7 +44,9 @@ STATUSES = [
     ("closed", "Closed", False, False),
 ]
 
-# The timer a staff reply sets; it closes a request still waiting on the customer.
+# The timers a staff reply sets: one reminds the customer of a request still waiting on them,
+# the other closes it.
+REMIND = "remind"
 CLOSE_IF_SILENT = "close-if-silent"
 
 
@@ -100,10 +107,20 @@ class Workflow(exports.Workflow):
         if isinstance(event, RequestEvent_StaffReplied) and request.status == "open":
             return [
                 Action_SetStatus("waiting"),
+                Action_SetTimer(Timer(name=REMIND, after_seconds=3 * 86400)),
                 Action_SetTimer(Timer(name=CLOSE_IF_SILENT, after_seconds=7 * 86400)),
             ]
         if isinstance(event, RequestEvent_CustomerReplied) and request.status in ("waiting", "closed"):
-            return [Action_SetStatus("open"), Action_CancelTimer(CLOSE_IF_SILENT)]
+            return [Action_SetStatus("open"), Action_CancelTimer(REMIND), Action_CancelTimer(CLOSE_IF_SILENT)]
+        # The host fills in {name}, {number}, {subject} and {link}; add a wording per language
+        # your customers read.
+        if isinstance(event, RequestEvent_Timer) and event.value == REMIND and request.status == "waiting":
+            wording = Wording(
+                language="en",
+                subject="Waiting for your answer: {subject}",
+                body="Hello {name}, we are waiting for your answer to {number}. Without one, it closes in four days.",
+            )
+            return [Action_SendEmail(Email(to=[Recipient_Requester()], wordings=[wording]))]
         if isinstance(event, RequestEvent_Timer) and event.value == CLOSE_IF_SILENT and request.status == "waiting":
             return [Action_SetStatus("closed")]
         return []

@@ -1,7 +1,8 @@
 //! {{name}}: a ticket workflow with three statuses (open, waiting, closed); change `STATUSES`,
 //! `can_transition` and `react` to your process. `react` answers every event on a request with
-//! actions: here, a staff reply to an open request waits on the customer and sets a timer that
-//! closes it after a week of silence; the customer's reply opens it again and cancels the timer.
+//! actions: here, a staff reply to an open request waits on the customer and sets two timers:
+//! one reminds the customer by email after three days of silence, the other closes the request
+//! after a week; the customer's reply opens it again and cancels both.
 //!
 //! Build: `cargo build --release` (the component is
 //! `target/wasm32-wasip2/release/{{file}}.wasm`).
@@ -12,8 +13,8 @@
 
 use helpdesk_plugin_sdk::config::Config;
 use helpdesk_plugin_sdk::ticket_workflow::exports::helpdesk::plugins::workflow::{
-    self, Action, EventContext, Request, RequestEvent, Status, Timer, TransitionDecision,
-    TransitionRequest,
+    self, Action, Email, EventContext, Recipient, Request, RequestEvent, Status, Timer,
+    TransitionDecision, TransitionRequest, Wording,
 };
 use helpdesk_plugin_sdk::describe;
 use helpdesk_plugin_sdk::types::{ActorRole, ConfigField, PluginInfo};
@@ -25,7 +26,9 @@ const STATUSES: &[(&str, &str, bool, bool)] = &[
     ("closed", "Closed", false, false),
 ];
 
-/// The timer a staff reply sets; it closes a request still waiting on the customer.
+/// The timers a staff reply sets: one reminds the customer of a request still waiting on them,
+/// the other closes it.
+const REMIND: &str = "remind";
 const CLOSE_IF_SILENT: &str = "close-if-silent";
 
 fn customers_close(config: &str) -> Result<bool, String> {
@@ -100,14 +103,31 @@ impl workflow::Guest for Plugin {
             (RequestEvent::StaffReplied, "open") => vec![
                 Action::SetStatus("waiting".to_owned()),
                 Action::SetTimer(Timer {
+                    name: REMIND.to_owned(),
+                    after_seconds: 3 * 86_400,
+                }),
+                Action::SetTimer(Timer {
                     name: CLOSE_IF_SILENT.to_owned(),
                     after_seconds: 7 * 86_400,
                 }),
             ],
             (RequestEvent::CustomerReplied, "waiting" | "closed") => vec![
                 Action::SetStatus("open".to_owned()),
+                Action::CancelTimer(REMIND.to_owned()),
                 Action::CancelTimer(CLOSE_IF_SILENT.to_owned()),
             ],
+            // The host fills in `{name}`, `{number}`, `{subject}` and `{link}`; add a wording
+            // per language your customers read.
+            (RequestEvent::Timer(name), "waiting") if name == REMIND => {
+                vec![Action::SendEmail(Email {
+                    to: vec![Recipient::Requester],
+                    wordings: vec![Wording {
+                        language: "en".to_owned(),
+                        subject: "Waiting for your answer: {subject}".to_owned(),
+                        body: "Hello {name}, we are waiting for your answer to {number}. Without one, it closes in four days.".to_owned(),
+                    }],
+                })]
+            }
             (RequestEvent::Timer(name), "waiting") if name == CLOSE_IF_SILENT => {
                 vec![Action::SetStatus("closed".to_owned())]
             }

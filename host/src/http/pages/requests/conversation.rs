@@ -217,10 +217,11 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
         .map(|m| MessageView {
             id: m.id,
             author: m.author_name.clone(),
-            staff: matches!(m.author_role.as_str(), "agent" | "operator"),
+            staff: matches!(m.author_role.as_str(), "agent" | "operator" | "system"),
             via: v.t(match m.channel.as_str() {
                 "email" => "channel-email",
                 "api" => "channel-api",
+                "workflow" => "channel-workflow",
                 _ => "channel-portal",
             }),
             by_email: m.channel == "email",

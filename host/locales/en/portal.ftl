@@ -684,9 +684,11 @@ audit-event-request_fields_changed = Request priority or tags changed
 
 ## Operators: webhooks
 
-webhooks-hint = Every event on a request that an endpoint wants is POSTed to it as JSON, with the headers Helpdesk-Event, Helpdesk-Delivery (the same id on every attempt) and Helpdesk-Signature: t=<Unix seconds>,v1=<hex HMAC-SHA256 of "t.body" under the endpoint's secret>. A 2xx answer delivers it; anything else is tried again with back-off, and an endpoint failing for a day is turned off and operators are emailed. Internal addresses are refused, and redirects are not followed.
+webhooks-hint = Every event on a request that an endpoint wants is POSTed to it as JSON, with the headers Helpdesk-Event, Helpdesk-Delivery (the same id on every attempt) and Helpdesk-Signature: t=<Unix seconds>,v1=<hex HMAC-SHA256 of "t.body" under the endpoint's secret>. A 2xx answer delivers it; anything else is tried again with back-off, and an endpoint failing for a day is turned off and operators are emailed. Internal addresses are refused, and redirects are not followed. A workflow can also call an endpoint by its number.
 webhooks-none = No webhook endpoints yet.
 webhooks-url = URL
+webhooks-number = Number
+webhooks-number-hint = A workflow calls this endpoint by its number (the call-webhook action), whatever events it wants.
 webhooks-events = Events
 webhooks-all-events = Every event
 webhooks-description = Description

@@ -1,7 +1,8 @@
 // Rules that act, in headless Chromium: an operator installs a workflow through the console,
 // sets its renewals agent and a reminder after 5 days in the settings form, tries the creation
 // of a request against it and activates it; a customer whose site's contract ends this month
-// raises a request, which the agent finds urgent, tagged `renewal` and assigned to them; the
+// raises a request, which the agent finds urgent, tagged `renewal` and assigned to them, while
+// the workflow calls the webhook receiver the operator registered first (by its number); the
 // agent's reply waits for the customer with two timers, and once the desk's clock has moved a
 // week on, the customer has been reminded (the test reads the email) and the request is closed
 // by the workflow. Started by host/tests/host/browser.rs, which provides BASE_URL, OPERATOR, AGENT,
@@ -38,8 +39,21 @@ async function newPage() {
 
 try {
   const ops = await newPage();
-  await step('the operator installs the workflow');
+  await step('the operator registers a webhook receiver for every event');
   await signIn(ops, process.env.OPERATOR);
+  await ops.getByRole('link', { name: 'Webhooks', exact: true }).click();
+  await ops.getByLabel('URL').fill(process.env.WEBHOOK_URL);
+  await ops.getByLabel('Every event').check();
+  await ops.getByLabel('Description').fill('CRM');
+  await ops.getByRole('button', { name: 'Add the endpoint' }).click();
+  await expectText(ops, 'Signing secret');
+  writeFileSync(process.env.SECRET_FILE, (await ops.locator('#webhook-secret').innerText()).trim());
+  await ops.getByRole('link', { name: process.env.WEBHOOK_URL }).click();
+  await expectText(ops, 'Every event');
+  const endpoint = ops.url();
+  const number = (await ops.locator('#webhook-number').innerText()).match(/^(\d+)/)[1];
+
+  await step('installs the workflow');
   await ops.getByRole('link', { name: 'Plugins', exact: true }).click();
   await ops.getByLabel('Slot').selectOption('ticket-workflow');
   await ops.getByLabel('Component (.wasm)').setInputFiles(process.env.COMPONENT);
@@ -47,13 +61,15 @@ try {
   await expectText(ops, 'Installed #');
   const id = (await ops.getByRole('status').first().innerText()).match(/#(\d+)/)[1];
 
-  await step('names the renewals agent and a reminder after 5 days in its settings form');
+  await step('names the renewals agent, a reminder after 5 days and the webhook to call in its settings form');
   await ops.getByRole('link', { name: new RegExp(`^Try #${id} `) }).click();
   await ops.getByLabel('Renewals agent').fill(process.env.AGENT_ID);
   await ops.getByLabel('Remind after (days)').fill('5');
+  await ops.getByLabel('Renewals webhook').fill(number);
   await ops.getByRole('button', { name: 'Save the settings as a new installation' }).click();
   await expectText(ops, `+ renewal-agent = ${process.env.AGENT_ID}`);
   await expectText(ops, '+ remind-after-days = 5');
+  await expectText(ops, `+ renewal-webhook = ${number}`);
   const configured = (await ops.getByRole('button', { name: /^Activate #\d+/ }).innerText()).match(/#(\d+)/)[1];
 
   await step('tries a new request of a renewal site against it: the actions, none applied');
@@ -63,7 +79,7 @@ try {
   await ops.getByRole('button', { name: 'Ask both' }).click();
   await expectText(ops, 'react');
   const answers = await ops.getByRole('row', { name: /^Answer/ }).innerText();
-  for (const wanted of ['set-priority', 'urgent', 'renewal', `"staff":${process.env.AGENT_ID}`]) {
+  for (const wanted of ['set-priority', 'urgent', 'renewal', `"staff":${process.env.AGENT_ID}`, `"endpoint":${number}`]) {
     if (!answers.replaceAll(' ', '').includes(wanted.replaceAll(' ', ''))) {
       throw new Error(`the candidate's answer should hold ${wanted}: ${answers}`);
     }
@@ -74,16 +90,6 @@ try {
   await ops.getByRole('button', { name: new RegExp(`^Activate #${configured} `) }).click();
   await expectText(ops, 'now serves ticket-workflow on every server');
 
-  await step('registers a webhook receiver for every event');
-  await ops.getByRole('link', { name: 'Webhooks', exact: true }).click();
-  await ops.getByLabel('URL').fill(process.env.WEBHOOK_URL);
-  await ops.getByLabel('Every event').check();
-  await ops.getByLabel('Description').fill('CRM');
-  await ops.getByRole('button', { name: 'Add the endpoint' }).click();
-  await expectText(ops, 'Signing secret');
-  writeFileSync(process.env.SECRET_FILE, (await ops.locator('#webhook-secret').innerText()).trim());
-  await ops.getByRole('link', { name: process.env.WEBHOOK_URL }).click();
-  await expectText(ops, 'Every event');
 
   const customer = await newPage();
   await step('the customer raises a request');
@@ -135,8 +141,7 @@ try {
   if (status !== 'Closed') throw new Error(`the request should be closed: ${status}`);
   await expectText(agent, 'Workflow, after timer');
 
-  await step('the webhook log shows each change delivered');
-  const endpoint = ops.url();
+  await step('the webhook log shows each change delivered, and the workflow\'s call');
   let log = '';
   for (let i = 0; i < 100; i++) {
     // A week on, the operator's session has lapsed: they sign in again.
@@ -150,7 +155,7 @@ try {
     if (log.includes('status-changed') && !log.includes('pending')) break;
     await ops.waitForTimeout(200);
   }
-  for (const wanted of ['created', 'field-changed', 'assigned', 'staff-replied', 'status-changed', 'delivered']) {
+  for (const wanted of ['created', 'field-changed', 'assigned', 'staff-replied', 'status-changed', 'workflow-call', 'delivered']) {
     if (!log.includes(wanted)) throw new Error(`the delivery log should show ${wanted}: ${log}`);
   }
   for (const p of opened) await audit(p, 'at the end');

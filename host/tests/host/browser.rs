@@ -278,7 +278,7 @@ async fn an_operator_swaps_a_workflow_from_the_console_in_chromium() {
 /// by it; the agent's reply waiting with timers that remind the customer by email after 5 days
 /// and close the request after 7. The test moves the desk's clock the week on, and sweeps the
 /// timers, when the agent's note asks it. A webhook receiver the operator registers on the
-/// console gets every change, signed.
+/// console gets every change, signed, and the workflow's call on a renewal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workflow_that_acts_is_installed_and_runs_the_desk_in_chromium() {
     let chromium = chromium();
@@ -366,6 +366,7 @@ async fn a_workflow_that_acts_is_installed_and_runs_the_desk_in_chromium() {
         "staff-replied",
         "note-added",
         "status-changed",
+        "workflow-call",
     ] {
         assert!(got.iter().any(|g| g.event == event), "{event}: {got:?}");
     }

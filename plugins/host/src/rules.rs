@@ -635,3 +635,6 @@ pub enum ConfigKind {
         default: Vec<String>,
     },
 }
+
+#[cfg(test)]
+mod tests;

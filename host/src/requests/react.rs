@@ -383,7 +383,7 @@ impl Requests {
                         None
                     }
                     Action::AddNote { text } => {
-                        let html = markdown::render(text);
+                        let html = render(text).await?;
                         sql::insert_message(
                             conn,
                             self.db.backend(),

@@ -81,7 +81,8 @@ impl Settings {
         let days = c.take_int("reopen-window-days", 0, 3650)?.unwrap_or(14) as u64;
         let close = c.take_int("close-after-days", 0, 3650)?.unwrap_or(0) as u64;
         let remind = c.take_int("remind-after-days", 0, 3650)?.unwrap_or(0) as u64;
-        // The contract's bounds of an email's subject (characters) and body (bytes).
+        // Within the contract's bounds of an email: a subject of 200 characters, and a body of
+        // 16 KiB, which 4,000 characters never exceed.
         let mut text = |key: &str, default: &str, max: usize| -> Result<String, String> {
             let t = c.take_str(key)?.unwrap_or_else(|| default.to_owned());
             if t.trim().is_empty() {

@@ -66,7 +66,16 @@ async fn first_start_installs_and_activates_the_bundled_plugins(t: TestDb) {
     }
     let statuses = plugins.statuses().unwrap().value;
     let keys: Vec<&str> = statuses.iter().map(|s| s.key.as_str()).collect();
-    assert_eq!(keys, ["open", "in-progress", "on-hold", "closed"]);
+    assert_eq!(
+        keys,
+        [
+            "open",
+            "in-progress",
+            "waiting-for-customer",
+            "on-hold",
+            "closed"
+        ]
+    );
 }
 on_both_backends!(
     first_start,

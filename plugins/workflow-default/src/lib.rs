@@ -1,4 +1,4 @@
-//! The default ticket workflow: Open, In Progress, On Hold, Closed.
+//! The default ticket workflow: Open, In Progress, Waiting for customer, On Hold, Closed.
 //!
 //! Who may move a request:
 //! - Vendor staff (agents, operators) and the host itself may move it between any two statuses.
@@ -7,21 +7,24 @@
 //!
 //! Automatic moves:
 //! - an agent's reply or an assignment moves an Open request to In Progress;
-//! - a customer's reply moves an On Hold request back to In Progress, and reopens a Closed one
-//!   (to In Progress) within the reopen window; after the window the request stays Closed.
+//! - a customer's reply moves a request Waiting for customer or On Hold back to In Progress, and
+//!   reopens a Closed one (to In Progress) within the reopen window; after the window the request
+//!   stays Closed.
 //!
-//! Requests nobody answers (off unless `remind-after-days` or `close-after-days` is set): a
-//! request put On Hold gets a timer for each; when the reminder's falls due and the request is
-//! still On Hold, its requester is emailed the reminder operators wrote (in German when they
-//! chose German); when the closing one falls due, it is closed. A customer's reply, or a move
-//! off On Hold, cancels both; a staff reply while On Hold starts them again.
+//! Waiting for customer is where staff put a request that needs the customer's answer; On Hold,
+//! one that waits on something else (a supplier, a release). Requests nobody answers (off unless
+//! `remind-after-days` or `close-after-days` is set): a request put Waiting for customer gets a
+//! timer for each; when the reminder's falls due and the request is still waiting, its requester
+//! is emailed the reminder operators wrote (in German when they chose German); when the closing
+//! one falls due, it is closed. A customer's reply, or a move off Waiting for customer, cancels
+//! both; a staff reply while waiting starts them again.
 //!
 //! Config (all optional):
 //!
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `reopen-window-days` | 14 | how long after closing a customer may reopen (0 = never) |
-//! | `close-after-days` | 0 | close a request On Hold this many days after it was last put or answered there (0 = never) |
+//! | `close-after-days` | 0 | close a request Waiting for customer this many days after it was last put or answered there (0 = never) |
 //! | `remind-after-days` | 0 | email its requester a reminder this many days after that (0 = never) |
 //! | `reminder-subject`, `reminder-text` | see [`REMINDER_EN`] | the reminder in English; `{number}`, `{subject}`, `{name}`, `{link}` are filled in |
 //! | `reminder-subject-de`, `reminder-text-de` | see [`REMINDER_DE`] | the reminder in German |
@@ -37,13 +40,15 @@ use helpdesk_plugin_sdk::types::{ConfigField, PluginInfo};
 
 pub const OPEN: &str = "open";
 pub const IN_PROGRESS: &str = "in-progress";
+pub const WAITING: &str = "waiting-for-customer";
 pub const ON_HOLD: &str = "on-hold";
 pub const CLOSED: &str = "closed";
 
 /// `(key, label, open)` in display order; the first is initial.
-const STATUSES: [(&str, &str, bool); 4] = [
+const STATUSES: [(&str, &str, bool); 5] = [
     (OPEN, "Open", true),
     (IN_PROGRESS, "In Progress", true),
+    (WAITING, "Waiting for customer", true),
     (ON_HOLD, "On Hold", true),
     (CLOSED, "Closed", false),
 ];
@@ -51,7 +56,7 @@ const STATUSES: [(&str, &str, bool); 4] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub reopen_window_seconds: u64,
-    /// 0: requests On Hold are never closed on their own.
+    /// 0: requests Waiting for customer are never closed on their own.
     pub close_after_seconds: u64,
     /// 0: no reminder is sent.
     pub remind_after_seconds: u64,
@@ -59,15 +64,15 @@ pub struct Settings {
     pub reminder: [(String, String); 2],
 }
 
-/// The timer that closes a request left On Hold.
+/// The timer that closes a request left Waiting for customer.
 pub const CLOSE_IF_SILENT: &str = "close-if-silent";
-/// The timer that reminds the requester of a request left On Hold.
+/// The timer that reminds the requester of a request left Waiting for customer.
 pub const REMIND_IF_SILENT: &str = "remind-if-silent";
 
 /// The reminder's default subject and text in English.
 pub const REMINDER_EN: (&str, &str) = (
     "Waiting for your answer: {subject}",
-    "Hello {name}, your request {number}, \"{subject}\", is on hold until you answer. Please reply to this email or in the portal so that we can go on.",
+    "Hello {name}, your request {number}, \"{subject}\", is waiting for your answer. Please reply to this email or in the portal so that we can go on.",
 );
 /// The reminder's default subject and text in German.
 pub const REMINDER_DE: (&str, &str) = (
@@ -152,7 +157,7 @@ impl Settings {
     pub fn on_event(&self, e: &EventContext) -> Option<String> {
         let to = match (e.event, e.status.as_str()) {
             (TicketEvent::AgentReplied | TicketEvent::Assigned, OPEN) => IN_PROGRESS,
-            (TicketEvent::CustomerReplied, ON_HOLD) => IN_PROGRESS,
+            (TicketEvent::CustomerReplied, WAITING | ON_HOLD) => IN_PROGRESS,
             (TicketEvent::CustomerReplied, CLOSED)
                 if self.within_reopen_window(e.seconds_in_status) =>
             {
@@ -164,7 +169,7 @@ impl Settings {
     }
 
     /// The actions after `event` on `request`: the automatic moves above, and the timers that
-    /// remind the requester of a request left On Hold and close it.
+    /// remind the requester of a request left Waiting for customer and close it.
     pub fn react(&self, event: &RequestEvent, request: &Request) -> Vec<Action> {
         let mut actions: Vec<Action> = self.moves(event, request).into_iter().collect();
         let timers: Vec<(&str, u64)> = [
@@ -192,15 +197,15 @@ impl Settings {
             .iter()
             .map(|(name, _)| Action::CancelTimer((*name).to_owned()));
         match event {
-            RequestEvent::Timer(name) if name == CLOSE_IF_SILENT && status == ON_HOLD => {
+            RequestEvent::Timer(name) if name == CLOSE_IF_SILENT && status == WAITING => {
                 actions.push(Action::SetStatus(CLOSED.to_owned()));
             }
-            RequestEvent::Timer(name) if name == REMIND_IF_SILENT && status == ON_HOLD => {
+            RequestEvent::Timer(name) if name == REMIND_IF_SILENT && status == WAITING => {
                 actions.push(self.reminder());
             }
-            RequestEvent::StatusChanged(_) if status == ON_HOLD => actions.extend(start),
-            RequestEvent::StatusChanged(from) if from == ON_HOLD => actions.extend(cancel),
-            RequestEvent::StaffReplied if status == ON_HOLD => actions.extend(start),
+            RequestEvent::StatusChanged(_) if status == WAITING => actions.extend(start),
+            RequestEvent::StatusChanged(from) if from == WAITING => actions.extend(cancel),
+            RequestEvent::StaffReplied if status == WAITING => actions.extend(start),
             RequestEvent::CustomerReplied => actions.extend(cancel),
             _ => {}
         }
@@ -264,7 +269,7 @@ impl workflow::Guest for WorkflowDefault {
             name: "workflow-default".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             summary:
-                "Open, In Progress, On Hold, Closed; customers close and reopen, staff move freely"
+                "Open, In Progress, Waiting for customer, On Hold, Closed; customers close and reopen, staff move freely"
                     .to_owned(),
         }
     }
@@ -286,7 +291,7 @@ impl workflow::Guest for WorkflowDefault {
             describe::integer(
                 "close-after-days",
                 "Close after silence (days)",
-                "Close a request left On Hold this many days after it was put or last answered there, unless its customer replies; 0: never.",
+                "Close a request left Waiting for customer this many days after it was put or last answered there, unless its customer replies; 0: never.",
                 0,
                 0,
                 3650,
@@ -294,7 +299,7 @@ impl workflow::Guest for WorkflowDefault {
             describe::integer(
                 "remind-after-days",
                 "Remind after silence (days)",
-                "Email the requester a reminder this many days after their request was put On Hold or last answered there, unless they reply; 0: never.",
+                "Email the requester a reminder this many days after their request was put Waiting for customer or last answered there, unless they reply; 0: never.",
                 0,
                 0,
                 3650,

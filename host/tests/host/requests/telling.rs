@@ -214,7 +214,7 @@ async fn a_workflow_emails_people_and_calls_a_webhook(t: TestDb) {
 }
 on_both_backends!(rules_tell, a_workflow_emails_people_and_calls_a_webhook);
 
-async fn the_bundled_workflow_reminds_then_closes_a_request_left_on_hold(t: TestDb) {
+async fn the_bundled_workflow_reminds_then_closes_a_request_left_waiting(t: TestDb) {
     let d = Desk::new(&t).await;
     let config = "remind-after-days = 3\nclose-after-days = 5\nreminder-subject = \"Still with us? {number}\"";
     workflow(
@@ -225,19 +225,23 @@ async fn the_bundled_workflow_reminds_then_closes_a_request_left_on_hold(t: Test
     )
     .await;
     let id = d.raise(&d.bob, "Backup fails", "Since Monday.").await;
-    let hold = |token: String| {
+    let set = |token: String, status: &'static str| {
         let d = &d;
         async move {
             let (s, body) = d
                 .put(
                     &format!("/api/v1/requests/{id}/status"),
                     &token,
-                    json!({ "status": "on-hold" }),
+                    json!({ "status": status }),
                 )
                 .await;
             assert_eq!(s, StatusCode::OK, "{body}");
         }
     };
+    let hold = |token: String| set(token, "waiting-for-customer");
+    // On Hold waits on something other than the customer: no timers.
+    set(d.agent.clone(), "on-hold").await;
+    assert_eq!(d.detail(&d.agent, id).await["timers"], json!([]));
     hold(d.agent.clone()).await;
     let r = d.detail(&d.agent, id).await;
     let mut timers: Vec<&str> = r["timers"]
@@ -259,14 +263,14 @@ async fn the_bundled_workflow_reminds_then_closes_a_request_left_on_hold(t: Test
     assert!(
         reminder
             .text
-            .contains("\"Backup fails\", is on hold until you answer"),
+            .contains("\"Backup fails\", is waiting for your answer"),
         "{}",
         reminder.text
     );
     // Three days on, both sign in again.
     let agent = d.env.log_in("agent@vendor.test", PASSWORD).await;
     let bob = d.env.log_in("bob@acme.example", PASSWORD).await;
-    assert_eq!(d.detail(&agent, id).await["status"], "on-hold");
+    assert_eq!(d.detail(&agent, id).await["status"], "waiting-for-customer");
 
     // Bob answers: the request is back In Progress and neither timer is left.
     reply(&d, &bob, id, "Still failing, log attached.").await;
@@ -274,7 +278,7 @@ async fn the_bundled_workflow_reminds_then_closes_a_request_left_on_hold(t: Test
     assert_eq!(r["status"], "in-progress");
     assert_eq!(r["timers"], json!([]), "{r}");
 
-    // On hold again and silent for five days: reminded, then closed, in one sweep.
+    // Waiting again and silent for five days: reminded, then closed, in one sweep.
     hold(agent).await;
     clock.advance(Duration::from_secs(5 * 86_400));
     assert_eq!(requests.fire_all_due_timers().await.unwrap(), 2);
@@ -286,5 +290,5 @@ async fn the_bundled_workflow_reminds_then_closes_a_request_left_on_hold(t: Test
 }
 on_both_backends!(
     bundled_reminder,
-    the_bundled_workflow_reminds_then_closes_a_request_left_on_hold
+    the_bundled_workflow_reminds_then_closes_a_request_left_waiting
 );

@@ -20,6 +20,7 @@ macro_rules! display_name {
 
 pub mod audit;
 pub mod branding;
+pub mod custom;
 pub mod decisions;
 pub mod inbound;
 pub mod limits;

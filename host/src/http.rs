@@ -4,6 +4,7 @@
 
 mod accounts_api;
 pub(crate) mod console_api;
+mod custom_api;
 mod error;
 pub mod extract;
 mod health;
@@ -167,6 +168,7 @@ pub fn app(state: AppState) -> Router {
         .merge(console_api::router())
         .merge(webhooks_api::router())
         .merge(requests_api::router(upload_limit))
+        .merge(custom_api::router())
         .merge(pages::router(upload_limit))
         .merge(openapi::router())
         .merge(metrics::router())

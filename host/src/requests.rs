@@ -7,6 +7,7 @@
 //! existence is not revealed. Internal notes, and files attached to them, reach staff only.
 
 mod changes;
+pub mod custom;
 mod fields;
 mod hooks;
 mod lists;
@@ -201,6 +202,8 @@ impl Workflow {
 #[derive(Debug, Clone, Serialize)]
 pub struct Detail {
     pub request: RequestRow,
+    /// Its custom fields' values, as the asker may see them.
+    pub values: Vec<custom::Value>,
     pub messages: Vec<MessageRow>,
     /// When `messages` is one page of a longer conversation: the first message shown, to ask
     /// for the page before it.
@@ -208,8 +211,11 @@ pub struct Detail {
     pub earlier: Option<i64>,
     pub attachments: Vec<AttachmentRow>,
     pub timeline: Vec<StatusChangeRow>,
-    /// Changes of the request's priority and tags (staff only).
+    /// Changes of the request's fields (staff only).
     pub field_changes: Vec<crate::db::requests::fields::FieldChangeRow>,
+    /// Every custom field's (key, label), to name them in `field_changes` (staff only).
+    #[serde(skip)]
+    pub field_labels: Vec<(String, String)>,
     /// The timers the workflow has set on it, soonest first (staff only).
     pub timers: Vec<crate::db::requests::fields::TimerRow>,
     /// The statuses the asker may move the request to now, per the workflow plugin.
@@ -423,6 +429,7 @@ impl Requests {
         let timeline = sql::status_changes(self.db.pool(), id).await?;
         let rating = sql::rating(self.db.pool(), id).await?;
         let shared_with = sql::cc::of(self.db.pool(), id).await?;
+        let values = self.values_of(me, id).await?;
         let workflow = self.workflow().await?;
         let (from, role, seconds) = (
             request.status.clone(),
@@ -461,22 +468,29 @@ impl Requests {
             Err(RequestError::Plugin(e)) => (Vec::new(), Some(RuleUnavailable::of(&e, staff))),
             Err(e) => return Err(e),
         };
-        let (rule_failures, field_changes, timers) = if staff {
+        let (rule_failures, field_changes, timers, field_labels) = if staff {
             (
                 crate::db::rule_failures::of_request(self.db.pool(), id).await?,
                 crate::db::requests::fields::changes(self.db.pool(), id).await?,
                 crate::db::requests::fields::timers(self.db.pool(), id).await?,
+                crate::db::custom::fields(self.db.pool())
+                    .await?
+                    .into_iter()
+                    .map(|f| (f.key, f.label))
+                    .collect(),
             )
         } else {
-            (Vec::new(), Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new())
         };
         Ok((
             Detail {
                 request,
+                values,
                 messages,
                 attachments,
                 timeline,
                 field_changes,
+                field_labels,
                 timers,
                 earlier,
                 moves,

@@ -245,6 +245,7 @@ tags-hint = Wörter in Kleinbuchstaben (Buchstaben, Ziffern, - und _), durch Lee
 status-open = Offen
 status-in-progress = In Bearbeitung
 status-on-hold = Zurückgestellt
+status-waiting-for-customer = Wartet auf Ihre Antwort
 status-closed = Geschlossen
 status-unknown = { $key } (unbekannter Status)
 
@@ -352,3 +353,12 @@ state-awaiting_activation = wartet auf Freischaltung
 state-choosing_site = wählt Standort
 state-disabled = deaktiviert
 state-rejected = abgelehnt
+
+# Anfragetypen und eigene Felder
+col-type = Typ
+type-any = Jeder Typ
+type-none = Kein Typ
+field-none = keine Angabe
+field-yes = Ja
+field-choose = Bitte wählen…
+field-required-mark = Pflichtfeld

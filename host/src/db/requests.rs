@@ -32,6 +32,9 @@ pub struct RequestRow {
     /// Sorted, separated by spaces when stored; a list in JSON.
     #[serde(serialize_with = "fields::serialize_tags")]
     pub tags: String,
+    /// Its type, from the list operators edit.
+    pub type_id: Option<i64>,
+    pub type_name: Option<String>,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -45,11 +48,13 @@ const SELECT_REQUEST: &str = concat!(
         r.assignee_id, ",
     display_name!("a"),
     " AS assignee_name, a.email AS assignee_email,
-        r.subject, r.status, r.status_since, r.priority, r.tags, r.version, r.created_at, r.updated_at
+        r.subject, r.status, r.status_since, r.priority, r.tags,
+        r.type_id, t.name AS type_name, r.version, r.created_at, r.updated_at
      FROM requests r
      JOIN sites s ON s.id = r.site_id
      JOIN users q ON q.id = r.requester_id
-     LEFT JOIN users a ON a.id = r.assignee_id"
+     LEFT JOIN users a ON a.id = r.assignee_id
+     LEFT JOIN request_types t ON t.id = r.type_id"
 );
 
 #[derive(Debug, Clone, FromRow, serde::Serialize)]

@@ -36,7 +36,7 @@ pub enum Kind {
 }
 
 impl Field {
-    const fn new(name: &'static str, label: &'static str, max: usize, kind: Kind) -> Field {
+    pub const fn new(name: &'static str, label: &'static str, max: usize, kind: Kind) -> Field {
         Field {
             name,
             label,

@@ -9,8 +9,8 @@
 //! it does but a rule refuses it (a plugin, a request's state, an id that names nothing usable).
 
 use super::{ApiError, AppState};
-use crate::domain::fields;
 use crate::domain::text::{self, Field};
+use crate::domain::{custom, fields};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -193,6 +193,7 @@ fn query_param(name: &str, schema: Value, description: &str) -> Value {
 
 const ROLES: [&str; 4] = ["customer", "site_admin", "agent", "operator"];
 const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
+const FIELD_KINDS: [&str; 5] = ["text", "number", "date", "choice", "checkbox"];
 
 /// What an endpoint can want: an event of [`crate::webhooks::EVENTS`], or `*` for all.
 fn webhook_events() -> Vec<&'static str> {

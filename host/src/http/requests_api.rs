@@ -4,7 +4,7 @@
 use super::accounts_api::full;
 use super::extract::{self, Json, Path, Query};
 use super::session::Bearer;
-use super::{ApiError, AppState, upload};
+use super::{ApiError, AppState, custom_api, upload};
 use crate::auth::Me;
 use crate::db::requests::fields::FieldChangeRow;
 use crate::db::requests::{AttachmentRow, MessageRow, QuickLink, RequestRow, StatusChangeRow};
@@ -91,6 +91,9 @@ struct ListParams {
     unassigned: bool,
     priority: Option<String>,
     tag: Option<String>,
+    #[serde(rename = "type")]
+    type_id: Option<i64>,
+    field: Option<String>,
     #[serde(default)]
     q: String,
     after: Option<String>,
@@ -145,6 +148,7 @@ impl ListParams {
         };
         let priority = named(self.priority, "priority", "invalid_priority")?;
         let tag = named(self.tag, "tag", "invalid_tag")?;
+        let field = named(self.field, "field", "invalid_field")?;
         Ok(ListQuery {
             status,
             site: self.site,
@@ -152,6 +156,8 @@ impl ListParams {
             unassigned: self.unassigned,
             priority,
             tag,
+            type_id: self.type_id,
+            field,
             search: self.q,
             after: self.after,
             oldest_first,
@@ -173,8 +179,10 @@ async fn list(
 }
 
 /// A body of type `T`, as JSON or as `multipart/form-data` whose text fields are `T`'s fields
-/// (the `flags` among them read as booleans) and whose `files` parts are attachments. Unknown
-/// fields are refused either way.
+/// (the `flags` among them read as booleans, `type_id` as a number or `null`, and `fields.<key>`
+/// parts, or a `fields` part holding a JSON object, as the object `fields`) and whose `files`
+/// parts are attachments. Unknown fields are refused either
+/// way.
 async fn body<T: DeserializeOwned>(
     s: &AppState,
     req: Request,
@@ -198,8 +206,35 @@ async fn body<T: DeserializeOwned>(
         .await
         .into_result()?;
     let mut object = serde_json::Map::new();
+    let mut custom = serde_json::Map::new();
     for (k, v) in fields {
-        let value = if flags.contains(&k.as_str()) {
+        if let Some(key) = k.strip_prefix("fields.") {
+            custom.insert(key.to_owned(), Value::String(v));
+            continue;
+        }
+        // The whole object in one part, as JSON.
+        if k == "fields"
+            && let Ok(Value::Object(m)) = serde_json::from_str::<Value>(&v)
+        {
+            custom.extend(m);
+            continue;
+        }
+        let integer = |v: &str| {
+            let digits = v.strip_prefix('-').unwrap_or(v);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        };
+        let value = if k == "type_id" && v == "null" {
+            Value::Null
+        } else if k == "type_id" && integer(&v) {
+            // An integer too large for any id names no type.
+            Value::from(v.parse::<i64>().map_err(|_| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_type",
+                    format!("There is no request type {v} to choose."),
+                )
+            })?)
+        } else if flags.contains(&k.as_str()) {
             match v.as_str() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
@@ -210,6 +245,9 @@ async fn body<T: DeserializeOwned>(
         };
         object.insert(k, value);
     }
+    if !custom.is_empty() {
+        object.insert("fields".into(), Value::Object(custom));
+    }
     Ok((extract::from_value(Value::Object(object))?, files))
 }
 
@@ -218,15 +256,18 @@ async fn body<T: DeserializeOwned>(
 struct NewRequest {
     subject: String,
     description: String,
+    type_id: Option<i64>,
+    fields: Option<serde_json::Map<String, Value>>,
 }
 
 async fn create(State(s): State<AppState>, b: Bearer, req: Request) -> ApiResult<Response> {
     let me = signed_in(b)?;
     s.requests.may_raise(&me)?;
     let (r, files) = body::<NewRequest>(&s, req, &[], me.id).await?;
+    let answers = custom_api::answers(r.type_id.map(Some), r.fields)?;
     let id = s
         .requests
-        .create(&me, &r.subject, &r.description, files, Via::Api)
+        .create(&me, &r.subject, &r.description, &answers, files, Via::Api)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -243,7 +284,9 @@ struct DetailView {
     messages: Vec<MessageRow>,
     attachments: Vec<AttachmentRow>,
     timeline: Vec<TimelineEntry>,
-    /// Changes of the request's priority and tags (staff only).
+    /// Its custom fields' values the caller may see.
+    fields: Vec<crate::requests::custom::Value>,
+    /// Changes of the request's fields (staff only).
     field_changes: Vec<FieldChangeRow>,
     /// The timers the workflow has set on it (staff only).
     timers: Vec<crate::db::requests::fields::TimerRow>,
@@ -282,6 +325,7 @@ fn detail_view(w: &Workflow, d: Detail) -> DetailView {
                 change: c,
             })
             .collect(),
+        fields: d.values,
         field_changes: d.field_changes,
         timers: d.timers,
         moves: d.moves,
@@ -376,6 +420,11 @@ struct FieldsBody {
     priority: Option<String>,
     /// Every tag the request is to hold.
     tags: Option<Vec<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "custom_api::nullable")]
+    type_id: Option<Option<i64>>,
+    /// Custom fields by key; those not named keep their values.
+    fields: Option<serde_json::Map<String, Value>>,
     version: Option<i64>,
 }
 
@@ -392,8 +441,9 @@ async fn set_fields(
         })?),
         None => None,
     };
+    let answers = custom_api::answers(p.type_id, p.fields)?;
     s.requests
-        .set_fields(&me, id, priority, p.tags, p.version)
+        .set_fields(&me, id, priority, p.tags, answers, p.version)
         .await?;
     let (d, w) = s.requests.detail(&me, id).await?;
     Ok(Json(detail_view(&w, d)))

@@ -6,12 +6,15 @@ use crate::db::users;
 use crate::domain::rules::RequestEvent;
 
 impl Requests {
-    /// Raises a request for `me`'s site; returns its id.
+    /// Raises a request for `me`'s site, with the type and fields the new-request form offers
+    /// (`answers`; a request raised by email has none, so its required fields may stay empty);
+    /// returns its id.
     pub async fn create(
         &self,
         me: &Me,
         subject: &str,
         description: &str,
+        answers: &custom::Answers,
         uploads: Vec<Upload>,
         via: Via<'_>,
     ) -> Result<i64> {
@@ -27,6 +30,8 @@ impl Requests {
         };
         let subject = text::required(&text::SUBJECT, subject)?;
         let description = text::required(&text::DESCRIPTION, description)?;
+        let by_form = !matches!(via, Via::Email(_));
+        let answers = self.check_answers(me, answers, by_form).await?;
         let workflow = self.workflow().await?;
         let initial = workflow
             .initial()
@@ -89,6 +94,7 @@ impl Requests {
         let mut row = sql::by_id(&mut *tx, id)
             .await?
             .ok_or(RequestError::NotFound)?;
+        self.give_answers(&mut tx, &mut row, &answers).await?;
         self.react(&mut tx, RequestEvent::Created, &mut row, now)
             .await?;
         if users::notifications(&mut *tx, me.id).await?.created {
@@ -162,19 +168,22 @@ impl Requests {
         self.update(me, id, u, Via::Portal).await.map(|_| ())
     }
 
-    /// Sets the request's priority, its tags (every tag it is to hold), or both. Staff only.
+    /// Sets the request's priority, its tags (every tag it is to hold), its type and custom
+    /// fields, any of them. Staff only.
     pub async fn set_fields(
         &self,
         me: &Me,
         id: i64,
         priority: Option<crate::domain::fields::Priority>,
         tags: Option<Vec<String>>,
+        answers: custom::Answers,
         version: Option<i64>,
     ) -> Result<()> {
         require_staff(me)?;
         let u = Update {
             priority,
             tags,
+            answers,
             version,
             ..Update::default()
         };
@@ -213,16 +222,16 @@ impl Requests {
         Ok(())
     }
 
-    /// Applies a message, an assignment, a priority, tags and a move, any of them, in one
-    /// transaction: all of it happens or none does, with one email to the customer. In that
-    /// order, as an agent works: the assignment, the priority, the tags and the message each
+    /// Applies a message, an assignment, a priority, tags, a type and custom fields, and a move,
+    /// any of them, in one transaction: all of it happens or none does, with one email to the
+    /// customer. In that order, as an agent works: the assignment, each field and the message each
     /// tell the workflow their event (`assigned`, `field-changed`, `staff-replied`,
     /// `customer-replied`, `note-added`) and take the actions it answers; the explicit status is
     /// then asked of the workflow from where the request has got to, and its `status-changed`
-    /// answered. With a
-    /// status, an assignee, a priority or tags, `version` is the version the caller last read,
-    /// and a request changed since is a conflict; a message alone is never refused for one.
-    /// Priority and tags are staff's to set; each change is kept in the request's timeline.
+    /// answered. With a status, an assignee or a field, `version` is the version the caller
+    /// last read, and a request changed since is a conflict; a message alone is never refused
+    /// for one.
+    /// Fields are staff's to set; each change is kept in the request's timeline.
     /// Returns the message's id.
     pub async fn update(
         &self,
@@ -236,14 +245,14 @@ impl Requests {
             None => None,
         };
         let internal = u.message.as_ref().is_some_and(|m| m.internal);
-        let fields = u.priority.is_some() || u.tags.is_some();
+        let fields = u.priority.is_some() || u.tags.is_some() || !u.answers.is_empty();
         if (internal || u.assignee.is_some() || fields) && !me.is_staff() {
             return Err(RequestError::Forbidden);
         }
         if body.is_none() && u.status.is_none() && u.assignee.is_none() && !fields {
             return Err(RequestError::Invalid(
                 "nothing_to_change",
-                "Write a message, or choose a status, an assignee, a priority or tags to change."
+                "Write a message, or choose a status, an assignee, a priority, tags, a type or a field to change."
                     .into(),
             ));
         }
@@ -255,6 +264,7 @@ impl Requests {
             None => None,
         };
         self.visible(me, id).await?;
+        let answers = self.check_answers(me, &u.answers, false).await?;
         if let Some(Some(a)) = u.assignee
             && !sql::staff(self.db.pool())
                 .await?
@@ -342,6 +352,15 @@ impl Requests {
                 let event = RequestEvent::FieldChanged("tags".into());
                 moved |= self.react(&mut tx, event, &mut r, now).await?;
             }
+        }
+        for (name, audit) in self
+            .apply_answers(&mut tx, &mut r, &answers, by, now)
+            .await?
+        {
+            changed = true;
+            audited.push(audit);
+            let event = RequestEvent::FieldChanged(name);
+            moved |= self.react(&mut tx, event, &mut r, now).await?;
         }
         if !audited.is_empty() {
             let detail = format!("{}: {}", number(id), audited.join("; "));
@@ -564,6 +583,8 @@ pub struct Update<'a> {
     pub priority: Option<crate::domain::fields::Priority>,
     /// The tags the request is to hold (each checked and lowercased; the list sorted).
     pub tags: Option<Vec<String>>,
+    /// A type and custom field values to set (staff).
+    pub answers: custom::Answers,
     /// The version the caller last read.
     pub version: Option<i64>,
 }

@@ -55,7 +55,7 @@ impl Requests {
     }
 }
 
-async fn record(
+pub(super) async fn record(
     conn: &mut AnyConnection,
     request_id: i64,
     field: &str,

@@ -13,6 +13,10 @@ pub struct ListQuery {
     pub priority: String,
     /// Only requests holding this tag, or any when empty (staff only).
     pub tag: String,
+    /// Only requests of this type.
+    pub type_id: Option<i64>,
+    /// Only requests whose custom field holds a value: `key:value`, or any when empty.
+    pub field: String,
     pub search: String,
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
@@ -147,6 +151,10 @@ impl Requests {
             let t = crate::domain::fields::tag(&q.tag)
                 .map_err(|why| RequestError::Invalid("invalid_tag", why))?;
             f.tags.push(t);
+        }
+        f.type_id = q.type_id;
+        if !q.field.is_empty() {
+            f.value = Some(self.field_filter(me, &q.field).await?);
         }
         let mut search = text::check(&text::SEARCH, &q.search)?;
         if me.is_staff() {

@@ -328,7 +328,14 @@ impl MailDesk {
                 };
                 let uploads = self.uploads(&m.files).await?;
                 match r
-                    .create(&me, &subject, &body, uploads, Via::Email(rec))
+                    .create(
+                        &me,
+                        &subject,
+                        &body,
+                        &Default::default(),
+                        uploads,
+                        Via::Email(rec),
+                    )
                     .await
                 {
                     Ok(id) => {

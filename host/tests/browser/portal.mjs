@@ -485,6 +485,36 @@ try {
   await expectText(greta, 'Ihre Einstellungen sind gespeichert.');
   if ((await greta.getAttribute('html', 'data-tz')) !== 'Europe/Berlin') throw new Error('the saved zone is not on the page');
 
+  // Request types and custom fields: the operator puts a required field on the new-request
+  // form; Bob raises a request with a type and the field; staff change its type.
+  await step('the operator adds a custom field; bob raises a request with a type and the field');
+  await staff.goto(`${BASE}/staff/request-fields`);
+  await staff.getByLabel('Key', { exact: true }).fill('machine');
+  await staff.getByLabel('Kind', { exact: true }).selectOption('text');
+  await staff.getByLabel('Label', { exact: true }).fill('Machine serial');
+  await staff.getByLabel('Required', { exact: true }).check();
+  await staff.getByLabel('Shown to customers', { exact: true }).check();
+  await staff.getByLabel('On the new-request form', { exact: true }).check();
+  await staff.getByRole('button', { name: 'Add field' }).click();
+  await expectText(staff, 'Saved.');
+  await staff.locator('code', { hasText: 'machine' }).waitFor();
+  await bob.goto(`${BASE}/requests/new`);
+  await bob.getByLabel('Subject').fill('Drill rig alarm');
+  await bob.getByLabel('Description').fill('Alarm 42 on the rig.');
+  await bob.getByLabel('Type', { exact: true }).selectOption({ label: 'Incident' });
+  await bob.getByLabel(/^Machine serial/).fill('RIG-0042');
+  await bob.getByRole('button', { name: 'Submit' }).click();
+  await expectText(bob, 'Your request has been sent');
+  if ((await bob.locator('#request-type').innerText()).trim() !== 'Incident') throw new Error('the type chosen is not shown');
+  await expectText(bob, 'RIG-0042');
+  const rigPath = new URL(bob.url()).pathname;
+  await staff.goto(`${BASE}${rigPath}`);
+  await staff.getByLabel('Type', { exact: true }).selectOption({ label: 'Problem' });
+  await staff.getByRole('button', { name: 'Send reply' }).click();
+  await expectText(staff, 'Changes saved.');
+  if ((await staff.locator('#request-type').innerText()).trim() !== 'Problem') throw new Error('the type staff chose is not shown');
+  await expectText(staff, 'Type: Incident → Problem');
+
   // A phone, 390 px wide: no page scrolls sideways, for staff, customers and visitors alike.
   await step('every page fits a 390 px phone');
   const phone = { width: 390, height: 844 };
@@ -494,7 +524,8 @@ try {
   const pages = [
     [asStaff, ['/dashboard', '/requests', '/requests?status=all', requestPath, '/approvals', '/invitations', '/staff/sites',
       '/staff/people', '/staff/quick-links', '/staff/statuses', '/staff/plugins', '/staff/decisions', '/staff/audit',
-      '/staff/mail', '/staff/mail/received', '/staff/mail/wording', '/staff/branding', '/staff/replies', '/sessions']],
+      '/staff/mail', '/staff/mail/received', '/staff/mail/wording', '/staff/branding', '/staff/replies', '/staff/request-fields',
+      '/sessions']],
     [asAnn, ['/dashboard', '/requests', '/requests/new', requestPath, '/approvals', '/invitations', '/notifications', '/sessions']],
     [visitor, ['/', '/login', '/join', '/forgot', '/no-such-page']],
     [await browser.newContext({ viewport: phone, storageState: await greta.context().storageState(), locale: 'de-DE' }),

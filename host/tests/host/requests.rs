@@ -3,6 +3,7 @@
 //! search, quick links, and swapping the workflow plugin while the server runs.
 
 mod conversation;
+mod custom;
 mod desk;
 mod failing_rules;
 mod fields;

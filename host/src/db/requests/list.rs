@@ -25,6 +25,10 @@ pub struct Filter {
     pub priority: Option<String>,
     /// Only requests holding every one of these tags.
     pub tags: Vec<String>,
+    /// Only requests of this type.
+    pub type_id: Option<i64>,
+    /// Only requests whose custom field (by id) holds this value, in canonical form.
+    pub value: Option<(i64, String)>,
 }
 
 /// Where a page starts, what it is ordered by and which way it runs.
@@ -114,6 +118,16 @@ fn conditions(f: &Filter, params: &mut Vec<Param>) -> Vec<String> {
         conds.push(format!(
             "r.id IN (SELECT request_id FROM request_tags WHERE tag = {})",
             push(params, Param::Text(t.clone()))
+        ));
+    }
+    if let Some(id) = f.type_id {
+        conds.push(format!("r.type_id = {}", push(params, Param::Int(id))));
+    }
+    if let Some((field, value)) = &f.value {
+        conds.push(format!(
+            "r.id IN (SELECT request_id FROM request_values WHERE field_id = {} AND value = {})",
+            push(params, Param::Int(*field)),
+            push(params, Param::Text(value.clone()))
         ));
     }
     for (keys, op) in [(&f.status_in, "IN"), (&f.status_not_in, "NOT IN")] {

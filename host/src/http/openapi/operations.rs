@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// A type's name, a field's label, an option.
+const ONE_LINE: Field = Field::new("name", "Name", custom::MAX_NAME_CHARS, text::Kind::Line);
+
 pub(super) fn operations(st: &Statuses) -> Vec<Op> {
     let email = || string(&text::EMAIL, true);
     let password = || string(&text::PASSWORD, false);
@@ -24,10 +27,28 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
     let mut filters: Vec<String> = vec!["all".into(), "open".into(), "closed".into()];
     filters.extend(st.known.iter().cloned());
     filters.extend(st.held.iter().cloned());
+    let values = json!({ "type": "object", "maxProperties": custom::MAX_FIELDS,
+        "propertyNames": { "pattern": custom::KEY_PATTERN },
+        "additionalProperties": { "type": ["string", "number", "boolean", "null"], "pattern": "^[^\\u0000]*$" },
+        "description": "Custom fields by key: a string, a number, a boolean (a checkbox) or null (no value)" });
+    let mut at_least_one_field = values.clone();
+    at_least_one_field["minProperties"] = json!(1);
     let new_request = object(
         &["subject", "description"],
-        json!({ "subject": string(&text::SUBJECT, true), "description": string(&text::DESCRIPTION, true) }),
+        json!({ "subject": string(&text::SUBJECT, true), "description": string(&text::DESCRIPTION, true),
+            "type_id": { "type": ["integer", "null"], "minimum": i64::MIN, "maximum": i64::MAX, "description": "One of the types of GET /api/v1/request-types; null or left out: none" },
+            "fields": values.clone() }),
     );
+    let name = || string(&ONE_LINE, true);
+    let field_settings = json!({
+        "label": name(),
+        "options": { "type": "array", "maxItems": custom::MAX_OPTIONS, "items": name() },
+        "required": { "type": "boolean" }, "customers": { "type": "boolean" },
+        "on_form": { "type": "boolean", "description": "Offered on the new-request form; such a field is shown to customers" },
+        "retired": { "type": "boolean" } });
+    let mut new_field = field_settings.clone();
+    new_field["key"] = json!({ "type": "string", "pattern": custom::KEY_PATTERN });
+    new_field["kind"] = json!({ "enum": FIELD_KINDS });
     let new_message = object(
         &["body"],
         json!({ "body": string(&text::MESSAGE, true), "internal": { "type": "boolean", "description": "Staff only: an internal note no customer sees" } }),
@@ -361,6 +382,8 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
                 query_param("unassigned", json!({ "type": "boolean" }), "Staff: only unassigned requests"),
                 query_param("priority", json!({ "enum": PRIORITIES }), "Only requests of this priority"),
                 query_param("tag", json!({ "type": "string", "pattern": fields::TAG_PATTERN }), "Staff: only requests holding this tag"),
+                query_param("type", int64(), "Only requests of this type"),
+                query_param("field", json!({ "type": "string", "maxLength": 600, "pattern": format!("{}:", custom::KEY_PATTERN.trim_end_matches('$')) }), "Only requests whose custom field holds a value: `key:value`"),
                 query_param("q", string(&text::SEARCH, false), "Words of the subject and public messages, or a request number; staff may add `tag:<tag>` terms"),
                 query_param("sort", json!({ "enum": ["newest", "oldest", "priority"] }), "By last change (default newest), or most urgent first and then by last change"),
                 query_param("limit", json!({ "type": "integer", "minimum": 1, "maximum": 100 }), "At most this many (default 25)"),
@@ -372,7 +395,7 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .json_or_files(new_request)
             .ok(201, Some(object(&["id", "number"], json!({ "id": { "type": "integer" }, "number": { "type": "string" } }))))
-            .errors(&[403]),
+            .errors(&[403, 422]),
         op("get", "/api/v1/requests/{id}", "A request with its messages, attachments, status timeline and the statuses the caller may move it to")
             .session()
             .ok(200, Some(reference("RequestDetail")))
@@ -392,16 +415,18 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
             .json(object(&["assignee_id"], json!({ "assignee_id": nullable(int64()), "version": int64() })))
             .ok(200, Some(reference("RequestDetail")))
             .errors(&[403, 404, 409, 422]),
-        op("put", "/api/v1/requests/{id}/fields", "Set the priority, the tags (every tag the request is to hold: at most 20, each a letter or digit then letters, digits, `-` or `_`, up to 32, stored lowercased), or both (staff); `version` guards against concurrent changes (409)")
+        op("put", "/api/v1/requests/{id}/fields", "Set the priority, the tags (every tag the request is to hold: at most 20, each a letter or digit then letters, digits, `-` or `_`, up to 32, stored lowercased), the type (`null`: none) or custom fields (those named; `null` or an empty string clears one, but not a required one), any of them (staff); `version` guards against concurrent changes (409)")
             .session()
             .json(at_least_one_of(
-                &["priority", "tags"],
+                &["priority", "tags", "type_id", "fields"],
                 object(&[], json!({ "priority": { "enum": PRIORITIES },
                     "tags": { "type": "array", "maxItems": fields::MAX_TAGS, "items": { "type": "string", "pattern": fields::TAG_PATTERN } },
+                    "type_id": nullable(int64()),
+                    "fields": at_least_one_field,
                     "version": int64() })),
             ))
             .ok(200, Some(reference("RequestDetail")))
-            .errors(&[400, 403, 404, 409]),
+            .errors(&[400, 403, 404, 409, 422]),
         op("put", "/api/v1/requests/{id}/rating", "Rate a closed request good or bad, with an optional comment (its requester; a later rating replaces the earlier)")
             .session()
             .json(object(&["rating"], json!({ "rating": { "enum": ["good", "bad"] }, "comment": string(&text::MESSAGE, false) })))
@@ -459,6 +484,34 @@ pub(super) fn operations(st: &Statuses) -> Vec<Op> {
             .session()
             .ok(204, None)
             .errors(&[403, 404]),
+        op("get", "/api/v1/request-types", "The request types: every one for staff, those offered (not retired) for customers")
+            .session()
+            .ok(200, Some(list_of("RequestType")))
+            .errors(&[403]),
+        op("post", "/api/v1/request-types", "Add a request type at the end of the list (operators; audited)")
+            .session()
+            .json(object(&["name"], json!({ "name": name() })))
+            .ok(201, Some(object(&["id"], json!({ "id": { "type": "integer" } }))))
+            .errors(&[403, 422]),
+        op("put", "/api/v1/request-types/{id}", "Rename a request type, retire it (offered no more; requests keep it) or restore it (operators; audited); answers every type")
+            .session()
+            .json(object(&["name"], json!({ "name": name(), "retired": { "type": "boolean" } })))
+            .ok(200, Some(list_of("RequestType")))
+            .errors(&[403, 404, 422]),
+        op("get", "/api/v1/request-fields", "The custom fields: every one for staff, those shown to customers (not retired) for customers")
+            .session()
+            .ok(200, Some(list_of("CustomField")))
+            .errors(&[403]),
+        op("post", "/api/v1/request-fields", "Define a custom field: its key and kind never change; a choice lists its options (operators; audited)")
+            .session()
+            .json(object(&["key", "kind", "label"], new_field))
+            .ok(201, Some(object(&["id"], json!({ "id": { "type": "integer" } }))))
+            .errors(&[403, 422]),
+        op("put", "/api/v1/request-fields/{id}", "Change a custom field's label, options and settings; a choice keeps every option a request holds (operators; audited); answers every field")
+            .session()
+            .json(object(&["label"], field_settings))
+            .ok(200, Some(list_of("CustomField")))
+            .errors(&[403, 404, 422]),
         op("get", "/api/v1/saved-replies", "The saved replies the caller (staff) may insert into replies: their own and the shared ones, by title")
             .session()
             .ok(200, Some(list_of("SavedReply")))

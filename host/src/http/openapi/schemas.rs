@@ -15,6 +15,7 @@ pub(super) fn schemas() -> Value {
         "assignee_id": null_i(), "assignee_name": null_s(), "assignee_email": null_s(),
         "subject": s(), "status": s(), "status_since": i(), "version": i(), "created_at": i(), "updated_at": i(),
         "priority": { "enum": PRIORITIES }, "tags": { "type": "array", "items": s() },
+        "type_id": null_i(), "type_name": null_s(),
     });
     let endpoint = json!({
         "id": i(), "url": s(), "events": { "type": "array", "items": { "enum": webhook_events() } }, "description": s(),
@@ -42,9 +43,11 @@ pub(super) fn schemas() -> Value {
     detail["messages"] = list_of("RequestMessage");
     detail["attachments"] = list_of("Attachment");
     detail["timeline"] = list_of("TimelineEntry");
+    detail["fields"] = json!({ "type": "array", "items": object(&["key", "label", "kind", "value"], json!({
+        "key": s(), "label": s(), "kind": { "enum": FIELD_KINDS }, "value": s() })) });
     detail["field_changes"] = json!({ "type": "array", "items": object(
         &["id", "field", "old_value", "new_value", "actor_id", "actor_name", "actor_role", "cause", "plugin", "at"],
-        json!({ "id": i(), "field": { "enum": ["priority", "tags"] }, "old_value": s(), "new_value": s(),
+        json!({ "id": i(), "field": { "type": "string", "description": "priority, tags, type, or a custom field's key" }, "old_value": s(), "new_value": s(),
             "actor_id": null_i(), "actor_name": null_s(), "actor_role": s(), "cause": s(),
             "plugin": null_s(), "at": i() })) });
     detail["timers"] = json!({ "type": "array", "items": object(&["name", "due_at", "set_at"],
@@ -72,6 +75,7 @@ pub(super) fn schemas() -> Value {
             "messages",
             "attachments",
             "timeline",
+            "fields",
             "field_changes",
             "timers",
             "moves",
@@ -204,6 +208,11 @@ pub(super) fn schemas() -> Value {
             "plugin_sha256": s(), "at": i() })),
         "SavedReply": object(&["id", "owner_id", "title", "body"], json!({
             "id": i(), "owner_id": null_i(), "title": s(), "body": s() })),
+        "RequestType": object(&["id", "name", "position", "retired"], json!({
+            "id": i(), "name": s(), "position": i(), "retired": b() })),
+        "CustomField": object(&["id", "key", "label", "kind", "options", "required", "customers", "on_form", "position", "retired"], json!({
+            "id": i(), "key": s(), "label": s(), "kind": { "enum": FIELD_KINDS }, "options": { "type": "array", "items": s() },
+            "required": b(), "customers": b(), "on_form": b(), "position": i(), "retired": b() })),
         "QueueView": object(&["id", "name", "query"], json!({ "id": i(), "name": s(), "query": s() })),
         "QuickLink": object(&["id", "title", "url", "roles", "position"], json!({
             "id": i(), "title": s(), "url": s(), "roles": { "type": "string", "description": "Comma-separated roles" }, "position": i() })),

@@ -7,6 +7,7 @@ use crate::auth::{Me, Role};
 use crate::db::requests::QuickLink;
 use crate::http::requests_api::download;
 use crate::http::{ApiError, AppState, upload};
+use crate::requests::custom::Definitions;
 use crate::requests::{ListQuery, RequestError, Via, Workflow, number};
 use askama::Template;
 use axum::Router;
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 mod conversation;
+mod custom;
 mod saved;
 mod settings;
 
@@ -31,6 +33,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .merge(conversation::router())
         .merge(settings::router())
         .merge(saved::router())
+        .merge(custom::router())
         .layer(DefaultBodyLimit::max(upload_limit))
 }
 
@@ -108,6 +111,8 @@ struct ListRow {
     priority: String,
     /// Staff only.
     tags: Vec<String>,
+    /// Its type's name, or empty.
+    kind: String,
     updated: String,
 }
 
@@ -125,6 +130,7 @@ fn list_row(v: &Visit, w: &Workflow, r: crate::db::requests::RequestRow) -> List
             p => v.t(&format!("priority-{p}")),
         },
         tags: crate::domain::fields::split(&r.tags),
+        kind: r.type_name.unwrap_or_default(),
         updated: v.time_tag(r.updated_at),
     }
 }
@@ -192,6 +198,12 @@ struct ListParams {
     /// One tag, or empty for any (staff).
     #[serde(default)]
     tag: String,
+    /// A request type's id, or empty for any.
+    #[serde(default, rename = "type")]
+    kind: String,
+    /// A custom field's value, `key:value`, or empty for any.
+    #[serde(default)]
+    field: String,
     after: Option<String>,
     notice: Option<String>,
 }
@@ -213,6 +225,10 @@ struct ListPage {
     priorities: Vec<(String, String)>,
     priority: String,
     tag: String,
+    /// (id, name) of the types to filter by, and the one chosen.
+    types: Vec<(String, String)>,
+    kind: String,
+    field: String,
     sort: String,
     next: Option<String>,
     watching: bool,
@@ -253,6 +269,8 @@ fn filter_query(p: &ListParams, status: &str) -> String {
         ),
         ("priority", &p.priority),
         ("tag", &p.tag),
+        ("type", &p.kind),
+        ("field", &p.field),
         ("sort", &p.sort),
     ])
 }
@@ -397,6 +415,13 @@ async fn list_query(
             Err(_) => return Err(bad_filter(v, "tag")),
         },
     };
+    let type_id = match p.kind.trim() {
+        "" => None,
+        typed => match typed.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => return Err(bad_filter(v, "type")),
+        },
+    };
     // The site is typed: a name in any letter case, or its number. Staff only.
     let mut notice = None;
     let (site_id, site_name) = match p.site.trim() {
@@ -428,6 +453,8 @@ async fn list_query(
         unassigned,
         priority: p.priority.clone(),
         tag,
+        type_id,
+        field: p.field.trim().to_owned(),
         search: p.q.clone(),
         after: p.after.clone().filter(|a| !a.is_empty()),
         oldest_first: p.sort == "oldest",
@@ -483,6 +510,12 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
         }
         watching = r.watching(&me).await.unwrap_or(false);
     }
+    let types = match r.definitions(&me).await {
+        Ok(d) => std::iter::once((String::new(), v.t("type-any")))
+            .chain(d.types.into_iter().map(|t| (t.id.to_string(), t.name)))
+            .collect(),
+        Err(e) => return failed(&v, e),
+    };
     let next = page.next.map(|cursor| {
         format!(
             "/requests?{}",
@@ -493,6 +526,8 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
                 ("assignee", &p.assignee),
                 ("priority", &p.priority),
                 ("tag", &p.tag),
+                ("type", &p.kind),
+                ("field", &p.field),
                 ("sort", &p.sort),
                 ("after", &cursor),
             ])
@@ -528,6 +563,9 @@ async fn list_page(v: Visit, Query(p): Query<ListParams>) -> Response {
                 .collect(),
             priority: p.priority,
             tag: p.tag,
+            types,
+            kind: p.kind,
+            field: p.field,
             sort: p.sort,
             next,
             watching,
@@ -564,27 +602,45 @@ struct NewPage {
     error: Option<String>,
     subject: String,
     description: String,
+    /// (id, name) of the types to choose from, and the one chosen.
+    types: Vec<(String, String)>,
+    kind: String,
+    /// The custom fields the form offers.
+    inputs: Vec<custom::FieldInput>,
     max_files: usize,
     max_size: String,
 }
 
-fn new_form(v: &Visit, error: Option<String>, subject: &str, description: &str) -> NewPage {
+/// The new-request form, holding what `typed` says of each field.
+fn new_form(
+    v: &Visit,
+    d: &Definitions,
+    error: Option<String>,
+    typed: impl Fn(&str) -> Option<String>,
+) -> NewPage {
     let limits = v.state.requests.files.limits;
     NewPage {
         layout: v.layout(&v.t("nav-new-request")),
         error,
-        subject: subject.to_owned(),
-        description: description.to_owned(),
+        subject: typed("subject").unwrap_or_default(),
+        description: typed("description").unwrap_or_default(),
+        types: custom::type_choices(d, None),
+        kind: typed("type").unwrap_or_default(),
+        inputs: custom::inputs(d.form_fields(), |key| typed(&format!("field.{key}"))),
         max_files: limits.max_files,
         max_size: limits.describe_size(),
     }
 }
 
 async fn new_page(v: Visit) -> Response {
-    if let Err(r) = active(&v, "/requests/new") {
-        return r;
+    let me = match active(&v, "/requests/new") {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
+    match v.state.requests.definitions(&me).await {
+        Ok(d) => v.render(StatusCode::OK, new_form(&v, &d, None, |_| None)),
+        Err(e) => failed(&v, e),
     }
-    v.render(StatusCode::OK, new_form(&v, None, "", ""))
 }
 
 async fn create(v: Visit, req: Request) -> Response {
@@ -595,14 +651,21 @@ async fn create(v: Visit, req: Request) -> Response {
     if let Err(e) = v.state.requests.may_raise(&me) {
         return failed(&v, e);
     }
+    let d = match v.state.requests.definitions(&me).await {
+        Ok(d) => d,
+        Err(e) => return failed(&v, e),
+    };
     let form = match PostedFiles::read(&v, req, me.id).await {
         Ok(PostedFiles(form)) => form,
         Err(r) => return r,
     };
-    let subject = form.fields.get("subject").cloned().unwrap_or_default();
-    let description = form.fields.get("description").cloned().unwrap_or_default();
+    let fields = form.fields.clone();
+    let typed = |k: &str| fields.get(k).cloned();
+    let subject = typed("subject").unwrap_or_default();
+    let description = typed("description").unwrap_or_default();
+    let answers = custom::posted(typed, d.form_fields());
     let again = |v: &Visit, status: StatusCode, message: String| {
-        v.render(status, new_form(v, Some(message), &subject, &description))
+        v.render(status, new_form(v, &d, Some(message), typed))
     };
     let (_, files) = match form.into_result() {
         Ok(x) => x,
@@ -611,12 +674,15 @@ async fn create(v: Visit, req: Request) -> Response {
     match v
         .state
         .requests
-        .create(&me, &subject, &description, files, Via::Portal)
+        .create(&me, &subject, &description, &answers, files, Via::Portal)
         .await
     {
         Ok(id) => see_other(&format!("/requests/{id}?notice=created")),
         Err(
-            e @ (RequestError::Invalid(..) | RequestError::Input(_) | RequestError::TooLarge(_)),
+            e @ (RequestError::Invalid(..)
+            | RequestError::Input(_)
+            | RequestError::TooLarge(_)
+            | RequestError::Rule(..)),
         ) => {
             let api = ApiError::from(e);
             again(&v, api.status, v.error_words(&api))

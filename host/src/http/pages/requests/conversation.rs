@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::markdown;
+use crate::requests::custom::Answers;
 use crate::requests::files::{picture_type, sniff_picture};
 use crate::requests::{Message, Update};
 use axum::http::{HeaderValue, header};
@@ -46,7 +47,6 @@ struct FileView {
     image: bool,
 }
 
-
 #[derive(Template)]
 #[template(path = "request.html")]
 struct DetailPage {
@@ -67,6 +67,16 @@ struct DetailPage {
     priorities: Vec<(String, String)>,
     /// Staff only.
     tags: Vec<String>,
+    /// Its type's name.
+    kind: String,
+    /// Its custom fields' values the reader may see: (label, value).
+    values: Vec<(String, String)>,
+    /// For the staff's composer: the types as (id, name), the one chosen, the one the page
+    /// showed, and the custom fields' inputs.
+    types: Vec<(String, String)>,
+    kind_id: String,
+    kind_was: String,
+    inputs: Vec<custom::FieldInput>,
     version: i64,
     messages: Vec<MessageView>,
     /// The first message shown, when earlier ones are on a page before.
@@ -117,6 +127,9 @@ struct Draft {
     /// The priority and tags the composer held, when they differ from the request's.
     priority: Option<String>,
     tags: Option<String>,
+    /// Likewise its type (an id, or empty for none) and custom fields: (key, value).
+    kind: Option<String>,
+    values: Vec<(String, String)>,
 }
 
 fn size(bytes: i64) -> String {
@@ -178,6 +191,10 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
         }
     } else {
         Vec::new()
+    };
+    let defs = match r.definitions(me).await {
+        Ok(defs) => defs,
+        Err(e) => return failed(v, e),
     };
     let may_share = crate::requests::may_share(me, &d.request);
     let shared = d
@@ -244,6 +261,41 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
         .map(|t| (t.name.clone(), v.time_tag(t.due_at)))
         .collect();
     let limits = r.files.limits;
+    let values = d
+        .values
+        .iter()
+        .map(|x| {
+            let shown = if x.kind == "checkbox" {
+                v.t("field-yes")
+            } else {
+                x.value.clone()
+            };
+            (x.label.clone(), shown)
+        })
+        .collect();
+    let holds = |key: &str| {
+        d.values
+            .iter()
+            .find(|x| x.key == key)
+            .map(|x| x.value.clone())
+    };
+    let drafted = |key: &str| {
+        draft
+            .values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, x)| x.clone())
+    };
+    let inputs = if staff {
+        custom::edits(
+            defs.fields.iter().filter(|f| f.retired == 0),
+            drafted,
+            holds,
+        )
+    } else {
+        Vec::new()
+    };
+    let kind_was = d.request.type_id.map(|t| t.to_string()).unwrap_or_default();
     let req = d.request;
     v.render(
         status,
@@ -262,6 +314,12 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
                 .map(|p| (p.as_str().to_owned(), v.t(&format!("priority-{p}"))))
                 .to_vec(),
             tags: crate::domain::fields::split(&req.tags),
+            kind: req.type_name.clone().unwrap_or_else(|| v.t("field-none")),
+            values,
+            types: custom::type_choices(&defs, req.type_id),
+            kind_id: draft.kind.clone().unwrap_or(kind_was.clone()),
+            kind_was,
+            inputs,
             version: req.version,
             subject: req.subject,
             messages,
@@ -376,12 +434,19 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
         };
         (me.is_staff() && !same).then(|| now.to_owned())
     };
+    let (kind, values) = if me.is_staff() {
+        custom::changed(&form.0.fields)
+    } else {
+        (None, Vec::new())
+    };
     let draft = Draft {
         body: form.get("body").to_owned(),
         note: form.get("kind") == "note",
         status: form.get("status").to_owned(),
         priority: changed("priority"),
         tags: changed("tags"),
+        kind,
+        values,
     };
     let assignee = match form.get("assignee") {
         a if a == form.get("assignee_was") => None,
@@ -433,12 +498,21 @@ async fn reply(v: Visit, Path(id): Path<i64>, req: Request) -> Response {
         assignee,
         priority,
         tags,
+        answers: Answers {
+            // Not a number: a type that does not exist, refused as such.
+            type_id: draft
+                .kind
+                .as_deref()
+                .map(|t| (!t.is_empty()).then(|| t.parse().unwrap_or(0))),
+            values: draft.values.clone(),
+        },
         version,
     };
     let more = update.status.is_some()
         || update.assignee.is_some()
         || update.priority.is_some()
-        || update.tags.is_some();
+        || update.tags.is_some()
+        || !update.answers.is_empty();
     let assigned = update.assignee.is_some();
     match v.state.requests.update(&me, id, update, Via::Portal).await {
         Ok(_) => {

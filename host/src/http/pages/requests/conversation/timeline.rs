@@ -84,6 +84,8 @@ pub(super) fn entries(v: &Visit, w: &Workflow, d: &Detail, staff: bool) -> Vec<T
     }));
     // So do changes of the request's fields (staff only).
     timeline.extend(d.field_changes.iter().map(|c| {
+        let none = || v.t("field-none");
+        let or_none = |s: &str| if s.is_empty() { none() } else { s.to_owned() };
         let to = if c.field == "priority" {
             let label = |p: &str| v.t(&format!("priority-{p}"));
             v.ta(
@@ -91,6 +93,23 @@ pub(super) fn entries(v: &Visit, w: &Workflow, d: &Detail, staff: bool) -> Vec<T
                 &[
                     ("from", label(&c.old_value).as_str().into()),
                     ("to", label(&c.new_value).as_str().into()),
+                ],
+            )
+        } else if c.field != "tags" {
+            let name = match c.field.as_str() {
+                "type" => v.t("col-type"),
+                key => d
+                    .field_labels
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map_or_else(|| key.to_owned(), |(_, label)| label.clone()),
+            };
+            v.ta(
+                "timeline-field",
+                &[
+                    ("field", name.as_str().into()),
+                    ("from", or_none(&c.old_value).as_str().into()),
+                    ("to", or_none(&c.new_value).as_str().into()),
                 ],
             )
         } else {

@@ -213,9 +213,10 @@ pub struct Detail {
     pub timeline: Vec<StatusChangeRow>,
     /// Changes of the request's fields (staff only).
     pub field_changes: Vec<crate::db::requests::fields::FieldChangeRow>,
-    /// Every custom field's (key, label), to name them in `field_changes` (staff only).
+    /// The request types and custom fields the asker may see (staff: all of them, to name the
+    /// fields in `field_changes` and to offer in the composer).
     #[serde(skip)]
-    pub field_labels: Vec<(String, String)>,
+    pub definitions: custom::Definitions,
     /// The timers the workflow has set on it, soonest first (staff only).
     pub timers: Vec<crate::db::requests::fields::TimerRow>,
     /// The statuses the asker may move the request to now, per the workflow plugin.
@@ -429,7 +430,8 @@ impl Requests {
         let timeline = sql::status_changes(self.db.pool(), id).await?;
         let rating = sql::rating(self.db.pool(), id).await?;
         let shared_with = sql::cc::of(self.db.pool(), id).await?;
-        let values = self.values_of(me, id).await?;
+        let definitions = self.definitions(me).await?;
+        let values = self.values_of(&definitions, id).await?;
         let workflow = self.workflow().await?;
         let (from, role, seconds) = (
             request.status.clone(),
@@ -468,19 +470,14 @@ impl Requests {
             Err(RequestError::Plugin(e)) => (Vec::new(), Some(RuleUnavailable::of(&e, staff))),
             Err(e) => return Err(e),
         };
-        let (rule_failures, field_changes, timers, field_labels) = if staff {
+        let (rule_failures, field_changes, timers) = if staff {
             (
                 crate::db::rule_failures::of_request(self.db.pool(), id).await?,
                 crate::db::requests::fields::changes(self.db.pool(), id).await?,
                 crate::db::requests::fields::timers(self.db.pool(), id).await?,
-                crate::db::custom::fields(self.db.pool())
-                    .await?
-                    .into_iter()
-                    .map(|f| (f.key, f.label))
-                    .collect(),
             )
         } else {
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new())
         };
         Ok((
             Detail {
@@ -490,7 +487,7 @@ impl Requests {
                 attachments,
                 timeline,
                 field_changes,
-                field_labels,
+                definitions,
                 timers,
                 earlier,
                 moves,
@@ -600,6 +597,31 @@ fn require_operator(me: &Me) -> Result<()> {
     } else {
         Err(RequestError::Forbidden)
     }
+}
+
+/// Records on `conn`, in the audit log, that `me` did `event`, from their session's address.
+async fn audit(
+    conn: &mut AnyConnection,
+    me: &Me,
+    event: &'static str,
+    detail: &str,
+    now: i64,
+) -> Result<()> {
+    crate::db::audit::record_by_session(
+        conn,
+        &crate::db::audit::Entry {
+            event,
+            user_id: Some(me.id),
+            email: &me.email,
+            actor: &me.email,
+            ip: "",
+            detail,
+        },
+        me.session_id,
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

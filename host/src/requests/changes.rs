@@ -230,8 +230,7 @@ impl Requests {
     /// then asked of the workflow from where the request has got to, and its `status-changed`
     /// answered. With a status, an assignee or a field, `version` is the version the caller
     /// last read, and a request changed since is a conflict; a message alone is never refused
-    /// for one.
-    /// Fields are staff's to set; each change is kept in the request's timeline.
+    /// for one. Fields are staff's to set; each change is kept in the request's timeline.
     /// Returns the message's id.
     pub async fn update(
         &self,
@@ -364,20 +363,7 @@ impl Requests {
         }
         if !audited.is_empty() {
             let detail = format!("{}: {}", number(id), audited.join("; "));
-            crate::db::audit::record_by_session(
-                &mut tx,
-                &crate::db::audit::Entry {
-                    event: "request_fields_changed",
-                    user_id: Some(me.id),
-                    email: &me.email,
-                    actor: &me.email,
-                    ip: "",
-                    detail: &detail,
-                },
-                me.session_id,
-                now,
-            )
-            .await?;
+            audit(&mut tx, me, "request_fields_changed", &detail, now).await?;
         }
         let mut message_id = None;
         if let Some(body) = &body {

@@ -27,11 +27,6 @@ impl Definitions {
         self.types.iter().find(|t| t.id == id)
     }
 
-    /// The types people may choose: those not retired.
-    pub fn offered_types(&self) -> impl Iterator<Item = &TypeRow> {
-        self.types.iter().filter(|t| t.retired == 0)
-    }
-
     /// The fields of the new-request form.
     pub fn form_fields(&self) -> impl Iterator<Item = &FieldRow> {
         self.fields
@@ -130,8 +125,7 @@ impl Requests {
         taken_name(&types, &name, None)?;
         let mut tx = self.db.begin().await?;
         let id = custom_sql::insert_type(&mut tx, &name, self.now()).await?;
-        self.audit_definition(&mut tx, me, "request_type_added", &name)
-            .await?;
+        audit(&mut tx, me, "request_type_added", &name, self.now()).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -153,8 +147,7 @@ impl Requests {
         );
         let mut tx = self.db.begin().await?;
         custom_sql::update_type(&mut tx, id, &name, retired).await?;
-        self.audit_definition(&mut tx, me, "request_type_changed", &detail)
-            .await?;
+        audit(&mut tx, me, "request_type_changed", &detail, self.now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -193,11 +186,12 @@ impl Requests {
             self.now(),
         )
         .await?;
-        self.audit_definition(
+        audit(
             &mut tx,
             me,
             "custom_field_added",
             &format!("{key} ({kind}): {label}"),
+            self.now(),
         )
         .await?;
         tx.commit().await?;
@@ -226,7 +220,7 @@ impl Requests {
         }
         let mut tx = self.db.begin().await?;
         custom_sql::update_field(&mut tx, id, &f.stored(&label, &options.join("\n"))).await?;
-        self.audit_definition(
+        audit(
             &mut tx,
             me,
             "custom_field_changed",
@@ -235,40 +229,16 @@ impl Requests {
                 old.key,
                 if f.retired { " (retired)" } else { "" }
             ),
+            self.now(),
         )
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn audit_definition(
-        &self,
-        conn: &mut AnyConnection,
-        me: &Me,
-        event: &'static str,
-        detail: &str,
-    ) -> Result<()> {
-        crate::db::audit::record_by_session(
-            conn,
-            &crate::db::audit::Entry {
-                event,
-                user_id: Some(me.id),
-                email: &me.email,
-                actor: &me.email,
-                ip: "",
-                detail,
-            },
-            me.session_id,
-            self.now(),
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// The values of request `id` `me` may see, in the fields' order. The caller has checked
-    /// that `me` may see the request.
-    pub(super) async fn values_of(&self, me: &Me, id: i64) -> Result<Vec<Value>> {
-        let defs = self.definitions(me).await?;
+    /// The values request `id` holds of the fields of `defs` (what the asker may see), in the
+    /// fields' order. The caller has checked that the asker may see the request.
+    pub(super) async fn values_of(&self, defs: &Definitions, id: i64) -> Result<Vec<Value>> {
         let held = custom_sql::values(self.db.pool(), id).await?;
         Ok(defs
             .fields

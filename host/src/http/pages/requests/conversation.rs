@@ -192,10 +192,6 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
     } else {
         Vec::new()
     };
-    let defs = match r.definitions(me).await {
-        Ok(defs) => defs,
-        Err(e) => return failed(v, e),
-    };
     let may_share = crate::requests::may_share(me, &d.request);
     let shared = d
         .shared_with
@@ -288,7 +284,7 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
     };
     let inputs = if staff {
         custom::edits(
-            defs.fields.iter().filter(|f| f.retired == 0),
+            d.definitions.fields.iter().filter(|f| f.retired == 0),
             drafted,
             holds,
         )
@@ -316,7 +312,7 @@ async fn detail_view(v: &Visit, me: &Me, id: i64, showing: Showing) -> Response 
             tags: crate::domain::fields::split(&req.tags),
             kind: req.type_name.clone().unwrap_or_else(|| v.t("field-none")),
             values,
-            types: custom::type_choices(&defs, req.type_id),
+            types: custom::type_choices(&d.definitions, req.type_id),
             kind_id: draft.kind.clone().unwrap_or(kind_was.clone()),
             kind_was,
             inputs,

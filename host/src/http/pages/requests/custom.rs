@@ -30,20 +30,29 @@ pub(super) struct FieldInput {
     pub was: String,
 }
 
+impl FieldInput {
+    fn of(f: &FieldRow, required: bool, value: String, was: String) -> FieldInput {
+        FieldInput {
+            name: format!("field.{}", f.key),
+            label: f.label.clone(),
+            kind: f.kind.clone(),
+            options: f.options(),
+            required,
+            value,
+            was,
+        }
+    }
+}
+
 /// The inputs of `fields`, each holding what `value` says of its key.
 pub(super) fn inputs<'a>(
     fields: impl Iterator<Item = &'a FieldRow>,
     value: impl Fn(&str) -> Option<String>,
 ) -> Vec<FieldInput> {
     fields
-        .map(|f| FieldInput {
-            name: format!("field.{}", f.key),
-            label: f.label.clone(),
-            kind: f.kind.clone(),
-            options: f.options(),
-            required: f.required != 0,
-            value: value(&f.key).unwrap_or_default(),
-            was: String::new(),
+        .map(|f| {
+            let typed = value(&f.key).unwrap_or_default();
+            FieldInput::of(f, f.required != 0, typed, String::new())
         })
         .collect()
 }
@@ -59,15 +68,8 @@ pub(super) fn edits<'a>(
     fields
         .map(|f| {
             let was = holds(&f.key).unwrap_or_default();
-            FieldInput {
-                name: format!("field.{}", f.key),
-                label: f.label.clone(),
-                kind: f.kind.clone(),
-                options: f.options(),
-                required: false,
-                value: typed(&f.key).unwrap_or_else(|| was.clone()),
-                was,
-            }
+            let value = typed(&f.key).unwrap_or_else(|| was.clone());
+            FieldInput::of(f, false, value, was)
         })
         .collect()
 }

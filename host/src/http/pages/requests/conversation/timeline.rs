@@ -99,10 +99,9 @@ pub(super) fn entries(v: &Visit, w: &Workflow, d: &Detail, staff: bool) -> Vec<T
             let name = match c.field.as_str() {
                 "type" => v.t("col-type"),
                 key => d
-                    .field_labels
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map_or_else(|| key.to_owned(), |(_, label)| label.clone()),
+                    .definitions
+                    .field(key)
+                    .map_or_else(|| key.to_owned(), |f| f.label.clone()),
             };
             v.ta(
                 "timeline-field",

@@ -238,14 +238,6 @@ async fn emailed_codes(t: TestDb) {
 on_both_backends!(codes, emailed_codes);
 
 async fn mfa_policy_always_and_never(t: TestDb) {
-    let always = Env::with(
-        &t,
-        AuthConfig {
-            mfa: MfaPolicy::Always,
-            ..AuthConfig::default()
-        },
-    )
-    .await;
     let never = Env::with(
         &t,
         AuthConfig {
@@ -257,6 +249,16 @@ async fn mfa_policy_always_and_never(t: TestDb) {
     let site = never.add_site("Acme Mining", &["acme.example"], &[]).await;
     let ops = never.staff("ops@vendor.test", Role::Operator).await;
     never.active_customer("ann@acme.example", site, &ops).await;
+    // Started only now: both servers' mail workers share the outbox, and the email that
+    // activates Ann must reach `never`'s mailbox, not this server's.
+    let always = Env::with(
+        &t,
+        AuthConfig {
+            mfa: MfaPolicy::Always,
+            ..AuthConfig::default()
+        },
+    )
+    .await;
     let (_, body) = never
         .post(
             "/api/v1/login",

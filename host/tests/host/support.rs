@@ -421,6 +421,8 @@ pub struct Spawned {
     pub addr: SocketAddr,
     pub data: tempfile::TempDir,
     pub database_url: String,
+    /// What the server wrote to standard error, shown when it ends unexpectedly.
+    log: tempfile::NamedTempFile,
 }
 
 /// No settings added to a spawned server's environment.
@@ -461,20 +463,30 @@ impl Spawned {
             .env("HELPDESK_DATABASE_URL", &database_url)
             .env("HELPDESK_PUBLIC_URL", format!("http://{addr}"))
             .env("HELPDESK_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+            .stdout(std::process::Stdio::null());
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        cmd.stderr(log.reopen().expect("log file"));
         for (k, v) in env {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("start helpdesk");
-        let s = Spawned {
+        let mut s = Spawned {
             child,
             addr,
             data,
             database_url,
+            log,
         };
         let ready = async {
             loop {
+                // Checked first, so that a server that could not start is never taken for
+                // ready because something else answers on its address.
+                if let Some(status) = s.child.try_wait().expect("wait") {
+                    panic!(
+                        "the server ended before it was ready ({status}): {}",
+                        s.said()
+                    );
+                }
                 if let Ok(r) = client().get(s.url("/readyz")).send().await
                     && r.status() == 200
                 {
@@ -502,8 +514,19 @@ impl Spawned {
             .expect("kill");
         assert!(killed.success());
         let status = self.exited(Duration::from_secs(60)).await;
-        assert!(status.success(), "a stopped server exits cleanly: {status}");
+        assert!(
+            status.success(),
+            "a stopped server exits cleanly: {status}: {}",
+            self.said()
+        );
         std::mem::replace(&mut self.data, tempfile::tempdir().expect("data dir"))
+    }
+
+    /// The last lines the server wrote to standard error.
+    pub fn said(&self) -> String {
+        let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
     /// How the server process ended, which it must within `within`.

@@ -21,6 +21,7 @@ const FIXTURES: &[&str] = &[
     "second-contract",
     "third-contract",
     "fourth-contract",
+    "fifth-contract",
     "wrong-shape",
 ];
 
@@ -96,9 +97,8 @@ fn main() {
 fn plugin_dir(workspace: &Path, name: &str) -> PathBuf {
     match name {
         "hostile" | "workflow-triage" | "workflow-renewals" | "next-patch" | "first-contract"
-        | "second-contract" | "third-contract" | "fourth-contract" | "wrong-shape" => {
-            workspace.join("plugins/fixtures").join(name)
-        }
+        | "second-contract" | "third-contract" | "fourth-contract" | "fifth-contract"
+        | "wrong-shape" => workspace.join("plugins/fixtures").join(name),
         other => workspace.join("plugins").join(other),
     }
 }

@@ -191,6 +191,25 @@ pub async fn values<'e, E: Executor<'e, Database = Any>>(
     .await?)
 }
 
+/// The values requests `ids` hold, with their fields' keys, `(request, key, value)`: by request,
+/// each request's in the fields' order.
+pub async fn keyed_values_of(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, String, String)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = crate::db::id_list(ids);
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT v.request_id, f.key, v.value FROM request_values v
+         JOIN custom_fields f ON f.id = v.field_id
+         WHERE v.request_id IN ({list}) ORDER BY v.request_id, f.position, f.id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// Gives request `request_id` this value of field `field_id`, or none.
 pub async fn set_value(
     conn: &mut AnyConnection,

@@ -5,13 +5,15 @@
 //! to [`CASCADE`] answers deep. Every event, whoever raised it, is also told to the webhook
 //! endpoints that want it.
 
+use super::custom::{Checked, Definitions};
 use super::fields::By;
 use super::*;
 use crate::db::requests::fields::{self as field_sql, RuleFacts};
+use crate::domain::custom::{self as custom_values, Kind};
 use crate::domain::fields::{self as request_fields, Priority};
 use crate::domain::rules::{
-    Action, Channel, FIRST_MESSAGE_BYTES, Priority as RulePriority, Reaction, RequestEvent,
-    RequestSite, RequestView, Requester,
+    Action, Channel, FIRST_MESSAGE_BYTES, FieldValue, Priority as RulePriority, Reaction,
+    RequestEvent, RequestSite, RequestView, Requester,
 };
 use std::collections::{HashSet, VecDeque};
 
@@ -50,18 +52,68 @@ fn cut(s: &str, max: usize) -> String {
     s[..end].to_owned()
 }
 
+/// An action the check let through that cannot apply after all: the definitions are read in
+/// the event's transaction, so only a defect gets here.
+fn refused(why: String) -> RequestError {
+    RequestError::Invalid("action", why)
+}
+
+/// `values` with field `key` holding `value` (or none), in the order of the fields of `defs`.
+fn hold(values: &mut Vec<(String, String)>, defs: &Definitions, key: &str, value: Option<String>) {
+    values.retain(|(k, _)| k != key);
+    if let Some(v) = value {
+        values.push((key.to_owned(), v));
+    }
+    let position = |k: &str| defs.fields.iter().position(|f| f.key == k);
+    values.sort_by_key(|(k, _)| position(k));
+}
+
 /// A date stored as `YYYY-MM-DD`.
 fn date(s: &str) -> Option<time::Date> {
     time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
 /// What the host says of actions on one request, beyond their form: an assignee must be active
-/// staff, the request holds at most [`request_fields::MAX_TAGS`] tags, and a webhook endpoint
-/// called must be active.
+/// staff, the request holds at most [`request_fields::MAX_TAGS`] tags, a webhook endpoint
+/// called must be active, and a type or field set must be one operators keep, not retired, with
+/// a value its kind holds (a required field is never cleared).
 struct Check {
     staff: HashSet<i64>,
     tags: Vec<String>,
     endpoints: Vec<i64>,
+    defs: Definitions,
+}
+
+/// The value `value` of field `key` a rule sets, checked against the definitions `defs`: the
+/// field and the value in canonical form (`None` clears it).
+fn rule_value<'d>(
+    defs: &'d Definitions,
+    key: &str,
+    value: &str,
+) -> std::result::Result<(&'d crate::db::custom::FieldRow, Option<String>), String> {
+    let field = defs
+        .field(key)
+        .filter(|f| f.retired == 0)
+        .ok_or_else(|| format!("there is no custom field {key:?} to set"))?;
+    let kind = Kind::parse(&field.kind)?;
+    let value = custom_values::value(kind, &field.options(), value)
+        .map_err(|why| format!("{key}: {why}"))?;
+    if value.is_none() && field.required != 0 {
+        return Err(format!("{key} is required and cannot be cleared"));
+    }
+    Ok((field, value))
+}
+
+/// The type named `name` (letter case aside) a rule sets, if operators keep it and it is not
+/// retired.
+fn rule_type<'d>(
+    defs: &'d Definitions,
+    name: &str,
+) -> std::result::Result<&'d crate::db::custom::TypeRow, String> {
+    defs.types
+        .iter()
+        .find(|t| t.retired == 0 && t.name.to_lowercase() == name.trim().to_lowercase())
+        .ok_or_else(|| format!("there is no request type {name:?} to set"))
 }
 
 impl Check {
@@ -104,6 +156,16 @@ impl Check {
                         which()
                     ));
                 }
+                Action::SetType {
+                    request_type: Some(name),
+                } => {
+                    rule_type(&self.defs, name).map_err(|why| format!("{}: {why}", which()))?;
+                }
+                Action::SetField { .. } | Action::ClearField { .. } => {
+                    let (key, value) = a.field_set().unwrap_or_default();
+                    rule_value(&self.defs, key, value)
+                        .map_err(|why| format!("{}: {why}", which()))?;
+                }
                 _ => {}
             }
         }
@@ -112,13 +174,24 @@ impl Check {
 }
 
 /// What answering an event needs that a caller may have read already: the active support
-/// staff, the request's [`RuleFacts`], and the webhook endpoints that are on (none: events are
-/// told to nobody).
+/// staff, the request's [`RuleFacts`], the webhook endpoints that are on (none: events are
+/// told to nobody), and the request types and custom fields.
 #[derive(Clone, Copy)]
 pub(super) struct Among<'a> {
     pub staff: &'a [(i64, String, String)],
     pub facts: &'a RuleFacts,
     pub endpoints: &'a [i64],
+    pub defs: &'a Definitions,
+}
+
+impl Definitions {
+    /// Every request type and custom field, as rules see them, read on `conn`.
+    pub(super) async fn all(conn: &mut AnyConnection) -> Result<Definitions> {
+        Ok(Definitions {
+            types: crate::db::custom::types(&mut *conn).await?,
+            fields: crate::db::custom::fields(&mut *conn).await?,
+        })
+    }
 }
 
 /// What a batch's answers changed, gathered by [`Requests::react_among`] and written together
@@ -170,13 +243,13 @@ impl Requests {
         let facts = field_sql::rule_facts(&mut conn, r.id).await?;
         Ok(Reaction {
             event,
-            request: self.rule_view(&r, &facts),
+            request: self.rule_view(&r, &facts, &facts.fields),
         })
     }
 
     /// The request `r` as a rule sees it, with `f`, what it is told beyond the request's row
-    /// (which no action changes).
-    fn rule_view(&self, r: &RequestRow, f: &RuleFacts) -> RequestView {
+    /// (which no action changes), and the custom fields' values `fields` (which actions do).
+    fn rule_view(&self, r: &RequestRow, f: &RuleFacts, fields: &[(String, String)]) -> RequestView {
         let seconds = |ms: i64| u64::try_from(ms / 1000).unwrap_or(0);
         let domain = r
             .requester_email
@@ -223,6 +296,14 @@ impl Requests {
             last_customer_message_at: f.last_customer_at.map(seconds),
             last_staff_message_at: f.last_staff_at.map(seconds),
             now: seconds(self.now()),
+            request_type: r.type_name.clone(),
+            fields: fields
+                .iter()
+                .map(|(key, value)| FieldValue {
+                    key: key.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -241,10 +322,12 @@ impl Requests {
         let staff = sql::staff(&mut *conn).await?;
         let facts = field_sql::rule_facts(conn, r.id).await?;
         let endpoints = crate::db::webhooks::active(&mut *conn).await?;
+        let defs = Definitions::all(conn).await?;
         let among = Among {
             staff: &staff,
             facts: &facts,
             endpoints: &endpoints,
+            defs: &defs,
         };
         self.react_among(conn, event, r, now, among, None).await
     }
@@ -267,7 +350,10 @@ impl Requests {
             staff,
             facts,
             endpoints,
+            defs,
         } = among;
+        // The values as the answers leave them.
+        let mut values = facts.fields.clone();
         let mut pending = VecDeque::from([(event, 1)]);
         let mut moved = false;
         while let Some((event, depth)) = pending.pop_front() {
@@ -282,12 +368,13 @@ impl Requests {
             }
             let reaction = Reaction {
                 event: event.clone(),
-                request: self.rule_view(r, facts),
+                request: self.rule_view(r, facts, &values),
             };
             let check = Check {
                 staff: staff.iter().map(|(id, _, _)| *id).collect(),
                 tags: request_fields::split(&r.tags),
                 endpoints: endpoints.to_vec(),
+                defs: defs.clone(),
             };
             let about = r.id;
             let asked = self
@@ -412,6 +499,33 @@ impl Requests {
                         self.call_webhook(conn, r, *endpoint as i64, name, &plugin, now)
                             .await?;
                         None
+                    }
+                    Action::SetType { request_type } => {
+                        let to = match request_type {
+                            Some(name) => Some(rule_type(defs, name).map_err(refused)?.clone()),
+                            None => None,
+                        };
+                        let c = Checked {
+                            type_to: Some(to),
+                            values: Vec::new(),
+                        };
+                        let set = !self.apply_answers(conn, r, &c, by, now).await?.is_empty();
+                        changed |= set;
+                        set.then(|| RequestEvent::FieldChanged("type".into()))
+                    }
+                    Action::SetField { .. } | Action::ClearField { .. } => {
+                        let (key, typed) = action.field_set().unwrap_or_default();
+                        let (field, value) = rule_value(defs, key, typed).map_err(refused)?;
+                        let c = Checked {
+                            type_to: None,
+                            values: vec![(field.clone(), value.clone())],
+                        };
+                        let set = !self.apply_answers(conn, r, &c, by, now).await?.is_empty();
+                        if set {
+                            hold(&mut values, defs, key, value);
+                        }
+                        changed |= set;
+                        set.then(|| RequestEvent::FieldChanged(key.to_owned()))
                     }
                     // Already so: nothing to change, nothing raised.
                     _ => None,

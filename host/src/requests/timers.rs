@@ -45,6 +45,7 @@ impl Requests {
             .collect();
         let staff = sql::staff(&mut *tx).await?;
         let endpoints = crate::db::webhooks::active(&mut *tx).await?;
+        let defs = custom::Definitions::all(&mut tx).await?;
         let mut moves = Moves::default();
         for (request_id, name) in &due {
             let (Some(r), Some(facts)) = (rows.get_mut(request_id), facts.get(request_id)) else {
@@ -54,6 +55,7 @@ impl Requests {
                 staff: &staff,
                 facts,
                 endpoints: &endpoints,
+                defs: &defs,
             };
             let event = RequestEvent::Timer(name.clone());
             self.react_among(&mut tx, event, r, now, among, Some(&mut moves))

@@ -224,7 +224,7 @@ fn a_component_of_another_world_is_refused_naming_what_is_missing() {
     let why = refusal(Slot::PasswordPolicy, DEFAULTS[2].wasm, "");
     assert_eq!(
         why,
-        "the component does not implement the password-policy slot: it does not export `helpdesk:plugins/password-rules@0.5.0` (it exports `helpdesk:plugins/workflow@0.5.0`); it looks like a ticket-workflow plugin"
+        "the component does not implement the password-policy slot: it does not export `helpdesk:plugins/password-rules@0.6.0` (it exports `helpdesk:plugins/workflow@0.6.0`); it looks like a ticket-workflow plugin"
     );
 }
 

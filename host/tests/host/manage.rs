@@ -163,7 +163,7 @@ async fn refusals_change_nothing(t: TestDb) {
         .unwrap_err();
     assert!(
         err.to_string()
-            .contains("does not export `helpdesk:plugins/password-rules@0.5.0`"),
+            .contains("does not export `helpdesk:plugins/password-rules@0.6.0`"),
         "{err}"
     );
     let err = plugins

@@ -100,7 +100,7 @@ async fn budgets_per_installation(t: TestDb) {
 }
 on_both_backends!(budgets, budgets_per_installation);
 
-/// A component built against `helpdesk:plugins@0.1.1` runs on this 0.5.0 host, through the 0.1 contract.
+/// A component built against `helpdesk:plugins@0.1.1` runs on this 0.6.0 host, through the 0.1 contract.
 async fn a_newer_patch_of_the_contract_is_accepted(t: TestDb) {
     let plugins = support::plugins();
     let id = plugins
@@ -135,8 +135,8 @@ async fn a_newer_patch_of_the_contract_is_accepted(t: TestDb) {
 on_both_backends!(next_patch, a_newer_patch_of_the_contract_is_accepted);
 
 /// Components built against `helpdesk:plugins@0.1.0` and `@0.2.0` (the host's frozen copies of
-/// the older contracts) install beside components of the current one (0.5.0): each serves its
-/// slot while 0.5.0 components serve the others, the slot swaps between contracts both ways,
+/// the older contracts) install beside components of the current one (0.6.0): each serves its
+/// slot while 0.6.0 components serve the others, the slot swaps between contracts both ways,
 /// and only the current contract's components describe their config.
 async fn older_contracts_serve_beside_the_current_one(t: TestDb) {
     let plugins = support::plugins();
@@ -171,12 +171,12 @@ async fn older_contracts_serve_beside_the_current_one(t: TestDb) {
         )
     );
     assert_eq!(verdict("a1").1, PasswordVerdict::Accepted);
-    // The other slots stay on their 0.5.0 components, which describe their settings.
+    // The other slots stay on their 0.6.0 components, which describe their settings.
     let statuses = plugins.statuses().unwrap();
     assert_eq!(statuses.by.name, "workflow-default");
     assert!(!statuses.value.is_empty());
     let workflow = plugins.active(Slot::TicketWorkflow).unwrap();
-    let fields = workflow.config_fields.as_ref().expect("0.5.0 describes");
+    let fields = workflow.config_fields.as_ref().expect("0.6.0 describes");
     assert_eq!(fields[0].key, "reopen-window-days");
     assert_eq!(
         plugins.active(Slot::PasswordPolicy).unwrap().config_fields,
@@ -281,7 +281,7 @@ fn a_component_for_another_minor_of_the_contract_is_refused_naming_the_versions(
     let err = helpdesk::plugins::Loaded::prepare(
         &support::runtime(),
         Slot::PasswordPolicy,
-        &component_importing("helpdesk:plugins/types@0.6.0"),
+        &component_importing("helpdesk:plugins/types@0.7.0"),
         "",
         0,
     )
@@ -290,8 +290,8 @@ fn a_component_for_another_minor_of_the_contract_is_refused_naming_the_versions(
     // Named as a newer contract, with the versions this host speaks: not as an import that
     // rule plugins are not granted.
     assert!(
-        err.contains("built against version 0.6.0 of the plugin contract")
-            && err.contains("it speaks 0.5.x")
+        err.contains("built against version 0.7.0 of the plugin contract")
+            && err.contains("it speaks 0.6.x")
             && !err.contains("not granted"),
         "{err}"
     );

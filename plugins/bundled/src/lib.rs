@@ -76,6 +76,10 @@ pub mod fixtures {
     /// A ticket workflow built against WIT 0.4.0: it reacts with 0.4's actions.
     pub const FOURTH_CONTRACT: &[u8] = wasm!("helpdesk_plugin_fourth_contract.wasm");
 
+    /// A ticket workflow built against WIT 0.5.0: it reacts with 0.5's actions on the request
+    /// as 0.5 sees it.
+    pub const FIFTH_CONTRACT: &[u8] = wasm!("helpdesk_plugin_fifth_contract.wasm");
+
     /// A password policy built against WIT 0.1.0, the contract's first release.
     pub const FIRST_CONTRACT: &[u8] = wasm!("helpdesk_plugin_first_contract.wasm");
 

@@ -7,7 +7,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use helpdesk_bundled_plugins::{DEFAULTS, fixtures};
 use helpdesk_plugin_host::rules::{
-    ActorRole, CandidateSite, Channel, EligibilityRequest, EventContext, MatchKind,
+    ActorRole, CandidateSite, Channel, EligibilityRequest, EventContext, FieldValue, MatchKind,
     PasswordContext, Priority, Reaction, RequestEvent, RequestSite, RequestView, Requester, Slot,
     TicketEvent, TransitionRequest,
 };
@@ -119,12 +119,17 @@ fn decisions(c: &mut Criterion) {
         last_customer_message_at: Some(1_790_003_600),
         last_staff_message_at: Some(1_790_001_800),
         now: 1_790_003_660,
+        request_type: Some("Incident".into()),
+        fields: vec![FieldValue {
+            key: "impact".into(),
+            value: "High".into(),
+        }],
     };
     let reaction = Reaction {
         event: RequestEvent::CustomerReplied,
         request: request.clone(),
     };
-    c.bench_function("workflow-default react (0.4 request, 1 action)", |b| {
+    c.bench_function("workflow-default react (0.6 request, 1 action)", |b| {
         b.iter(|| workflow.react(black_box(&reaction)).expect("decision"))
     });
     let acting = Loaded::prepare(
@@ -143,7 +148,7 @@ fn decisions(c: &mut Criterion) {
         },
     };
     assert_eq!(acting.react(&noted).expect("decision").value.len(), 10);
-    c.bench_function("workflow-renewals react (0.4 request, 10 actions)", |b| {
+    c.bench_function("workflow-renewals react (0.6 request, 10 actions)", |b| {
         b.iter(|| acting.react(black_box(&noted)).expect("decision"))
     });
 }

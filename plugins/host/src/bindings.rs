@@ -3,13 +3,14 @@
 //! contract (size, shape), so a malformed answer never reaches the domain.
 //!
 //! The host speaks every version of the contract it has ever published: `wit/helpdesk.wit` (the
-//! current one, 0.5) and the frozen copies of the older minor versions in `plugins/host/wit/`
-//! (0.1, 0.2, 0.3, 0.4). The slots' questions are the same in all of them, so one body of code,
+//! current one, 0.6) and the frozen copies of the older minor versions in `plugins/host/wit/`
+//! (0.1, 0.2, 0.3, 0.4, 0.5). The slots' questions are the same in all of them, so one body of code,
 //! instantiated per version by `contract!`, serves them all; what a version adds comes on top:
 //! 0.2's `log` import, which the linker provides once for every world, 0.3's `describe-config`
 //! (`describes_config!`), which older components answer with "no description", 0.4's
-//! `react` (`reacts!`), which older workflows answer through `on-event`, and the actions 0.5
-//! adds to its answer (`acts_0_5!`).
+//! `react` (`reacts!`), which older workflows answer through `on-event`, the actions 0.5
+//! adds to its answer (`acts_0_5!`), and the request's type and fields and their actions that
+//! 0.6 adds (`sees_0_6!`, `acts_0_6!`).
 
 use super::runtime::{Bounds, CallState};
 use super::{PluginError, PluginErrorKind};
@@ -39,11 +40,13 @@ pub enum Contract {
     V0_3,
     V0_4,
     V0_5,
+    V0_6,
 }
 
 impl Contract {
     /// Newest first: the order in which a component's exports are matched.
-    pub const ALL: [Contract; 5] = [
+    pub const ALL: [Contract; 6] = [
+        Contract::V0_6,
         Contract::V0_5,
         Contract::V0_4,
         Contract::V0_3,
@@ -52,7 +55,7 @@ impl Contract {
     ];
 
     /// The newest: the version of `wit/helpdesk.wit`.
-    pub const CURRENT: Contract = Contract::V0_5;
+    pub const CURRENT: Contract = Contract::V0_6;
 
     pub fn version(self) -> &'static str {
         match self {
@@ -61,6 +64,7 @@ impl Contract {
             Contract::V0_3 => "0.3.0",
             Contract::V0_4 => "0.4.0",
             Contract::V0_5 => "0.5.0",
+            Contract::V0_6 => "0.6.0",
         }
     }
 
@@ -140,6 +144,7 @@ pub enum SlotPre {
     V0_3(v0_3::SlotPre),
     V0_4(v0_4::SlotPre),
     V0_5(v0_5::SlotPre),
+    V0_6(v0_6::SlotPre),
 }
 
 /// Forwards a question to the bindings of the component's version.
@@ -151,6 +156,7 @@ macro_rules! each_version {
             SlotPre::V0_3($pre) => $call,
             SlotPre::V0_4($pre) => $call,
             SlotPre::V0_5($pre) => $call,
+            SlotPre::V0_6($pre) => $call,
         }
     };
 }
@@ -179,6 +185,12 @@ pub fn check_signatures(
                 Slot::TicketWorkflow => v0_5::check_react(pre, &export),
                 _ => Ok(()),
             }),
+        Contract::V0_6 => v0_6::check_signatures(pre, slot, &export)
+            .and_then(|()| v0_6::check_describe_config(pre, &export))
+            .and_then(|()| match slot {
+                Slot::TicketWorkflow => v0_6::check_react(pre, &export),
+                _ => Ok(()),
+            }),
     }
 }
 
@@ -194,6 +206,7 @@ impl SlotPre {
             Contract::V0_3 => SlotPre::V0_3(v0_3::SlotPre::new(slot, pre)?),
             Contract::V0_4 => SlotPre::V0_4(v0_4::SlotPre::new(slot, pre)?),
             Contract::V0_5 => SlotPre::V0_5(v0_5::SlotPre::new(slot, pre)?),
+            Contract::V0_6 => SlotPre::V0_6(v0_6::SlotPre::new(slot, pre)?),
         })
     }
 
@@ -204,6 +217,7 @@ impl SlotPre {
             SlotPre::V0_3(_) => Contract::V0_3,
             SlotPre::V0_4(_) => Contract::V0_4,
             SlotPre::V0_5(_) => Contract::V0_5,
+            SlotPre::V0_6(_) => Contract::V0_6,
         }
     }
 
@@ -218,6 +232,7 @@ impl SlotPre {
             SlotPre::V0_3(pre) => pre.describe_config(rt, plugin)?,
             SlotPre::V0_4(pre) => pre.describe_config(rt, plugin)?,
             SlotPre::V0_5(pre) => pre.describe_config(rt, plugin)?,
+            SlotPre::V0_6(pre) => pre.describe_config(rt, plugin)?,
             _ => return Ok(None),
         };
         if let Some(fields) = &fields {
@@ -311,6 +326,7 @@ impl SlotPre {
         match self {
             SlotPre::V0_4(pre) => return pre.react(rt, plugin, config, reaction),
             SlotPre::V0_5(pre) => return pre.react(rt, plugin, config, reaction),
+            SlotPre::V0_6(pre) => return pre.react(rt, plugin, config, reaction),
             _ => {}
         }
         let Some(event) = reaction.event.older() else {
@@ -359,8 +375,30 @@ where
 contract!(v0_1, "wit/v0.1");
 contract!(v0_2, "wit/v0.2");
 contract!(v0_3, "wit/v0.3", describes_config);
-contract!(v0_4, "wit/v0.4", describes_config, reacts, acts_0_4);
-contract!(v0_5, "../../wit", describes_config, reacts, acts_0_5);
+contract!(
+    v0_4,
+    "wit/v0.4",
+    describes_config,
+    reacts,
+    acts_0_4,
+    sees_0_4
+);
+contract!(
+    v0_5,
+    "wit/v0.5",
+    describes_config,
+    reacts,
+    acts_0_5,
+    sees_0_4
+);
+contract!(
+    v0_6,
+    "../../wit",
+    describes_config,
+    reacts,
+    acts_0_6,
+    sees_0_6
+);
 
 fn malformed(plugin: &PluginRef, why: String) -> PluginError {
     let err = PluginError::new(plugin.clone(), PluginErrorKind::Malformed(why));

@@ -310,7 +310,7 @@ impl Loaded {
     pub fn hears(&self, event: &rules::RequestEvent) -> bool {
         matches!(
             self.pre.contract(),
-            bindings::Contract::V0_4 | bindings::Contract::V0_5
+            bindings::Contract::V0_4 | bindings::Contract::V0_5 | bindings::Contract::V0_6
         ) || event.older().is_some()
     }
 

@@ -284,6 +284,18 @@ pub struct RequestView {
     pub last_customer_message_at: Option<u64>,
     pub last_staff_message_at: Option<u64>,
     pub now: u64,
+    /// Its type's name (since contract 0.6).
+    pub request_type: Option<String>,
+    /// The custom fields it holds a value of, in canonical form (since contract 0.6).
+    pub fields: Vec<FieldValue>,
+}
+
+/// A custom field's value on a request (`field-value` of contract 0.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldValue {
+    pub key: String,
+    pub value: String,
 }
 
 /// The most of a request's first message a rule is handed, in bytes.
@@ -344,7 +356,7 @@ pub struct Reaction {
 }
 
 /// One change a rule asks for (`action` of contract 0.4; `add-note`, `send-email` and
-/// `call-webhook` since 0.5).
+/// `call-webhook` since 0.5; `set-type`, `set-field` and `clear-field` since 0.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Action {
@@ -381,6 +393,16 @@ pub enum Action {
     CallWebhook {
         endpoint: u64,
         name: String,
+    },
+    SetType {
+        request_type: Option<String>,
+    },
+    SetField {
+        key: String,
+        value: String,
+    },
+    ClearField {
+        key: String,
     },
 }
 
@@ -435,6 +457,26 @@ pub const MAX_ACTIONS: usize = 32;
 pub const MAX_TIMER_SECONDS: u64 = 10 * 365 * 86_400;
 /// The longest tag, in characters.
 pub const MAX_TAG_CHARS: usize = 32;
+/// The longest name of a request type, in characters.
+pub const MAX_TYPE_CHARS: usize = 80;
+/// The longest value of a custom field, in characters.
+pub const MAX_FIELD_VALUE_CHARS: usize = 500;
+
+/// A custom field's key: a lowercase letter, then up to 31 lowercase letters, digits and `_`.
+pub fn field_key(key: &str) -> Result<(), String> {
+    let mut bytes = key.bytes();
+    let well_formed = bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && key.len() <= 32
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if well_formed {
+        Ok(())
+    } else {
+        let shown: String = key.chars().take(40).collect();
+        Err(format!(
+            "{shown:?} is not a field key: a lowercase letter, then up to 31 lowercase letters, digits and _"
+        ))
+    }
+}
 
 impl Action {
     /// Its name in the contract: `set-status`, `add-tag`, …
@@ -451,6 +493,18 @@ impl Action {
             Action::AddNote { .. } => "add-note",
             Action::SendEmail { .. } => "send-email",
             Action::CallWebhook { .. } => "call-webhook",
+            Action::SetType { .. } => "set-type",
+            Action::SetField { .. } => "set-field",
+            Action::ClearField { .. } => "clear-field",
+        }
+    }
+
+    /// The field and the value a `set-field` or `clear-field` gives it (empty: none).
+    pub fn field_set(&self) -> Option<(&str, &str)> {
+        match self {
+            Action::SetField { key, value } => Some((key, value)),
+            Action::ClearField { key } => Some((key, "")),
+            _ => None,
         }
     }
 
@@ -483,6 +537,22 @@ impl Action {
             }
             Action::SendEmail { to, wordings } => email_form(to, wordings),
             Action::CallWebhook { name, .. } => call_name(name),
+            Action::SetType {
+                request_type: Some(name),
+            } if name.trim().is_empty() || name.chars().count() > MAX_TYPE_CHARS => Err(format!(
+                "a type's name is 1 to {MAX_TYPE_CHARS} characters, not {}",
+                name.chars().count()
+            )),
+            Action::SetField { key, value } => {
+                field_key(key)?;
+                if value.chars().count() > MAX_FIELD_VALUE_CHARS {
+                    return Err(format!(
+                        "the value of {key:?} is longer than {MAX_FIELD_VALUE_CHARS} characters"
+                    ));
+                }
+                Ok(())
+            }
+            Action::ClearField { key } => field_key(key),
             _ => Ok(()),
         }
     }

@@ -46,8 +46,8 @@ pub mod signup_eligibility {
         pub_export_macro: true,
         additional_derives: [PartialEq, Eq],
         with: {
-            "helpdesk:plugins/types@0.5.0": crate::types,
-            "helpdesk:plugins/log@0.5.0": crate::password_policy::helpdesk::plugins::log,
+            "helpdesk:plugins/types@0.6.0": crate::types,
+            "helpdesk:plugins/log@0.6.0": crate::password_policy::helpdesk::plugins::log,
         },
         export_macro_name: "export_signup_eligibility",
     });
@@ -62,8 +62,8 @@ pub mod ticket_workflow {
         pub_export_macro: true,
         additional_derives: [PartialEq, Eq],
         with: {
-            "helpdesk:plugins/types@0.5.0": crate::types,
-            "helpdesk:plugins/log@0.5.0": crate::password_policy::helpdesk::plugins::log,
+            "helpdesk:plugins/types@0.6.0": crate::types,
+            "helpdesk:plugins/log@0.6.0": crate::password_policy::helpdesk::plugins::log,
         },
         export_macro_name: "export_ticket_workflow",
     });

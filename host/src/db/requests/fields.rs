@@ -192,9 +192,12 @@ pub struct RuleFacts {
     pub staff_messages: i64,
     pub last_customer_at: Option<i64>,
     pub last_staff_at: Option<i64>,
+    /// The custom fields it holds a value of, `(key, value)`, in the fields' order.
+    #[sqlx(skip)]
+    pub fields: Vec<(String, String)>,
 }
 
-/// [`RuleFacts`] of request `id`: one statement, reading its messages by their index.
+/// [`RuleFacts`] of request `id`, reading its messages by their index.
 pub async fn rule_facts(conn: &mut AnyConnection, id: i64) -> Result<RuleFacts, DbError> {
     let mut facts = rule_facts_of(conn, &[id]).await?;
     facts
@@ -210,7 +213,7 @@ struct FactsRow {
     facts: RuleFacts,
 }
 
-/// [`RuleFacts`] of requests `ids` (those that exist), by request id: one statement.
+/// [`RuleFacts`] of requests `ids` (those that exist), by request id: two statements.
 pub async fn rule_facts_of(
     conn: &mut AnyConnection,
     ids: &[i64],
@@ -244,7 +247,14 @@ pub async fn rule_facts_of(
     )))
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.request_id, r.facts)).collect())
+    let mut facts: Vec<(i64, RuleFacts)> =
+        rows.into_iter().map(|r| (r.request_id, r.facts)).collect();
+    for (request_id, key, value) in crate::db::custom::keyed_values_of(conn, ids).await? {
+        if let Some((_, f)) = facts.iter_mut().find(|(id, _)| *id == request_id) {
+            f.fields.push((key, value));
+        }
+    }
+    Ok(facts)
 }
 
 /// Claims up to `limit` timers due by `now` for the transaction `conn`: each is removed (the

@@ -1,10 +1,14 @@
 //! Request types and custom fields: operators define them (API and page, audited), customers
 //! give what the new-request form offers (required ones enforced, staff-only ones refused),
 //! staff set the rest; values are checked per kind, kept in the timeline and the audit log,
-//! shown to whom they may be, and listed and filtered on.
+//! shown to whom they may be, and listed and filtered on; workflows (contract 0.6) read and set
+//! them.
 
 use super::*;
+use crate::console::decisions;
 use crate::pages::Browser;
+use crate::requests::reacting::workflow;
+use helpdesk_bundled_plugins::fixtures::WORKFLOW_RENEWALS;
 
 /// The desk's types, by name: their ids.
 async fn type_id(d: &Desk, name: &str) -> i64 {
@@ -681,3 +685,115 @@ async fn on_the_pages(t: TestDb) {
     assert!(!html.contains("Tier") && !html.contains("Silver"), "{html}");
 }
 on_both_backends!(types_and_fields_pages, on_the_pages);
+
+/// Contract 0.6: a workflow sees a request's type and custom fields, sets them (each change in
+/// the timeline, by the plugin, raising `field-changed` in turn), and an answer naming a type
+/// or value the desk does not keep is refused as a whole while the event stands.
+async fn rules_read_and_set_them(t: TestDb) {
+    let d = Desk::new(&t).await;
+    add_field(
+        &d,
+        json!({ "key": "impact", "kind": "choice", "label": "Impact", "options": ["Low", "High"] }),
+    )
+    .await;
+    add_field(
+        &d,
+        json!({ "key": "severity", "kind": "text", "label": "Severity" }),
+    )
+    .await;
+    let config =
+        "outage-type = \"incident\"\noutage-field = \"impact=high\"\nurgent-when = \"severity=critical\"";
+    workflow(&d, &t, WORKFLOW_RENEWALS, config).await;
+
+    // A new request about an outage gets the type and the value, in canonical form.
+    let id = d
+        .raise(&d.bob, "Outage at plant 4", "Everything stopped.")
+        .await;
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(r["rule_failures"], json!([]), "{r}");
+    assert_eq!(r["type_name"], "Incident", "{r}");
+    assert_eq!(value(&r, "impact"), Some("High"));
+    let changes: Vec<(&str, &str, &str)> = r["field_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["field"].as_str().unwrap(),
+                c["new_value"].as_str().unwrap(),
+                c["plugin"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("type", "Incident", "workflow-renewals 1.0.0"),
+            ("impact", "High", "workflow-renewals 1.0.0")
+        ]
+    );
+    // Each change raised `field-changed`, asked with the request as the change left it.
+    let logged = decisions(&d, &format!("?request={id}"), |l| {
+        l.iter()
+            .any(|x| x["input"]["detail"] == "impact" && x["input"]["event"] == "field-changed")
+    })
+    .await;
+    let asked = logged
+        .iter()
+        .find(|x| x["input"]["detail"] == "impact")
+        .unwrap();
+    assert_eq!(asked["input"]["request"]["request_type"], "Incident");
+    assert_eq!(
+        asked["input"]["request"]["fields"],
+        json!([{ "key": "impact", "value": "High" }])
+    );
+    // A request without an outage in its subject is left alone.
+    let calm = d.raise(&d.bob, "A question", "How do I export?").await;
+    assert!(d.detail(&d.agent, calm).await["type_name"].is_null());
+
+    // Staff set a field; the workflow reads it and acts.
+    let version = d.detail(&d.agent, id).await["version"].clone();
+    let (s, res) = d
+        .put(
+            &format!("/api/v1/requests/{id}/fields"),
+            &d.agent,
+            json!({ "fields": { "severity": "Critical" }, "version": version }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{res}");
+    assert_eq!(d.detail(&d.agent, id).await["priority"], "urgent");
+
+    // A value the field cannot hold, or a type the desk does not keep: nothing of the answer.
+    for (config, action, why) in [
+        (
+            "outage-type = \"incident\"\noutage-field = \"impact=catastrophic\"",
+            "action 2 (set-field)",
+            "\"catastrophic\" is not one of: Low, High",
+        ),
+        (
+            "outage-type = \"Maintenance\"\noutage-field = \"impact=high\"",
+            "action 1 (set-type)",
+            "there is no request type \"Maintenance\"",
+        ),
+        (
+            "outage-field = \"plant=4\"",
+            "action 1 (set-field)",
+            "there is no custom field \"plant\"",
+        ),
+    ] {
+        workflow(&d, &t, WORKFLOW_RENEWALS, config).await;
+        let id = d.raise(&d.bob, "Another outage", "Again.").await;
+        let r = d.detail(&d.agent, id).await;
+        assert!(r["type_name"].is_null(), "{config}: {r}");
+        assert_eq!(value(&r, "impact"), None, "{config}");
+        assert_eq!(r["status"], "open", "the event itself stands");
+        let message = r["rule_failures"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            message.contains(action) && message.contains(why),
+            "{config}: {message}"
+        );
+    }
+}
+on_both_backends!(set_by_rules, rules_read_and_set_them);

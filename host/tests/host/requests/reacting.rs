@@ -1,14 +1,16 @@
 //! Rules that act (contract 0.4's `react`): the workflow is handed the whole request after every
 //! event and answers with actions, which the host checks and applies in the event's own
 //! transaction, all or none; timers it sets come back as events, each exactly once; answers
-//! that keep raising events are cut; workflows of the 0.3 and 0.4 contracts keep working.
+//! that keep raising events are cut; workflows of the 0.3, 0.4 and 0.5 contracts keep working.
 
 use super::*;
 use crate::accounts::PASSWORD;
 use crate::console::decisions;
 use helpdesk::auth::SiteInput;
 use helpdesk::clock::Clock;
-use helpdesk_bundled_plugins::fixtures::{FOURTH_CONTRACT, THIRD_CONTRACT, WORKFLOW_RENEWALS};
+use helpdesk_bundled_plugins::fixtures::{
+    FIFTH_CONTRACT, FOURTH_CONTRACT, THIRD_CONTRACT, WORKFLOW_RENEWALS,
+};
 
 /// Installs and activates `wasm` as the workflow, with `config`; returns its id.
 pub(crate) async fn workflow(d: &Desk, t: &TestDb, wasm: &[u8], config: &str) -> i64 {
@@ -320,4 +322,28 @@ async fn a_workflow_of_contract_0_4_keeps_acting(t: TestDb) {
 on_both_backends!(
     contract_0_4_actions,
     a_workflow_of_contract_0_4_keeps_acting
+);
+
+async fn a_workflow_of_contract_0_5_keeps_acting(t: TestDb) {
+    let d = Desk::new(&t).await;
+    workflow(&d, &t, FIFTH_CONTRACT, "").await;
+    let id = d.raise(&d.bob, "Built against 0.5", "Still acting?").await;
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(tags(&r), ["fifth"], "{r}");
+    let note = r["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["channel"] == "workflow")
+        .unwrap_or_else(|| panic!("no note in {r}"));
+    assert_eq!(note["author_name"], "fifth-contract 0.5.0");
+    assert!(note["body"].as_str().unwrap().starts_with("Raised from "));
+    reply(&d, &d.agent, id, "Yes.").await;
+    let r = d.detail(&d.agent, id).await;
+    assert_eq!(r["status"], "closed");
+    assert_eq!(r["rule_failures"], json!([]));
+}
+on_both_backends!(
+    contract_0_5_actions,
+    a_workflow_of_contract_0_5_keeps_acting
 );

@@ -144,7 +144,10 @@ impl OutputSize for crate::rules::Action {
             | A::AddTag { tag: s }
             | A::RemoveTag { tag: s }
             | A::CancelTimer { name: s }
-            | A::AddNote { text: s } => s.len(),
+            | A::AddNote { text: s }
+            | A::ClearField { key: s } => s.len(),
+            A::SetType { request_type } => request_type.as_ref().map_or(8, String::len),
+            A::SetField { key, value } => key.len() + value.len(),
             A::SetTimer { name, .. } | A::CallWebhook { name, .. } => name.len() + 8,
             A::SetPriority { .. } | A::Assign { .. } | A::Unassign => 8,
             A::SendEmail { to, wordings } => {

@@ -3,7 +3,7 @@
 // Build: npm install && npm run build (componentize-js through jco).
 // Config (`key = value` lines, set by the operator at install): `min-length` (default 12).
 
-import { write } from "helpdesk:plugins/log@0.5.0";
+import { write } from "helpdesk:plugins/log@0.6.0";
 
 /** Reads the operator's config; every error message is shown to the operator as it is. */
 function minLength(config) {

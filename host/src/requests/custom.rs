@@ -27,6 +27,14 @@ impl Definitions {
         self.types.iter().find(|t| t.id == id)
     }
 
+    /// Every request type and custom field, as rules see them, read on `conn`.
+    pub(super) async fn all(conn: &mut AnyConnection) -> Result<Definitions> {
+        Ok(Definitions {
+            types: custom_sql::types(&mut *conn).await?,
+            fields: custom_sql::fields(&mut *conn).await?,
+        })
+    }
+
     /// The fields of the new-request form.
     pub fn form_fields(&self) -> impl Iterator<Item = &FieldRow> {
         self.fields

@@ -184,16 +184,6 @@ pub(super) struct Among<'a> {
     pub defs: &'a Definitions,
 }
 
-impl Definitions {
-    /// Every request type and custom field, as rules see them, read on `conn`.
-    pub(super) async fn all(conn: &mut AnyConnection) -> Result<Definitions> {
-        Ok(Definitions {
-            types: crate::db::custom::types(&mut *conn).await?,
-            fields: crate::db::custom::fields(&mut *conn).await?,
-        })
-    }
-}
-
 /// What a batch's answers changed, gathered by [`Requests::react_among`] and written together
 /// by [`Moves::write`] in the same transaction: the requests changed, each written once, and
 /// the status changes `(request, move, at)`.

@@ -701,8 +701,7 @@ async fn rules_read_and_set_them(t: TestDb) {
         json!({ "key": "severity", "kind": "text", "label": "Severity" }),
     )
     .await;
-    let config =
-        "outage-type = \"incident\"\noutage-field = \"impact=high\"\nurgent-when = \"severity=critical\"";
+    let config = "outage-type = \"incident\"\noutage-field = \"impact=high\"\nurgent-when = \"severity=critical\"";
     workflow(&d, &t, WORKFLOW_RENEWALS, config).await;
 
     // A new request about an outage gets the type and the value, in canonical form.

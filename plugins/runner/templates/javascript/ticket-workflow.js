@@ -2,7 +2,8 @@
 // `canTransition` and `react` to your process. `react` answers every event on a request with
 // actions: here, a staff reply to an open request waits on the customer and sets two timers: one
 // reminds the customer by email after three days of silence, the other closes the request after a
-// week; the customer's reply opens it again and cancels both.
+// week; the customer's reply opens it again and cancels both. A new request without a type whose
+// subject mentions an outage becomes an Incident (one of the types operators keep).
 //
 // Build: npm install && npm run build (componentize-js through jco).
 // Config (`key = value` lines, set by the operator at install): `customers-close` (default
@@ -83,6 +84,10 @@ export const workflow = {
 
   // A variant is `{ tag, val }`; u64 numbers (`afterSeconds`, times) are BigInts.
   react(_config, event, request) {
+    // An option the host leaves out (`none`) is undefined.
+    if (event.tag === "created" && request.requestType == null && request.subject.toLowerCase().includes("outage")) {
+      return [{ tag: "set-type", val: "Incident" }];
+    }
     if (event.tag === "staff-replied" && request.status === "open") {
       return [
         { tag: "set-status", val: "waiting" },

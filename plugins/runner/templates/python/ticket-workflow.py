@@ -2,7 +2,8 @@
 `can_transition` and `react` to your process. `react` answers every event on a request with
 actions: here, a staff reply to an open request waits on the customer and sets two timers: one
 reminds the customer by email after three days of silence, the other closes the request after a
-week; the customer's reply opens it again and cancels both.
+week; the customer's reply opens it again and cancels both. A new request without a type whose
+subject mentions an outage becomes an Incident (one of the types operators keep).
 
 Build: ./build.sh (needs componentize-py: pip install componentize-py).
 Config (`key = value` lines, set by the operator at install): `customers-close` (default
@@ -19,10 +20,12 @@ from wit_world.exports.workflow import (
     Action_SendEmail,
     Action_SetStatus,
     Action_SetTimer,
+    Action_SetType,
     Email,
     EventContext,
     Request,
     RequestEvent,
+    RequestEvent_Created,
     RequestEvent_CustomerReplied,
     RequestEvent_StaffReplied,
     RequestEvent_Timer,
@@ -104,6 +107,8 @@ class Workflow(exports.Workflow):
         return None
 
     def react(self, config: str, event: RequestEvent, request: Request) -> List[Action]:
+        if isinstance(event, RequestEvent_Created) and request.request_type is None and "outage" in request.subject.lower():
+            return [Action_SetType("Incident")]
         if isinstance(event, RequestEvent_StaffReplied) and request.status == "open":
             return [
                 Action_SetStatus("waiting"),

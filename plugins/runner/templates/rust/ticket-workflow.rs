@@ -2,7 +2,8 @@
 //! `can_transition` and `react` to your process. `react` answers every event on a request with
 //! actions: here, a staff reply to an open request waits on the customer and sets two timers:
 //! one reminds the customer by email after three days of silence, the other closes the request
-//! after a week; the customer's reply opens it again and cancels both.
+//! after a week; the customer's reply opens it again and cancels both. A new request without a
+//! type whose subject mentions an outage becomes an Incident (one of the types operators keep).
 //!
 //! Build: `cargo build --release` (the component is
 //! `target/wasm32-wasip2/release/{{file}}.wasm`).
@@ -100,6 +101,12 @@ impl workflow::Guest for Plugin {
 
     fn react(_config: String, event: RequestEvent, request: Request) -> Vec<Action> {
         match (event, request.status.as_str()) {
+            (RequestEvent::Created, _)
+                if request.request_type.is_none()
+                    && request.subject.to_lowercase().contains("outage") =>
+            {
+                vec![Action::SetType(Some("Incident".to_owned()))]
+            }
             (RequestEvent::StaffReplied, "open") => vec![
                 Action::SetStatus("waiting".to_owned()),
                 Action::SetTimer(Timer {
